@@ -1,0 +1,30 @@
+"""Stable identity hashes for nodes, tasks and workflows (pure)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+
+def _canonical(args: Mapping[str, object]) -> bytes:
+    # Values are compared as text, as Jobmon does: year=2020 and year="2020" are one node.
+    return "\x1f".join(f"{key}\x1e{args[key]}" for key in sorted(args)).encode()
+
+
+def args_hash(args: Mapping[str, object]) -> int:
+    """A signed 63-bit hash of an args mapping, stored as a PostgreSQL bigint."""
+    digest = hashlib.blake2b(_canonical(args), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+def text_hash(text: str) -> str:
+    """A hex digest of a string (workflow_args, command templates)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def task_set_hash(task_keys: Iterable[tuple[str, int, int]]) -> str:
+    """A hex digest of a set of (template name, node args hash, task args hash)."""
+    hasher = hashlib.sha256()
+    for name, node_hash, task_hash in sorted(task_keys):
+        hasher.update(f"{name}\x1e{node_hash}\x1e{task_hash}\x1f".encode())
+    return hasher.hexdigest()

@@ -1,0 +1,251 @@
+"""Compute resources: parsing, precedence, and scaling after a resource error (pure)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jobmon.errors import InvalidResources
+
+# Keys every cluster understands. Other keys pass through to the plugin, which validates them.
+CORE_KEYS = ("cores", "memory", "runtime", "queue", "project")
+
+_MEMORY_UNITS = {"": 1024, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
+_MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])", re.IGNORECASE)
+_DURATION_FULL_RE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[dhms]\s*)+$", re.IGNORECASE)
+_CLOCK_RE = re.compile(r"^\s*(?:(\d+)-)?(\d+):(\d{1,2})(?::(\d{1,2}))?\s*$")
+_SECONDS_PER = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_memory_mib(value: object) -> int:
+    """Memory in MiB. A bare number means GiB, as in Jobmon; strings take K, M, G or T."""
+    if isinstance(value, bool):
+        raise InvalidResources(f"memory={value!r}: expected a size such as '512M' or '4G'")
+    if isinstance(value, int | float):
+        mib = float(value) * 1024
+    elif isinstance(value, str) and (match := _MEMORY_RE.match(value)):
+        mib = float(match.group(1)) * _MEMORY_UNITS[match.group(2).upper()]
+    else:
+        raise InvalidResources(
+            f"memory={value!r} is not a size: use a number with a unit such as "
+            "'512M', '4G' or '1.5T' (a bare number means GiB)"
+        )
+    if not math.isfinite(mib) or mib <= 0:
+        raise InvalidResources(f"memory={value!r} must be greater than zero")
+    return max(1, math.ceil(mib))
+
+
+def parse_runtime_seconds(value: object) -> int:
+    """Runtime in seconds, from seconds, '30m', '2h', '1h30m', 'HH:MM:SS' or 'D-HH:MM:SS'."""
+    if isinstance(value, bool):
+        raise InvalidResources(f"runtime={value!r}: expected a duration such as '30m' or '2h'")
+    seconds: float
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        seconds = float(value)
+    elif isinstance(value, str) and _DURATION_FULL_RE.match(value):
+        seconds = sum(
+            float(number) * _SECONDS_PER[unit.lower()]
+            for number, unit in _DURATION_RE.findall(value)
+        )
+    elif isinstance(value, str) and (match := _CLOCK_RE.match(value)):
+        days, first, second, third = match.groups()
+        if third is None:  # MM:SS as in Slurm's --time
+            hours, minutes, secs = 0, int(first), int(second)
+        else:
+            hours, minutes, secs = int(first), int(second), int(third)
+        seconds = int(days or 0) * 86400 + hours * 3600 + minutes * 60 + secs
+    else:
+        raise InvalidResources(
+            f"runtime={value!r} is not a duration: use seconds, or a value such as "
+            "'90s', '30m', '2h', '1h30m', '01:30:00' or '1-00:00:00'"
+        )
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise InvalidResources(f"runtime={value!r} must be greater than zero")
+    return math.ceil(seconds)
+
+
+def parse_cores(value: object) -> int:
+    """A positive whole number of cores."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidResources(f"cores={value!r}: expected a whole number such as 1 or 4")
+    try:
+        cores = int(value)
+    except ValueError:
+        raise InvalidResources(f"cores={value!r}: expected a whole number such as 1 or 4") from None
+    if cores <= 0:
+        raise InvalidResources(f"cores={value!r} must be at least 1")
+    return cores
+
+
+def normalize(resources: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate and canonicalize: memory in MiB, runtime in seconds, cores as int.
+
+    Keys keep their names; unknown keys are kept for the cluster plugin to check.
+    """
+    out: dict[str, Any] = {}
+    for key, value in resources.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidResources(f"resource name {key!r} must be a non-empty string")
+        if value is None:
+            continue
+        if key == "memory":
+            out[key] = parse_memory_mib(value)
+        elif key == "runtime":
+            out[key] = parse_runtime_seconds(value)
+        elif key == "cores":
+            out[key] = parse_cores(value)
+        elif key in ("queue", "project"):
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidResources(f"{key}={value!r}: expected a non-empty name")
+            out[key] = value.strip()
+        elif isinstance(value, str | int | float | bool):
+            out[key] = value
+        else:
+            raise InvalidResources(
+                f"resource {key}={value!r}: values must be strings or numbers"
+            )
+    return out
+
+
+def merge(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Merge resource layers, later ones winning (pass Tool, Workflow, TaskTemplate, Task)."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        if layer:
+            merged.update(layer)
+    return merged
+
+
+def format_memory(mib: int) -> str:
+    """'4G' for 4096, '1536M' otherwise."""
+    return f"{mib // 1024}G" if mib % 1024 == 0 else f"{mib}M"
+
+
+def format_runtime(seconds: int) -> str:
+    """Slurm's D-HH:MM:SS (or HH:MM:SS below a day)."""
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    return f"{days}-{clock}" if days else clock
+
+
+# ---------------------------------------------------------------- scaling after resource errors
+
+ScaleSpec = float | int | Sequence[float] | Callable[[float], float]
+DEFAULT_RESOURCE_SCALES: dict[str, float] = {"memory": 0.5, "runtime": 0.5}
+SCALABLE_KEYS = ("memory", "runtime", "cores")
+
+
+def check_scales(scales: Mapping[str, Any]) -> None:
+    """Reject scale specs that could never work, before anything is sent."""
+    for key, spec in scales.items():
+        if key not in SCALABLE_KEYS:
+            raise InvalidResources(
+                f"resource_scales[{key!r}]: only {', '.join(SCALABLE_KEYS)} can be scaled"
+            )
+        if callable(spec):
+            continue
+        factors = [spec] if isinstance(spec, int | float) else spec
+        if isinstance(factors, str) or not isinstance(factors, Iterable):
+            raise InvalidResources(
+                f"resource_scales[{key!r}]={spec!r}: expected a factor, a list of factors, "
+                "or a callable"
+            )
+        for factor in factors:
+            if isinstance(factor, bool) or not isinstance(factor, int | float) or factor < 0:
+                raise InvalidResources(
+                    f"resource_scales[{key!r}]: factor {factor!r} must be a number >= 0"
+                )
+
+
+def scales_to_wire(scales: Mapping[str, Any]) -> dict[str, float | list[float]]:
+    """The JSON-safe part of resource_scales (callables stay in the binding process)."""
+    out: dict[str, float | list[float]] = {}
+    for key, spec in scales.items():
+        if callable(spec):
+            continue
+        out[key] = float(spec) if isinstance(spec, int | float) else [float(f) for f in spec]
+    return out
+
+
+@dataclass(frozen=True)
+class QueueLimits:
+    """What one queue (partition) accepts. None means no limit."""
+
+    name: str
+    max_cores: int | None = None
+    max_memory_mib: int | None = None
+    max_runtime_seconds: int | None = None
+
+    def fits(self, resources: Mapping[str, Any]) -> bool:
+        return all(
+            limit is None or resources.get(key, 0) <= limit
+            for key, limit in self._limits().items()
+        )
+
+    def cap(self, resources: Mapping[str, Any]) -> dict[str, Any]:
+        capped = dict(resources)
+        for key, limit in self._limits().items():
+            if limit is not None and key in capped and capped[key] > limit:
+                capped[key] = limit
+        return capped
+
+    def _limits(self) -> dict[str, int | None]:
+        return {
+            "cores": self.max_cores,
+            "memory": self.max_memory_mib,
+            "runtime": self.max_runtime_seconds,
+        }
+
+
+def _scaled_value(key: str, value: float, spec: ScaleSpec, resource_errors: int) -> float:
+    if callable(spec):
+        return float(spec(value))
+    if isinstance(spec, int | float):
+        return value * (1 + float(spec))
+    factors = list(spec)
+    if not factors:
+        return value
+    factor = factors[min(resource_errors - 1, len(factors) - 1)]
+    return value * (1 + float(factor))
+
+
+def scale_resources(
+    resources: Mapping[str, Any],
+    scales: Mapping[str, ScaleSpec],
+    resource_errors: int,
+    queues: Mapping[str, QueueLimits] | None = None,
+    fallback_queues: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Resources for the next attempt after the ``resource_errors``-th resource error.
+
+    Each scalable key grows by its factor (compounding over attempts). If the result
+    exceeds the current queue's limits, the first fallback queue that fits is chosen;
+    if none fits (or there are none), the request is capped at the last queue's limits.
+    """
+    scaled = dict(resources)
+    for key, spec in scales.items():
+        if key in scaled and isinstance(scaled[key], int | float):
+            grown = _scaled_value(key, float(scaled[key]), spec, resource_errors)
+            scaled[key] = max(int(scaled[key]), math.ceil(grown))
+    if not queues:
+        return scaled
+    current = scaled.get("queue")
+    limits = queues.get(current) if current is not None else None
+    if limits is None or limits.fits(scaled):
+        return scaled
+    for name in fallback_queues:
+        candidate = queues.get(name)
+        if candidate is not None and candidate.fits(scaled):
+            return {**scaled, "queue": name}
+    last = next(
+        (queues[name] for name in reversed(fallback_queues) if name in queues), limits
+    )
+    return {**last.cap(scaled), "queue": last.name}

@@ -1,0 +1,199 @@
+"""Layered configuration: packaged defaults < TOML file < JOBMON__SECTION__KEY variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from jobmon.errors import ConfigError
+
+ENV_PREFIX = "JOBMON__"
+CONFIG_FILE_ENV = "JOBMON__CONFIG_FILE"
+
+
+class Http(msgspec.Struct, frozen=True, kw_only=True):
+    service_url: str
+    request_timeout: float
+    retry_seconds: float
+    retry_max_wait: float
+    token: str
+
+
+class Db(msgspec.Struct, frozen=True, kw_only=True):
+    url: str
+    pool_min_size: int
+    pool_max_size: int
+    statement_timeout: float
+
+
+class Server(msgspec.Struct, frozen=True, kw_only=True):
+    host: str
+    port: int
+    max_request_mb: int
+    reaper_interval: float
+    idle_shutdown: float
+
+
+class Embedded(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: str
+    port: int
+
+
+class Heartbeat(msgspec.Struct, frozen=True, kw_only=True):
+    task_instance_interval: float
+    workflow_run_interval: float
+    report_by_buffer: float
+
+
+class Distributor(msgspec.Struct, frozen=True, kw_only=True):
+    poll_wait: float
+    batch_size: int
+
+
+class Swarm(msgspec.Struct, frozen=True, kw_only=True):
+    queue_batch_size: int
+    poll_wait: float
+    edge_chunk_size: int
+
+
+class Local(msgspec.Struct, frozen=True, kw_only=True):
+    max_parallel: int
+    log_dir: str
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    http: Http
+    db: Db
+    server: Server
+    embedded: Embedded
+    heartbeat: Heartbeat
+    distributor: Distributor
+    swarm: Swarm
+    local: Local
+
+
+@dataclass
+class LoadedSettings:
+    """The merged settings and, for each ``section.key``, where its value came from."""
+
+    settings: Settings
+    sources: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _defaults() -> dict[str, dict[str, Any]]:
+    text = resources.files("jobmon").joinpath("defaults.toml").read_text()
+    return tomllib.loads(text)
+
+
+def config_file_path(environ: Mapping[str, str]) -> Path:
+    explicit = environ.get(CONFIG_FILE_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "jobmon" / "jobmon.toml"
+
+
+def _coerce(section: str, key: str, raw: Any, default: Any, origin: str) -> Any:
+    try:
+        if isinstance(default, bool):
+            if isinstance(raw, bool):
+                return raw
+            lowered = str(raw).strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError(raw)
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if not isinstance(raw, str):
+            raise ValueError(raw)
+        return raw
+    except (TypeError, ValueError):
+        kind = type(default).__name__
+        raise ConfigError(
+            f"{origin}: {section}.{key} = {raw!r} is not a valid {kind}"
+        ) from None
+
+
+def load(environ: Mapping[str, str] | None = None) -> LoadedSettings:
+    """Read the defaults, the TOML file and the environment into one Settings."""
+    environ = os.environ if environ is None else environ
+    values = _defaults()
+    sources = {f"{s}.{k}": "default" for s, keys in values.items() for k in keys}
+
+    path = config_file_path(environ)
+    if path.exists() or CONFIG_FILE_ENV in environ:
+        try:
+            file_values = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} (from {CONFIG_FILE_ENV}) does not exist") from None
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+        for section, keys in file_values.items():
+            if section not in values or not isinstance(keys, dict):
+                raise ConfigError(
+                    f"config file {path}: unknown section [{section}] "
+                    f"(known: {', '.join(sorted(values))})"
+                )
+            for key, raw in keys.items():
+                if key not in values[section]:
+                    raise ConfigError(f"config file {path}: unknown key {section}.{key}")
+                values[section][key] = _coerce(
+                    section, key, raw, values[section][key], f"config file {path}"
+                )
+                sources[f"{section}.{key}"] = str(path)
+
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_FILE_ENV:
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if len(parts) != 2 or parts[0] not in values or parts[1] not in values[parts[0]]:
+            raise ConfigError(
+                f"environment variable {name} names no setting "
+                "(expected JOBMON__SECTION__KEY; see `jobmon config show`)"
+            )
+        section, key = parts
+        values[section][key] = _coerce(section, key, raw, values[section][key], name)
+        sources[f"{section}.{key}"] = f"env {name}"
+
+    settings = msgspec.convert(values, Settings)
+    return LoadedSettings(settings=settings, sources=sources, values=values)
+
+
+_cached: Settings | None = None
+
+
+def get() -> Settings:
+    """The process-wide settings, read once."""
+    global _cached
+    if _cached is None:
+        _cached = load().settings
+    return _cached
+
+
+def reset_cache() -> None:
+    """Forget the cached settings (tests change the environment)."""
+    global _cached
+    _cached = None
+
+
+def default_data_home(environ: Mapping[str, str] | None = None) -> Path:
+    """Jobmon's per-user state directory."""
+    environ = os.environ if environ is None else environ
+    if os.geteuid() == 0 and "XDG_DATA_HOME" not in environ:
+        return Path("/var/lib/jobmon")
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "jobmon"
