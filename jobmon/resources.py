@@ -84,9 +84,11 @@ def parse_cores(value: object) -> int:
 
 
 def normalize(resources: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate and canonicalize: memory in MiB, runtime in seconds, cores as int.
+    """Turn user input into canonical resources: memory in MiB, runtime in seconds, cores int.
 
-    Keys keep their names; unknown keys are kept for the cluster plugin to check.
+    Call it once, where user input enters; canonical values are not user input (a bare
+    memory number means GiB to users but MiB once canonical). Unknown keys are kept for
+    the cluster's own check.
     """
     out: dict[str, Any] = {}
     for key, value in resources.items():

@@ -149,6 +149,16 @@ class BoundResponse(Struct, frozen=True):
 # ------------------------------------------------------------------ reading a workflow back
 
 
+class PageQuery(Struct, frozen=True, forbid_unknown_fields=True):
+    after_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
+    limit: Annotated[int, Meta(ge=1, le=500_000)] = 10_000
+
+
+class ChangesQuery(Struct, frozen=True, forbid_unknown_fields=True):
+    cursor: Annotated[str, Meta(max_length=1_000_000)] = ""
+    wait: Annotated[float, Meta(ge=0, le=300)] = 0.0
+
+
 class WorkflowInfo(Struct, frozen=True):
     workflow_id: int
     name: str
@@ -264,7 +274,7 @@ class TaskChanges(Struct, frozen=True):
 
 
 class ChangesResponse(Struct, frozen=True):
-    cursor: int
+    cursor: str
     run_status: str
     max_concurrently_running: int
     array_limits: dict[str, int]

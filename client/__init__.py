@@ -1,0 +1,10 @@
+"""The Python API: Tool, TaskTemplate, Task, Array, Workflow, WorkflowStatus."""
+
+from __future__ import annotations
+
+from jobmon.client.task import Array, Task
+from jobmon.client.task_template import TaskTemplate
+from jobmon.client.tool import Tool
+from jobmon.client.workflow import Workflow
+
+__all__ = ["Array", "Task", "TaskTemplate", "Tool", "Workflow"]

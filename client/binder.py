@@ -1,0 +1,208 @@
+"""Binding: send a prepared workflow to the server in large chunks; idempotent."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+
+from jobmon import wire
+from jobmon.client.prepare import Prepared
+from jobmon.hashing import text_hash
+from jobmon.requester import Requester
+
+TASK_CHUNK = 20_000
+EDGE_CHUNK = 100_000
+# Chunks in flight at once: the server's work and PostgreSQL's overlap.
+CONCURRENT_CHUNKS = 3
+
+BindProgress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class BindResult:
+    workflow_id: int
+    created: bool
+    num_runs: int
+    status: str
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    """What identifies and describes the workflow on the server."""
+
+    name: str
+    workflow_args: str
+    description: str
+    max_concurrently_running: int
+    default_cluster_name: str
+    template_limits: dict[str, int]
+
+
+async def bind(
+    requester: Requester,
+    tool_name: str,
+    spec: WorkflowSpec,
+    prepared: Prepared,
+    progress: BindProgress | None = None,
+) -> BindResult:
+    """Create or find every row of the workflow; sets ``task_id`` on each task."""
+    tool = await requester.post("/api/v1/tools", wire.ToolRequest(name=tool_name),
+                                wire.ToolResponse)
+    templates = await requester.post(
+        "/api/v1/task_templates",
+        wire.TemplatesRequest(
+            tool_version_id=tool.tool_version_id,
+            templates=[
+                wire.TemplateSpec(
+                    name=template.template_name,
+                    command_template=template.command_template,
+                    node_args=template.node_args,
+                    task_args=template.task_args,
+                    op_args=template.op_args,
+                )
+                for template in prepared.templates
+            ],
+        ),
+        wire.TemplatesResponse,
+    )
+    version_of = {
+        template.template_name: version_id
+        for template, version_id in zip(
+            prepared.templates, templates.task_template_version_ids, strict=True
+        )
+    }
+    workflow = await requester.post(
+        "/api/v1/workflows",
+        wire.WorkflowRequest(
+            tool_version_id=tool.tool_version_id,
+            name=spec.name,
+            workflow_args=spec.workflow_args,
+            workflow_args_hash=text_hash(spec.workflow_args),
+            task_hash=prepared.task_hash,
+            user=getpass.getuser(),
+            num_tasks=len(prepared.tasks),
+            max_concurrently_running=spec.max_concurrently_running,
+            description=spec.description,
+            default_cluster_name=spec.default_cluster_name,
+        ),
+        wire.WorkflowResponse,
+    )
+    workflow_id = workflow.workflow_id
+    arrays = await requester.post(
+        f"/api/v1/workflows/{workflow_id}/arrays",
+        wire.ArraysRequest(
+            arrays=[
+                wire.ArraySpec(
+                    task_template_version_id=version_of[template.template_name],
+                    name=template.template_name,
+                    max_concurrently_running=spec.template_limits.get(
+                        template.template_name,
+                        template.max_concurrently_running or spec.max_concurrently_running,
+                    ),
+                )
+                for template in prepared.templates
+            ]
+        ),
+        wire.ArraysResponse,
+    )
+    array_of = {
+        template.template_name: array_id
+        for template, array_id in zip(prepared.templates, arrays.array_ids, strict=True)
+    }
+    total = len(prepared.tasks) + (0 if workflow.bound else prepared.num_edges)
+    sent = 0
+
+    def advance(count: int) -> None:
+        nonlocal sent
+        sent += count
+        if progress is not None:
+            progress(sent, total)
+
+    await _send_tasks(requester, workflow_id, prepared, array_of, advance)
+    if not workflow.bound:
+        await _send_edges(requester, workflow_id, prepared, advance)
+        await requester.post(
+            f"/api/v1/workflows/{workflow_id}/bound",
+            wire.BoundRequest(num_tasks=len(prepared.tasks), num_edges=prepared.num_edges),
+            wire.BoundResponse,
+        )
+    return BindResult(workflow_id=workflow_id, created=workflow.created,
+                      num_runs=workflow.num_runs, status=workflow.status)
+
+
+async def _send_tasks(
+    requester: Requester,
+    workflow_id: int,
+    prepared: Prepared,
+    array_of: dict[str, int],
+    advance: Callable[[int], None],
+) -> None:
+    limiter = anyio.CapacityLimiter(CONCURRENT_CHUNKS)
+    tasks = prepared.tasks
+
+    async def send(start: int) -> None:
+        async with limiter:
+            chunk = tasks[start : start + TASK_CHUNK]
+            indices = prepared.config_index[start : start + TASK_CHUNK]
+            used = sorted(set(indices))
+            local = {index: position for position, index in enumerate(used)}
+            answer = await requester.post(
+                f"/api/v1/workflows/{workflow_id}/tasks",
+                wire.TasksChunk(
+                    configs=[prepared.configs[index] for index in used],
+                    array_id=[array_of[task.template.template_name] for task in chunk],
+                    node_args_hash=[task.node_args_hash for task in chunk],
+                    task_args_hash=[task.task_args_hash for task in chunk],
+                    name=[task.name for task in chunk],
+                    command=[task.command for task in chunk],
+                    config_index=[local[index] for index in indices],
+                    args=[
+                        {key: str(value) for key, value in
+                         {**task.node_args, **task.task_args, **task.op_args}.items()}
+                        for task in chunk
+                    ],
+                ),
+                wire.TasksResponse,
+            )
+            for task, task_id in zip(chunk, answer.task_ids, strict=True):
+                task.task_id = task_id
+            advance(len(chunk))
+
+    async with anyio.create_task_group() as group:
+        for start in range(0, len(tasks), TASK_CHUNK):
+            group.start_soon(send, start)
+
+
+async def _send_edges(
+    requester: Requester,
+    workflow_id: int,
+    prepared: Prepared,
+    advance: Callable[[int], None],
+) -> None:
+    ids = [task.task_id for task in prepared.tasks]
+    upstream: list[int] = []
+    downstream: list[int] = []
+    for index, ups in enumerate(prepared.upstreams):
+        for up in ups:
+            upstream.append(ids[up])  # type: ignore[arg-type]
+            downstream.append(ids[index])  # type: ignore[arg-type]
+    limiter = anyio.CapacityLimiter(CONCURRENT_CHUNKS)
+
+    async def send(start: int) -> None:
+        async with limiter:
+            await requester.post(
+                f"/api/v1/workflows/{workflow_id}/edges",
+                wire.EdgesChunk(
+                    upstream_task_id=upstream[start : start + EDGE_CHUNK],
+                    downstream_task_id=downstream[start : start + EDGE_CHUNK],
+                ),
+                wire.EdgesResponse,
+            )
+            advance(len(upstream[start : start + EDGE_CHUNK]))
+
+    async with anyio.create_task_group() as group:
+        for start in range(0, len(upstream), EDGE_CHUNK):
+            group.start_soon(send, start)

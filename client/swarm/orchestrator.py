@@ -1,0 +1,250 @@
+"""WorkflowRunOrchestrator: drives one run's swarm state until DONE, FAILED, or stopped.
+
+Each tick queues ready tasks within limits, pulls status changes (a long-poll the server
+answers as soon as something changes), handles failures, and watches the run's status.
+A heartbeat loop runs beside it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import anyio
+
+from jobmon import wire
+from jobmon.client.progress import ProgressReporter
+from jobmon.client.swarm.state import SwarmState, TickPlan
+from jobmon.clock import Clock, SystemClock
+from jobmon.errors import CODE_TRANSITION, ServerError
+from jobmon.requester import Requester
+from jobmon.settings import Settings
+from jobmon.status import WorkflowRunStatus, WorkflowStatus
+
+log = logging.getLogger(__name__)
+
+WR = WorkflowRunStatus
+W = WorkflowStatus
+# Run statuses set by someone else that end this swarm.
+_TAKEN_OVER = {str(WR.COLD_RESUME), str(WR.HOT_RESUME)}
+_ENDED = {str(WR.STOPPED), str(WR.ERROR), str(WR.TERMINATED), str(WR.ABORTED)}
+
+CheckDistributors = Callable[[], Awaitable[list[str]]]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    status: str  # the workflow status letter the user sees
+    message: str
+
+
+class RunEnded(Exception):
+    """Someone else ended this run: a resume took over, or an operator stopped it."""
+
+    def __init__(self, run_status: str) -> None:
+        super().__init__(run_status)
+        self.run_status = run_status
+
+
+async def set_run_status(
+    requester: Requester, run_id: int, status: WorkflowRunStatus, message: str = ""
+) -> str:
+    answer = await requester.post(
+        f"/api/v1/workflow_runs/{run_id}/status",
+        wire.RunStatusRequest(status=str(status), message=message),
+        wire.RunStatusResponse,
+    )
+    return answer.status
+
+
+async def send_heartbeat(
+    requester: Requester, settings: Settings, run_id: int
+) -> wire.RunHeartbeatResponse:
+    heartbeat = settings.heartbeat
+    return await requester.post(
+        f"/api/v1/workflow_runs/{run_id}/heartbeat",
+        wire.RunHeartbeatRequest(
+            next_report_seconds=heartbeat.workflow_run_interval * heartbeat.report_by_buffer
+        ),
+        wire.RunHeartbeatResponse,
+    )
+
+
+def _run_ended(error: BaseException) -> RunEnded | None:
+    """The RunEnded inside ``error``, if that is all it holds."""
+    if isinstance(error, RunEnded):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        found = [_run_ended(inner) for inner in error.exceptions]
+        if found and all(found):
+            return found[0]
+    return None
+
+
+class WorkflowRunOrchestrator:
+    """The swarm of one workflow run."""
+
+    def __init__(
+        self,
+        requester: Requester,
+        settings: Settings,
+        workflow_run_id: int,
+        state: SwarmState,
+        cursor: str,
+        *,
+        fail_fast: bool = False,
+        seconds_until_timeout: float = 36000,
+        progress: ProgressReporter | None = None,
+        check_distributors: CheckDistributors | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._requester = requester
+        self._settings = settings
+        self._run_id = workflow_run_id
+        self._state = state
+        self._cursor = cursor
+        self._fail_fast = fail_fast
+        self._timeout = seconds_until_timeout
+        self._progress = progress
+        self._check_distributors = check_distributors
+        self._clock = clock or SystemClock()
+        self._run_path = f"/api/v1/workflow_runs/{workflow_run_id}"
+
+    @property
+    def state(self) -> SwarmState:
+        return self._state
+
+    async def set_status(self, status: WorkflowRunStatus, message: str = "") -> str:
+        return await set_run_status(self._requester, self._run_id, status, message)
+
+    async def heartbeat(self) -> wire.RunHeartbeatResponse:
+        return await send_heartbeat(self._requester, self._settings, self._run_id)
+
+    async def run(self) -> RunOutcome:
+        """Drive the run to its end and record the outcome."""
+        await self.set_status(WR.RUNNING)
+        outcome: RunOutcome | None = None
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._heartbeat_loop)
+                outcome = await self._loop()
+                group.cancel_scope.cancel()
+        except (RunEnded, BaseExceptionGroup) as error:
+            ended = _run_ended(error)
+            if ended is None:
+                raise
+            return await self._ended_by_others(ended.run_status)
+        assert outcome is not None
+        return outcome
+
+    async def _heartbeat_loop(self) -> None:
+        interval = self._settings.heartbeat.workflow_run_interval
+        while True:
+            await self._clock.sleep(interval)
+            answer = await self.heartbeat()
+            if answer.status in _TAKEN_OVER or answer.status in _ENDED:
+                raise RunEnded(answer.status)
+
+    async def _loop(self) -> RunOutcome:
+        deadline = self._clock.monotonic() + self._timeout
+        poll_wait = self._settings.swarm.poll_wait
+        while True:
+            plan = self._state.plan(fail_fast=self._fail_fast,
+                                    max_batch=self._settings.swarm.queue_batch_size)
+            if plan:
+                await self._send(plan)
+            self._show()
+            if self._state.finished(self._fail_fast):
+                return await self._finish()
+            remaining = deadline - self._clock.monotonic()
+            if remaining <= 0:
+                return await self._timed_out()
+            await self._pull(min(poll_wait, remaining))
+            if self._check_distributors is not None:
+                for note in await self._check_distributors():
+                    log.warning(note)
+                    if self._progress is not None:
+                        self._progress.message(note)
+
+    async def _send(self, plan: TickPlan) -> None:
+        body = wire.ScheduleRequest(
+            fatal=plan.fatal,
+            adjust=plan.adjust,
+            queue=[
+                wire.QueueGroup(task_ids=group.task_ids, compute_resources=group.compute_resources)
+                for group in plan.queue
+            ],
+        )
+        try:
+            await self._requester.post(self._run_path + "/schedule", body, wire.ScheduleResponse)
+        except ServerError as error:
+            if error.status == 409 and error.code == CODE_TRANSITION:
+                state = await self._requester.get(
+                    self._run_path + "/changes", wire.ChangesResponse, {"cursor": ""}
+                )
+                raise RunEnded(state.run_status) from None
+            raise
+
+    async def _pull(self, wait: float) -> None:
+        answer = await self._requester.get(
+            self._run_path + "/changes",
+            wire.ChangesResponse,
+            {"cursor": self._cursor, "wait": round(wait, 3)},
+            extra_timeout=wait,
+        )
+        self._cursor = answer.cursor
+        self._state.set_limits(
+            answer.max_concurrently_running,
+            {int(key): value for key, value in answer.array_limits.items()},
+        )
+        changes = answer.tasks
+        for task_id, status, attempts, error_status in zip(
+            changes.task_id, changes.status, changes.num_attempts, changes.error_status,
+            strict=True,
+        ):
+            self._state.apply(task_id, status, attempts, error_status)
+        if answer.run_status in _TAKEN_OVER or answer.run_status in _ENDED:
+            raise RunEnded(answer.run_status)
+
+    def _show(self, status: str = "") -> None:
+        if self._progress is not None:
+            self._progress.update(self._state.progress(), self._state.size, status)
+
+    async def _finish(self) -> RunOutcome:
+        self._show("end")
+        if self._state.all_done:
+            await self.set_status(WR.DONE)
+            return RunOutcome(str(W.DONE), f"all {self._state.size} tasks are DONE")
+        failed = self._state.counts["F"]
+        message = (
+            f"{failed} task(s) failed for good"
+            + (" (fail_fast: no new tasks were started after the first)" if self._fail_fast
+               else "")
+            + f"; {self._state.counts['D']} of {self._state.size} tasks are DONE"
+        )
+        if failed == 0:
+            message = "no task can make progress (are some tasks waiting on a cycle?)"
+        await self.set_status(WR.ERROR, message)
+        return RunOutcome(str(W.FAILED), message)
+
+    async def _timed_out(self) -> RunOutcome:
+        message = (
+            f"the run timed out after {self._timeout:g} s (seconds_until_timeout) with "
+            f"{self._state.counts['D']} of {self._state.size} tasks DONE; "
+            "run it again with resume=True to continue"
+        )
+        log.error(message)
+        await self.set_status(WR.ERROR, message)
+        return RunOutcome(str(W.FAILED), message)
+
+    async def _ended_by_others(self, run_status: str) -> RunOutcome:
+        if run_status in _TAKEN_OVER:
+            with anyio.CancelScope(shield=True):
+                await self.set_status(WR.TERMINATED)
+            return RunOutcome(str(W.HALTED), "a resume took over this workflow; this run ended")
+        if run_status == WR.STOPPED:
+            return RunOutcome(str(W.HALTED), "the workflow was stopped by an operator")
+        return RunOutcome(
+            str(W.FAILED), f"the run was ended elsewhere (status {run_status})"
+        )

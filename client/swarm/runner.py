@@ -1,0 +1,118 @@
+"""One run from start to end: create it, build the swarm, start distributors, orchestrate."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import logging
+
+import anyio
+
+import jobmon
+from jobmon import errors, wire
+from jobmon.client.prepare import Prepared
+from jobmon.client.progress import ProgressReporter
+from jobmon.client.swarm.builder import SwarmBuilder
+from jobmon.client.swarm.distributors import DistributorSupervisor
+from jobmon.client.swarm.orchestrator import (
+    RunOutcome,
+    WorkflowRunOrchestrator,
+    send_heartbeat,
+    set_run_status,
+)
+from jobmon.requester import Requester
+from jobmon.settings import Settings
+from jobmon.status import WorkflowRunStatus
+
+log = logging.getLogger(__name__)
+WR = WorkflowRunStatus
+
+
+async def create_run(
+    requester: Requester, workflow_id: int, resume: bool, cold_resume: bool
+) -> wire.RunResponse:
+    """A new run of the workflow; maps the server's refusals to the documented exceptions."""
+    try:
+        return await requester.post(
+            f"/api/v1/workflows/{workflow_id}/runs",
+            wire.RunRequest(user=getpass.getuser(), resume=resume, cold=cold_resume,
+                            jobmon_version=jobmon.__version__),
+            wire.RunResponse,
+        )
+    except errors.ServerError as error:
+        if error.code == errors.CODE_WORKFLOW_EXISTS:
+            raise errors.WorkflowAlreadyExists(error.message) from None
+        if error.code == errors.CODE_WORKFLOW_COMPLETE:
+            raise errors.WorkflowAlreadyComplete(error.message) from None
+        raise
+
+
+async def run_workflow(
+    requester: Requester,
+    settings: Settings,
+    workflow_id: int,
+    prepared: Prepared | None,
+    *,
+    fail_fast: bool = False,
+    seconds_until_timeout: float = 36000,
+    resume: bool = False,
+    cold_resume: bool = True,
+    progress: ProgressReporter | None = None,
+) -> RunOutcome:
+    """Run (or resume) a bound workflow to its end; ``prepared`` is None for a CLI resume."""
+    run = await create_run(requester, workflow_id, resume, cold_resume)
+    run_id = run.workflow_run_id
+    if run.resumed_from:
+        log.info("run %d took over from run(s) %s", run_id, run.resumed_from)
+    first = await requester.get(f"/api/v1/workflow_runs/{run_id}/changes", wire.ChangesResponse,
+                                {"cursor": ""})
+    builder = SwarmBuilder(requester)
+    supervisor: DistributorSupervisor | None = None
+    try:
+        if resume or prepared is None:
+            state = await builder.build_from_workflow_id(
+                workflow_id,
+                settings.swarm.edge_chunk_size,
+                heartbeat=functools.partial(send_heartbeat, requester, settings, run_id),
+                heartbeat_every=settings.heartbeat.workflow_run_interval,
+                extras=prepared,
+            )
+        else:
+            state = await builder.build_from_workflow(workflow_id, prepared)
+        await set_run_status(requester, run_id, WR.INSTANTIATED)
+        supervisor = DistributorSupervisor(
+            run_id, requester.base_url, sorted({c.cluster_name for c in state.configs})
+        )
+        await supervisor.start()
+        await set_run_status(requester, run_id, WR.LAUNCHED)
+        orchestrator = WorkflowRunOrchestrator(
+            requester, settings, run_id, state, first.cursor,
+            fail_fast=fail_fast, seconds_until_timeout=seconds_until_timeout, progress=progress,
+            check_distributors=supervisor.check,
+        )
+        outcome = await orchestrator.run()
+    except BaseException as error:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(10):
+            await _abandon(requester, run_id, error)
+        raise
+    finally:
+        if supervisor is not None:
+            await supervisor.stop()
+    if progress is not None:
+        progress.message(f"workflow {workflow_id}: {outcome.status} ({outcome.message})")
+    return outcome
+
+
+async def _abandon(requester: Requester, run_id: int, error: BaseException) -> None:
+    """Record that this run ended on an error, so a resume need not wait for the reaper."""
+    message = f"the swarm stopped on {type(error).__name__}: {error}"[:2000]
+    for status in (WR.ERROR, WR.ABORTED):
+        try:
+            await requester.post(
+                f"/api/v1/workflow_runs/{run_id}/status",
+                wire.RunStatusRequest(status=str(status), message=message),
+                wire.RunStatusResponse,
+            )
+            return
+        except (errors.ServerError, errors.ServerUnavailable):
+            continue

@@ -1,0 +1,208 @@
+"""TaskTemplate: a command template with named args; it creates Tasks and Arrays."""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from jobmon import resources as resource_rules
+from jobmon.errors import InvalidCommandTemplate
+from jobmon.hashing import args_hash
+from jobmon.client.task import Array, ResourcesSpec, Task
+
+if TYPE_CHECKING:
+    from jobmon.client.tool import Tool
+
+_TASK_OPTIONS = frozenset(
+    {"name", "upstream_tasks", "max_attempts", "compute_resources", "resource_scales",
+     "fallback_queues", "cluster_name"}
+)
+
+
+def template_fields(command_template: str) -> list[str]:
+    """The argument names a command template uses, in order of first use."""
+    try:
+        parsed = list(string.Formatter().parse(command_template))
+    except ValueError as error:
+        raise InvalidCommandTemplate(
+            f"command template {command_template!r} is malformed: {error} "
+            "(write a literal brace as {{ or }})"
+        ) from None
+    names: list[str] = []
+    for _, field, _, _ in parsed:
+        if field is None:
+            continue
+        if not field.isidentifier():
+            raise InvalidCommandTemplate(
+                f"command template {command_template!r}: {{{field}}} must be a plain argument "
+                "name such as {location_id}"
+            )
+        if field not in names:
+            names.append(field)
+    return names
+
+
+class TaskTemplate:
+    """A command template of a tool; node args identify a task, task args vary it per run."""
+
+    def __init__(
+        self,
+        tool: Tool,
+        template_name: str,
+        command_template: str,
+        node_args: Sequence[str] = (),
+        task_args: Sequence[str] = (),
+        op_args: Sequence[str] = (),
+        default_cluster_name: str | None = None,
+        default_compute_resources: Mapping[str, Any] | None = None,
+        default_resource_scales: Mapping[str, Any] | None = None,
+        default_max_attempts: int | None = None,
+    ) -> None:
+        if not template_name or not isinstance(template_name, str):
+            raise InvalidCommandTemplate("template_name must be a non-empty string")
+        if not isinstance(command_template, str) or not command_template.strip():
+            raise InvalidCommandTemplate(
+                f"template {template_name!r}: command_template must be a non-empty string"
+            )
+        self.tool = tool
+        self.template_name = template_name
+        self.command_template = command_template
+        self.node_args = list(node_args)
+        self.task_args = list(task_args)
+        self.op_args = list(op_args)
+        declared = self.node_args + self.task_args + self.op_args
+        duplicates = sorted({arg for arg in declared if declared.count(arg) > 1})
+        if duplicates:
+            raise InvalidCommandTemplate(
+                f"template {template_name!r}: {', '.join(duplicates)} listed in more than one "
+                "of node_args, task_args and op_args"
+            )
+        used = template_fields(command_template)
+        undeclared = [name for name in used if name not in declared]
+        if undeclared:
+            raise InvalidCommandTemplate(
+                f"template {template_name!r}: the command names {', '.join(undeclared)}, which "
+                "is not in node_args, task_args or op_args"
+            )
+        unused = [name for name in declared if name not in used]
+        if unused:
+            raise InvalidCommandTemplate(
+                f"template {template_name!r}: {', '.join(unused)} declared but not used in "
+                f"the command template {command_template!r}"
+            )
+        reserved = sorted(set(declared) & _TASK_OPTIONS)
+        if reserved:
+            raise InvalidCommandTemplate(
+                f"template {template_name!r}: {', '.join(reserved)} is reserved for task "
+                "options; rename the argument"
+            )
+        self.default_cluster_name = default_cluster_name
+        self.default_compute_resources = resource_rules.normalize(default_compute_resources or {})
+        self.default_resource_scales = dict(default_resource_scales or {})
+        resource_rules.check_scales(self.default_resource_scales)
+        self.default_max_attempts = default_max_attempts
+        self.max_concurrently_running: int | None = None
+
+    def _split(self, kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+        declared = set(self.node_args) | set(self.task_args) | set(self.op_args)
+        unknown = sorted(set(kwargs) - declared)
+        if unknown:
+            raise InvalidCommandTemplate(
+                f"template {self.template_name!r} has no argument {', '.join(unknown)} "
+                f"(it takes {', '.join(sorted(declared)) or 'none'})"
+            )
+        missing = [name for name in declared if name not in kwargs]
+        if missing:
+            raise InvalidCommandTemplate(
+                f"template {self.template_name!r}: the command needs "
+                f"{', '.join(sorted(missing))}, which was not given"
+            )
+        return tuple(
+            {name: kwargs[name] for name in names}
+            for names in (self.node_args, self.task_args, self.op_args)
+        )
+
+    def create_task(
+        self,
+        *,
+        name: str | None = None,
+        upstream_tasks: Iterable[Task] = (),
+        max_attempts: int | None = None,
+        compute_resources: ResourcesSpec | None = None,
+        resource_scales: Mapping[str, Any] | None = None,
+        fallback_queues: Sequence[str] | None = None,
+        cluster_name: str | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        """A task with the given args; resources here override the template's defaults."""
+        node_args, task_args, op_args = self._split(kwargs)
+        quoted = {key: shlex.quote(str(value)) for key, value in kwargs.items()}
+        command = self.command_template.format(**quoted)
+        if name is None:
+            shown = "_".join(f"{key}-{value}" for key, value in {**node_args, **task_args}.items())
+            name = f"{self.template_name}_{shown}" if shown else self.template_name
+        if max_attempts is not None and (not isinstance(max_attempts, int) or max_attempts < 1):
+            raise ValueError(f"task {name!r}: max_attempts must be a whole number >= 1")
+        if compute_resources is not None and not callable(compute_resources):
+            compute_resources = resource_rules.normalize(compute_resources)
+        if resource_scales is not None:
+            resource_rules.check_scales(resource_scales)
+        return Task(
+            template=self,
+            node_args=node_args,
+            task_args=task_args,
+            op_args=op_args,
+            node_args_hash=args_hash(node_args),
+            task_args_hash=args_hash(task_args),
+            command=command,
+            name=name,
+            upstream_tasks=upstream_tasks,
+            max_attempts=max_attempts,
+            compute_resources=compute_resources,
+            resource_scales=resource_scales,
+            fallback_queues=list(fallback_queues) if fallback_queues is not None else None,
+            cluster_name=cluster_name,
+        )
+
+    def create_tasks(
+        self,
+        *,
+        upstream_tasks: Iterable[Task] = (),
+        max_concurrently_running: int | None = None,
+        max_attempts: int | None = None,
+        compute_resources: ResourcesSpec | None = None,
+        resource_scales: Mapping[str, Any] | None = None,
+        fallback_queues: Sequence[str] | None = None,
+        cluster_name: str | None = None,
+        **kwargs: Any,
+    ) -> Array:
+        """An array: one task per combination of the list-valued args."""
+        if max_concurrently_running is not None:
+            if not isinstance(max_concurrently_running, int) or max_concurrently_running < 1:
+                raise ValueError("max_concurrently_running must be a whole number >= 1")
+            self.max_concurrently_running = max_concurrently_running
+        upstream = list(upstream_tasks)
+        names = list(kwargs)
+        choices = [
+            list(value) if isinstance(value, list | tuple | range) else [value]
+            for value in kwargs.values()
+        ]
+        tasks = [
+            self.create_task(
+                upstream_tasks=upstream,
+                max_attempts=max_attempts,
+                compute_resources=compute_resources,
+                resource_scales=resource_scales,
+                fallback_queues=fallback_queues,
+                cluster_name=cluster_name,
+                **dict(zip(names, combination, strict=True)),
+            )
+            for combination in itertools.product(*choices)
+        ]
+        return Array(self, tasks, max_concurrently_running)
+
+    def __repr__(self) -> str:
+        return f"TaskTemplate({self.template_name!r}, {self.command_template!r})"

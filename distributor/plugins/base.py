@@ -1,0 +1,51 @@
+"""The contract between the distributor service and a cluster plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from anyio.abc import TaskGroup
+
+from jobmon import wire
+from jobmon.distributor.reporter import Reporter
+
+
+class ClusterPlugin(Protocol):
+    """Launches task instances on one cluster and reports what becomes of them.
+
+    The service claims instances (already INSTANTIATED) and hands them to ``launch``.
+    The plugin reports every later status through the reporter: LAUNCHED with the
+    cluster's job id, RUNNING, and the end (DONE, ERROR, RESOURCE_ERROR, UNKNOWN_ERROR),
+    or NO_DISTRIBUTOR_ID when submission failed for good. It never blocks the event loop.
+    """
+
+    name: str
+
+    async def start(self, group: TaskGroup, reporter: Reporter) -> None:
+        """Start background work (polling, watching) in ``group``; return when ready."""
+        ...
+
+    def capacity(self) -> int:
+        """How many more instances the plugin takes now (0: claim nothing)."""
+        ...
+
+    async def wait_for_capacity(self) -> None:
+        """Return when ``capacity()`` may have grown."""
+        ...
+
+    async def launch(self, instances: Sequence[wire.ClaimedInstance]) -> None:
+        """Start or submit the instances; returns once each is started or reported failed."""
+        ...
+
+    async def kill(self, orders: Sequence[wire.KillOrder]) -> None:
+        """Kill these instances (status K) and report each ERROR_FATAL once it is gone."""
+        ...
+
+    def live_instance_ids(self) -> list[int]:
+        """Instances this plugin watches; the service heartbeats them in one request."""
+        ...
+
+    async def stop(self) -> None:
+        """Shut down: stop or hand off what runs, and report what was stopped."""
+        ...

@@ -1,0 +1,62 @@
+"""Batches instance status reports: one request carries everything that happened meanwhile."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+from anyio.abc import TaskStatus
+
+from jobmon import wire
+from jobmon.requester import Requester
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 5000
+
+
+class Reporter:
+    """Collects InstanceUpdates and sends them in order, in batches, as soon as it can."""
+
+    def __init__(self, requester: Requester, source: str = "distributor") -> None:
+        self._requester = requester
+        self._source = source
+        self._pending: list[wire.InstanceUpdate] = []
+        self._wake = anyio.Event()
+        self._sending = False
+        self.sent = 0
+
+    def report(self, update: wire.InstanceUpdate) -> None:
+        self._pending.append(update)
+        self._wake.set()
+
+    async def flush(self) -> None:
+        """Wait until everything reported so far has been sent (used at shutdown)."""
+        while self._pending or self._sending:
+            await anyio.sleep(0.005)
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        while True:
+            await self._wake.wait()
+            self._wake = anyio.Event()
+            self._sending = True
+            try:
+                while self._pending:
+                    batch = self._pending[:MAX_BATCH]
+                    del self._pending[:MAX_BATCH]
+                    await self._send(batch)
+            finally:
+                self._sending = False
+
+    async def _send(self, batch: list[wire.InstanceUpdate]) -> None:
+        answer = await self._requester.post(
+            "/api/v1/task_instances/transitions",
+            wire.TransitionsRequest(source=self._source, updates=batch),
+            wire.TransitionsResponse,
+        )
+        self.sent += len(batch)
+        for update, result, status in zip(batch, answer.results, answer.statuses, strict=True):
+            if result == "rejected":
+                log.warning("instance %d: status %s was rejected (it is %s)",
+                            update.task_instance_id, update.status, status)

@@ -1,0 +1,175 @@
+"""The `jobmon` command. It is the composition root: each command imports its part lazily."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from jobmon import errors
+from jobmon import settings as settings_module
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def one_line_errors(function: F) -> F:
+    """Turn expected failures into one line on stderr and exit code 1; never a traceback."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except (errors.JobmonError, OSError, ValueError) as error:
+            text = str(error).strip().splitlines()
+            raise click.ClickException(text[0] if text else type(error).__name__) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_settings() -> settings_module.Settings:
+    try:
+        return settings_module.get()
+    except errors.ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="jobmon")
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Logging detail on stderr.")
+def main(log_level: str) -> None:
+    """Jobmon: run large workflows of shell tasks on Slurm or local processes."""
+    setup_logging(log_level)
+
+
+@main.command()
+@click.option("--database-url", default="", help="PostgreSQL URL (default: JOBMON__DB__URL, "
+              "else the embedded PostgreSQL).")
+@click.option("--host", default=None, help="Address to listen on [server.host].")
+@click.option("--port", default=None, type=int, help="Port to listen on; 0 picks a free one "
+              "[server.port].")
+@click.option("--ready-file", type=click.Path(path_type=Path), default=None,
+              help="Write {url, pid} as JSON here once listening.")
+@click.option("--idle-shutdown", type=float, default=0.0,
+              help="Exit after this many seconds without requests (0: never).")
+@click.option("--no-upgrade", is_flag=True, help="Do not apply migrations at start.")
+@one_line_errors
+def server(database_url: str, host: str | None, port: int | None, ready_file: Path | None,
+           idle_shutdown: float, no_upgrade: bool) -> None:
+    """Run the server (embedded PostgreSQL if no database URL is configured)."""
+    from jobmon.server.main import ServeOptions, run_server
+
+    settings = load_settings()
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)
+    run_server(
+        settings,
+        ServeOptions(
+            host=host if host is not None else settings.server.host,
+            port=port if port is not None else settings.server.port,
+            database_url=database_url or settings.db.url,
+            ready_file=ready_file,
+            idle_shutdown=idle_shutdown,
+            upgrade=not no_upgrade,
+        ),
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database administration."""
+
+
+@db.command("upgrade")
+@click.option("--database-url", default="", help="PostgreSQL URL (default: JOBMON__DB__URL, "
+              "else the embedded PostgreSQL).")
+@one_line_errors
+def db_upgrade(database_url: str) -> None:
+    """Apply the migrations the database lacks."""
+    import anyio
+
+    from jobmon.server.main import describe, open_database, upgrade_database
+
+    settings = load_settings()
+    dsn, embedded = open_database(settings, database_url or settings.db.url)
+    try:
+        applied = anyio.run(upgrade_database, dsn)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    shown = ", ".join(map(str, applied)) if applied else "none (already up to date)"
+    click.echo(f"{describe(dsn)}: applied migrations {shown}")
+
+
+@main.command()
+@click.option("--cluster", "cluster_name", required=True, help="Cluster to serve.")
+@click.option("--workflow-run-id", type=int, default=None,
+              help="Serve one run; without it, serve every run on the cluster.")
+@click.option("--exit-on-stdin-close", is_flag=True, hidden=True)
+@one_line_errors
+def distributor(cluster_name: str, workflow_run_id: int | None, exit_on_stdin_close: bool) -> None:
+    """Run a distributor for one workflow run, or as a daemon for the whole cluster."""
+    from jobmon.distributor.main import run_distributor
+
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)
+    run_distributor(load_settings(), cluster_name, workflow_run_id, exit_on_stdin_close)
+
+
+@main.command()
+@click.option("--task-instance-id", type=int, required=True)
+@one_line_errors
+def worker(task_instance_id: int) -> None:
+    """The wrapper a cluster runs around a task's command; not for people."""
+    from jobmon.distributor.worker import run_worker
+
+    sys.exit(run_worker(load_settings(), task_instance_id))
+
+
+@main.group()
+def config() -> None:
+    """Configuration."""
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@one_line_errors
+def config_show(as_json: bool) -> None:
+    """The effective configuration and where each value came from."""
+    import json
+
+    loaded = settings_module.load()
+    rows = []
+    for section, keys in loaded.values.items():
+        for key, value in keys.items():
+            shown = "***" if key == "token" and value else value
+            rows.append({"setting": f"{section}.{key}", "value": shown,
+                         "source": loaded.sources[f"{section}.{key}"]})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("setting", "value", "source", box=None)
+    for row in rows:
+        table.add_row(row["setting"], repr(row["value"]), row["source"])
+    Console().print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""The Jobmon server: aiohttp app, PostgreSQL storage, reaper, embedded PostgreSQL."""

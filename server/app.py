@@ -1,0 +1,33 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from jobmon.server.http import error_middleware
+from jobmon.server.routes import API, health, meta, task_instances, tools, workflow_runs, workflows
+from jobmon.server.state import STATE, ServerState
+
+# Route modules register on API when imported.
+ROUTE_MODULES = (health, meta, tools, workflows, workflow_runs, task_instances)
+
+
+def create_app(state: ServerState) -> web.Application:
+    """An app serving the API with ``state``; the caller owns the pool and background loops."""
+
+    @web.middleware
+    async def touch(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        state.last_request = state.clock.monotonic()
+        return await handler(request)
+
+    app = web.Application(
+        middlewares=[touch, error_middleware],
+        client_max_size=state.settings.server.max_request_mb * 1024 * 1024,
+    )
+    app[STATE] = state
+    API.install(app)
+    return app

@@ -1,0 +1,132 @@
+"""The asyncpg pool and the LISTEN connection that wakes long-polling requests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio
+import asyncpg
+import msgspec
+from anyio.abc import TaskStatus
+
+from jobmon.requester import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("jobmon_task", "jobmon_work")
+
+
+def _encode_json(value: Any) -> str:
+    if isinstance(value, msgspec.Raw):
+        return bytes(value).decode()
+    return msgspec.json.encode(value).decode()
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await connection.set_type_codec(
+            kind, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog"
+        )
+
+
+async def create_pool(
+    dsn: str, *, min_size: int, max_size: int, statement_timeout: float
+) -> asyncpg.Pool:
+    """A pool whose connections speak JSON through msgspec and time out long statements."""
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={
+            "application_name": "jobmon-server",
+            "statement_timeout": str(int(statement_timeout * 1000)),
+            "idle_in_transaction_session_timeout": "60000",
+        },
+    )
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    """One connection with the pool's JSON codecs."""
+    connection = await asyncpg.connect(dsn)
+    await _init_connection(connection)
+    return connection
+
+
+class Notifier:
+    """One LISTEN connection; wakes waiters subscribed to (channel, payload).
+
+    If the connection drops, every waiter is woken (so it re-reads the database) and the
+    listener reconnects with backoff. Waiters always bound their wait, so a lost
+    notification costs at most one wait period.
+    """
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._waiters: dict[tuple[str, str], set[asyncio.Event]] = defaultdict(set)
+        self._retry = RetryPolicy(stop_after_seconds=10**9, max_wait=5.0, first_wait=0.1,
+                                  transient=(OSError, asyncpg.PostgresError,
+                                             asyncpg.InterfaceError, ConnectionError))
+
+    @contextlib.contextmanager
+    def subscribe(self, channel: str, payload: str) -> Iterator[asyncio.Event]:
+        event = asyncio.Event()
+        key = (channel, payload)
+        self._waiters[key].add(event)
+        try:
+            yield event
+        finally:
+            waiters = self._waiters.get(key)
+            if waiters is not None:
+                waiters.discard(event)
+                if not waiters:
+                    del self._waiters[key]
+
+    def _on_notification(
+        self, connection: object, pid: int, channel: str, payload: str
+    ) -> None:
+        for event in self._waiters.get((channel, payload), ()):
+            event.set()
+
+    def wake_all(self) -> None:
+        for waiters in self._waiters.values():
+            for event in waiters:
+                event.set()
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        started = False
+        async for attempt in self._retry.retrying("LISTEN connection"):
+            with attempt:
+                async with self._listening() as lost:
+                    if not started:
+                        started = True
+                        task_status.started()
+                    self.wake_all()  # whatever was missed while disconnected
+                    await lost.wait()
+                raise ConnectionError("LISTEN connection lost")
+
+    @contextlib.asynccontextmanager
+    async def _listening(self) -> AsyncIterator[asyncio.Event]:
+        lost = asyncio.Event()
+        connection = await asyncpg.connect(self._dsn)
+        connection.add_termination_listener(lambda _connection: lost.set())
+        try:
+            for channel in CHANNELS:
+                await connection.add_listener(channel, self._on_notification)
+            yield lost
+        finally:
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await connection.close(timeout=2)
+
+
+async def wait_for(event: asyncio.Event, timeout: float) -> bool:
+    """Wait for ``event`` at most ``timeout`` seconds; True if it was set."""
+    with anyio.move_on_after(timeout):
+        await event.wait()
+        return True
+    return False

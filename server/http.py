@@ -1,0 +1,206 @@
+"""Typed routes: each declares its request and response schema, which feed the OpenAPI document.
+
+A handler receives the decoded request Struct and returns a response Struct. Errors are
+always ``{"error": {"code", "message"}}``: an ``ApiError`` raised by a handler, a malformed
+body, or anything unexpected (logged with its traceback, never sent to the caller).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+import msgspec
+from aiohttp import web
+
+from jobmon import errors, wire
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Handler = Callable[..., Awaitable[Any]]
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, a stable code, and a message for people."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, errors.CODE_NOT_FOUND, f"{what} does not exist")
+
+
+def conflict(code: str, message: str) -> ApiError:
+    return ApiError(409, code, message)
+
+
+def invalid(message: str) -> ApiError:
+    return ApiError(400, errors.CODE_INVALID, message)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    request: type[Any] | None
+    response: type[Any]
+    query: type[Any] | None
+    tag: str
+
+
+class Api:
+    """Collects routes with their schemas; ``install`` adds them to an aiohttp app."""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        response: type[Any],
+        summary: str,
+        request: type[Any] | None = None,
+        query: type[Any] | None = None,
+        tag: str = "",
+    ) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            self.routes.append(
+                Route(method, path, handler, summary, request, response, query, tag)
+            )
+            return handler
+
+        return decorate
+
+    def install(self, app: web.Application) -> None:
+        for route in self.routes:
+            app.router.add_route(route.method, route.path, _wrap(route))
+
+
+def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        args: list[Any] = []
+        if route.request is not None:
+            args.append(await decode_body(request, route.request))
+        if route.query is not None:
+            args.append(decode_query(request, route.query))
+        result = await route.handler(request, *args)
+        if isinstance(result, web.StreamResponse):
+            return result
+        return json_response(result)
+
+    endpoint.__name__ = route.handler.__name__
+    return endpoint
+
+
+def json_response(value: object, status: int = 200) -> web.Response:
+    return web.Response(body=wire.encode(value), status=status, content_type="application/json")
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    body = wire.ErrorResponse(error=wire.ErrorBody(code=code, message=message))
+    return json_response(body, status=status)
+
+
+async def decode_body(request: web.Request, schema: type[T]) -> T:
+    raw = await request.read()
+    if not raw:
+        raise invalid("the request needs a JSON body")
+    try:
+        return msgspec.json.decode(raw, type=schema)
+    except msgspec.ValidationError as error:
+        raise invalid(f"invalid request body: {error}") from None
+    except msgspec.DecodeError as error:
+        raise invalid(f"the request body is not valid JSON: {error}") from None
+
+
+def decode_query(request: web.Request, schema: type[T]) -> T:
+    try:
+        return msgspec.convert(dict(request.query), schema, strict=False)
+    except msgspec.ValidationError as error:
+        raise invalid(f"invalid query parameter: {error}") from None
+
+
+def path_id(request: web.Request, name: str) -> int:
+    text = request.match_info[name]
+    if not text.isdigit() or not 0 < int(text) < 2**63:
+        raise invalid(f"{name} must be a positive integer, not {text!r}")
+    return int(text)
+
+
+_HTTP_CODES = {
+    400: errors.CODE_INVALID,
+    401: errors.CODE_UNAUTHORIZED,
+    403: errors.CODE_FORBIDDEN,
+    404: errors.CODE_NOT_FOUND,
+    405: errors.CODE_INVALID,
+    409: errors.CODE_CONFLICT,
+    413: errors.CODE_TOO_LARGE,
+}
+
+_DB_UNAVAILABLE = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+    ConnectionError,
+    OSError,
+)
+
+
+@web.middleware
+async def error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return error_response(error.status, error.code, error.message)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        code = _HTTP_CODES.get(error.status, errors.CODE_INVALID)
+        message = error.text or error.reason
+        if error.status == 413:
+            message = f"the request body is larger than the server's limit ({error.reason})"
+        elif error.status == 404:
+            message = f"no such endpoint: {request.method} {request.path}"
+        elif error.status == 405:
+            message = f"{request.method} is not allowed on {request.path}"
+        return error_response(error.status, code, message)
+    except asyncpg.exceptions.QueryCanceledError:
+        log.warning("statement timeout in %s %s", request.method, request.path)
+        return error_response(
+            504, errors.CODE_UNAVAILABLE, "a database statement timed out; try again"
+        )
+    except asyncpg.exceptions.DiskFullError:
+        log.error("database disk full in %s %s", request.method, request.path)
+        return error_response(
+            507, errors.CODE_UNAVAILABLE, "the database's disk is full: nothing was written"
+        )
+    except _DB_UNAVAILABLE as error:
+        log.warning("database unavailable in %s %s: %s", request.method, request.path, error)
+        return error_response(503, errors.CODE_UNAVAILABLE, "the database is not reachable")
+    except Exception:
+        request_id = request.headers.get("X-Request-Id", "-")
+        log.exception("unhandled error in %s %s (request %s)", request.method, request.path,
+                      request_id)
+        return error_response(
+            500,
+            errors.CODE_INTERNAL,
+            f"internal error (request {request_id}); the server log has the details",
+        )

@@ -1,0 +1,160 @@
+"""`jobmon server`: the database (embedded unless a URL is given), the app, the background loops."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+from aiohttp import web
+
+import jobmon
+from jobmon.clock import Clock, SystemClock
+from jobmon.server import migrate
+from jobmon.server.app import create_app
+from jobmon.server.db import Notifier, connect, create_pool
+from jobmon.server.embedded import EmbeddedPostgres, default_data_dir
+from jobmon.server.reaper import Reaper
+from jobmon.server.state import ServerState
+from jobmon.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str
+    port: int
+    database_url: str
+    ready_file: Path | None = None
+    idle_shutdown: float = 0.0
+    upgrade: bool = True
+
+
+def open_database(settings: Settings, database_url: str) -> tuple[str, EmbeddedPostgres | None]:
+    """The DSN to use, starting the embedded PostgreSQL when no URL is configured.
+
+    Call from the main thread: the embedded server dies with the thread that started it.
+    """
+    if database_url:
+        return database_url, None
+    data_dir = Path(settings.embedded.data_dir) if settings.embedded.data_dir else default_data_dir()
+    embedded = EmbeddedPostgres(data_dir, settings.embedded.port)
+    return embedded.start(), embedded
+
+
+def describe(dsn: str) -> str:
+    """A DSN without its password, for logs and /health."""
+    if "@" in dsn and "://" in dsn:
+        scheme, rest = dsn.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
+    return dsn
+
+
+async def upgrade_database(dsn: str) -> list[int]:
+    connection = await connect(dsn)
+    try:
+        return await migrate.upgrade(connection)
+    finally:
+        await connection.close()
+
+
+async def serve(
+    settings: Settings, dsn: str, options: ServeOptions, clock: Clock | None = None,
+    stop: anyio.Event | None = None,
+) -> None:
+    """Serve until ``stop`` is set (or, with idle_shutdown, until idle that long)."""
+    clock = clock or SystemClock()
+    stop = stop or anyio.Event()
+    connection = await connect(dsn)
+    try:
+        if options.upgrade:
+            applied = await migrate.upgrade(connection)
+            if applied:
+                log.info("applied migrations %s", applied)
+        version = await migrate.check(connection)
+    finally:
+        await connection.close()
+    pool = await create_pool(
+        dsn,
+        min_size=settings.db.pool_min_size,
+        max_size=settings.db.pool_max_size,
+        statement_timeout=settings.db.statement_timeout,
+    )
+    notifier = Notifier(dsn)
+    state = ServerState(pool=pool, notifier=notifier, clock=clock, settings=settings,
+                        schema_version=version, database=describe(dsn),
+                        last_request=clock.monotonic())
+    runner = web.AppRunner(create_app(state), access_log=None, handle_signals=False)
+    try:
+        async with anyio.create_task_group() as group:
+            await group.start(notifier.run)
+            await group.start(Reaper(pool, clock, settings).run, dsn)
+            await runner.setup()
+            site = web.TCPSite(runner, options.host, options.port, backlog=1024)
+            await site.start()
+            url = _site_url(runner, options.host)
+            log.info("jobmon %s serving %s on %s", jobmon.__version__, describe(dsn), url)
+            if options.ready_file is not None:
+                _write_ready_file(options.ready_file, url)
+            if options.idle_shutdown > 0:
+                group.start_soon(_stop_when_idle, state, options.idle_shutdown, stop)
+            await stop.wait()
+            log.info("shutting down")
+            group.cancel_scope.cancel()
+    finally:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(10):
+            await runner.cleanup()
+            await pool.close()
+
+
+def _site_url(runner: web.AppRunner, host: str) -> str:
+    server = runner.addresses[0]
+    port = server[1]
+    shown = host if host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    return f"http://{shown}:{port}"
+
+
+def _write_ready_file(path: Path, url: str) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    temporary.replace(path)
+
+
+async def _stop_when_idle(state: ServerState, idle: float, stop: anyio.Event) -> None:
+    while True:
+        await anyio.sleep(min(idle, 30.0))
+        if state.clock.monotonic() - state.last_request > idle:
+            log.info("idle for %.0f s: stopping", idle)
+            stop.set()
+            return
+
+
+def run_server(settings: Settings, options: ServeOptions) -> None:
+    """Blocking entry point for the CLI: SIGTERM and SIGINT stop the server cleanly."""
+    dsn, embedded = open_database(settings, options.database_url)
+    try:
+        anyio.run(_serve_with_signals, settings, dsn, options)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+async def _serve_with_signals(settings: Settings, dsn: str, options: ServeOptions) -> None:
+    stop = anyio.Event()
+    async with anyio.create_task_group() as group:
+
+        async def watch_signals() -> None:
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                async for _ in signals:
+                    stop.set()
+                    return
+
+        group.start_soon(watch_signals)
+        await serve(settings, dsn, options, stop=stop)
+        group.cancel_scope.cancel()

@@ -1,0 +1,123 @@
+"""The reaper: marks instances and runs whose heartbeat deadline passed. One replica runs it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import anyio
+import asyncpg
+from anyio.abc import TaskStatus
+
+from jobmon import wire
+from jobmon.clock import Clock
+from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store import instances, runs
+from jobmon.settings import Settings
+from jobmon.status import TaskInstanceStatus, WorkflowRunStatus
+
+log = logging.getLogger(__name__)
+
+TI = TaskInstanceStatus
+WR = WorkflowRunStatus
+
+# What an overdue instance becomes.
+OVERDUE_INSTANCE: Mapping[str, TaskInstanceStatus] = {
+    TI.INSTANTIATED: TI.NO_DISTRIBUTOR_ID,  # claimed, never submitted: the distributor died
+    TI.LAUNCHED: TI.NO_HEARTBEAT,  # submitted, never started
+    TI.RUNNING: TI.TRIAGING,  # stopped heartbeating: ask around before giving up
+    TI.TRIAGING: TI.UNKNOWN_ERROR,  # nobody vouched for it in the grace period
+}
+
+# What an overdue run becomes.
+OVERDUE_RUN: Mapping[str, WorkflowRunStatus] = {
+    **{status: WR.ERROR for status in ("B", "I", "O", "R")},
+    WR.COLD_RESUME: WR.TERMINATED,
+    WR.HOT_RESUME: WR.TERMINATED,
+}
+_LOST_MESSAGE = "the swarm stopped heartbeating; the run was marked lost by the reaper"
+BATCH = 10_000
+
+
+@dataclass
+class ReapResult:
+    instances: int = 0
+    runs: int = 0
+
+
+class Reaper:
+    """Moves overdue instances (R to T to U, O to X, I to W) and lost runs (to E or T)."""
+
+    def __init__(self, pool: asyncpg.Pool, clock: Clock, settings: Settings) -> None:
+        self._pool = pool
+        self._clock = clock
+        self._settings = settings
+
+    @property
+    def grace_seconds(self) -> float:
+        heartbeat = self._settings.heartbeat
+        return heartbeat.task_instance_interval * heartbeat.report_by_buffer
+
+    async def reap_once(self) -> ReapResult:
+        now = self._clock.now()
+        result = ReapResult()
+        async with self._pool.acquire() as connection:
+            rows = await connection.fetch(Q["overdue_instances"], now, BATCH)
+            updates = [
+                wire.InstanceUpdate(
+                    task_instance_id=row["id"],
+                    status=str(OVERDUE_INSTANCE[row["status"]]),
+                    error_message=f"no heartbeat from the instance before its deadline "
+                                  f"(was {row['status']})",
+                    next_report_seconds=(
+                        self.grace_seconds if row["status"] == TI.RUNNING else None
+                    ),
+                )
+                for row in rows
+            ]
+            if updates:
+                answer = await instances.apply_transitions(connection, updates, "reaper", now)
+                result.instances = answer.results.count("applied")
+            for row in await connection.fetch(Q["overdue_runs"], now, BATCH):
+                target = OVERDUE_RUN[row["status"]]
+                message = _LOST_MESSAGE if target is WR.ERROR else ""
+                answer_run = await runs.set_run_status(
+                    connection, row["id"],
+                    wire.RunStatusRequest(status=str(target), message=message), now, "reaper",
+                )
+                result.runs += answer_run.applied
+        if result.instances or result.runs:
+            log.info("reaper: %d instances and %d runs were overdue", result.instances,
+                     result.runs)
+        return result
+
+    async def run(
+        self, dsn: str, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Wait to be elected through a session advisory lock, then reap every interval."""
+        interval = self._settings.server.reaper_interval
+        task_status.started()
+        while True:
+            try:
+                connection = await asyncpg.connect(dsn)
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("reaper cannot connect: %s", error)
+                await self._clock.sleep(interval)
+                continue
+            try:
+                while not await connection.fetchval(Q["try_reaper_lock"]):
+                    await self._clock.sleep(interval)
+                log.info("this server runs the reaper")
+                while not connection.is_closed():
+                    try:
+                        await self.reap_once()
+                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                        log.warning("reaper pass failed: %s", error)
+                    await self._clock.sleep(interval)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("reaper lost its lock connection: %s", error)
+            finally:
+                with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                    await connection.close(timeout=2)

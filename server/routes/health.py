@@ -1,0 +1,24 @@
+"""GET /health: the server is up and its database answers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+import jobmon
+from jobmon import wire
+from jobmon.server.routes import API
+from jobmon.server.state import state_of
+
+
+@API.route("GET", "/health", response=wire.HealthResponse, summary="Liveness and database check",
+           tag="meta")
+async def health(request: web.Request) -> wire.HealthResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        await connection.fetchval("SELECT 1")
+    return wire.HealthResponse(
+        status="ok",
+        version=jobmon.__version__,
+        database=state.database,
+        schema_version=state.schema_version,
+    )

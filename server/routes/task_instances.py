@@ -1,0 +1,79 @@
+"""Task instances: claims by distributors, status reports, heartbeats."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from jobmon import wire
+from jobmon.server.db import wait_for
+from jobmon.server.http import not_found, path_id
+from jobmon.server.routes import API
+from jobmon.server.state import state_of
+from jobmon.server.store import instances, runs
+
+
+@API.route("POST", "/api/v1/distributor/claim", request=wire.ClaimRequest,
+           response=wire.ClaimResponse,
+           summary="Claim queued instances of a cluster and collect kill orders; "
+                   "waits up to `wait` seconds for work",
+           tag="distributor")
+async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResponse:
+    state = state_of(request)
+    workflow_id: int | None = None
+    if body.workflow_run_id is not None:
+        async with state.pool.acquire() as connection:
+            workflow_id = (await runs.run_state(connection, body.workflow_run_id))["workflow_id"]
+
+    async def collect() -> wire.ClaimResponse:
+        async with state.pool.acquire() as connection:
+            claimed = await instances.claim(connection, body, workflow_id, state.clock.now())
+            kill = await instances.kill_orders(connection, body.cluster_name, workflow_id)
+            active = await instances.active_runs(connection, body.cluster_name)
+        return wire.ClaimResponse(instances=claimed, kill=kill, active_runs=active)
+
+    answer = await collect()
+    if answer.instances or answer.kill or body.wait <= 0:
+        return answer
+    with state.notifier.subscribe("jobmon_work", body.cluster_name) as event:
+        answer = await collect()
+        if answer.instances or answer.kill:
+            return answer
+        await wait_for(event, body.wait)
+    return await collect()
+
+
+@API.route("POST", "/api/v1/task_instances/transitions", request=wire.TransitionsRequest,
+           response=wire.TransitionsResponse,
+           summary="Report instance statuses in a batch; each is applied, ignored or rejected",
+           tag="distributor")
+async def transitions(
+    request: web.Request, body: wire.TransitionsRequest
+) -> wire.TransitionsResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await instances.apply_transitions(
+            connection, body.updates, body.source, state.clock.now()
+        )
+
+
+@API.route("POST", "/api/v1/task_instances/heartbeat", request=wire.InstanceHeartbeatRequest,
+           response=wire.InstanceHeartbeatResponse,
+           summary="Heartbeats of many instances; the answer lists those that must stop",
+           tag="distributor")
+async def heartbeat(
+    request: web.Request, body: wire.InstanceHeartbeatRequest
+) -> wire.InstanceHeartbeatResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await instances.heartbeat(connection, body, state.clock.now())
+
+
+@API.route("GET", "/api/v1/task_instances/{task_instance_id}", response=wire.InstanceInfo,
+           summary="One instance with its command, for the worker", tag="distributor")
+async def get_instance(request: web.Request) -> wire.InstanceInfo:
+    instance_id = path_id(request, "task_instance_id")
+    async with state_of(request).pool.acquire() as connection:
+        info = await instances.info(connection, instance_id)
+    if info is None:
+        raise not_found(f"task instance {instance_id}")
+    return info

@@ -1,0 +1,75 @@
+"""Workflow runs: status, heartbeat, the swarm's schedule writes, and its change feed."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from jobmon import wire
+from jobmon.server.db import wait_for
+from jobmon.server.http import path_id
+from jobmon.server.routes import API
+from jobmon.server.state import state_of
+from jobmon.server.store import runs
+
+RUN = "/api/v1/workflow_runs/{workflow_run_id}"
+
+
+@API.route("POST", RUN + "/status", request=wire.RunStatusRequest,
+           response=wire.RunStatusResponse,
+           summary="Move the run to a status the transition table allows (409 otherwise)",
+           tag="run")
+async def set_status(request: web.Request, body: wire.RunStatusRequest) -> wire.RunStatusResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await runs.set_run_status(
+            connection, path_id(request, "workflow_run_id"), body, state.clock.now()
+        )
+
+
+@API.route("POST", RUN + "/heartbeat", request=wire.RunHeartbeatRequest,
+           response=wire.RunHeartbeatResponse,
+           summary="The swarm is alive; the answer carries the run's status", tag="run")
+async def heartbeat(
+    request: web.Request, body: wire.RunHeartbeatRequest
+) -> wire.RunHeartbeatResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await runs.heartbeat(
+            connection,
+            path_id(request, "workflow_run_id"),
+            state.clock.now(),
+            state.report_by(body.next_report_seconds),
+        )
+
+
+@API.route("POST", RUN + "/schedule", request=wire.ScheduleRequest,
+           response=wire.ScheduleResponse,
+           summary="One swarm tick: fatal tasks, resource adjustments, queueing", tag="run")
+async def schedule(request: web.Request, body: wire.ScheduleRequest) -> wire.ScheduleResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await runs.schedule(
+            connection, path_id(request, "workflow_run_id"), body, state.clock.now()
+        )
+
+
+@API.route("GET", RUN + "/changes", query=wire.ChangesQuery, response=wire.ChangesResponse,
+           summary="Task status changes since a cursor; waits up to `wait` seconds for one",
+           tag="run")
+async def changes(request: web.Request, query: wire.ChangesQuery) -> wire.ChangesResponse:
+    state = state_of(request)
+    run_id = path_id(request, "workflow_run_id")
+    async with state.pool.acquire() as connection:
+        answer, workflow_id = await runs.changes(connection, run_id, query.cursor)
+    if answer.tasks.task_id or not query.cursor or query.wait <= 0:
+        return answer
+    with state.notifier.subscribe("jobmon_task", str(workflow_id)) as event:
+        # read again now that we listen, so a change between the reads is not missed
+        async with state.pool.acquire() as connection:
+            answer, _ = await runs.changes(connection, run_id, query.cursor)
+        if answer.tasks.task_id:
+            return answer
+        await wait_for(event, query.wait)
+    async with state.pool.acquire() as connection:
+        answer, _ = await runs.changes(connection, run_id, query.cursor)
+    return answer

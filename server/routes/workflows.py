@@ -1,0 +1,105 @@
+"""Workflows: bind in chunks, read back in pages, and create runs."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from jobmon import wire
+from jobmon.server.http import path_id
+from jobmon.server.routes import API
+from jobmon.server.state import state_of
+from jobmon.server.store import bind, runs, workflows
+
+WORKFLOW = "/api/v1/workflows/{workflow_id}"
+
+
+@API.route("POST", "/api/v1/workflows", request=wire.WorkflowRequest,
+           response=wire.WorkflowResponse,
+           summary="Find or create a workflow by (tool version, workflow_args)", tag="bind")
+async def create_workflow(request: web.Request, body: wire.WorkflowRequest) -> wire.WorkflowResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await bind.create_workflow(connection, body, state.clock.now())
+
+
+@API.route("GET", WORKFLOW, response=wire.WorkflowInfo, summary="A workflow and its latest run",
+           tag="read")
+async def get_workflow(request: web.Request) -> wire.WorkflowInfo:
+    async with state_of(request).pool.acquire() as connection:
+        return await workflows.workflow_info(connection, path_id(request, "workflow_id"))
+
+
+@API.route("POST", WORKFLOW + "/arrays", request=wire.ArraysRequest,
+           response=wire.ArraysResponse, summary="Find or create the workflow's arrays", tag="bind")
+async def upsert_arrays(request: web.Request, body: wire.ArraysRequest) -> wire.ArraysResponse:
+    async with state_of(request).pool.acquire() as connection:
+        return await bind.upsert_arrays(connection, path_id(request, "workflow_id"), body)
+
+
+@API.route("GET", WORKFLOW + "/arrays", response=wire.ArraysInfo,
+           summary="The workflow's arrays and their limits", tag="read")
+async def get_arrays(request: web.Request) -> wire.ArraysInfo:
+    async with state_of(request).pool.acquire() as connection:
+        return await workflows.arrays(connection, path_id(request, "workflow_id"))
+
+
+@API.route("POST", WORKFLOW + "/tasks", request=wire.TasksChunk, response=wire.TasksResponse,
+           summary="Write a chunk of tasks (idempotent); returns their ids in order", tag="bind")
+async def insert_tasks(request: web.Request, body: wire.TasksChunk) -> wire.TasksResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await bind.insert_tasks(
+            connection, path_id(request, "workflow_id"), body, state.clock.now()
+        )
+
+
+@API.route("GET", WORKFLOW + "/tasks", query=wire.PageQuery, response=wire.TaskRows,
+           summary="A page of the workflow's tasks in id order", tag="read")
+async def get_tasks(request: web.Request, query: wire.PageQuery) -> wire.TaskRows:
+    async with state_of(request).pool.acquire() as connection:
+        return await workflows.task_page(
+            connection, path_id(request, "workflow_id"), query.after_id, query.limit
+        )
+
+
+@API.route("POST", WORKFLOW + "/edges", request=wire.EdgesChunk, response=wire.EdgesResponse,
+           summary="Write a chunk of edges (idempotent)", tag="bind")
+async def insert_edges(request: web.Request, body: wire.EdgesChunk) -> wire.EdgesResponse:
+    async with state_of(request).pool.acquire() as connection:
+        return await bind.insert_edges(connection, path_id(request, "workflow_id"), body)
+
+
+@API.route("GET", WORKFLOW + "/edges", query=wire.PageQuery, response=wire.EdgeRows,
+           summary="A page of the workflow's edges, by downstream task id", tag="read")
+async def get_edges(request: web.Request, query: wire.PageQuery) -> wire.EdgeRows:
+    async with state_of(request).pool.acquire() as connection:
+        return await workflows.edge_page(
+            connection, path_id(request, "workflow_id"), query.after_id, query.limit
+        )
+
+
+@API.route("POST", WORKFLOW + "/bound", request=wire.BoundRequest, response=wire.BoundResponse,
+           summary="Mark the bind complete once every task is written", tag="bind")
+async def finish_bind(request: web.Request, body: wire.BoundRequest) -> wire.BoundResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await bind.finish_bind(
+            connection, path_id(request, "workflow_id"), body, state.clock.now()
+        )
+
+
+@API.route("POST", WORKFLOW + "/runs", request=wire.RunRequest, response=wire.RunResponse,
+           summary="Start a run; with resume, take over from earlier runs", tag="run")
+async def create_run(request: web.Request, body: wire.RunRequest) -> wire.RunResponse:
+    state = state_of(request)
+    interval = state.settings.heartbeat.workflow_run_interval
+    deadline = state.report_by(interval * state.settings.heartbeat.report_by_buffer)
+    async with state.pool.acquire() as connection:
+        return await runs.create_run(
+            connection,
+            path_id(request, "workflow_id"),
+            body,
+            request.headers.get("X-Request-Id"),
+            state.clock.now(),
+            deadline,
+        )

@@ -1,0 +1,114 @@
+-- name: claim_instances
+-- A distributor takes queued instances of its cluster: Q to I, task Q to I.
+WITH claimed AS (
+    SELECT id FROM task_instance
+    WHERE status = 'Q' AND cluster_name = $1 AND ($2::bigint IS NULL OR workflow_id = $2)
+    ORDER BY id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+), moved AS (
+    UPDATE task_instance ti
+    SET status = 'I', status_date = $4, report_by = $5
+    FROM claimed
+    WHERE ti.id = claimed.id
+    RETURNING ti.id, ti.task_id, ti.workflow_id, ti.workflow_run_id, ti.array_id,
+              ti.compute_resources, ti.attempt
+), history AS (
+    INSERT INTO task_instance_status (task_instance_id, status, status_time, source)
+    SELECT id, 'I', $4, 'distributor' FROM moved
+), task_moved AS (
+    UPDATE task
+    SET status = 'I', status_date = $4, change_xid = pg_current_xact_id()
+    FROM moved
+    WHERE task.id = moved.task_id AND task.status = 'Q' AND task.latest_instance_id = moved.id
+)
+SELECT moved.id, moved.task_id, moved.workflow_id, moved.workflow_run_id, moved.array_id,
+       moved.compute_resources, moved.attempt, t.name, t.command, t.context
+FROM moved JOIN task t ON t.id = moved.task_id
+ORDER BY moved.id;
+
+-- name: kill_orders
+-- Instances a distributor must kill (status K) on its cluster.
+SELECT id, distributor_id, status FROM task_instance
+WHERE status = 'K' AND cluster_name = $1 AND ($2::bigint IS NULL OR workflow_id = $2)
+ORDER BY id
+LIMIT 10000;
+
+-- name: active_runs_of_cluster
+-- Runs that still have live instances on a cluster.
+SELECT DISTINCT workflow_run_id FROM task_instance
+WHERE cluster_name = $1 AND status IN ('Q', 'I', 'O', 'R', 'T', 'K');
+
+-- name: update_instances
+-- Move instances to one status, where the transition table allows; fill in what is given.
+WITH given AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[],
+                         $7::text[], $8::bigint[], $9::float8[], $10::text[], $11::text[],
+                         $12::float8[])
+        AS g (id, distributor_id, nodename, process_id, exit_code, stderr_tail, error_message,
+              maxrss, wallclock, stdout_path, stderr_path, next_report)
+), moved AS (
+    UPDATE task_instance ti
+    SET status = $13,
+        status_date = $15,
+        distributor_id = coalesce(g.distributor_id, ti.distributor_id),
+        nodename = coalesce(g.nodename, ti.nodename),
+        process_id = coalesce(g.process_id, ti.process_id),
+        exit_code = coalesce(g.exit_code, ti.exit_code),
+        stderr_tail = coalesce(g.stderr_tail, ti.stderr_tail),
+        error_message = coalesce(g.error_message, ti.error_message),
+        maxrss = coalesce(g.maxrss, ti.maxrss),
+        wallclock = coalesce(g.wallclock, ti.wallclock),
+        stdout_path = coalesce(g.stdout_path, ti.stdout_path),
+        stderr_path = coalesce(g.stderr_path, ti.stderr_path),
+        submitted_date = CASE WHEN $13 = 'O' THEN $15 ELSE ti.submitted_date END,
+        report_by = CASE
+            WHEN g.next_report IS NOT NULL THEN $15 + make_interval(secs => g.next_report)
+            WHEN $13 IN ('O', 'R', 'T') THEN ti.report_by
+            ELSE NULL END
+    FROM given g
+    WHERE ti.id = g.id AND ti.status = ANY($14::text[])
+    RETURNING ti.id, ti.task_id
+), history AS (
+    INSERT INTO task_instance_status (task_instance_id, status, status_time, source)
+    SELECT id, $13, $15, $16 FROM moved
+)
+SELECT id, task_id FROM moved;
+
+-- name: tasks_follow_instances
+-- The tasks of moved instances follow them, if the instance is the task's latest.
+UPDATE task
+SET status = $3, status_date = $5, change_xid = pg_current_xact_id(),
+    error_status = CASE WHEN $3 = 'E' THEN $6 ELSE NULL END
+FROM unnest($1::bigint[], $2::bigint[]) AS m (task_id, instance_id)
+WHERE task.id = m.task_id AND task.latest_instance_id = m.instance_id
+  AND task.status = ANY($4::text[]);
+
+-- name: save_task_payloads
+-- Keep what instances left in JOBMON_OUTPUT and JOBMON_CONTEXT.
+UPDATE task
+SET output = coalesce(p.output, task.output),
+    context = coalesce(p.context, task.context)
+FROM unnest($1::bigint[], $2::jsonb[], $3::jsonb[]) AS p (task_id, output, context)
+WHERE task.id = p.task_id;
+
+-- name: instance_statuses
+-- Current statuses of instances.
+SELECT id, status FROM task_instance WHERE id = ANY($1::bigint[]);
+
+-- name: instance_heartbeat
+-- Live instances push their deadline out; returns the statuses of all those sent.
+WITH beat AS (
+    UPDATE task_instance
+    SET report_by = $2
+    WHERE id = ANY($1::bigint[]) AND status IN ('I', 'O', 'R', 'T')
+    RETURNING id
+)
+SELECT ti.id, ti.status FROM task_instance ti WHERE ti.id = ANY($1::bigint[]);
+
+-- name: instance_info
+-- One instance with what a worker needs to run it.
+SELECT ti.id, ti.task_id, ti.workflow_id, ti.workflow_run_id, ti.status, ti.compute_resources,
+       ti.attempt, t.name, t.command, t.context
+FROM task_instance ti JOIN task t ON t.id = ti.task_id
+WHERE ti.id = $1;

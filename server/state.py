@@ -1,0 +1,34 @@
+"""What every request handler reaches through the app: pool, notifier, clock, settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import asyncpg
+from aiohttp import web
+
+from jobmon.clock import Clock
+from jobmon.server.db import Notifier
+from jobmon.settings import Settings
+
+
+@dataclass
+class ServerState:
+    pool: asyncpg.Pool
+    notifier: Notifier
+    clock: Clock
+    settings: Settings
+    schema_version: int
+    database: str
+    last_request: float = 0.0
+
+    def report_by(self, seconds: float) -> dt.datetime:
+        return self.clock.now() + dt.timedelta(seconds=seconds)
+
+
+STATE = web.AppKey("jobmon_state", ServerState)
+
+
+def state_of(request: web.Request) -> ServerState:
+    return request.app[STATE]

@@ -1,0 +1,237 @@
+"""Binding: tools, templates, workflows, arrays, tasks and edges, written in bulk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+import asyncpg
+
+from jobmon import errors, wire
+from jobmon.server.http import ApiError, conflict, invalid, not_found
+from jobmon.server.sql import QUERIES as Q
+
+
+async def upsert_tool(connection: asyncpg.Connection, name: str) -> wire.ToolResponse:
+    async with connection.transaction():
+        await connection.execute(Q["lock_tool"], name)
+        tool_id = await connection.fetchval(Q["upsert_tool"], name)
+        version_id = await connection.fetchval(Q["current_tool_version"], tool_id)
+        if version_id is None:
+            version_id = await connection.fetchval(Q["insert_tool_version"], tool_id)
+    return wire.ToolResponse(tool_id=tool_id, tool_version_id=version_id)
+
+
+def template_version_hash(spec: wire.TemplateSpec) -> str:
+    text = json.dumps(
+        [spec.command_template, spec.node_args, spec.task_args, spec.op_args],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def upsert_templates(
+    connection: asyncpg.Connection, body: wire.TemplatesRequest
+) -> wire.TemplatesResponse:
+    async with connection.transaction():
+        tool_id = await connection.fetchval(Q["tool_of_version"], body.tool_version_id)
+        if tool_id is None:
+            raise not_found(f"tool version {body.tool_version_id}")
+        names = [spec.name for spec in body.templates]
+        template_ids = dict(await connection.fetch(Q["upsert_task_templates"], tool_id, names))
+        hashes = [template_version_hash(spec) for spec in body.templates]
+        rows = await connection.fetch(
+            Q["upsert_template_versions"],
+            [template_ids[spec.name] for spec in body.templates],
+            hashes,
+            [spec.command_template for spec in body.templates],
+            [json.dumps(spec.node_args) for spec in body.templates],
+            [json.dumps(spec.task_args) for spec in body.templates],
+            [json.dumps(spec.op_args) for spec in body.templates],
+        )
+    version_ids = {(row[0], row[1]): row[2] for row in rows}
+    return wire.TemplatesResponse(
+        task_template_version_ids=[
+            version_ids[(template_ids[spec.name], version_hash)]
+            for spec, version_hash in zip(body.templates, hashes, strict=True)
+        ]
+    )
+
+
+async def create_workflow(
+    connection: asyncpg.Connection, body: wire.WorkflowRequest, now: dt.datetime
+) -> wire.WorkflowResponse:
+    async with connection.transaction():
+        if await connection.fetchval(Q["tool_of_version"], body.tool_version_id) is None:
+            raise not_found(f"tool version {body.tool_version_id}")
+        new_id = await connection.fetchval(
+            Q["insert_workflow"],
+            body.tool_version_id,
+            body.name,
+            body.workflow_args,
+            body.workflow_args_hash,
+            body.task_hash,
+            body.description,
+            body.user,
+            body.max_concurrently_running,
+            body.num_tasks,
+            body.default_cluster_name,
+            now,
+        )
+        row = await connection.fetchrow(
+            Q["find_workflow"], body.tool_version_id, body.workflow_args_hash
+        )
+    if row["task_hash"] != body.task_hash:
+        raise conflict(
+            errors.CODE_WORKFLOW_ARGS_REUSED,
+            f"workflow_args {body.workflow_args!r} already belong to workflow {row['id']} "
+            f"({row['name']!r}) with a different set of tasks; use new workflow_args for a "
+            "new workflow, or add exactly the same tasks to resume it",
+        )
+    return wire.WorkflowResponse(
+        workflow_id=row["id"],
+        created=new_id is not None,
+        status=row["status"],
+        bound=row["bound"],
+        num_runs=row["num_runs"],
+    )
+
+
+async def _lock_unbound(connection: asyncpg.Connection, workflow_id: int) -> None:
+    row = await connection.fetchrow(Q["workflow_for_bind"], workflow_id)
+    if row is None:
+        raise not_found(f"workflow {workflow_id}")
+
+
+async def upsert_arrays(
+    connection: asyncpg.Connection, workflow_id: int, body: wire.ArraysRequest
+) -> wire.ArraysResponse:
+    version_ids = [spec.task_template_version_id for spec in body.arrays]
+    if len(set(version_ids)) != len(version_ids):
+        raise invalid("each task template version may have only one array per workflow")
+    async with connection.transaction():
+        await _lock_unbound(connection, workflow_id)
+        found = await connection.fetchval(Q["count_template_versions"], version_ids)
+        if found != len(version_ids):
+            raise not_found("one of the task template versions")
+        rows = await connection.fetch(
+            Q["upsert_arrays"],
+            workflow_id,
+            version_ids,
+            [spec.name for spec in body.arrays],
+            [spec.max_concurrently_running for spec in body.arrays],
+        )
+    by_version = dict(rows)
+    return wire.ArraysResponse(array_ids=[by_version[v] for v in version_ids])
+
+
+def _config_hash(config: wire.TaskConfig) -> str:
+    return hashlib.sha256(wire.encode(config)).hexdigest()
+
+
+def _check_chunk(chunk: wire.TasksChunk) -> int:
+    size = len(chunk.array_id)
+    columns: dict[str, list[Any]] = {
+        "node_args_hash": chunk.node_args_hash,
+        "task_args_hash": chunk.task_args_hash,
+        "name": chunk.name,
+        "command": chunk.command,
+        "config_index": chunk.config_index,
+        "args": chunk.args,
+    }
+    for field, values in columns.items():
+        if len(values) != size:
+            raise invalid(f"tasks chunk: {field} has {len(values)} values, array_id has {size}")
+    if any(index >= len(chunk.configs) for index in chunk.config_index):
+        raise invalid("tasks chunk: a config_index points past the end of configs")
+    return size
+
+
+async def insert_tasks(
+    connection: asyncpg.Connection, workflow_id: int, chunk: wire.TasksChunk, now: dt.datetime
+) -> wire.TasksResponse:
+    size = _check_chunk(chunk)
+    if size == 0:
+        return wire.TasksResponse(task_ids=[])
+    keys = set(zip(chunk.array_id, chunk.node_args_hash, chunk.task_args_hash, strict=True))
+    if len(keys) != size:
+        raise invalid("tasks chunk: two tasks have the same array, node args and task args")
+    hashes = [_config_hash(config) for config in chunk.configs]
+    async with connection.transaction():
+        await _lock_unbound(connection, workflow_id)
+        array_ids = sorted(set(chunk.array_id))
+        found = await connection.fetchval(Q["count_arrays_of_workflow"], workflow_id, array_ids)
+        if found != len(array_ids):
+            raise invalid(f"tasks chunk: an array_id does not belong to workflow {workflow_id}")
+        config_rows = await connection.fetch(
+            Q["upsert_configs"],
+            workflow_id,
+            hashes,
+            [config.cluster_name for config in chunk.configs],
+            [config.compute_resources for config in chunk.configs],
+            [config.resource_scales for config in chunk.configs],
+            [json.dumps(config.fallback_queues) for config in chunk.configs],
+            [config.max_attempts for config in chunk.configs],
+        )
+        config_ids = dict(config_rows)
+        by_index = [config_ids[config_hash] for config_hash in hashes]
+        max_attempts = [config.max_attempts for config in chunk.configs]
+        await connection.execute(
+            Q["insert_tasks"],
+            workflow_id,
+            chunk.array_id,
+            [by_index[i] for i in chunk.config_index],
+            chunk.node_args_hash,
+            chunk.task_args_hash,
+            chunk.name,
+            chunk.command,
+            chunk.args,
+            [max_attempts[i] for i in chunk.config_index],
+            now,
+        )
+        ids = await connection.fetch(
+            Q["task_ids_by_key"], chunk.array_id, chunk.node_args_hash, chunk.task_args_hash
+        )
+    return wire.TasksResponse(task_ids=[row[0] for row in ids])
+
+
+async def insert_edges(
+    connection: asyncpg.Connection, workflow_id: int, chunk: wire.EdgesChunk
+) -> wire.EdgesResponse:
+    if len(chunk.upstream_task_id) != len(chunk.downstream_task_id):
+        raise invalid("edges chunk: upstream_task_id and downstream_task_id differ in length")
+    if not chunk.upstream_task_id:
+        return wire.EdgesResponse(inserted=0)
+    if any(u == d for u, d in zip(chunk.upstream_task_id, chunk.downstream_task_id, strict=True)):
+        raise invalid("edges chunk: a task cannot depend on itself")
+    task_ids = sorted(set(chunk.upstream_task_id) | set(chunk.downstream_task_id))
+    async with connection.transaction():
+        await _lock_unbound(connection, workflow_id)
+        found = await connection.fetchval(Q["count_tasks_of_workflow"], workflow_id, task_ids)
+        if found != len(task_ids):
+            raise invalid(f"edges chunk: a task id does not belong to workflow {workflow_id}")
+        status = await connection.execute(
+            Q["insert_edges"], workflow_id, chunk.upstream_task_id, chunk.downstream_task_id
+        )
+    return wire.EdgesResponse(inserted=int(status.rsplit(" ", 1)[-1]))
+
+
+async def finish_bind(
+    connection: asyncpg.Connection, workflow_id: int, body: wire.BoundRequest, now: dt.datetime
+) -> wire.BoundResponse:
+    async with connection.transaction():
+        row = await connection.fetchrow(Q["workflow_for_bind"], workflow_id)
+        if row is None:
+            raise not_found(f"workflow {workflow_id}")
+        written = await connection.fetchval(Q["count_workflow_tasks"], workflow_id)
+        if written != body.num_tasks or written != row["num_tasks"]:
+            raise ApiError(
+                409,
+                errors.CODE_CONFLICT,
+                f"workflow {workflow_id} has {written} tasks written, but the bind declared "
+                f"{row['num_tasks']}; send the remaining tasks and bind again",
+            )
+        status = await connection.fetchval(Q["finish_bind"], workflow_id, now)
+    return wire.BoundResponse(workflow_id=workflow_id, status=status)

@@ -1,0 +1,225 @@
+"""Task instances: claiming, status transitions (with their tasks), heartbeats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+import asyncpg
+
+from jobmon import wire
+from jobmon.server.http import invalid, not_found
+from jobmon.server.sql import QUERIES as Q
+from jobmon.status import (
+    TASK,
+    TASK_FOLLOWS_INSTANCE,
+    TASK_INSTANCE,
+    TaskInstanceStatus,
+    Verdict,
+)
+
+TI = TaskInstanceStatus
+
+# A lost instance (X) counts as a failed attempt at once: O to X to E.
+_CHAINED = {TI.NO_HEARTBEAT: TI.ERROR}
+
+
+async def claim(
+    connection: asyncpg.Connection,
+    body: wire.ClaimRequest,
+    workflow_id: int | None,
+    now: dt.datetime,
+) -> list[wire.ClaimedInstance]:
+    if body.limit == 0:
+        return []
+    report_by = now + dt.timedelta(seconds=body.next_report_seconds)
+    rows = await connection.fetch(
+        Q["claim_instances"], body.cluster_name, workflow_id, body.limit, now, report_by
+    )
+    return [
+        wire.ClaimedInstance(
+            task_instance_id=row["id"],
+            task_id=row["task_id"],
+            workflow_id=row["workflow_id"],
+            workflow_run_id=row["workflow_run_id"],
+            array_id=row["array_id"],
+            name=row["name"],
+            command=row["command"],
+            compute_resources=row["compute_resources"],
+            attempt=row["attempt"],
+            context=row["context"],
+        )
+        for row in rows
+    ]
+
+
+async def kill_orders(
+    connection: asyncpg.Connection, cluster_name: str, workflow_id: int | None
+) -> list[wire.KillOrder]:
+    rows = await connection.fetch(Q["kill_orders"], cluster_name, workflow_id)
+    return [
+        wire.KillOrder(task_instance_id=row[0], distributor_id=row[1], status=row[2])
+        for row in rows
+    ]
+
+
+async def active_runs(connection: asyncpg.Connection, cluster_name: str) -> list[int]:
+    return [row[0] for row in await connection.fetch(Q["active_runs_of_cluster"], cluster_name)]
+
+
+def _optional_column(updates: Sequence[wire.InstanceUpdate], field: str) -> list[object]:
+    return [getattr(update, field) for update in updates]
+
+
+async def _apply_group(
+    connection: asyncpg.Connection,
+    status: TaskInstanceStatus,
+    updates: Sequence[wire.InstanceUpdate],
+    source: str,
+    now: dt.datetime,
+) -> set[int]:
+    """Move instances to ``status`` where allowed, their tasks with them; returns moved ids."""
+    rows = await connection.fetch(
+        Q["update_instances"],
+        [update.task_instance_id for update in updates],
+        *(
+            _optional_column(updates, field)
+            for field in (
+                "distributor_id", "nodename", "process_id", "exit_code", "stderr_tail",
+                "error_message", "maxrss", "wallclock", "stdout_path", "stderr_path",
+                "next_report_seconds",
+            )
+        ),
+        str(status),
+        TASK_INSTANCE.allowed_from(status),
+        now,
+        source,
+    )
+    if not rows:
+        return set()
+    task_status = TASK_FOLLOWS_INSTANCE.get(status)
+    if task_status is not None:
+        await connection.execute(
+            Q["tasks_follow_instances"],
+            [row["task_id"] for row in rows],
+            [row["id"] for row in rows],
+            str(task_status),
+            TASK.allowed_from(task_status),
+            now,
+            str(status),
+        )
+    moved = {row["id"] for row in rows}
+    payloads = [
+        update for update in updates
+        if update.task_instance_id in moved and (update.output or update.context)
+    ]
+    if payloads:
+        task_of = {row["id"]: row["task_id"] for row in rows}
+        await connection.execute(
+            Q["save_task_payloads"],
+            [task_of[update.task_instance_id] for update in payloads],
+            [update.output if status is TI.DONE else None for update in payloads],
+            [update.context for update in payloads],
+        )
+    return moved
+
+
+async def apply_transitions(
+    connection: asyncpg.Connection,
+    updates: Sequence[wire.InstanceUpdate],
+    source: str,
+    now: dt.datetime,
+) -> wire.TransitionsResponse:
+    """Apply a batch of instance updates; each is applied, ignored (late/repeated) or rejected.
+
+    Updates of one instance apply in the order given (RUNNING before DONE); updates of
+    different instances are grouped by status into one statement each.
+    """
+    passes: list[dict[TaskInstanceStatus, list[wire.InstanceUpdate]]] = []
+    seen: dict[int, int] = defaultdict(int)
+    for update in updates:
+        try:
+            status = TASK_INSTANCE.parse(update.status)
+        except ValueError as error:
+            raise invalid(str(error)) from None
+        position = seen[update.task_instance_id]
+        seen[update.task_instance_id] += 1
+        if position == len(passes):
+            passes.append(defaultdict(list))
+        passes[position][status].append(update)
+    applied: set[tuple[int, str]] = set()
+    async with connection.transaction():
+        for by_status in passes:
+            for status, group in by_status.items():
+                moved = await _apply_group(connection, status, group, source, now)
+                applied.update((instance_id, str(status)) for instance_id in moved)
+                chained = _CHAINED.get(status)
+                if chained is not None and moved:
+                    follow = [
+                        wire.InstanceUpdate(task_instance_id=instance_id, status=str(chained))
+                        for instance_id in sorted(moved)
+                    ]
+                    await _apply_group(connection, chained, follow, source, now)
+        current = dict(
+            await connection.fetch(
+                Q["instance_statuses"], [update.task_instance_id for update in updates]
+            )
+        )
+    results: list[str] = []
+    statuses: list[str | None] = []
+    for update in updates:
+        now_status = current.get(update.task_instance_id)
+        statuses.append(now_status)
+        if (update.task_instance_id, update.status) in applied:
+            results.append("applied")
+        elif now_status is None:
+            results.append("rejected")
+        else:
+            verdict = TASK_INSTANCE.verdict(TI(now_status), TI(update.status))
+            results.append("rejected" if verdict is Verdict.REJECT else "ignored")
+    return wire.TransitionsResponse(results=results, statuses=statuses)
+
+
+async def heartbeat(
+    connection: asyncpg.Connection,
+    body: wire.InstanceHeartbeatRequest,
+    now: dt.datetime,
+) -> wire.InstanceHeartbeatResponse:
+    report_by = now + dt.timedelta(seconds=body.next_report_seconds)
+    async with connection.transaction():
+        rows = await connection.fetch(Q["instance_heartbeat"], body.task_instance_ids, report_by)
+        triaged = [row[0] for row in rows if row[1] == TI.TRIAGING]
+        if triaged:  # alive after all
+            await apply_transitions(
+                connection,
+                [wire.InstanceUpdate(task_instance_id=i, status=str(TI.RUNNING)) for i in triaged],
+                "worker",
+                now,
+            )
+    live = {str(TI.INSTANTIATED), str(TI.LAUNCHED), str(TI.RUNNING), str(TI.TRIAGING)}
+    found = {row[0] for row in rows}
+    return wire.InstanceHeartbeatResponse(
+        kill=sorted(
+            [row[0] for row in rows if row[1] not in live]
+            + [i for i in body.task_instance_ids if i not in found]
+        )
+    )
+
+
+async def info(connection: asyncpg.Connection, instance_id: int) -> wire.InstanceInfo:
+    row = await connection.fetchrow(Q["instance_info"], instance_id)
+    if row is None:
+        raise not_found(f"task instance {instance_id}")
+    return wire.InstanceInfo(
+        task_instance_id=row["id"],
+        task_id=row["task_id"],
+        workflow_id=row["workflow_id"],
+        workflow_run_id=row["workflow_run_id"],
+        status=row["status"],
+        command=row["command"],
+        compute_resources=row["compute_resources"],
+        attempt=row["attempt"],
+        name=row["name"],
+        context=row["context"],
+    )

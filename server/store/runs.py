@@ -1,0 +1,280 @@
+"""Workflow runs: creation and resume, status, heartbeats, and the swarm's scheduling writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import asyncpg
+
+from jobmon import errors, wire
+from jobmon.server.http import ApiError, conflict, invalid, not_found
+from jobmon.server.sql import QUERIES as Q
+from jobmon.status import (
+    WORKFLOW_RUN,
+    WORKFLOW_RUN_ACTIVE,
+    Verdict,
+    WorkflowRunStatus,
+    letters,
+    workflow_status_for_run,
+)
+
+WR = WorkflowRunStatus
+RUN_LIVE = letters(WORKFLOW_RUN_ACTIVE)
+
+
+def seconds(value: float) -> dt.timedelta:
+    return dt.timedelta(seconds=value)
+
+
+async def create_run(
+    connection: asyncpg.Connection,
+    workflow_id: int,
+    body: wire.RunRequest,
+    request_id: str | None,
+    now: dt.datetime,
+    report_by: dt.datetime,
+) -> wire.RunResponse:
+    """A new run; with ``resume`` it takes over from live runs and resets unfinished tasks."""
+    async with connection.transaction():
+        workflow = await connection.fetchrow(Q["lock_workflow"], workflow_id)
+        if workflow is None:
+            raise not_found(f"workflow {workflow_id}")
+        if request_id:
+            existing = await connection.fetchrow(Q["run_by_request_id"], request_id)
+            if existing is not None:
+                return wire.RunResponse(
+                    workflow_run_id=existing["id"], status=existing["status"], resumed_from=[]
+                )
+        if not workflow["bound"]:
+            raise conflict(
+                errors.CODE_CONFLICT,
+                f"workflow {workflow_id} is not completely bound yet; bind it again first",
+            )
+        summary = await connection.fetchrow(Q["workflow_run_summary"], workflow_id)
+        if summary["num_runs"] and summary["not_done"] == 0:
+            raise conflict(
+                errors.CODE_WORKFLOW_COMPLETE,
+                f"workflow {workflow_id} ({workflow['name']!r}) is already complete: every "
+                "task is DONE. Reset tasks with `jobmon task update -s G` to run them again.",
+            )
+        if summary["num_runs"] and not body.resume:
+            raise conflict(
+                errors.CODE_WORKFLOW_EXISTS,
+                f"workflow {workflow_id} ({workflow['name']!r}) already ran (latest run "
+                f"{summary['latest_id']}, status {summary['latest_status']}). Pass resume=True "
+                f"(or run `jobmon workflow resume -w {workflow_id} -c CLUSTER`) to continue it, "
+                "or use new workflow_args for a new workflow.",
+            )
+        resumed_from: list[int] = []
+        if summary["num_runs"]:
+            resumed_from = await _take_over(connection, workflow_id, body.cold, now)
+        run_id = await connection.fetchval(
+            Q["insert_run"], workflow_id, body.user, body.jobmon_version, request_id, now,
+            report_by,
+        )
+        await connection.execute(Q["insert_run_history"], run_id, ["G", "L", "B"], now, "swarm")
+        if not body.cold:
+            await connection.execute(Q["adopt_instances"], workflow_id, run_id)
+        await connection.execute(
+            Q["set_workflow_status"], workflow_id, str(workflow_status_for_run(WR.BOUND)), now
+        )
+    return wire.RunResponse(workflow_run_id=run_id, status=str(WR.BOUND),
+                            resumed_from=resumed_from)
+
+
+async def _take_over(
+    connection: asyncpg.Connection, workflow_id: int, cold: bool, now: dt.datetime
+) -> list[int]:
+    takeover = WR.COLD_RESUME if cold else WR.HOT_RESUME
+    taken = [row[0] for row in await connection.fetch(
+        Q["takeover_runs"], workflow_id, str(takeover), now, "swarm"
+    )]
+    await connection.execute(Q["terminate_lost_resumed_runs"], workflow_id, now)
+    if cold:
+        await connection.execute(Q["kill_workflow_instances"], workflow_id, now, "swarm")
+        await connection.execute(Q["reset_tasks_cold"], workflow_id, now)
+    else:
+        await connection.execute(Q["reset_tasks_hot"], workflow_id, now)
+    return taken
+
+
+async def set_run_status(
+    connection: asyncpg.Connection,
+    run_id: int,
+    body: wire.RunStatusRequest,
+    now: dt.datetime,
+    source: str = "swarm",
+) -> wire.RunStatusResponse:
+    try:
+        requested = WORKFLOW_RUN.parse(body.status)
+    except ValueError as error:
+        raise invalid(str(error)) from None
+    async with connection.transaction():
+        run = await connection.fetchrow(Q["run_for_update"], run_id)
+        if run is None:
+            raise not_found(f"workflow run {run_id}")
+        current = WR(run["status"])
+        verdict = WORKFLOW_RUN.verdict(current, requested)
+        if verdict is Verdict.REJECT:
+            raise ApiError(
+                409,
+                errors.CODE_TRANSITION,
+                f"workflow run {run_id} is {current.name} ({current}); it cannot become "
+                f"{requested.name} ({requested})",
+            )
+        applied = verdict is Verdict.APPLY
+        if applied:
+            await connection.fetchval(
+                Q["update_run_status"], run_id, str(requested), now,
+                WORKFLOW_RUN.allowed_from(requested), body.message, source,
+            )
+            await _mirror_workflow(connection, run["workflow_id"], run_id, requested, now)
+        status = requested if applied else current
+        workflow_status = await connection.fetchval(
+            "SELECT status FROM workflow WHERE id = $1", run["workflow_id"]
+        )
+    return wire.RunStatusResponse(
+        workflow_run_id=run_id, status=str(status), applied=applied,
+        workflow_status=workflow_status,
+    )
+
+
+async def _mirror_workflow(
+    connection: asyncpg.Connection,
+    workflow_id: int,
+    run_id: int,
+    status: WorkflowRunStatus,
+    now: dt.datetime,
+) -> None:
+    """The workflow follows its latest run only; an old run's end does not change it."""
+    latest = await connection.fetchval(
+        "SELECT max(id) FROM workflow_run WHERE workflow_id = $1", workflow_id
+    )
+    if latest == run_id:
+        await connection.execute(
+            Q["set_workflow_status"], workflow_id, str(workflow_status_for_run(status)), now
+        )
+
+
+async def heartbeat(
+    connection: asyncpg.Connection, run_id: int, now: dt.datetime, report_by: dt.datetime
+) -> wire.RunHeartbeatResponse:
+    row = await connection.fetchrow(Q["run_heartbeat"], run_id, now, report_by)
+    if row is None:
+        raise not_found(f"workflow run {run_id}")
+    return wire.RunHeartbeatResponse(
+        status=row["status"], max_concurrently_running=row["max_concurrently_running"]
+    )
+
+
+async def schedule(
+    connection: asyncpg.Connection, run_id: int, body: wire.ScheduleRequest, now: dt.datetime
+) -> wire.ScheduleResponse:
+    """Apply one tick's decisions: fatal tasks, resource adjustments, then queueing."""
+    async with connection.transaction():
+        run = await connection.fetchrow(Q["run_for_share"], run_id)
+        if run is None:
+            raise not_found(f"workflow run {run_id}")
+        if run["status"] not in RUN_LIVE:
+            raise conflict(
+                errors.CODE_TRANSITION,
+                f"workflow run {run_id} is no longer live (status {run['status']}); "
+                "it cannot schedule tasks",
+            )
+        workflow_id = run["workflow_id"]
+        fatal = adjusted = 0
+        if body.fatal:
+            fatal = _count(await connection.execute(Q["tasks_to_fatal"], workflow_id,
+                                                    body.fatal, now))
+        if body.adjust:
+            adjusted = _count(await connection.execute(Q["tasks_to_adjusting"], workflow_id,
+                                                       body.adjust, now))
+        queued: list[int] = []
+        for group in body.queue:
+            queued.extend(await _queue_group(connection, workflow_id, run_id, group, now))
+    wanted = [task_id for group in body.queue for task_id in group.task_ids]
+    done = set(queued)
+    return wire.ScheduleResponse(
+        fatal=fatal, adjusted=adjusted, queued=queued,
+        skipped=[task_id for task_id in wanted if task_id not in done],
+    )
+
+
+async def _queue_group(
+    connection: asyncpg.Connection,
+    workflow_id: int,
+    run_id: int,
+    group: wire.QueueGroup,
+    now: dt.datetime,
+) -> list[int]:
+    if not group.task_ids:
+        return []
+    rows = await connection.fetch(
+        Q["queue_tasks"], workflow_id, group.task_ids, now, group.compute_resources
+    )
+    if not rows:
+        return []
+    await connection.execute(
+        Q["insert_queued_instances"],
+        workflow_id,
+        run_id,
+        now,
+        [row["id"] for row in rows],
+        [row["latest_instance_id"] for row in rows],
+        [row["array_id"] for row in rows],
+        [row["num_attempts"] for row in rows],
+        [row["config_id"] for row in rows],
+        [row["next_resources"] for row in rows],
+    )
+    return [row["id"] for row in rows]
+
+
+def _count(status: str) -> int:
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def run_state(connection: asyncpg.Connection, run_id: int) -> asyncpg.Record:
+    row = await connection.fetchrow(Q["run_state"], run_id)
+    if row is None:
+        raise not_found(f"workflow run {run_id}")
+    return row
+
+
+async def changes(
+    connection: asyncpg.Connection, run_id: int, cursor: str
+) -> tuple[wire.ChangesResponse, int]:
+    """Tasks changed since ``cursor`` (a snapshot); an empty cursor returns only a cursor."""
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        state = await run_state(connection, run_id)
+        new_cursor = await connection.fetchval(Q["current_snapshot"])
+        rows: list[Any] = []
+        if cursor:
+            try:
+                rows = await connection.fetch(Q["task_changes"], state["workflow_id"], cursor)
+            except (asyncpg.exceptions.InvalidTextRepresentationError,
+                    asyncpg.exceptions.DataError):
+                raise invalid(f"cursor {cursor!r} is not a cursor this server gave") from None
+        limits = await connection.fetch(Q["array_limits"], state["workflow_id"])
+    columns: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        columns["task_id"].append(row["id"])
+        columns["status"].append(row["status"])
+        columns["num_attempts"].append(row["num_attempts"])
+        columns["error_status"].append(row["error_status"])
+    return (
+        wire.ChangesResponse(
+            cursor=new_cursor,
+            run_status=state["status"],
+            max_concurrently_running=state["max_concurrently_running"],
+            array_limits={str(row[0]): row[1] for row in limits},
+            tasks=wire.TaskChanges(
+                task_id=columns["task_id"],
+                status=columns["status"],
+                num_attempts=columns["num_attempts"],
+                error_status=columns["error_status"],
+            ),
+        ),
+        state["workflow_id"],
+    )
