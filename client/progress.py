@@ -16,10 +16,10 @@ PLAIN_INTERVAL = 10.0
 class ProgressReporter:
     """Shows bind and run progress; silent when disabled."""
 
-    def __init__(self, name: str, enabled: bool | None = None) -> None:
+    def __init__(self, name: str, enabled: bool = True) -> None:
         self._name = name
         self._console = Console(stderr=True)
-        self._enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._enabled = enabled
         self._live = self._enabled and self._console.is_terminal
         self._progress: Progress | None = None
         self._run_task: int | None = None

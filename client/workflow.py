@@ -130,7 +130,7 @@ class Workflow:
         resume: bool = False,
         cold_resume: bool = True,
         settings: Settings | None = None,
-        show_progress: bool | None = None,
+        show_progress: bool = True,
     ) -> str:
         """Bind, start a run, and drive it to the end; returns the final status letter."""
         settings = settings or settings_module.get()
@@ -159,6 +159,7 @@ class Workflow:
         seconds_until_timeout: float = 36000,
         resume: bool = False,
         cold_resume: bool = True,
+        show_progress: bool = True,
     ) -> str:
         """``run_async`` from synchronous code."""
         return _run_sync(
@@ -167,6 +168,7 @@ class Workflow:
             seconds_until_timeout=seconds_until_timeout,
             resume=resume,
             cold_resume=cold_resume,
+            show_progress=show_progress,
         )
 
     def __repr__(self) -> str:

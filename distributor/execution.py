@@ -180,7 +180,7 @@ def read_tail(path: Path, limit: int = STDERR_TAIL) -> str:
         return ""
 
 
-def read_payload(path: Path) -> tuple[msgspec.Raw | None, str]:
+def read_payload(path: Path) -> tuple[Any, str]:
     """A JSON file the task left (output or context), and a problem to report, if any."""
     try:
         size = path.stat().st_size
@@ -189,11 +189,9 @@ def read_payload(path: Path) -> tuple[msgspec.Raw | None, str]:
     if size > PAYLOAD_LIMIT:
         return None, f"{path.name} is {size} bytes; the limit is {PAYLOAD_LIMIT} (ignored)"
     try:
-        data = path.read_bytes()
-        msgspec.json.decode(data)
+        return msgspec.json.decode(path.read_bytes()), ""
     except (OSError, msgspec.DecodeError) as error:
         return None, f"{path.name} is not valid JSON ({error}); ignored"
-    return msgspec.Raw(data), ""
 
 
 def outcome_update(running: Running, finished: Finished) -> wire.InstanceUpdate:

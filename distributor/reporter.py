@@ -8,6 +8,7 @@ import anyio
 from anyio.abc import TaskStatus
 
 from jobmon import wire
+from jobmon.errors import ServerError
 from jobmon.requester import Requester
 
 log = logging.getLogger(__name__)
@@ -50,11 +51,21 @@ class Reporter:
                 self._sending = False
 
     async def _send(self, batch: list[wire.InstanceUpdate]) -> None:
-        answer = await self._requester.post(
-            "/api/v1/task_instances/transitions",
-            wire.TransitionsRequest(source=self._source, updates=batch),
-            wire.TransitionsResponse,
-        )
+        try:
+            answer = await self._requester.post(
+                "/api/v1/task_instances/transitions",
+                wire.TransitionsRequest(source=self._source, updates=batch),
+                wire.TransitionsResponse,
+            )
+        except ServerError as error:
+            if len(batch) == 1:
+                log.error("instance %d: the server refused report %s: %s",
+                          batch[0].task_instance_id, batch[0].status, error)
+                return
+            # find the one the server refuses; deliver the others
+            for update in batch:
+                await self._send([update])
+            return
         self.sent += len(batch)
         for update, result, status in zip(batch, answer.results, answer.statuses, strict=True):
             if result == "rejected":

@@ -66,7 +66,8 @@ class RetryPolicy:
 
         return tenacity.AsyncRetrying(
             stop=tenacity.stop_after_delay(self.stop_after_seconds),
-            wait=tenacity.wait_exponential_jitter(initial=self.first_wait, max=self.max_wait),
+            wait=tenacity.wait_exponential(multiplier=self.first_wait, max=self.max_wait)
+            + tenacity.wait_random(0, self.first_wait),
             retry=tenacity.retry_if_exception_type(self.transient),
             before_sleep=log_retry,
             reraise=True,

@@ -330,8 +330,8 @@ class InstanceUpdate(Struct, frozen=True, forbid_unknown_fields=True, omit_defau
     wallclock: Annotated[float, Meta(ge=0)] | None = None
     stdout_path: Annotated[str, Meta(max_length=4096)] | None = None
     stderr_path: Annotated[str, Meta(max_length=4096)] | None = None
-    output: msgspec.Raw | None = None
-    context: msgspec.Raw | None = None
+    output: Any = None
+    context: Any = None
     next_report_seconds: Annotated[float, Meta(gt=0, le=86400)] | None = None
 
 

@@ -1,0 +1,134 @@
+"""Test helpers: a PostgreSQL for the session, cloned databases, and a server in a thread."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+import anyio.from_thread
+import asyncpg
+
+from jobmon import settings as settings_module
+from jobmon.clock import Clock
+from jobmon.server import migrate
+from jobmon.server.db import connect
+from jobmon.server.main import ServeOptions, serve
+
+TEMPLATE_PREFIX = "jobmon_test_template_"
+
+
+def admin_dsn(dsn: str, database: str) -> str:
+    """The same server, another database."""
+    if "?" in dsn:
+        base, query = dsn.split("?", 1)
+        return base.rsplit("/", 1)[0] + f"/{database}?{query}"
+    return dsn.rsplit("/", 1)[0] + f"/{database}"
+
+
+async def _execute(dsn: str, *statements: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def create_template(server_dsn: str) -> str:
+    """A migrated template database, made once per session."""
+    name = f"{TEMPLATE_PREFIX}{os.getpid()}"
+    maintenance = admin_dsn(server_dsn, "postgres")
+    anyio.run(_execute, maintenance, f'DROP DATABASE IF EXISTS "{name}"',
+              f'CREATE DATABASE "{name}"')
+
+    async def upgrade() -> None:
+        connection = await connect(admin_dsn(server_dsn, name))
+        try:
+            await migrate.upgrade(connection)
+        finally:
+            await connection.close()
+
+    anyio.run(upgrade)
+    return name
+
+
+def drop_database(server_dsn: str, name: str) -> None:
+    anyio.run(_execute, admin_dsn(server_dsn, "postgres"),
+              f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def cloned_database(server_dsn: str, template: str) -> Iterator[str]:
+    """A fresh database cloned from the migrated template; dropped afterwards."""
+    name = f"jobmon_test_{uuid.uuid4().hex[:12]}"
+    anyio.run(_execute, admin_dsn(server_dsn, "postgres"),
+              f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield admin_dsn(server_dsn, name)
+    finally:
+        drop_database(server_dsn, name)
+
+
+@dataclass
+class ServerThread:
+    """`serve()` in a thread with its own event loop, on a free loopback port."""
+
+    dsn: str
+    clock: Clock | None = None
+    url: str = ""
+    _thread: threading.Thread | None = None
+    _portal: anyio.from_thread.BlockingPortal | None = None
+    _stop: anyio.Event | None = None
+    _ready: threading.Event = field(default_factory=threading.Event)
+    _error: BaseException | None = None
+
+    def start(self) -> ServerThread:
+        ready_dir = Path(tempfile.mkdtemp(prefix="jobmon-ready-"))
+        ready_file = ready_dir / "ready.json"
+
+        async def main() -> None:
+            self._stop = anyio.Event()
+            settings = settings_module.load().settings
+            options = ServeOptions(host="127.0.0.1", port=0, database_url=self.dsn,
+                                   ready_file=ready_file, upgrade=False)
+            async with anyio.from_thread.BlockingPortal() as portal:
+                self._portal = portal
+                async with anyio.create_task_group() as group:
+                    group.start_soon(serve, settings, self.dsn, options, self.clock, self._stop)
+                    with anyio.fail_after(30):
+                        while not ready_file.exists():
+                            await anyio.sleep(0.01)
+                    import json
+
+                    self.url = json.loads(ready_file.read_text())["url"]
+                    self._ready.set()
+
+        def target() -> None:
+            try:
+                anyio.run(main)
+            except BaseException as error:  # reported by start()
+                self._error = error
+                self._ready.set()
+
+        self._thread = threading.Thread(target=target, name="jobmon-test-server", daemon=True)
+        self._thread.start()
+        self._ready.wait(60)
+        if self._error is not None:
+            raise RuntimeError("the test server failed to start") from self._error
+        if not self.url:
+            raise RuntimeError("the test server did not start within 60 s")
+        return self
+
+    def stop(self) -> None:
+        if self._portal is not None and self._stop is not None:
+            with contextlib.suppress(RuntimeError):
+                self._portal.call(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(30)
