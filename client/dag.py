@@ -35,6 +35,6 @@ def find_cycle(num_nodes: int, upstreams: Sequence[Sequence[int]]) -> list[int] 
         seen[node] = len(path)
         path.append(node)
         node = next(up for up in upstreams[node] if remaining[up] > 0)
-    cycle = path[seen[node]:] + [node]
+    cycle = [*path[seen[node]:], node]
     cycle.reverse()  # upstream first, as the dependencies run
     return cycle

@@ -8,7 +8,14 @@ from collections.abc import Mapping
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 PLAIN_INTERVAL = 10.0
 
@@ -22,8 +29,8 @@ class ProgressReporter:
         self._enabled = enabled
         self._live = self._enabled and self._console.is_terminal
         self._progress: Progress | None = None
-        self._run_task: int | None = None
-        self._bind_task: int | None = None
+        self._run_task: TaskID | None = None
+        self._bind_task: TaskID | None = None
         self._last_line = 0.0
         self._last_text = ""
 
@@ -82,4 +89,5 @@ class ProgressReporter:
     def _line(self, text: str) -> None:
         self._last_line = time.monotonic()
         self._last_text = text
-        print(text, file=sys.stderr, flush=True)
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()

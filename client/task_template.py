@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jobmon import resources as resource_rules
+from jobmon.client.task import Array, ResourcesSpec, Task
 from jobmon.errors import InvalidCommandTemplate
 from jobmon.hashing import args_hash
-from jobmon.client.task import Array, ResourcesSpec, Task
 
 if TYPE_CHECKING:
     from jobmon.client.tool import Tool

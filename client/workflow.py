@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from jobmon.client.tool import Tool
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Workflow:
@@ -175,7 +176,7 @@ class Workflow:
         return f"Workflow({self.name!r}, tasks={len(self.tasks)}, id={self.workflow_id})"
 
 
-def _run_sync(function: Any, **kwargs: Any) -> Any:
+def _run_sync(function: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
     try:
         anyio.get_current_task()
     except RuntimeError:

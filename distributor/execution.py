@@ -160,7 +160,11 @@ def _wait_blocking(loop: asyncio.AbstractEventLoop, pid: int, started: float,
                    future: asyncio.Future[Finished]) -> None:
     _, status, usage = os.wait4(pid, 0)
     result = _finished(status, usage, started)
-    loop.call_soon_threadsafe(lambda: future.done() or future.set_result(result))
+    def deliver() -> None:
+        if not future.done():
+            future.set_result(result)
+
+    loop.call_soon_threadsafe(deliver)
 
 
 def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:

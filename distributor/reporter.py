@@ -24,31 +24,30 @@ class Reporter:
         self._source = source
         self._pending: list[wire.InstanceUpdate] = []
         self._wake = anyio.Event()
-        self._sending = False
+        self._drained = anyio.Event()
+        self._drained.set()
         self.sent = 0
 
     def report(self, update: wire.InstanceUpdate) -> None:
         self._pending.append(update)
+        if self._drained.is_set():
+            self._drained = anyio.Event()
         self._wake.set()
 
     async def flush(self) -> None:
         """Wait until everything reported so far has been sent (used at shutdown)."""
-        while self._pending or self._sending:
-            await anyio.sleep(0.005)
+        await self._drained.wait()
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
         while True:
             await self._wake.wait()
             self._wake = anyio.Event()
-            self._sending = True
-            try:
-                while self._pending:
-                    batch = self._pending[:MAX_BATCH]
-                    del self._pending[:MAX_BATCH]
-                    await self._send(batch)
-            finally:
-                self._sending = False
+            while self._pending:
+                batch = self._pending[:MAX_BATCH]
+                del self._pending[:MAX_BATCH]
+                await self._send(batch)
+            self._drained.set()
 
     async def _send(self, batch: list[wire.InstanceUpdate]) -> None:
         try:

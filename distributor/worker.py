@@ -95,7 +95,9 @@ async def work(settings: Settings, task_instance_id: int) -> int:
             group.cancel_scope.cancel()
         update = execution.outcome_update(running, finished)
         await _post(requester, update)
-        return finished.exit_code if finished.exit_code is not None else 128 + (finished.signal or 0)
+        if finished.exit_code is not None:
+            return finished.exit_code
+        return 128 + (finished.signal or 0)
 
 
 def run_worker(settings: Settings, task_instance_id: int) -> int:

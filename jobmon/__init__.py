@@ -1,4 +1,4 @@
-"""Jobmon: large DAGs of shell tasks on Slurm or local processes, every state change in PostgreSQL."""
+"""Jobmon: large DAGs of shell tasks on Slurm or locally; every state change in PostgreSQL."""
 
 from __future__ import annotations
 

@@ -186,9 +186,9 @@ class Requester:
                             raise TransientHTTPError(response.status, payload)
                         return _decode(response.status, payload, response_type)
         except TRANSIENT_ERRORS as error:
-            detail = error
+            detail: BaseException = error
             if isinstance(error, TransientHTTPError):
-                detail = _server_error(error.status, error.body)  # type: ignore[assignment]
+                detail = _server_error(error.status, error.body)
             raise ServerUnavailable(
                 f"the Jobmon server at {self.base_url} did not answer {method} {path} "
                 f"after retrying: {detail}"
@@ -211,4 +211,6 @@ def _decode(status: int, payload: bytes, response_type: type[T]) -> T:
     try:
         return msgspec.json.decode(payload, type=response_type)
     except msgspec.DecodeError as error:
-        raise ServerError(status, CODE_INTERNAL, f"unexpected answer from server: {error}") from None
+        raise ServerError(
+            status, CODE_INTERNAL, f"unexpected answer from server: {error}"
+        ) from None

@@ -39,14 +39,16 @@ def parse_memory_mib(value: object) -> int:
     return max(1, math.ceil(mib))
 
 
+def _is_number(text: str) -> bool:
+    return text.strip().replace(".", "", 1).isdigit()
+
+
 def parse_runtime_seconds(value: object) -> int:
     """Runtime in seconds, from seconds, '30m', '2h', '1h30m', 'HH:MM:SS' or 'D-HH:MM:SS'."""
     if isinstance(value, bool):
         raise InvalidResources(f"runtime={value!r}: expected a duration such as '30m' or '2h'")
     seconds: float
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
         seconds = float(value)
     elif isinstance(value, str) and _DURATION_FULL_RE.match(value):
         seconds = sum(

@@ -139,7 +139,9 @@ def load(environ: Mapping[str, str] | None = None) -> LoadedSettings:
         try:
             file_values = tomllib.loads(path.read_text())
         except FileNotFoundError:
-            raise ConfigError(f"config file {path} (from {CONFIG_FILE_ENV}) does not exist") from None
+            raise ConfigError(
+                f"config file {path} (from {CONFIG_FILE_ENV}) does not exist"
+            ) from None
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
         for section, keys in file_values.items():

@@ -124,9 +124,9 @@ class Notifier:
                 await connection.close(timeout=2)
 
 
-async def wait_for(event: asyncio.Event, timeout: float) -> bool:
-    """Wait for ``event`` at most ``timeout`` seconds; True if it was set."""
-    with anyio.move_on_after(timeout):
+async def wait_for(event: asyncio.Event, seconds: float) -> bool:
+    """Wait for ``event`` at most ``seconds``; True if it was set."""
+    with anyio.move_on_after(seconds):
         await event.wait()
         return True
     return False

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,8 @@ class ServeOptions:
     ready_file: Path | None = None
     idle_shutdown: float = 0.0
     upgrade: bool = True
+    # called with the URL once listening (tests use it instead of a ready file)
+    on_ready: Callable[[str], None] | None = None
 
 
 def open_database(settings: Settings, database_url: str) -> tuple[str, EmbeddedPostgres | None]:
@@ -42,7 +45,8 @@ def open_database(settings: Settings, database_url: str) -> tuple[str, EmbeddedP
     """
     if database_url:
         return database_url, None
-    data_dir = Path(settings.embedded.data_dir) if settings.embedded.data_dir else default_data_dir()
+    configured = settings.embedded.data_dir
+    data_dir = Path(configured) if configured else default_data_dir()
     embedded = EmbeddedPostgres(data_dir, settings.embedded.port)
     return embedded.start(), embedded
 
@@ -102,6 +106,8 @@ async def serve(
             log.info("jobmon %s serving %s on %s", jobmon.__version__, describe(dsn), url)
             if options.ready_file is not None:
                 _write_ready_file(options.ready_file, url)
+            if options.on_ready is not None:
+                options.on_ready(url)
             if options.idle_shutdown > 0:
                 group.start_soon(_stop_when_idle, state, options.idle_shutdown, stop)
             await stop.wait()

@@ -68,7 +68,9 @@ def jobmon_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 
 @pytest.fixture
-def server(db_dsn: str, jobmon_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
+def server(
+    db_dsn: str, jobmon_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ServerThread]:
     """A server on a fresh database; the client finds it through JOBMON__HTTP__SERVICE_URL."""
     running = ServerThread(db_dsn).start()
     monkeypatch.setenv("JOBMON__HTTP__SERVICE_URL", running.url)

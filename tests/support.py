@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import anyio
 import anyio.from_thread
@@ -90,25 +88,18 @@ class ServerThread:
     _error: BaseException | None = None
 
     def start(self) -> ServerThread:
-        ready_dir = Path(tempfile.mkdtemp(prefix="jobmon-ready-"))
-        ready_file = ready_dir / "ready.json"
+        def ready(url: str) -> None:
+            self.url = url
+            self._ready.set()
 
         async def main() -> None:
             self._stop = anyio.Event()
             settings = settings_module.load().settings
             options = ServeOptions(host="127.0.0.1", port=0, database_url=self.dsn,
-                                   ready_file=ready_file, upgrade=False)
+                                   upgrade=False, on_ready=ready)
             async with anyio.from_thread.BlockingPortal() as portal:
                 self._portal = portal
-                async with anyio.create_task_group() as group:
-                    group.start_soon(serve, settings, self.dsn, options, self.clock, self._stop)
-                    with anyio.fail_after(30):
-                        while not ready_file.exists():
-                            await anyio.sleep(0.01)
-                    import json
-
-                    self.url = json.loads(ready_file.read_text())["url"]
-                    self._ready.set()
+                await serve(settings, self.dsn, options, self.clock, self._stop)
 
         def target() -> None:
             try:

@@ -12,7 +12,7 @@ from jobmon.client.swarm.state import SwarmState
 from jobmon.clock import Clock, SystemClock
 from jobmon.requester import Requester
 
-Heartbeat = Callable[[], Awaitable[None]]
+Heartbeat = Callable[[], Awaitable[object]]
 
 
 class SwarmBuilder:
@@ -161,11 +161,11 @@ def _extras(
     """Callables of the in-memory workflow (resources, scales), keyed for the built state."""
     if prepared is None:
         return {}, {}
-    dynamic = {
-        prepared.tasks[i].task_id: function
-        for i, function in prepared.dynamic_resources.items()
-        if prepared.tasks[i].task_id is not None
-    }
+    dynamic: dict[int, Any] = {}
+    for i, function in prepared.dynamic_resources.items():
+        task_id = prepared.tasks[i].task_id
+        if task_id is not None:
+            dynamic[task_id] = function
     overrides: dict[int, Mapping[str, Any]] = {}
     for index, scales in prepared.scale_overrides.items():
         found = position.get(_config_key(prepared.configs[index]))

@@ -59,11 +59,14 @@ class DistributorSupervisor:
             "--workflow-run-id", str(self.workflow_run_id),
             "--exit-on-stdin-close",
         ]
-        with open(log_path, "ab") as log_file:
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
             process = await anyio.open_process(
-                command, stdin=subprocess.PIPE, stdout=log_file, stderr=log_file,
+                command, stdin=subprocess.PIPE, stdout=log_fd, stderr=log_fd,
                 env=environment, start_new_session=True,
             )
+        finally:
+            os.close(log_fd)
         log.debug("started distributor %s for cluster %s (pid %d)", command, cluster_name,
                   process.pid)
         return _Child(cluster_name, process, log_path)

@@ -105,7 +105,7 @@ class SwarmState:
         pairs = [(self.index_of[up], self.index_of[down]) for up, down in edges]
         degree = [0] * (size + 1)
         self.remaining = array("i", bytes(4 * size))
-        for up, down in pairs:
+        for up, _ in pairs:
             degree[up + 1] += 1
         for i in range(size):
             degree[i + 1] += degree[i]

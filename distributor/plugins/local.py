@@ -125,4 +125,4 @@ class LocalPlugin:
             self._terminate(running)
         with anyio.move_on_after(TERM_GRACE + 5):
             while self._running:
-                await anyio.sleep(0.01)
+                await self._freed.wait()

@@ -16,7 +16,9 @@ WORKFLOW = "/api/v1/workflows/{workflow_id}"
 @API.route("POST", "/api/v1/workflows", request=wire.WorkflowRequest,
            response=wire.WorkflowResponse,
            summary="Find or create a workflow by (tool version, workflow_args)", tag="bind")
-async def create_workflow(request: web.Request, body: wire.WorkflowRequest) -> wire.WorkflowResponse:
+async def create_workflow(
+    request: web.Request, body: wire.WorkflowRequest
+) -> wire.WorkflowResponse:
     state = state_of(request)
     async with state.pool.acquire() as connection:
         return await bind.create_workflow(connection, body, state.clock.now())

@@ -1,0 +1,1 @@
+"""Jobmon's benchmarks: `python -m bench [--quick] [--only NAME ...]`."""

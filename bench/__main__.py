@@ -1,0 +1,29 @@
+"""python -m bench [--quick] [--only NAME ...] [--json PATH]: run, print a table, write JSON."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench.harness import Result, print_table, private_server, write_json
+from bench.scenarios import SCENARIOS
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="small sizes (keeps CI honest)")
+    parser.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), default=None)
+    parser.add_argument("--json", type=Path, default=Path("bench/results/latest.json"))
+    args = parser.parse_args()
+    results: list[Result] = []
+    with private_server() as env:
+        for name in args.only or list(SCENARIOS):
+            results.extend(SCENARIOS[name](env, args.quick))
+    print_table(results)
+    write_json(results, args.json, args.quick)
+    print(f"\nwritten to {args.json}")
+    return 0 if all(result.passed is not False for result in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install the test dependencies, start what the tests need, and run the whole suite.
+#
+#   bash scripts/test.sh [pytest args...]
+#
+# PostgreSQL: the tests start an embedded one, unless JOBMON_TEST_DATABASE_URL names a
+# server (for example postgresql://postgres@127.0.0.1:5432/test).
+# Slurm: as root, the dev cluster in deploy/slurm-dev is started (and stopped at the end),
+# and the Slurm tests must pass; elsewhere they are skipped with a reason.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+SLURM_DIR="${JOBMON_SLURM_DIR:-/tmp/jobmon-slurm}"
+if [ "$(id -u)" = 0 ] && [ "${JOBMON_SKIP_SLURM:-0}" != 1 ]; then
+  bash deploy/slurm-dev/start.sh "$SLURM_DIR"
+  trap 'bash deploy/slurm-dev/stop.sh "$SLURM_DIR"' EXIT
+  # shellcheck disable=SC1091
+  source "$SLURM_DIR/env.sh"
+  export JOBMON_REQUIRE_SLURM=1
+fi
+
+if [ "$(id -u)" = 0 ] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null; then
+  # the dashboard test drives Debian's chromium (no browser download is possible)
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+    || echo "warning: could not install chromium; the browser tests will fail" >&2
+fi
+
+bash scripts/check.sh
+.venv/bin/python -m pytest "$@"
