@@ -14,7 +14,8 @@ from jobmon.errors import InvalidResources
 CORE_KEYS = ("cores", "memory", "runtime", "queue", "project")
 
 _MEMORY_UNITS = {"": 1024, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
-_MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
+# "B" and "iB" only after a unit letter: "100B" is not 100 GiB.
+_MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:I?B)?)?\s*$", re.IGNORECASE)
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])", re.IGNORECASE)
 _DURATION_FULL_RE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[dhms]\s*)+$", re.IGNORECASE)
 _CLOCK_RE = re.compile(r"^\s*(?:(\d+)-)?(\d+):(\d{1,2})(?::(\d{1,2}))?\s*$")
@@ -28,7 +29,7 @@ def parse_memory_mib(value: object) -> int:
     if isinstance(value, int | float):
         mib = float(value) * 1024
     elif isinstance(value, str) and (match := _MEMORY_RE.match(value)):
-        mib = float(match.group(1)) * _MEMORY_UNITS[match.group(2).upper()]
+        mib = float(match.group(1)) * _MEMORY_UNITS[(match.group(2) or "").upper()]
     else:
         raise InvalidResources(
             f"memory={value!r} is not a size: use a number with a unit such as "
@@ -40,7 +41,8 @@ def parse_memory_mib(value: object) -> int:
 
 
 def _is_number(text: str) -> bool:
-    return text.strip().replace(".", "", 1).isdigit()
+    stripped = text.strip()  # ASCII only: "²".isdigit() is True but float("²") fails
+    return stripped.isascii() and stripped.replace(".", "", 1).isdigit()
 
 
 def parse_runtime_seconds(value: object) -> int:
@@ -57,7 +59,9 @@ def parse_runtime_seconds(value: object) -> int:
         )
     elif isinstance(value, str) and (match := _CLOCK_RE.match(value)):
         days, first, second, third = match.groups()
-        if third is None:  # MM:SS as in Slurm's --time
+        if third is None and days is not None:  # D-HH:MM as in Slurm's --time
+            hours, minutes, secs = int(first), int(second), 0
+        elif third is None:  # MM:SS as in Slurm's --time
             hours, minutes, secs = 0, int(first), int(second)
         else:
             hours, minutes, secs = int(first), int(second), int(third)
@@ -163,9 +167,14 @@ def check_scales(scales: Mapping[str, Any]) -> None:
                 "or a callable"
             )
         for factor in factors:
-            if isinstance(factor, bool) or not isinstance(factor, int | float) or factor < 0:
+            if (
+                isinstance(factor, bool)
+                or not isinstance(factor, int | float)
+                or not math.isfinite(factor)
+                or factor < 0
+            ):
                 raise InvalidResources(
-                    f"resource_scales[{key!r}]: factor {factor!r} must be a number >= 0"
+                    f"resource_scales[{key!r}]: factor {factor!r} must be a finite number >= 0"
                 )
 
 
@@ -232,7 +241,8 @@ def scale_resources(
 
     Each scalable key grows by its factor (compounding over attempts). If the result
     exceeds the current queue's limits, the first fallback queue that fits is chosen;
-    if none fits (or there are none), the request is capped at the last queue's limits.
+    if none fits (or there are none), the request is capped at the limits
+    of the last fallback that holds the current request, else of the current queue.
     """
     scaled = dict(resources)
     for key, spec in scales.items():
@@ -249,7 +259,13 @@ def scale_resources(
         candidate = queues.get(name)
         if candidate is not None and candidate.fits(scaled):
             return {**scaled, "queue": name}
+    # The last fallback that holds the current request; never one that would shrink it.
     last = next(
-        (queues[name] for name in reversed(fallback_queues) if name in queues), limits
+        (
+            queues[name]
+            for name in reversed(fallback_queues)
+            if name in queues and queues[name].fits(resources)
+        ),
+        limits,
     )
     return {**last.cap(scaled), "queue": last.name}
