@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from jobmon.client.status import WorkflowStatus
 from jobmon.client.task import Array, Task
 from jobmon.client.task_template import TaskTemplate
 from jobmon.client.tool import Tool
 from jobmon.client.workflow import Workflow
 
-__all__ = ["Array", "Task", "TaskTemplate", "Tool", "Workflow"]
+__all__ = ["Array", "Task", "TaskTemplate", "Tool", "Workflow", "WorkflowStatus"]

@@ -376,3 +376,82 @@ def encode(value: object) -> bytes:
 
 
 _ENCODER = msgspec.json.Encoder()
+
+
+# ------------------------------------------------------------------ watching and steering
+
+
+class WorkflowSummary(Struct, frozen=True):
+    workflow_id: int
+    name: str
+    user: str
+    status: str
+    num_tasks: int
+    counts: dict[str, int]
+    retries: int
+    latest_run_id: int | None
+    latest_run_status: str | None
+    max_concurrently_running: int
+    created_at: str
+    status_date: str
+
+
+class TaskStates(Struct, frozen=True):
+    """A page of tasks with their state (columnar)."""
+
+    task_id: list[int]
+    name: list[str]
+    status: list[str]
+    num_attempts: list[int]
+    max_attempts: list[int]
+    context: list[Any]
+    exit_code: list[int | None]
+    error_message: list[str | None]
+    stderr_tail: list[str | None]
+    next_after_id: int | None
+
+
+class TaskStatesQuery(Struct, frozen=True, forbid_unknown_fields=True):
+    after_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
+    limit: Annotated[int, Meta(ge=1, le=100_000)] = 10_000
+    status: Annotated[str, Meta(max_length=64)] = ""
+    task_ids: Annotated[str, Meta(max_length=1_000_000)] = ""
+
+
+class Outputs(Struct, frozen=True):
+    task_id: list[int]
+    name: list[str]
+    output: list[Any]
+    next_after_id: int | None
+
+
+class HistoryRow(Struct, frozen=True, array_like=True):
+    time: str
+    task_instance_id: int
+    status: str
+    source: str
+
+
+class TaskHistory(Struct, frozen=True):
+    task_id: int
+    rows: list[HistoryRow]
+
+
+class ConcurrencyRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    max_concurrently_running: Annotated[int, Meta(ge=1, le=2**31 - 1)]
+
+
+class ConcurrencyResponse(Struct, frozen=True):
+    workflow_id: int
+    max_concurrently_running: int
+
+
+class StopResponse(Struct, frozen=True):
+    workflow_id: int
+    workflow_run_id: int | None
+    killed: int
+
+
+class ClearResponse(Struct, frozen=True):
+    workflow_id: int
+    deleted_tasks: int

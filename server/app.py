@@ -7,11 +7,20 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from jobmon.server.http import error_middleware
-from jobmon.server.routes import API, health, meta, task_instances, tools, workflow_runs, workflows
+from jobmon.server.routes import (
+    API,
+    health,
+    meta,
+    task_instances,
+    tools,
+    workflow_runs,
+    workflow_status,
+    workflows,
+)
 from jobmon.server.state import STATE, ServerState
 
 # Route modules register on API when imported.
-ROUTE_MODULES = (health, meta, tools, workflows, workflow_runs, task_instances)
+ROUTE_MODULES = (health, meta, tools, workflows, workflow_runs, task_instances, workflow_status)
 
 
 def create_app(state: ServerState) -> web.Application:

@@ -29,6 +29,7 @@ OVERDUE_INSTANCE: Mapping[str, TaskInstanceStatus] = {
     TI.LAUNCHED: TI.NO_HEARTBEAT,  # submitted, never started
     TI.RUNNING: TI.TRIAGING,  # stopped heartbeating: ask around before giving up
     TI.TRIAGING: TI.UNKNOWN_ERROR,  # nobody vouched for it in the grace period
+    TI.KILL_SELF: TI.ERROR_FATAL,  # no distributor confirmed the kill: its owner is gone
 }
 
 # What an overdue run becomes.

@@ -1,10 +1,18 @@
-"""Clusters "local" and "sequential": commands as child processes of the distributor."""
+"""Clusters "local" and "sequential": commands as child processes of the distributor.
+
+As many run at once as the machine's cores allow (each task uses its ``cores``), or
+``local.max_parallel`` when set. A watcher enforces ``memory`` (RSS of the whole process
+tree) and ``runtime``: a command over either is killed and reported RESOURCE_ERROR, so
+the swarm retries it with scaled resources.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
+import time
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,36 +20,61 @@ import anyio
 from anyio.abc import TaskGroup
 
 from jobmon import wire
-from jobmon.distributor import execution
+from jobmon.distributor import execution, process_tree
 from jobmon.distributor.execution import InstancePaths, Running
 from jobmon.distributor.reporter import Reporter
+from jobmon.resources import format_memory
 from jobmon.status import TaskInstanceStatus
 
 log = logging.getLogger(__name__)
 TI = TaskInstanceStatus
 
 TERM_GRACE = 2.0
+WATCH_INTERVAL = 0.25
 
 
 class LocalPlugin:
-    """Runs up to ``max_parallel`` commands at once, each in its own session."""
+    """Runs commands on this machine within its cores, enforcing memory and runtime."""
 
-    def __init__(self, name: str, max_parallel: int, log_dir: Path) -> None:
+    def __init__(self, name: str, max_parallel: int, log_dir: Path,
+                 cores: int | None = None) -> None:
         self.name = name
-        self.max_parallel = max_parallel or (os.cpu_count() or 1)
+        self.cores = cores or os.cpu_count() or 1
+        self.max_parallel = max_parallel  # 0: limited by cores only
         self.log_dir = log_dir
         self._running: dict[int, Running] = {}
+        self._waiting: deque[wire.ClaimedInstance] = deque()
+        self._cores_used = 0
         self._group: TaskGroup | None = None
         self._reporter: Reporter | None = None
         self._freed = anyio.Event()
+        self._baseline_rss = 0
 
     async def start(self, group: TaskGroup, reporter: Reporter) -> None:
         self._group = group
         self._reporter = reporter
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        group.start_soon(self._watch)
+
+    # ------------------------------------------------------------------ capacity
+
+    def _cores_of(self, instance: wire.ClaimedInstance) -> int:
+        wanted = instance.compute_resources.get("cores", 1)
+        return min(max(int(wanted), 1), self.cores)  # a big request runs alone
+
+    def _fits(self, instance: wire.ClaimedInstance) -> bool:
+        if self.max_parallel and len(self._running) >= self.max_parallel:
+            return False
+        if self.max_parallel:
+            return True
+        return not self._running or self._cores_used + self._cores_of(instance) <= self.cores
 
     def capacity(self) -> int:
-        return max(0, self.max_parallel - len(self._running))
+        if self._waiting:
+            return 0
+        if self.max_parallel:
+            return max(0, self.max_parallel - len(self._running))
+        return max(0, self.cores - self._cores_used)
 
     async def wait_for_capacity(self) -> None:
         if self.capacity() > 0:
@@ -49,56 +82,108 @@ class LocalPlugin:
         await self._freed.wait()
 
     def live_instance_ids(self) -> list[int]:
-        return list(self._running)
+        return [*self._running, *(i.task_instance_id for i in self._waiting)]
+
+    # ------------------------------------------------------------------ running
 
     async def launch(self, instances: Sequence[wire.ClaimedInstance]) -> None:
+        self._waiting.extend(instances)
+        self._start_waiting()
+
+    def _start_waiting(self) -> None:
+        while self._waiting and self._fits(self._waiting[0]):
+            self._start(self._waiting.popleft())
+
+    def _start(self, instance: wire.ClaimedInstance) -> None:
         assert self._group is not None and self._reporter is not None
-        for instance in instances:
-            paths = InstancePaths.under(self.log_dir, instance.workflow_id,
-                                        instance.task_instance_id)
-            try:
-                running = execution.start(instance, paths)
-            except OSError as error:
-                self._reporter.report(wire.InstanceUpdate(
-                    task_instance_id=instance.task_instance_id,
-                    status=str(TI.NO_DISTRIBUTOR_ID),
-                    error_message=f"could not start the command: {error}",
-                ))
-                continue
-            self._running[instance.task_instance_id] = running
+        paths = InstancePaths.under(self.log_dir, instance.workflow_id, instance.task_instance_id)
+        self._baseline_rss = process_tree.own_rss()
+        try:
+            running = execution.start(instance, paths)
+        except OSError as error:
             self._reporter.report(wire.InstanceUpdate(
                 task_instance_id=instance.task_instance_id,
-                status=str(TI.RUNNING),
-                distributor_id=str(running.pid),
-                nodename=execution.NODENAME,
-                process_id=running.pid,
-                stdout_path=str(paths.stdout),
-                stderr_path=str(paths.stderr),
+                status=str(TI.NO_DISTRIBUTOR_ID),
+                error_message=f"could not start the command: {error}",
             ))
-            self._group.start_soon(self._await_exit, running)
+            return
+        running.extra["cores"] = self._cores_of(instance)
+        running.extra["peak_rss"] = 0
+        self._cores_used += running.extra["cores"]
+        self._running[instance.task_instance_id] = running
+        self._reporter.report(wire.InstanceUpdate(
+            task_instance_id=instance.task_instance_id,
+            status=str(TI.RUNNING),
+            distributor_id=str(running.pid),
+            nodename=execution.NODENAME,
+            process_id=running.pid,
+            stdout_path=str(paths.stdout),
+            stderr_path=str(paths.stderr),
+        ))
+        self._group.start_soon(self._await_exit, running)
 
     async def _await_exit(self, running: Running) -> None:
         assert self._reporter is not None
         finished = await running.finished
         self._running.pop(running.instance.task_instance_id, None)
+        self._cores_used -= running.extra["cores"]
+        # ru_maxrss of a direct child includes the memory of the process that spawned it
+        # (the kernel counts the pre-exec address space); trust it only above that.
+        if finished.maxrss_bytes <= self._baseline_rss * 1.05:
+            finished.maxrss_bytes = running.extra["peak_rss"]
         if running.kill_status == TI.KILL_SELF:  # stopped with the distributor: K, then F
             self._reporter.report(wire.InstanceUpdate(
                 task_instance_id=running.instance.task_instance_id, status=str(TI.KILL_SELF)))
             running.kill_status = str(TI.ERROR_FATAL)
         self._reporter.report(execution.outcome_update(running, finished))
+        self._start_waiting()
         self._freed.set()
         self._freed = anyio.Event()
+
+    async def _watch(self) -> None:
+        """Enforce memory (tree RSS) and runtime; remember each command's peak RSS."""
+        while True:
+            await anyio.sleep(WATCH_INTERVAL)
+            now = time.monotonic()
+            for running in list(self._running.values()):
+                if running.kill_status is not None:
+                    continue
+                resources = running.instance.compute_resources
+                rss = process_tree.tree_rss(running.pid)
+                running.extra["peak_rss"] = max(running.extra["peak_rss"], rss)
+                memory = resources.get("memory")
+                runtime = resources.get("runtime")
+                if memory and rss > int(memory) * 1024 * 1024:
+                    self._resource_kill(running, f"used {format_memory(rss // 2**20)} of memory, "
+                                                 f"over its limit of {format_memory(int(memory))}")
+                elif runtime and now - running.started > float(runtime):
+                    self._resource_kill(running, f"ran longer than its runtime of {runtime} s")
+
+    def _resource_kill(self, running: Running, reason: str) -> None:
+        log.info("instance %d %s: killing it", running.instance.task_instance_id, reason)
+        running.kill_status = str(TI.RESOURCE_ERROR)
+        running.kill_reason = reason
+        self._terminate(running)
+
+    # ------------------------------------------------------------------ killing
 
     async def kill(self, orders: Sequence[wire.KillOrder]) -> None:
         assert self._reporter is not None
         for order in orders:
             running = self._running.get(order.task_instance_id)
+            waiting = next((i for i in self._waiting
+                            if i.task_instance_id == order.task_instance_id), None)
+            if waiting is not None:
+                self._waiting.remove(waiting)
             if running is None:
-                # never started here (or already gone): nothing left to kill
-                self._reporter.report(wire.InstanceUpdate(
-                    task_instance_id=order.task_instance_id, status=str(TI.ERROR_FATAL),
-                    error_message="killed before it ran on this distributor",
-                ))
+                if waiting is not None or order.distributor_id is None:
+                    # it never started: nothing to kill
+                    self._reporter.report(wire.InstanceUpdate(
+                        task_instance_id=order.task_instance_id, status=str(TI.ERROR_FATAL),
+                        error_message="killed before it started",
+                    ))
+                # else it runs under another distributor, which will kill it (or the
+                # reaper closes it when nobody confirms the kill in time)
                 continue
             if running.kill_status is None:
                 running.kill_status = str(TI.ERROR_FATAL)
@@ -118,6 +203,13 @@ class LocalPlugin:
 
     async def stop(self) -> None:
         """Kill every command still running and wait for their reports."""
+        assert self._reporter is not None
+        for instance in self._waiting:
+            self._reporter.report(wire.InstanceUpdate(
+                task_instance_id=instance.task_instance_id, status=str(TI.NO_DISTRIBUTOR_ID),
+                error_message="the distributor shut down before starting it",
+            ))
+        self._waiting.clear()
         for running in list(self._running.values()):
             if running.kill_status is None:
                 running.kill_status = str(TI.KILL_SELF)

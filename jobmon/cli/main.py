@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from jobmon import errors
 from jobmon import settings as settings_module
-
-F = TypeVar("F", bound=Callable[..., Any])
+from jobmon.cli.common import load_settings, one_line_errors
+from jobmon.cli.workflow import workflow
 
 
 def setup_logging(level: str) -> None:
@@ -23,27 +19,6 @@ def setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-
-
-def one_line_errors(function: F) -> F:
-    """Turn expected failures into one line on stderr and exit code 1; never a traceback."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except (errors.JobmonError, OSError, ValueError) as error:
-            text = str(error).strip().splitlines()
-            raise click.ClickException(text[0] if text else type(error).__name__) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def load_settings() -> settings_module.Settings:
-    try:
-        return settings_module.get()
-    except errors.ConfigError as error:
-        raise click.ClickException(str(error)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -170,6 +145,8 @@ def config_show(as_json: bool) -> None:
         table.add_row(row["setting"], repr(row["value"]), row["source"])
     Console().print(table)
 
+
+main.add_command(workflow)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -22,6 +22,8 @@ from jobmon.status import (
 
 WR = WorkflowRunStatus
 RUN_LIVE = letters(WORKFLOW_RUN_ACTIVE)
+# How long a distributor has to confirm a kill before the reaper assumes the instance dead.
+KILL_GRACE = dt.timedelta(minutes=5)
 
 
 def seconds(value: float) -> dt.timedelta:
@@ -93,7 +95,8 @@ async def _take_over(
     )]
     await connection.execute(Q["terminate_lost_resumed_runs"], workflow_id, now)
     if cold:
-        await connection.execute(Q["kill_workflow_instances"], workflow_id, now, "swarm")
+        await connection.execute(Q["kill_workflow_instances"], workflow_id, now, "swarm",
+                                 now + KILL_GRACE)
         await connection.execute(Q["reset_tasks_cold"], workflow_id, now)
     else:
         await connection.execute(Q["reset_tasks_hot"], workflow_id, now)

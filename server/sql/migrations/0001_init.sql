@@ -82,8 +82,10 @@ CREATE TABLE task_config (
 CREATE TABLE task (
     id                  bigserial PRIMARY KEY,
     workflow_id         bigint NOT NULL REFERENCES workflow (id) ON DELETE CASCADE,
-    array_id            bigint NOT NULL REFERENCES task_array (id) ON DELETE CASCADE,
-    config_id           bigint NOT NULL REFERENCES task_config (id) ON DELETE CASCADE,
+    -- arrays and configs are checked on insert and deleted with the workflow; no foreign
+    -- keys here, so bind writes and workflow deletes do not pay for checks per row
+    array_id            bigint NOT NULL,
+    config_id           bigint NOT NULL,
     node_args_hash      bigint NOT NULL,
     task_args_hash      bigint NOT NULL,
     name                text NOT NULL,
@@ -175,7 +177,7 @@ CREATE INDEX task_instance_run ON task_instance (workflow_run_id, status);
 CREATE INDEX task_instance_queued ON task_instance (cluster_name, id) WHERE status = 'Q';
 CREATE INDEX task_instance_kill ON task_instance (cluster_name, id) WHERE status = 'K';
 CREATE INDEX task_instance_deadline ON task_instance (report_by)
-    WHERE status IN ('O', 'R', 'T');
+    WHERE status IN ('I', 'O', 'R', 'T', 'K');
 
 CREATE TABLE task_instance_status (
     id                bigserial PRIMARY KEY,

@@ -5,7 +5,7 @@ SELECT pg_try_advisory_lock(hashtextextended('jobmon-reaper', 0));
 -- name: overdue_instances
 -- Instances whose heartbeat deadline passed.
 SELECT id, status FROM task_instance
-WHERE status IN ('I', 'O', 'R', 'T') AND report_by < $1
+WHERE status IN ('I', 'O', 'R', 'T', 'K') AND report_by < $1
 ORDER BY report_by
 LIMIT $2;
 

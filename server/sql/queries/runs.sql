@@ -58,10 +58,11 @@ WHERE workflow_id = $1 AND status IN ('E', 'A', 'F', 'G')
   AND (status <> 'G' OR num_attempts <> 0);
 
 -- name: kill_workflow_instances
--- Ask distributors to kill every live instance of a workflow (cold resume, stop).
+-- Ask distributors to kill every live instance of a workflow (cold resume, stop); if no
+-- distributor confirms by report_by ($4), the reaper takes the instance for dead.
 WITH killed AS (
     UPDATE task_instance
-    SET status = 'K', status_date = $2
+    SET status = 'K', status_date = $2, report_by = $4
     WHERE workflow_id = $1 AND status IN ('Q', 'I', 'O', 'R', 'T')
     RETURNING id
 ), history AS (

@@ -1,0 +1,69 @@
+"""Watching and steering workflows: summaries, task states, outputs, history, limits, clear."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from jobmon import wire
+from jobmon.server.http import path_id
+from jobmon.server.routes import API
+from jobmon.server.state import state_of
+from jobmon.server.store import status
+
+WORKFLOW = "/api/v1/workflows/{workflow_id}"
+
+
+@API.route("GET", WORKFLOW + "/status", response=wire.WorkflowSummary,
+           summary="Tasks by status, retries, and the latest run", tag="status")
+async def workflow_summary(request: web.Request) -> wire.WorkflowSummary:
+    async with state_of(request).pool.acquire() as connection:
+        return await status.summary(connection, path_id(request, "workflow_id"))
+
+
+@API.route("GET", WORKFLOW + "/task_states", query=wire.TaskStatesQuery,
+           response=wire.TaskStates,
+           summary="A page of tasks with status, attempts, context and latest error",
+           tag="status")
+async def task_states(request: web.Request, query: wire.TaskStatesQuery) -> wire.TaskStates:
+    async with state_of(request).pool.acquire() as connection:
+        return await status.task_states(connection, path_id(request, "workflow_id"), query)
+
+
+@API.route("GET", WORKFLOW + "/outputs", query=wire.PageQuery, response=wire.Outputs,
+           summary="A page of the outputs DONE tasks left in JOBMON_OUTPUT", tag="status")
+async def outputs(request: web.Request, query: wire.PageQuery) -> wire.Outputs:
+    async with state_of(request).pool.acquire() as connection:
+        return await status.outputs(connection, path_id(request, "workflow_id"), query)
+
+
+@API.route("GET", "/api/v1/tasks/{task_id}/history", response=wire.TaskHistory,
+           summary="Every status of every instance of a task, oldest first", tag="status")
+async def task_history(request: web.Request) -> wire.TaskHistory:
+    async with state_of(request).pool.acquire() as connection:
+        return await status.history(connection, path_id(request, "task_id"))
+
+
+@API.route("POST", WORKFLOW + "/concurrency", request=wire.ConcurrencyRequest,
+           response=wire.ConcurrencyResponse,
+           summary="Change the limit of a (running) workflow", tag="operator")
+async def set_concurrency(
+    request: web.Request, body: wire.ConcurrencyRequest
+) -> wire.ConcurrencyResponse:
+    async with state_of(request).pool.acquire() as connection:
+        return await status.set_concurrency(connection, path_id(request, "workflow_id"), body)
+
+
+@API.route("POST", WORKFLOW + "/stop", response=wire.StopResponse,
+           summary="Stop the running workflow and kill its instances", tag="operator")
+async def stop(request: web.Request) -> wire.StopResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await status.stop(connection, path_id(request, "workflow_id"), state.clock.now())
+
+
+@API.route("DELETE", WORKFLOW, response=wire.ClearResponse,
+           summary="Delete everything about a finished workflow (409 while it runs)",
+           tag="operator")
+async def clear(request: web.Request) -> wire.ClearResponse:
+    async with state_of(request).pool.acquire() as connection:
+        return await status.clear(connection, path_id(request, "workflow_id"))

@@ -1,0 +1,148 @@
+"""Watching and steering a workflow: summaries, task states, outputs, history, limits, clear."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+
+from jobmon import errors, wire
+from jobmon.server.http import conflict, invalid, not_found
+from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store import runs
+from jobmon.server.store.workflows import workflow_info
+from jobmon.status import WorkflowRunStatus
+
+
+def _next_after(rows: list[Any], limit: int) -> int | None:
+    return rows[-1]["id"] if len(rows) == limit else None
+
+
+async def summary(connection: asyncpg.Connection, workflow_id: int) -> wire.WorkflowSummary:
+    info = await workflow_info(connection, workflow_id)
+    rows = await connection.fetch(Q["workflow_counts"], workflow_id)
+    return wire.WorkflowSummary(
+        workflow_id=info.workflow_id,
+        name=info.name,
+        user=info.user,
+        status=info.status,
+        num_tasks=info.num_tasks,
+        counts={row["status"]: row["tasks"] for row in rows},
+        retries=sum(row["retries"] for row in rows),
+        latest_run_id=info.latest_run_id,
+        latest_run_status=info.latest_run_status,
+        max_concurrently_running=info.max_concurrently_running,
+        created_at=info.created_at,
+        status_date=info.status_date,
+    )
+
+
+def _ids(text: str) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise invalid("task_ids must be a comma-separated list of integers") from None
+
+
+async def task_states(
+    connection: asyncpg.Connection, workflow_id: int, query: wire.TaskStatesQuery
+) -> wire.TaskStates:
+    statuses = [s for s in query.status.split(",") if s] or None
+    rows = await connection.fetch(
+        Q["task_states_page"], workflow_id, query.after_id, query.limit, _ids(query.task_ids),
+        statuses,
+    )
+    if not rows and query.after_id == 0:
+        await workflow_info(connection, workflow_id)  # 404 for an unknown workflow
+    return wire.TaskStates(
+        task_id=[row["id"] for row in rows],
+        name=[row["name"] for row in rows],
+        status=[row["status"] for row in rows],
+        num_attempts=[row["num_attempts"] for row in rows],
+        max_attempts=[row["max_attempts"] for row in rows],
+        context=[row["context"] for row in rows],
+        exit_code=[row["exit_code"] for row in rows],
+        error_message=[row["error_message"] for row in rows],
+        stderr_tail=[row["stderr_tail"] for row in rows],
+        next_after_id=_next_after(rows, query.limit),
+    )
+
+
+async def outputs(
+    connection: asyncpg.Connection, workflow_id: int, query: wire.PageQuery
+) -> wire.Outputs:
+    rows = await connection.fetch(Q["outputs_page"], workflow_id, query.after_id, query.limit)
+    if not rows and query.after_id == 0:
+        await workflow_info(connection, workflow_id)
+    return wire.Outputs(
+        task_id=[row["id"] for row in rows],
+        name=[row["name"] for row in rows],
+        output=[row["output"] for row in rows],
+        next_after_id=_next_after(rows, query.limit),
+    )
+
+
+async def history(connection: asyncpg.Connection, task_id: int) -> wire.TaskHistory:
+    if not await connection.fetchval(Q["task_exists"], task_id):
+        raise not_found(f"task {task_id}")
+    rows = await connection.fetch(Q["task_history"], task_id)
+    return wire.TaskHistory(
+        task_id=task_id,
+        rows=[
+            wire.HistoryRow(time=row[0].isoformat(), task_instance_id=row[1], status=row[2],
+                            source=row[3])
+            for row in rows
+        ],
+    )
+
+
+async def set_concurrency(
+    connection: asyncpg.Connection, workflow_id: int, body: wire.ConcurrencyRequest
+) -> wire.ConcurrencyResponse:
+    if await connection.fetchval(Q["set_concurrency"], workflow_id,
+                                 body.max_concurrently_running) is None:
+        raise not_found(f"workflow {workflow_id}")
+    return wire.ConcurrencyResponse(workflow_id=workflow_id,
+                                    max_concurrently_running=body.max_concurrently_running)
+
+
+async def stop(
+    connection: asyncpg.Connection, workflow_id: int, now: dt.datetime
+) -> wire.StopResponse:
+    """Stop the live run: its swarm exits at its next poll; every live instance is killed."""
+    async with connection.transaction():
+        if await connection.fetchrow(Q["lock_workflow"], workflow_id) is None:
+            raise not_found(f"workflow {workflow_id}")
+        live = await connection.fetchrow(Q["live_run_of_workflow"], workflow_id)
+        run_id = None
+        if live is not None and live["status"] in runs.RUN_LIVE:
+            run_id = live["id"]
+            await runs.set_run_status(
+                connection, run_id,
+                wire.RunStatusRequest(status=str(WorkflowRunStatus.STOPPED),
+                                      message="stopped by an operator"),
+                now, "operator",
+            )
+        killed = await connection.fetchval(
+            Q["kill_workflow_instances"], workflow_id, now, "operator", now + runs.KILL_GRACE
+        )
+    return wire.StopResponse(workflow_id=workflow_id, workflow_run_id=run_id, killed=killed)
+
+
+async def clear(connection: asyncpg.Connection, workflow_id: int) -> wire.ClearResponse:
+    async with connection.transaction():
+        locked = await connection.fetchrow(Q["lock_workflow"], workflow_id)
+        if locked is None:
+            raise not_found(f"workflow {workflow_id}")
+        live = await connection.fetchrow(Q["live_run_of_workflow"], workflow_id)
+        if live is not None:
+            raise conflict(
+                errors.CODE_WORKFLOW_RUNNING,
+                f"workflow {workflow_id} is running (run {live['id']}, status "
+                f"{live['status']}); stop it with `jobmon workflow stop -w {workflow_id}` first",
+            )
+        deleted = await connection.fetchval(Q["delete_workflow"], workflow_id)
+    return wire.ClearResponse(workflow_id=workflow_id, deleted_tasks=deleted or 0)
