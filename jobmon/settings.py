@@ -112,6 +112,8 @@ def _coerce(section: str, key: str, raw: Any, default: Any, origin: str) -> Any:
             if lowered in ("0", "false", "no", "off"):
                 return False
             raise ValueError(raw)
+        if isinstance(raw, bool):  # int(True) is 1: `port = true` is a typo, not port 1
+            raise ValueError(raw)
         if isinstance(default, int):
             if isinstance(raw, float) and not raw.is_integer():
                 raise ValueError(raw)
