@@ -32,12 +32,15 @@ def template_fields(command_template: str) -> list[str]:
             "(write a literal brace as {{ or }})"
         ) from None
     names: list[str] = []
-    for _, field, _, _ in parsed:
+    for _, field, format_spec, conversion in parsed:
         if field is None:
             continue
-        if not field.isidentifier():
+        # Values are substituted as shell-quoted strings, so a spec or conversion cannot apply.
+        if not field.isidentifier() or format_spec or conversion:
+            shown = field + (f"!{conversion}" if conversion else "")
+            shown += f":{format_spec}" if format_spec else ""
             raise InvalidCommandTemplate(
-                f"command template {command_template!r}: {{{field}}} must be a plain argument "
+                f"command template {command_template!r}: {{{shown}}} must be a plain argument "
                 "name such as {location_id}"
             )
         if field not in names:
