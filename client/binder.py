@@ -19,6 +19,7 @@ EDGE_CHUNK = 100_000
 CONCURRENT_CHUNKS = 3
 
 BindProgress = Callable[[int, int], None]
+UNLIMITED = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,10 @@ async def bind(
                 wire.ArraySpec(
                     task_template_version_id=version_of[template.template_name],
                     name=template.template_name,
+                    # without a limit of its own, an array is bound only by the workflow's
                     max_concurrently_running=spec.template_limits.get(
                         template.template_name,
-                        template.max_concurrently_running or spec.max_concurrently_running,
+                        template.max_concurrently_running or UNLIMITED,
                     ),
                 )
                 for template in prepared.templates

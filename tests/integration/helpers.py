@@ -1,0 +1,110 @@
+"""Helpers for integration tests: SQL on the test database, samplers, a swarm subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from jobmon.server.db import connect
+
+ROOT = Path(__file__).resolve().parents[2]
+SWARM_SCRIPT = Path(__file__).resolve().parent / "scripts" / "swarm.py"
+
+
+def fetch(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
+    async def run() -> list[asyncpg.Record]:
+        connection = await connect(dsn)  # with the server's JSON codecs
+        try:
+            return await connection.fetch(query, *args)
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())
+
+
+def value(dsn: str, query: str, *args: object) -> Any:
+    rows = fetch(dsn, query, *args)
+    return rows[0][0] if rows else None
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str,
+               every: float = 0.05) -> None:
+    """Poll ``condition`` until true; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
+class Sampler:
+    """Samples a number from the database in a thread; keeps the maximum seen."""
+
+    def __init__(self, dsn: str, query: str, *args: object, every: float = 0.02) -> None:
+        self.dsn, self.query, self.args, self.every = dsn, query, args, every
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        async def loop() -> None:
+            connection = await asyncpg.connect(self.dsn)
+            try:
+                while not self._stop.is_set():
+                    self.samples.append(int(await connection.fetchval(self.query, *self.args)))
+                    await asyncio.sleep(self.every)
+            finally:
+                await connection.close()
+
+        asyncio.run(loop())
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    @property
+    def maximum(self) -> int:
+        return max(self.samples, default=0)
+
+
+@contextmanager
+def swarm_process(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
+    """Run tests/integration/scripts/swarm.py in its own process; killed by PID at the end."""
+    process = subprocess.Popen(
+        [sys.executable, str(SWARM_SCRIPT), *args],
+        cwd=ROOT, env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+        if process.stdout:
+            process.stdout.close()
+        if process.stderr:
+            process.stderr.close()
+
+
+def count_lines(path: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    if path.exists():
+        for line in path.read_text().split():
+            counts[line] = counts.get(line, 0) + 1
+    return counts

@@ -1,0 +1,27 @@
+"""Builds one of the test workflows and runs it; prints the final status on stdout.
+
+usage: swarm.py NAME WORKFLOW_ARGS OUT_DIR [resume|cold|hot]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from tests.integration.workflows import BUILDERS
+
+
+def main() -> None:
+    name, workflow_args, out_dir, *mode = sys.argv[1:]
+    workflow = BUILDERS[name](workflow_args, Path(out_dir))
+    resume = bool(mode) and mode[0] in ("resume", "cold", "hot")
+    status = workflow.run(show_progress=False, resume=resume,
+                          cold_resume=not (mode and mode[0] == "hot"))
+    print(f"status={status} workflow_id={workflow.workflow_id}", flush=True)
+    print(workflow.last_run_message, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Workflows the integration tests run, in this process or in a swarm subprocess.
+
+Each task appends its name to OUT_DIR/ran.log when it starts, so tests count executions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from jobmon.client.tool import Tool
+from jobmon.client.workflow import Workflow
+
+MARK = "echo {task} >> {out}/ran.log"
+
+
+def sleepers(workflow_args: str, out: Path, count: int = 6, seconds: float = 3.0) -> Workflow:
+    """``count`` independent tasks that each sleep, then a final task."""
+    tool = Tool(name="tests")
+    template = tool.get_task_template(
+        template_name="sleeper",
+        command_template=MARK + "; sleep {seconds}; echo done-{task} >> {out}/done.log",
+        node_args=["task"], task_args=["seconds"], op_args=["out"],
+        default_cluster_name="local",
+    )
+    workflow = tool.create_workflow(name="sleepers", workflow_args=workflow_args)
+    tasks = [template.create_task(task=f"s{i}", seconds=seconds, out=str(out))
+             for i in range(count)]
+    workflow.add_tasks(tasks)
+    workflow.add_task(template.create_task(task="final", seconds=0, out=str(out),
+                                           upstream_tasks=tasks))
+    return workflow
+
+
+def flaky_chain(workflow_args: str, out: Path) -> Workflow:
+    """a -> b -> c, where b fails while OUT_DIR/broken exists."""
+    tool = Tool(name="tests")
+    template = tool.get_task_template(
+        template_name="flaky",
+        command_template=MARK + "; test ! -e {out}/broken",
+        node_args=["task"], op_args=["out"], default_cluster_name="local",
+    )
+    workflow = tool.create_workflow(name="flaky", workflow_args=workflow_args)
+    a = template.create_task(task="a", out=str(out))
+    b = template.create_task(task="b", out=str(out), upstream_tasks=[a], max_attempts=2)
+    c = template.create_task(task="c", out=str(out), upstream_tasks=[b])
+    side = template.create_task(task="side", out=str(out), upstream_tasks=[a])
+    workflow.add_tasks([a, b, c, side])
+    return workflow
+
+
+BUILDERS: dict[str, Callable[[str, Path], Workflow]] = {
+    "sleepers": sleepers,
+    "flaky_chain": flaky_chain,
+}
