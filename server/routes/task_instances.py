@@ -19,15 +19,15 @@ from jobmon.server.store import instances, runs
            tag="distributor")
 async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResponse:
     state = state_of(request)
-    workflow_id: int | None = None
-    if body.workflow_run_id is not None:
+    run_id = body.workflow_run_id
+    if run_id is not None:
         async with state.pool.acquire() as connection:
-            workflow_id = (await runs.run_state(connection, body.workflow_run_id))["workflow_id"]
+            await runs.run_state(connection, run_id)  # 404 for an unknown run
 
     async def collect() -> wire.ClaimResponse:
         async with state.pool.acquire() as connection:
-            claimed = await instances.claim(connection, body, workflow_id, state.clock.now())
-            kill = await instances.kill_orders(connection, body.cluster_name, workflow_id)
+            claimed = await instances.claim(connection, body, run_id, state.clock.now())
+            kill = await instances.kill_orders(connection, body.cluster_name, run_id)
             active = await instances.active_runs(connection, body.cluster_name)
         return wire.ClaimResponse(instances=claimed, kill=kill, active_runs=active)
 

@@ -28,14 +28,14 @@ _CHAINED = {TI.NO_HEARTBEAT: TI.ERROR}
 async def claim(
     connection: asyncpg.Connection,
     body: wire.ClaimRequest,
-    workflow_id: int | None,
+    run_id: int | None,
     now: dt.datetime,
 ) -> list[wire.ClaimedInstance]:
     if body.limit == 0:
         return []
     report_by = now + dt.timedelta(seconds=body.next_report_seconds)
     rows = await connection.fetch(
-        Q["claim_instances"], body.cluster_name, workflow_id, body.limit, now, report_by
+        Q["claim_instances"], body.cluster_name, run_id, body.limit, now, report_by
     )
     return [
         wire.ClaimedInstance(
@@ -55,9 +55,9 @@ async def claim(
 
 
 async def kill_orders(
-    connection: asyncpg.Connection, cluster_name: str, workflow_id: int | None
+    connection: asyncpg.Connection, cluster_name: str, run_id: int | None
 ) -> list[wire.KillOrder]:
-    rows = await connection.fetch(Q["kill_orders"], cluster_name, workflow_id)
+    rows = await connection.fetch(Q["kill_orders"], cluster_name, run_id)
     return [
         wire.KillOrder(task_instance_id=row[0], distributor_id=row[1], status=row[2])
         for row in rows

@@ -14,7 +14,7 @@ from jobmon.client.workflow import Workflow
 MARK = "echo {task} >> {out}/ran.log"
 
 
-def sleepers(workflow_args: str, out: Path, count: int = 6, seconds: float = 3.0) -> Workflow:
+def sleepers(workflow_args: str, out: Path, count: int = 6, seconds: float = 2.0) -> Workflow:
     """``count`` independent tasks that each sleep, then a final task."""
     tool = Tool(name="tests")
     template = tool.get_task_template(
@@ -33,11 +33,11 @@ def sleepers(workflow_args: str, out: Path, count: int = 6, seconds: float = 3.0
 
 
 def flaky_chain(workflow_args: str, out: Path) -> Workflow:
-    """a -> b -> c, where b fails while OUT_DIR/broken exists."""
+    """a -> b -> c and a -> side; a task fails while OUT_DIR/broken-<task> exists."""
     tool = Tool(name="tests")
     template = tool.get_task_template(
         template_name="flaky",
-        command_template=MARK + "; test ! -e {out}/broken",
+        command_template=MARK + "; test ! -e {out}/broken-{task}",
         node_args=["task"], op_args=["out"], default_cluster_name="local",
     )
     workflow = tool.create_workflow(name="flaky", workflow_args=workflow_args)

@@ -2,7 +2,7 @@
 -- A distributor takes queued instances of its cluster: Q to I, task Q to I.
 WITH claimed AS (
     SELECT id FROM task_instance
-    WHERE status = 'Q' AND cluster_name = $1 AND ($2::bigint IS NULL OR workflow_id = $2)
+    WHERE status = 'Q' AND cluster_name = $1 AND ($2::bigint IS NULL OR workflow_run_id = $2)
     ORDER BY id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
@@ -28,9 +28,9 @@ FROM moved JOIN task t ON t.id = moved.task_id
 ORDER BY moved.id;
 
 -- name: kill_orders
--- Instances a distributor must kill (status K) on its cluster.
+-- Instances a distributor must kill (status K) on its cluster, or of its run.
 SELECT id, distributor_id, status FROM task_instance
-WHERE status = 'K' AND cluster_name = $1 AND ($2::bigint IS NULL OR workflow_id = $2)
+WHERE status = 'K' AND cluster_name = $1 AND ($2::bigint IS NULL OR workflow_run_id = $2)
 ORDER BY id
 LIMIT 10000;
 
