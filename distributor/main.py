@@ -47,9 +47,15 @@ async def serve(settings: Settings, cluster_name: str, workflow_run_id: int | No
         async with anyio.create_task_group() as group:
 
             async def watch_signals() -> None:
-                with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                stopping = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
+                with anyio.open_signal_receiver(*stopping) as signals:
                     async for received in signals:
-                        log.info("received %s: stopping", signal.Signals(received).name)
+                        # SIGUSR1: a hot resume took over; finish what runs, start nothing
+                        draining = received == signal.SIGUSR1 and hasattr(plugin, "drain")
+                        if draining:
+                            plugin.drain = True
+                        log.info("received %s: %s", signal.Signals(received).name,
+                                 "draining" if draining else "stopping")
                         stop.set()
                         return
 

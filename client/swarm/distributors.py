@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MAX_RESTARTS = 5
 STOP_TIMEOUT = 15.0
+DRAIN_TIMEOUT = 7 * 86400.0  # a hot takeover waits for running tasks, however long
 
 
 @dataclass
@@ -96,15 +97,19 @@ class DistributorSupervisor:
     def pids(self) -> dict[str, int]:
         return {name: child.process.pid for name, child in self._children.items()}
 
-    async def stop(self) -> None:
-        """SIGTERM every child by PID, wait, then SIGKILL what is left."""
+    async def stop(self, drain: bool = False) -> None:
+        """SIGTERM every child by PID, wait, then SIGKILL what is left.
+
+        With ``drain`` (a hot resume took over) the children get SIGUSR1 instead: they
+        start nothing new, let their running commands finish and report, then exit.
+        """
         with anyio.CancelScope(shield=True):
             for child in self._children.values():
                 if child.process.returncode is None:
                     with contextlib.suppress(ProcessLookupError):
-                        child.process.send_signal(signal.SIGTERM)
+                        child.process.send_signal(signal.SIGUSR1 if drain else signal.SIGTERM)
             for child in self._children.values():
-                with anyio.move_on_after(STOP_TIMEOUT):
+                with anyio.move_on_after(DRAIN_TIMEOUT if drain else STOP_TIMEOUT):
                     await child.process.wait()
                 if child.process.returncode is None:
                     log.warning("distributor pid %d ignored SIGTERM; killing it",

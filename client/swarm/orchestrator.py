@@ -37,6 +37,8 @@ CheckDistributors = Callable[[], Awaitable[list[str]]]
 class RunOutcome:
     status: str  # the workflow status letter the user sees
     message: str
+    # a hot resume took over: let the running instances finish before this process exits
+    drain: bool = False
 
 
 class RunEnded(Exception):
@@ -242,7 +244,13 @@ class WorkflowRunOrchestrator:
         if run_status in _TAKEN_OVER:
             with anyio.CancelScope(shield=True):
                 await self.set_status(WR.TERMINATED)
-            return RunOutcome(str(W.HALTED), "a resume took over this workflow; this run ended")
+            hot = run_status == WR.HOT_RESUME
+            return RunOutcome(
+                str(W.HALTED),
+                "a resume took over this workflow; this run ended"
+                + ("; its running tasks finish first" if hot else ""),
+                drain=hot,
+            )
         if run_status == WR.STOPPED:
             return RunOutcome(str(W.HALTED), "the workflow was stopped by an operator")
         return RunOutcome(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import getpass
 import logging
+from urllib.parse import quote
 
 import anyio
 
@@ -47,6 +48,24 @@ async def create_run(
         raise
 
 
+async def clusters_without_daemon(requester: Requester, cluster_names: set[str]) -> list[str]:
+    """The clusters this run starts a distributor for: those no live daemon serves."""
+    needed = []
+    for name in sorted(cluster_names):
+        try:
+            daemon = await requester.get(f"/api/v1/distributors/{quote(name, safe='')}",
+                                         wire.DistributorStatus)
+        except errors.ServerError:  # a server without daemons
+            needed.append(name)
+            continue
+        if daemon.live:
+            log.info("cluster %r is served by the daemon pid %d on %s", name,
+                     daemon.process_id, daemon.hostname)
+        else:
+            needed.append(name)
+    return needed
+
+
 async def run_workflow(
     requester: Requester,
     settings: Settings,
@@ -68,6 +87,7 @@ async def run_workflow(
                                 {"cursor": ""})
     builder = SwarmBuilder(requester)
     supervisor: DistributorSupervisor | None = None
+    outcome: RunOutcome | None = None
     try:
         if resume or prepared is None:
             state = await builder.build_from_workflow_id(
@@ -81,7 +101,8 @@ async def run_workflow(
             state = await builder.build_from_workflow(workflow_id, prepared)
         await set_run_status(requester, run_id, WR.INSTANTIATED)
         supervisor = DistributorSupervisor(
-            run_id, requester.base_url, sorted({c.cluster_name for c in state.configs})
+            run_id, requester.base_url,
+            await clusters_without_daemon(requester, {c.cluster_name for c in state.configs}),
         )
         await supervisor.start()
         await set_run_status(requester, run_id, WR.LAUNCHED)
@@ -97,7 +118,7 @@ async def run_workflow(
         raise
     finally:
         if supervisor is not None:
-            await supervisor.stop()
+            await supervisor.stop(drain=outcome is not None and outcome.drain)
     if progress is not None:
         progress.message(f"workflow {workflow_id}: {outcome.status} ({outcome.message})")
     return outcome

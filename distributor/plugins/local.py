@@ -49,6 +49,8 @@ class LocalPlugin:
         self._reporter: Reporter | None = None
         self._freed = anyio.Event()
         self._baseline_rss = 0
+        # set by a hot takeover: on stop, let running commands finish instead of killing them
+        self.drain = False
 
     async def start(self, group: TaskGroup, reporter: Reporter) -> None:
         self._group = group
@@ -202,8 +204,12 @@ class LocalPlugin:
         execution.kill_group(running.pid, signal.SIGKILL)
 
     async def stop(self) -> None:
-        """Kill every command still running and wait for their reports."""
+        """Kill every command still running (or, draining, wait for them) and report."""
         assert self._reporter is not None
+        if self.drain:
+            log.info("draining: waiting for %d running commands", len(self._running))
+            while self._running or self._waiting:
+                await self._freed.wait()
         for instance in self._waiting:
             self._reporter.report(wire.InstanceUpdate(
                 task_instance_id=instance.task_instance_id, status=str(TI.NO_DISTRIBUTOR_ID),

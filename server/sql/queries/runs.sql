@@ -72,9 +72,10 @@ WITH killed AS (
 SELECT count(*) FROM killed;
 
 -- name: adopt_instances
--- Hot resume: the live instances of earlier runs now report to the new run.
+-- Hot resume: queued instances of earlier runs go to the new run's distributor; launched
+-- ones stay with the distributor that runs them, which finishes them and reports.
 UPDATE task_instance SET workflow_run_id = $2
-WHERE workflow_id = $1 AND status IN ('Q', 'I', 'O', 'R', 'T');
+WHERE workflow_id = $1 AND status = 'Q';
 
 -- name: insert_run
 -- A new run, already linked and bound to its workflow.
