@@ -70,11 +70,11 @@ def _config_of(
         clusters.check_resources(cluster, merged)
     except InvalidWorkflow as error:
         raise type(error)(f"task {task.name!r}: {error}") from None
-    scales = (
-        task.resource_scales
-        or task.template.default_resource_scales
-        or workflow.tool.default_resource_scales
-        or resource_rules.DEFAULT_RESOURCE_SCALES
+    # the first layer that says anything wins; an explicit {} turns scaling off
+    scales = next(
+        (layer for layer in (task.resource_scales, task.template.default_resource_scales,
+                             workflow.tool.default_resource_scales) if layer is not None),
+        resource_rules.DEFAULT_RESOURCE_SCALES,
     )
     max_attempts = task.max_attempts or task.template.default_max_attempts or DEFAULT_MAX_ATTEMPTS
     config = TaskConfig(

@@ -104,8 +104,10 @@ class TaskTemplate:
             )
         self.default_cluster_name = default_cluster_name
         self.default_compute_resources = resource_rules.normalize(default_compute_resources or {})
-        self.default_resource_scales = dict(default_resource_scales or {})
-        resource_rules.check_scales(self.default_resource_scales)
+        self.default_resource_scales = (
+            dict(default_resource_scales) if default_resource_scales is not None else None
+        )
+        resource_rules.check_scales(self.default_resource_scales or {})
         self.default_max_attempts = default_max_attempts
         self.max_concurrently_running: int | None = None
 

@@ -22,7 +22,7 @@ class Tool:
         self.name = name
         self.default_cluster_name: str | None = None
         self.default_compute_resources: dict[str, dict[str, Any]] = {}
-        self.default_resource_scales: dict[str, Any] = {}
+        self.default_resource_scales: dict[str, Any] | None = None
         self._templates: dict[str, TaskTemplate] = {}
 
     def set_default_compute_resources_from_dict(

@@ -137,6 +137,8 @@ class SwarmState:
         code = self.status[i]
         if code == _G and self.remaining[i] == 0:
             self._ready[self.array_of[i]].append(i)
+        elif code == _F:
+            self.fatal_seen += 1
         elif code == _E:
             self._on_error(i, None)
         elif code == _A:
