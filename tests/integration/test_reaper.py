@@ -169,7 +169,7 @@ async def test_only_one_replica_runs_the_reaper(db_dsn: str) -> None:
         assert await second.fetchval(QUERIES["try_reaper_lock"]) is False
         await first.close()  # the elected replica dies: its lock goes with its session
         with anyio.fail_after(5):
-            while not await second.fetchval(QUERIES["try_reaper_lock"]):
+            while not await second.fetchval(QUERIES["try_reaper_lock"]):  # noqa: ASYNC110
                 await anyio.sleep(0.05)
     finally:
         for connection in (first, second):
