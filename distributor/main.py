@@ -11,7 +11,9 @@ import sys
 import anyio
 
 from jobmon.distributor import plugins
+from jobmon.distributor.lease import DaemonLease
 from jobmon.distributor.service import DistributorService
+from jobmon.errors import JobmonError
 from jobmon.requester import Requester
 from jobmon.settings import Settings
 
@@ -43,6 +45,10 @@ async def serve(settings: Settings, cluster_name: str, workflow_run_id: int | No
     plugin = plugins.load(cluster_name, settings)
     stop = anyio.Event()
     async with Requester.from_settings(settings) as requester:
+        lease: DaemonLease | None = None
+        if workflow_run_id is None:  # a daemon: the only one of its cluster
+            lease = DaemonLease(requester, cluster_name, settings)
+            await lease.acquire()
         service = DistributorService(requester, settings, plugin, workflow_run_id)
         async with anyio.create_task_group() as group:
 
@@ -62,11 +68,33 @@ async def serve(settings: Settings, cluster_name: str, workflow_run_id: int | No
             group.start_soon(watch_signals)
             if exit_on_stdin_close:
                 _watch_stdin(stop)
-            await service.run(stop)
+            if lease is not None:
+                await group.start(lease.keep, stop)
+            try:
+                await service.run(stop)
+            finally:
+                if lease is not None:
+                    await lease.release()
             group.cancel_scope.cancel()
     log.info("distributor for %s stopped after %d instances", cluster_name, service.claimed)
+    if lease is not None and lease.lost:
+        raise SystemExit(lease.lost)
+
+
+def _sole_error(error: BaseException) -> BaseException | None:
+    """The one expected error inside nested exception groups, so the CLI prints one line."""
+    if isinstance(error, BaseExceptionGroup):
+        inner = [_sole_error(item) for item in error.exceptions]
+        return inner[0] if len(inner) == 1 else None
+    return error if isinstance(error, JobmonError | OSError | ValueError) else None
 
 
 def run_distributor(settings: Settings, cluster_name: str, workflow_run_id: int | None,
                     exit_on_stdin_close: bool = False) -> None:
-    anyio.run(serve, settings, cluster_name, workflow_run_id, exit_on_stdin_close)
+    try:
+        anyio.run(serve, settings, cluster_name, workflow_run_id, exit_on_stdin_close)
+    except BaseExceptionGroup as group:
+        error = _sole_error(group)
+        if error is None:
+            raise
+        raise error from None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 import anyio
 from anyio.abc import TaskStatus
 
 from jobmon import wire
 from jobmon.clock import Clock, SystemClock
-from jobmon.distributor.plugins.base import ClusterPlugin
+from jobmon.distributor.plugins.base import AdoptingPlugin, ClusterPlugin
 from jobmon.distributor.reporter import Reporter
 from jobmon.requester import Requester
 from jobmon.settings import Settings
@@ -38,6 +39,7 @@ class DistributorService:
         self._clock = clock or SystemClock()
         self.reporter = Reporter(requester)
         self.claimed = 0
+        self.adopted = 0
 
     @property
     def _report_seconds(self) -> float:
@@ -51,6 +53,8 @@ class DistributorService:
         async with anyio.create_task_group() as group:
             await group.start(self.reporter.run)
             await self._plugin.start(group, self.reporter)
+            if isinstance(self._plugin, AdoptingPlugin):
+                await self._adopt(self._plugin)
             group.start_soon(self._heartbeat_loop)
             task_status.started()
             async with anyio.create_task_group() as intake:
@@ -63,6 +67,23 @@ class DistributorService:
                 with anyio.move_on_after(FLUSH_TIMEOUT):
                     await self.reporter.flush()
             group.cancel_scope.cancel()
+
+    async def _adopt(self, plugin: AdoptingPlugin) -> None:
+        """Take over what earlier distributors launched (a restart must not launch it again)."""
+        after_id = 0
+        while True:
+            page = await self._requester.get(
+                f"/api/v1/distributors/{quote(self._plugin.name, safe='')}/instances",
+                wire.LiveInstances,
+                {"workflow_run_id": self._run_id, "after_id": after_id},
+            )
+            adopted = await plugin.adopt(page)
+            self.adopted += adopted
+            if page.next_after_id is None:
+                break
+            after_id = page.next_after_id
+        if self.adopted:
+            log.info("adopted %d live instances launched earlier", self.adopted)
 
     async def _claim_loop(self) -> None:
         poll_wait = self._settings.distributor.poll_wait
@@ -106,8 +127,9 @@ class DistributorService:
                 wire.InstanceHeartbeatResponse,
             )
             if answer.kill:
-                log.warning("the server no longer expects instances %s: killing them",
-                            answer.kill)
+                # usual for cluster jobs that finish after their worker reported
+                log.info("the server no longer expects %d instances (%s): killing what is left",
+                         len(answer.kill), answer.kill[:10])
                 await self._plugin.kill([
                     wire.KillOrder(task_instance_id=i, distributor_id=None, status="")
                     for i in answer.kill

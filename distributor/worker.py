@@ -7,10 +7,12 @@ import os
 import signal
 
 import anyio
+import msgspec
 
 from jobmon import wire
 from jobmon.distributor import execution
-from jobmon.distributor.execution import InstancePaths, Running
+from jobmon.distributor.execution import Finished, InstancePaths, Running
+from jobmon.distributor.oom import OomCounter
 from jobmon.distributor.plugins import log_dir
 from jobmon.requester import Requester
 from jobmon.settings import Settings
@@ -71,6 +73,7 @@ async def work(settings: Settings, task_instance_id: int) -> int:
             log.warning("instance %d is %s: not starting it", task_instance_id, info.status)
             return 0
         paths = InstancePaths.under(log_dir(settings), info.workflow_id, task_instance_id)
+        oom = OomCounter.for_this_process()
         running = execution.start(info, paths)
         heartbeat = settings.heartbeat
         result = await _post(requester, wire.InstanceUpdate(
@@ -94,10 +97,20 @@ async def work(settings: Settings, task_instance_id: int) -> int:
             finished = await running.finished
             group.cancel_scope.cancel()
         update = execution.outcome_update(running, finished)
+        if running.kill_status is None and _failed(finished) and oom.fired():
+            update = msgspec.structs.replace(
+                update, status=str(TI.RESOURCE_ERROR),
+                error_message="out of memory: the kernel killed a process of the command for "
+                              "exceeding its memory limit",
+            )
         await _post(requester, update)
         if finished.exit_code is not None:
             return finished.exit_code
         return 128 + (finished.signal or 0)
+
+
+def _failed(finished: Finished) -> bool:
+    return finished.exit_code != 0 or finished.signal is not None
 
 
 def run_worker(settings: Settings, task_instance_id: int) -> int:

@@ -455,3 +455,48 @@ class StopResponse(Struct, frozen=True):
 class ClearResponse(Struct, frozen=True):
     workflow_id: int
     deleted_tasks: int
+
+
+# ------------------------------------------------------------------ distributor daemons
+
+
+class LeaseRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    """A daemon takes or renews the lease that makes it the one daemon of a cluster."""
+
+    token: Annotated[str, Meta(min_length=16, max_length=128)]
+    hostname: ShortText
+    process_id: Annotated[int, Meta(ge=0, le=2**31)]
+    lease_seconds: Annotated[float, Meta(gt=0, le=86400)]
+    # the holder is this process on the same host, and the caller saw it die
+    takeover_process_id: Annotated[int, Meta(ge=1, le=2**31)] | None = None
+
+
+class LeaseRelease(Struct, frozen=True, forbid_unknown_fields=True):
+    token: Annotated[str, Meta(min_length=16, max_length=128)]
+
+
+class DistributorStatus(Struct, frozen=True):
+    """Whether a daemon serves the cluster (``live``), and which process it is."""
+
+    cluster_name: str
+    live: bool
+    hostname: str = ""
+    process_id: int = 0
+    started_at: str = ""
+    heartbeat_date: str = ""
+    seconds_left: float = 0.0
+
+
+class LiveInstancesQuery(Struct, frozen=True, forbid_unknown_fields=True):
+    workflow_run_id: Id | None = None
+    after_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
+    limit: Annotated[int, Meta(ge=1, le=100_000)] = 10_000
+
+
+class LiveInstances(Struct, frozen=True):
+    """Instances of a cluster that a distributor launched and that are not over yet."""
+
+    task_instance_id: list[int]
+    distributor_id: list[str]
+    status: list[str]
+    next_after_id: int | None

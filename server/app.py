@@ -9,6 +9,7 @@ from aiohttp import web
 from jobmon.server.http import error_middleware
 from jobmon.server.routes import (
     API,
+    distributors,
     health,
     meta,
     task_instances,
@@ -20,7 +21,8 @@ from jobmon.server.routes import (
 from jobmon.server.state import STATE, ServerState
 
 # Route modules register on API when imported.
-ROUTE_MODULES = (health, meta, tools, workflows, workflow_runs, task_instances, workflow_status)
+ROUTE_MODULES = (health, meta, tools, workflows, workflow_runs, task_instances, workflow_status,
+                 distributors)
 
 
 def create_app(state: ServerState) -> web.Application:

@@ -22,6 +22,10 @@ def load(cluster_name: str, settings: Settings) -> ClusterPlugin:
         from jobmon.distributor.plugins.local import LocalPlugin
 
         return LocalPlugin("sequential", 1, log_dir(settings))
+    if cluster_name == "slurm":
+        from jobmon.distributor.plugins.slurm import SlurmPlugin
+
+        return SlurmPlugin(settings, log_dir(settings))
     if cluster_name == "dummy":
         from jobmon.distributor.plugins.dummy import DummyPlugin
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from anyio.abc import TaskGroup
 
@@ -48,4 +48,19 @@ class ClusterPlugin(Protocol):
 
     async def stop(self) -> None:
         """Shut down: stop or hand off what runs, and report what was stopped."""
+        ...
+
+
+@runtime_checkable
+class AdoptingPlugin(Protocol):
+    """A plugin whose work outlives it (cluster jobs), so that a new distributor can take over.
+
+    Before it claims anything, the service hands ``adopt`` the instances that earlier
+    distributors launched and that are still live on the server (LAUNCHED, RUNNING,
+    TRIAGING or KILL_SELF, each with its cluster job id). The plugin watches them as if it
+    had launched them itself; it must never launch them again.
+    """
+
+    async def adopt(self, live: wire.LiveInstances) -> int:
+        """Start watching these instances; returns how many were new to it."""
         ...
