@@ -14,6 +14,7 @@ from jobmon.requester import Requester
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 5000
+BATCH_DELAY = 0.005
 
 
 class Reporter:
@@ -42,6 +43,9 @@ class Reporter:
         task_status.started()
         while True:
             await self._wake.wait()
+            # reports come in bursts (a RUNNING is often followed by its DONE at once):
+            # a short pause sends them in one request
+            await anyio.sleep(BATCH_DELAY)
             self._wake = anyio.Event()
             while self._pending:
                 batch = self._pending[:MAX_BATCH]

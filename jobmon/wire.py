@@ -314,7 +314,6 @@ class KillOrder(Struct, frozen=True):
 class ClaimResponse(Struct, frozen=True):
     instances: list[ClaimedInstance]
     kill: list[KillOrder]
-    active_runs: list[int]
 
 
 class InstanceUpdate(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):

@@ -21,17 +21,27 @@ log = logging.getLogger(__name__)
 CHANNELS = ("jobmon_task", "jobmon_work")
 
 
-def _encode_json(value: Any) -> str:
-    if isinstance(value, msgspec.Raw):
-        return bytes(value).decode()
-    return msgspec.json.encode(value).decode()
+_JSONB_VERSION = b"\x01"  # the binary jsonb format: a version byte, then the JSON text
+
+
+def _encode_jsonb(value: Any) -> bytes:
+    return _JSONB_VERSION + msgspec.json.encode(value)
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    return msgspec.json.decode(data[1:])
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
-    for kind in ("json", "jsonb"):
-        await connection.set_type_codec(
-            kind, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog"
-        )
+    # binary codecs: they also serve COPY, which bulk writes use
+    await connection.set_type_codec(
+        "jsonb", encoder=_encode_jsonb, decoder=_decode_jsonb, schema="pg_catalog",
+        format="binary",
+    )
+    await connection.set_type_codec(
+        "json", encoder=msgspec.json.encode, decoder=msgspec.json.decode, schema="pg_catalog",
+        format="binary",
+    )
 
 
 async def create_pool(

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 TI = TaskInstanceStatus
 
 TERM_GRACE = 2.0
+PREFETCH = 16  # instances claimed per slot
 WATCH_INTERVAL = 0.25
 
 
@@ -72,11 +73,12 @@ class LocalPlugin:
         return not self._running or self._cores_used + self._cores_of(instance) <= self.cores
 
     def capacity(self) -> int:
-        if self._waiting:
-            return 0
-        if self.max_parallel:
-            return max(0, self.max_parallel - len(self._running))
-        return max(0, self.cores - self._cores_used)
+        # claim ahead: a short queue here keeps every slot busy without a round trip
+        # to the server each time a command ends
+        slots = self.max_parallel or self.cores
+        if len(self._waiting) >= 4 * slots:
+            return 0  # enough queued here for another round; claim when it runs low
+        return max(0, PREFETCH * slots - len(self._running) - len(self._waiting))
 
     async def wait_for_capacity(self) -> None:
         if self.capacity() > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from aiohttp import web
 
 from jobmon import wire
@@ -10,6 +11,8 @@ from jobmon.server.http import not_found, path_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
 from jobmon.server.store import instances, runs
+
+COALESCE_SECONDS = 0.005
 
 
 @API.route("POST", "/api/v1/distributor/claim", request=wire.ClaimRequest,
@@ -28,8 +31,7 @@ async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResp
         async with state.pool.acquire() as connection:
             claimed = await instances.claim(connection, body, run_id, state.clock.now())
             kill = await instances.kill_orders(connection, body.cluster_name, run_id)
-            active = await instances.active_runs(connection, body.cluster_name)
-        return wire.ClaimResponse(instances=claimed, kill=kill, active_runs=active)
+        return wire.ClaimResponse(instances=claimed, kill=kill)
 
     answer = await collect()
     if answer.instances or answer.kill or body.wait <= 0:
@@ -38,7 +40,8 @@ async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResp
         answer = await collect()
         if answer.instances or answer.kill:
             return answer
-        await wait_for(event, body.wait)
+        if await wait_for(event, body.wait):
+            await anyio.sleep(COALESCE_SECONDS)  # queueing comes in bursts: claim them together
     return await collect()
 
 

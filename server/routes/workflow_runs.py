@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from aiohttp import web
 
 from jobmon import wire
@@ -12,6 +13,9 @@ from jobmon.server.state import state_of
 from jobmon.server.store import runs
 
 RUN = "/api/v1/workflow_runs/{workflow_run_id}"
+COALESCE_SECONDS = 0.01
+_IN_FLIGHT = frozenset("QIOR")
+_LIVE = frozenset("BIOR")
 
 
 @API.route("POST", RUN + "/status", request=wire.RunStatusRequest,
@@ -61,15 +65,28 @@ async def changes(request: web.Request, query: wire.ChangesQuery) -> wire.Change
     run_id = path_id(request, "workflow_run_id")
     async with state.pool.acquire() as connection:
         answer, workflow_id = await runs.changes(connection, run_id, query.cursor)
-    if answer.tasks.task_id or not query.cursor or query.wait <= 0:
+    if _actionable(answer) or not query.cursor or query.wait <= 0:
         return answer
     with state.notifier.subscribe("jobmon_task", str(workflow_id)) as event:
         # read again now that we listen, so a change between the reads is not missed
         async with state.pool.acquire() as connection:
             answer, _ = await runs.changes(connection, run_id, query.cursor)
-        if answer.tasks.task_id:
+        if _actionable(answer):
             return answer
-        await wait_for(event, query.wait)
+        if await wait_for(event, query.wait):
+            # more changes usually follow the first: answer them together
+            await anyio.sleep(COALESCE_SECONDS)
     async with state.pool.acquire() as connection:
         answer, _ = await runs.changes(connection, run_id, query.cursor)
     return answer
+
+
+def _actionable(answer: wire.ChangesResponse) -> bool:
+    """Worth waking the swarm for: a task ended or was reset, or the run itself changed.
+
+    Moves between Q, I, O and R need no action (the swarm counts them all as active);
+    they are answered with the next change that does.
+    """
+    return answer.run_status not in _LIVE or any(
+        status not in _IN_FLIGHT for status in answer.tasks.status
+    )

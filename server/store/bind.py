@@ -13,6 +13,32 @@ from jobmon import errors, wire
 from jobmon.server.http import ApiError, conflict, invalid, not_found
 from jobmon.server.sql import QUERIES as Q
 
+TASK_COLUMNS = ("workflow_id", "array_id", "config_id", "node_args_hash", "task_args_hash",
+                "name", "command", "args", "max_attempts", "status_date")
+EDGE_COLUMNS = ("workflow_id", "upstream_task_id", "downstream_task_id")
+
+
+async def copy_or_upsert(
+    connection: asyncpg.Connection,
+    table: str,
+    columns: tuple[str, ...],
+    records: list[tuple[Any, ...]],
+    upsert: str,
+    upsert_args: tuple[Any, ...],
+) -> int:
+    """Write rows with COPY (fast); if some exist already (a retried chunk), upsert instead.
+
+    Returns how many rows were new. Call inside a transaction: the COPY runs in a savepoint.
+    """
+    try:
+        async with connection.transaction():
+            status = await connection.copy_records_to_table(
+                table, records=records, columns=list(columns)
+            )
+    except asyncpg.exceptions.UniqueViolationError:
+        status = await connection.execute(upsert, *upsert_args)
+    return int(status.rsplit(" ", 1)[-1])
+
 
 async def upsert_tool(connection: asyncpg.Connection, name: str) -> wire.ToolResponse:
     async with connection.transaction():
@@ -178,9 +204,7 @@ async def insert_tasks(
         config_ids = dict(config_rows)
         by_index = [config_ids[config_hash] for config_hash in hashes]
         max_attempts = [config.max_attempts for config in chunk.configs]
-        await connection.execute(
-            Q["insert_tasks"],
-            workflow_id,
+        columns = (
             chunk.array_id,
             [by_index[i] for i in chunk.config_index],
             chunk.node_args_hash,
@@ -189,7 +213,11 @@ async def insert_tasks(
             chunk.command,
             chunk.args,
             [max_attempts[i] for i in chunk.config_index],
-            now,
+        )
+        records = [(workflow_id, *row, now) for row in zip(*columns, strict=True)]
+        await copy_or_upsert(
+            connection, "task", TASK_COLUMNS, records,
+            Q["insert_tasks"], (workflow_id, *columns, now),
         )
         ids = await connection.fetch(
             Q["task_ids_by_key"], chunk.array_id, chunk.node_args_hash, chunk.task_args_hash
@@ -212,10 +240,15 @@ async def insert_edges(
         found = await connection.fetchval(Q["count_tasks_of_workflow"], workflow_id, task_ids)
         if found != len(task_ids):
             raise invalid(f"edges chunk: a task id does not belong to workflow {workflow_id}")
-        status = await connection.execute(
-            Q["insert_edges"], workflow_id, chunk.upstream_task_id, chunk.downstream_task_id
+        records = [
+            (workflow_id, up, down)
+            for up, down in zip(chunk.upstream_task_id, chunk.downstream_task_id, strict=True)
+        ]
+        inserted = await copy_or_upsert(
+            connection, "edge", EDGE_COLUMNS, records,
+            Q["insert_edges"], (workflow_id, chunk.upstream_task_id, chunk.downstream_task_id),
         )
-    return wire.EdgesResponse(inserted=int(status.rsplit(" ", 1)[-1]))
+    return wire.EdgesResponse(inserted=inserted)
 
 
 async def finish_bind(

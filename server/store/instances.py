@@ -64,10 +64,6 @@ async def kill_orders(
     ]
 
 
-async def active_runs(connection: asyncpg.Connection, cluster_name: str) -> list[int]:
-    return [row[0] for row in await connection.fetch(Q["active_runs_of_cluster"], cluster_name)]
-
-
 def _optional_column(updates: Sequence[wire.InstanceUpdate], field: str) -> list[object]:
     return [getattr(update, field) for update in updates]
 

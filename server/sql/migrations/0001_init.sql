@@ -79,9 +79,12 @@ CREATE TABLE task_config (
     UNIQUE (workflow_id, config_hash)
 );
 
+-- The hot tables (task, edge, task_instance, task_instance_status) have no foreign keys:
+-- at a million rows the per-row checks cost more than the bind itself. The server is
+-- their only writer and checks ids itself; deleting a workflow deletes them explicitly.
 CREATE TABLE task (
     id                  bigserial PRIMARY KEY,
-    workflow_id         bigint NOT NULL REFERENCES workflow (id) ON DELETE CASCADE,
+    workflow_id         bigint NOT NULL,
     -- arrays and configs are checked on insert and deleted with the workflow; no foreign
     -- keys here, so bind writes and workflow deletes do not pay for checks per row
     array_id            bigint NOT NULL,
@@ -110,7 +113,7 @@ CREATE INDEX task_changes ON task (workflow_id, change_xid);
 CREATE INDEX task_workflow ON task (workflow_id, id);
 
 CREATE TABLE edge (
-    workflow_id         bigint NOT NULL REFERENCES workflow (id) ON DELETE CASCADE,
+    workflow_id         bigint NOT NULL,
     upstream_task_id    bigint NOT NULL,
     downstream_task_id  bigint NOT NULL,
     PRIMARY KEY (workflow_id, downstream_task_id, upstream_task_id)
@@ -149,9 +152,9 @@ CREATE INDEX workflow_run_status_run ON workflow_run_status (workflow_run_id);
 
 CREATE TABLE task_instance (
     id                 bigserial PRIMARY KEY,
-    task_id            bigint NOT NULL REFERENCES task (id) ON DELETE CASCADE,
+    task_id            bigint NOT NULL,
     workflow_id        bigint NOT NULL,
-    workflow_run_id    bigint NOT NULL REFERENCES workflow_run (id) ON DELETE CASCADE,
+    workflow_run_id    bigint NOT NULL,
     array_id           bigint NOT NULL,
     cluster_name       text NOT NULL,
     compute_resources  jsonb NOT NULL,
@@ -181,7 +184,7 @@ CREATE INDEX task_instance_deadline ON task_instance (report_by)
 
 CREATE TABLE task_instance_status (
     id                bigserial PRIMARY KEY,
-    task_instance_id  bigint NOT NULL REFERENCES task_instance (id) ON DELETE CASCADE,
+    task_instance_id  bigint NOT NULL,
     status            text NOT NULL,
     status_time       timestamptz NOT NULL,
     source            text NOT NULL
@@ -195,9 +198,18 @@ BEGIN
     FROM (SELECT DISTINCT workflow_id FROM new_rows) AS changed;
     RETURN NULL;
 END $$;
+-- A task that moves between Q, I, O and R needs nothing from the swarm (it counts all
+-- four as active): only endings and resets wake it. The other changes ride along.
+CREATE FUNCTION jobmon_notify_task_done() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('jobmon_task', changed.workflow_id::text)
+    FROM (SELECT DISTINCT workflow_id FROM new_rows
+          WHERE status NOT IN ('Q', 'I', 'O', 'R')) AS changed;
+    RETURN NULL;
+END $$;
 CREATE TRIGGER task_notify AFTER UPDATE ON task
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION jobmon_notify_task();
+    FOR EACH STATEMENT EXECUTE FUNCTION jobmon_notify_task_done();
 
 CREATE FUNCTION jobmon_notify_work() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

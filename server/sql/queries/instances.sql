@@ -34,11 +34,6 @@ WHERE status = 'K' AND cluster_name = $1 AND ($2::bigint IS NULL OR workflow_run
 ORDER BY id
 LIMIT 10000;
 
--- name: active_runs_of_cluster
--- Runs that still have live instances on a cluster.
-SELECT DISTINCT workflow_run_id FROM task_instance
-WHERE cluster_name = $1 AND status IN ('Q', 'I', 'O', 'R', 'T', 'K');
-
 -- name: update_instances
 -- Move instances to one status, where the transition table allows; fill in what is given.
 WITH given AS (

@@ -46,6 +46,19 @@ WHERE workflow_id = $1 AND status IN ('G', 'L', 'B', 'I', 'O', 'R', 'C', 'H')
 ORDER BY id DESC LIMIT 1;
 
 -- name: delete_workflow
--- Delete a workflow and, through the foreign keys, everything about it.
-WITH gone AS (DELETE FROM workflow WHERE id = $1 RETURNING num_tasks)
+-- Delete a workflow and everything about it (the hot tables have no cascading keys).
+WITH instances AS (
+    DELETE FROM task_instance
+    WHERE workflow_run_id IN (SELECT id FROM workflow_run WHERE workflow_id = $1)
+    RETURNING id
+), history AS (
+    DELETE FROM task_instance_status
+    WHERE task_instance_id IN (SELECT id FROM instances)
+), edges AS (
+    DELETE FROM edge WHERE workflow_id = $1
+), tasks AS (
+    DELETE FROM task WHERE workflow_id = $1
+), gone AS (
+    DELETE FROM workflow WHERE id = $1 RETURNING num_tasks
+)
 SELECT num_tasks FROM gone;
