@@ -16,7 +16,7 @@ from jobmon.client import binder
 from jobmon.client.connection import open_requester
 from jobmon.client.prepare import Prepared, prepare
 from jobmon.client.progress import ProgressReporter
-from jobmon.client.swarm.runner import run_workflow
+from jobmon.client.swarm.runner import run_workflow, start_distributors
 from jobmon.client.task import Array, Task
 from jobmon.requester import Requester
 from jobmon.settings import Settings
@@ -138,8 +138,15 @@ class Workflow:
         prepared = prepare(self)
         progress = ProgressReporter(self.name, enabled=show_progress)
         async with open_requester(settings) as requester:
+            # the distributors start (an interpreter each) while the workflow binds
+            supervisor = await start_distributors(requester, prepared.clusters)
+            try:
+                with progress:
+                    bound = await self._bind(requester, prepared, progress)
+            except BaseException:
+                await supervisor.stop()
+                raise
             with progress:
-                bound = await self._bind(requester, prepared, progress)
                 outcome = await run_workflow(
                     requester,
                     settings,
@@ -150,6 +157,7 @@ class Workflow:
                     resume=resume,
                     cold_resume=cold_resume,
                     progress=progress,
+                    supervisor=supervisor,
                 )
         self.last_run_message = outcome.message
         return outcome.status

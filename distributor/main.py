@@ -20,30 +20,58 @@ from jobmon.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def _watch_stdin(stop: anyio.Event) -> None:
-    """Set ``stop`` when stdin reaches end of file: the parent that holds the pipe is gone."""
-    loop = asyncio.get_running_loop()
-    descriptor = sys.stdin.fileno()
+class ParentPipe:
+    """The parent's pipe on stdin: its first line may carry our run id; EOF means it is gone.
 
-    def readable() -> None:
-        try:
-            data = os.read(descriptor, 4096)
-        except OSError:
-            data = b""
-        if not data:
-            loop.remove_reader(descriptor)
-            log.info("the parent process is gone: stopping")
-            stop.set()
+    A swarm starts its distributor before the run exists (while it binds), so that the
+    interpreter's start-up is off the critical path, and sends the run id when it has one.
+    """
 
-    loop.add_reader(descriptor, readable)
+    def __init__(self, stop: anyio.Event) -> None:
+        self.run_id: int | None = None
+        self.got_run_id = anyio.Event()
+        self._stop = stop
+        self._buffer = b""
+
+    def watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        descriptor = sys.stdin.fileno()
+
+        def readable() -> None:
+            try:
+                data = os.read(descriptor, 4096)
+            except OSError:
+                data = b""
+            if not data:
+                loop.remove_reader(descriptor)
+                log.info("the parent process is gone: stopping")
+                self._stop.set()
+                self.got_run_id.set()
+                return
+            self._buffer += data
+            if self.run_id is None and b"\n" in self._buffer:
+                line = self._buffer.split(b"\n", 1)[0].strip()
+                self.run_id = int(line) if line.isdigit() else None
+                self.got_run_id.set()
+
+        loop.add_reader(descriptor, readable)
 
 
 async def serve(settings: Settings, cluster_name: str, workflow_run_id: int | None,
-                exit_on_stdin_close: bool) -> None:
+                exit_on_stdin_close: bool, run_id_from_stdin: bool = False) -> None:
     if not settings.http.service_url:
         raise SystemExit("the distributor needs a server: set JOBMON__HTTP__SERVICE_URL")
     plugin = plugins.load(cluster_name, settings)
     stop = anyio.Event()
+    pipe = ParentPipe(stop)
+    if exit_on_stdin_close or run_id_from_stdin:
+        pipe.watch()
+    if run_id_from_stdin:
+        await pipe.got_run_id.wait()
+        if pipe.run_id is None:
+            log.info("the parent sent no run id: nothing to serve")
+            return
+        workflow_run_id = pipe.run_id
     async with Requester.from_settings(settings) as requester:
         lease: DaemonLease | None = None
         if workflow_run_id is None:  # a daemon: the only one of its cluster
@@ -66,8 +94,6 @@ async def serve(settings: Settings, cluster_name: str, workflow_run_id: int | No
                         return
 
             group.start_soon(watch_signals)
-            if exit_on_stdin_close:
-                _watch_stdin(stop)
             if lease is not None:
                 await group.start(lease.keep, stop)
             try:
@@ -90,9 +116,10 @@ def _sole_error(error: BaseException) -> BaseException | None:
 
 
 def run_distributor(settings: Settings, cluster_name: str, workflow_run_id: int | None,
-                    exit_on_stdin_close: bool = False) -> None:
+                    exit_on_stdin_close: bool = False, run_id_from_stdin: bool = False) -> None:
     try:
-        anyio.run(serve, settings, cluster_name, workflow_run_id, exit_on_stdin_close)
+        anyio.run(serve, settings, cluster_name, workflow_run_id, exit_on_stdin_close,
+                  run_id_from_stdin)
     except BaseExceptionGroup as group:
         error = _sole_error(group)
         if error is None:

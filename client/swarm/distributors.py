@@ -37,11 +37,15 @@ class _Child:
 
 @dataclass
 class DistributorSupervisor:
-    """One distributor process per cluster for one workflow run."""
+    """One distributor process per cluster for one workflow run.
 
-    workflow_run_id: int
+    ``start`` may run before the run exists (while the workflow binds): the children then
+    wait for their run id on stdin, which ``assign`` sends.
+    """
+
     service_url: str
     cluster_names: list[str]
+    workflow_run_id: int | None = None
     log_dir: Path = field(default_factory=lambda: default_data_home() / "logs")
     _children: dict[str, _Child] = field(default_factory=dict)
 
@@ -50,14 +54,24 @@ class DistributorSupervisor:
         for cluster_name in self.cluster_names:
             self._children[cluster_name] = await self._spawn(cluster_name)
 
+    async def assign(self, workflow_run_id: int) -> None:
+        """Tell children started before the run which run they serve."""
+        self.workflow_run_id = workflow_run_id
+        for child in self._children.values():
+            if child.process.stdin is not None and child.process.returncode is None:
+                with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    await child.process.stdin.send(f"{workflow_run_id}\n".encode())
+
     async def _spawn(self, cluster_name: str) -> _Child:
-        log_path = self.log_dir / f"distributor-run{self.workflow_run_id}-{cluster_name}.log"
+        run = self.workflow_run_id
+        log_path = self.log_dir / (f"distributor-run{run}-{cluster_name}.log" if run
+                                   else f"distributor-pid{os.getpid()}-{cluster_name}.log")
         environment = dict(os.environ)
         environment["JOBMON__HTTP__SERVICE_URL"] = self.service_url
         command = [
             sys.executable, "-m", "jobmon", "distributor",
             "--cluster", cluster_name,
-            "--workflow-run-id", str(self.workflow_run_id),
+            *(["--workflow-run-id", str(run)] if run else ["--run-id-from-stdin"]),
             "--exit-on-stdin-close",
         ]
         log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)

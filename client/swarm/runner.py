@@ -66,6 +66,17 @@ async def clusters_without_daemon(requester: Requester, cluster_names: set[str])
     return needed
 
 
+async def start_distributors(requester: Requester, cluster_names: set[str],
+                             workflow_run_id: int | None = None) -> DistributorSupervisor:
+    """Distributor children for the clusters no daemon serves; they may precede the run."""
+    supervisor = DistributorSupervisor(
+        requester.base_url, await clusters_without_daemon(requester, cluster_names),
+        workflow_run_id,
+    )
+    await supervisor.start()
+    return supervisor
+
+
 async def run_workflow(
     requester: Requester,
     settings: Settings,
@@ -77,51 +88,74 @@ async def run_workflow(
     resume: bool = False,
     cold_resume: bool = True,
     progress: ProgressReporter | None = None,
+    supervisor: DistributorSupervisor | None = None,
 ) -> RunOutcome:
-    """Run (or resume) a bound workflow to its end; ``prepared`` is None for a CLI resume."""
-    run = await create_run(requester, workflow_id, resume, cold_resume)
-    run_id = run.workflow_run_id
-    if run.resumed_from:
-        log.info("run %d took over from run(s) %s", run_id, run.resumed_from)
-    first = await requester.get(f"/api/v1/workflow_runs/{run_id}/changes", wire.ChangesResponse,
-                                {"cursor": ""})
-    builder = SwarmBuilder(requester)
-    supervisor: DistributorSupervisor | None = None
+    """Run (or resume) a bound workflow to its end; ``prepared`` is None for a CLI resume.
+
+    ``supervisor`` holds distributors started early (while binding); they get the run id
+    as soon as the run exists. Whatever happens, they are stopped before this returns.
+    """
     outcome: RunOutcome | None = None
+    started = [supervisor] if supervisor is not None else []
     try:
-        if resume or prepared is None:
-            state = await builder.build_from_workflow_id(
-                workflow_id,
-                settings.swarm.edge_chunk_size,
-                heartbeat=functools.partial(send_heartbeat, requester, settings, run_id),
-                heartbeat_every=settings.heartbeat.workflow_run_interval,
-                extras=prepared,
-            )
-        else:
-            state = await builder.build_from_workflow(workflow_id, prepared)
-        await set_run_status(requester, run_id, WR.INSTANTIATED)
-        supervisor = DistributorSupervisor(
-            run_id, requester.base_url,
-            await clusters_without_daemon(requester, {c.cluster_name for c in state.configs}),
-        )
-        await supervisor.start()
-        await set_run_status(requester, run_id, WR.LAUNCHED)
-        orchestrator = WorkflowRunOrchestrator(
-            requester, settings, run_id, state, first.cursor,
-            fail_fast=fail_fast, seconds_until_timeout=seconds_until_timeout, progress=progress,
-            check_distributors=supervisor.check,
-        )
-        outcome = await orchestrator.run()
-    except BaseException as error:
-        with anyio.CancelScope(shield=True), anyio.move_on_after(10):
-            await _abandon(requester, run_id, error)
-        raise
-    finally:
+        run = await create_run(requester, workflow_id, resume, cold_resume)
+        run_id = run.workflow_run_id
         if supervisor is not None:
-            await supervisor.stop(drain=outcome is not None and outcome.drain)
+            await supervisor.assign(run_id)
+        if run.resumed_from:
+            log.info("run %d took over from run(s) %s", run_id, run.resumed_from)
+        try:
+            outcome = await _drive(requester, settings, workflow_id, run_id, prepared,
+                                   fail_fast, seconds_until_timeout, resume, progress,
+                                   started)
+        except BaseException as error:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(10):
+                await _abandon(requester, run_id, error)
+            raise
+    finally:
+        for each in started:
+            await each.stop(drain=outcome is not None and outcome.drain)
     if progress is not None:
         progress.message(f"workflow {workflow_id}: {outcome.status} ({outcome.message})")
     return outcome
+
+
+async def _drive(
+    requester: Requester,
+    settings: Settings,
+    workflow_id: int,
+    run_id: int,
+    prepared: Prepared | None,
+    fail_fast: bool,
+    seconds_until_timeout: float,
+    resume: bool,
+    progress: ProgressReporter | None,
+    started: list[DistributorSupervisor],
+) -> RunOutcome:
+    first = await requester.get(f"/api/v1/workflow_runs/{run_id}/changes", wire.ChangesResponse,
+                                {"cursor": ""})
+    builder = SwarmBuilder(requester)
+    if resume or prepared is None:
+        state = await builder.build_from_workflow_id(
+            workflow_id,
+            settings.swarm.edge_chunk_size,
+            heartbeat=functools.partial(send_heartbeat, requester, settings, run_id),
+            heartbeat_every=settings.heartbeat.workflow_run_interval,
+            extras=prepared,
+        )
+    else:
+        state = await builder.build_from_workflow(workflow_id, prepared)
+    await set_run_status(requester, run_id, WR.INSTANTIATED)
+    if not started:  # nobody started them early (a CLI resume): the caller stops them
+        started.append(await start_distributors(
+            requester, {c.cluster_name for c in state.configs}, run_id))
+    await set_run_status(requester, run_id, WR.LAUNCHED)
+    orchestrator = WorkflowRunOrchestrator(
+        requester, settings, run_id, state, first.cursor,
+        fail_fast=fail_fast, seconds_until_timeout=seconds_until_timeout, progress=progress,
+        check_distributors=started[0].check,
+    )
+    return await orchestrator.run()
 
 
 async def _abandon(requester: Requester, run_id: int, error: BaseException) -> None:

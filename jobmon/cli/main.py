@@ -95,14 +95,17 @@ def db_upgrade(database_url: str) -> None:
 @click.option("--workflow-run-id", type=int, default=None,
               help="Serve one run; without it, serve every run on the cluster.")
 @click.option("--exit-on-stdin-close", is_flag=True, hidden=True)
+@click.option("--run-id-from-stdin", is_flag=True, hidden=True)
 @one_line_errors
-def distributor(cluster_name: str, workflow_run_id: int | None, exit_on_stdin_close: bool) -> None:
+def distributor(cluster_name: str, workflow_run_id: int | None, exit_on_stdin_close: bool,
+                run_id_from_stdin: bool) -> None:
     """Run a distributor for one workflow run, or as a daemon for the whole cluster."""
     from jobmon.distributor.main import run_distributor
 
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)
-    run_distributor(load_settings(), cluster_name, workflow_run_id, exit_on_stdin_close)
+    run_distributor(load_settings(), cluster_name, workflow_run_id, exit_on_stdin_close,
+                    run_id_from_stdin)
 
 
 @main.command()
