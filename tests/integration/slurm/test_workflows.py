@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 
 from jobmon.client.tool import Tool
-from tests.integration.helpers import fetch, wait_until
+from tests.integration.helpers import fetch, value, wait_until
 from tests.integration.slurm.support import instances, job_states, slurm_tool
 from tests.support import ServerThread
 
@@ -95,7 +97,7 @@ def test_out_of_memory_retries_with_more_memory(server: ServerThread, tmp_path: 
 
 
 @pytest.mark.timeout(300)
-def test_failures_rejections_and_foreign_cancels_end_with_the_reason(
+def test_failures_and_rejections_end_with_the_reason(
     server: ServerThread, tmp_path: Path
 ) -> None:
     tool = Tool(name="slurm-fail")
@@ -128,3 +130,80 @@ def test_failures_rejections_and_foreign_cancels_end_with_the_reason(
     assert "Invalid partition name specified" in str(by_task["rejected"]["error_message"])
     assert by_task["toolong"]["status"] == "W"
     assert "Requested time limit is invalid" in str(by_task["toolong"]["error_message"])
+
+
+@pytest.mark.timeout(300)
+def test_foreign_scancel_and_a_killed_worker_are_errors_that_retry(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "slow").touch()
+    tool = slurm_tool("slurm-killed")
+    template = tool.get_task_template(
+        template_name="victim",
+        # "worker": the first attempt kills its own worker (the job's main process)
+        command_template="if [ {how} = worker ] && [ $JOBMON_ATTEMPT = 1 ]; then kill -9 $PPID; "
+                         "fi; if [ -e {out}/slow ]; then sleep 120; fi",
+        node_args=["how"], op_args=["out"], default_cluster_name="slurm",
+    )
+    cancelled = template.create_task(name="cancelled", how="scancel", out=str(out),
+                                     max_attempts=2)
+    orphaned = template.create_task(name="orphaned", how="worker", out=str(out), max_attempts=2)
+    workflow = tool.create_workflow(name="killed", workflow_args="slurm-killed",
+                                    default_cluster_name="slurm")
+    workflow.add_tasks([cancelled, orphaned])
+    result: dict[str, str] = {}
+    thread = threading.Thread(target=lambda: result.update(
+        status=workflow.run(show_progress=False, seconds_until_timeout=250)), daemon=True)
+    thread.start()
+    wait_until(lambda: workflow.workflow_id is not None, 60, "the bind")
+    workflow_id = int(workflow.workflow_id or 0)
+    first = "SELECT distributor_id FROM task_instance WHERE task_id = $1 AND status = 'R'"
+    wait_until(lambda: value(server.dsn, first, cancelled.task_id) is not None, 120,
+               "the first task RUNNING")
+    job = str(value(server.dsn, first, cancelled.task_id))
+    (out / "slow").unlink()  # the retries finish at once
+    subprocess.run(["scancel", job], check=True, timeout=30)
+    thread.join(280)
+
+    assert result["status"] == "D"
+    rows = instances(server.dsn, workflow_id)
+    by_name: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        by_name.setdefault(str(row["name"]), []).append(row)
+    gone, retried = by_name["cancelled"]
+    assert gone["status"] == "E" and "cancelled outside Jobmon" in str(gone["error_message"])
+    assert retried["status"] == "D"
+    lost, again = by_name["orphaned"]
+    # the worker died without a report; Slurm's FAILED record ends the instance
+    assert lost["status"] == "E" and "signal 9" in str(lost["error_message"])
+    assert again["status"] == "D"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(420)
+def test_timeout_retries_with_more_runtime(server: ServerThread, tmp_path: Path) -> None:
+    tool = Tool(name="slurm-timeout")
+    template = tool.get_task_template(
+        template_name="long", command_template="sleep {seconds}", node_args=["seconds"],
+        default_cluster_name="slurm",
+    )
+    # Slurm enforces whole minutes on a ~30 s cycle: 100 s never fits 1 minute, fits 3
+    task = template.create_task(seconds=100, max_attempts=2,
+                                compute_resources={"runtime": "1m", "memory": "200M"},
+                                resource_scales={"runtime": 2.0})
+    workflow = tool.create_workflow(name="timeout", workflow_args="slurm-timeout",
+                                    default_cluster_name="slurm")
+    workflow.add_task(task)
+
+    assert workflow.run(show_progress=False, seconds_until_timeout=400) == "D"
+
+    assert workflow.workflow_id is not None
+    first, second = instances(server.dsn, workflow.workflow_id)
+    assert first["status"] == "Z" and "time limit" in str(first["error_message"])
+    assert job_states({str(first["distributor_id"])}) == {
+        str(first["distributor_id"]): "TIMEOUT"}
+    assert first["compute_resources"]["runtime"] == 60  # type: ignore[index]
+    assert second["compute_resources"]["runtime"] == 180  # type: ignore[index]
+    assert second["status"] == "D"
