@@ -94,19 +94,22 @@ def prepare(workflow: Workflow) -> Prepared:
     if not tasks:
         raise InvalidWorkflow(f"workflow {workflow.name!r} has no tasks: add some first")
     position = {task.key: i for i, task in enumerate(tasks)}
+    # the same Task objects are usually upstream of many tasks: look them up by identity
+    by_object = {id(task): i for i, task in enumerate(tasks)}
     upstreams: list[list[int]] = []
     for task in tasks:
-        indices: list[int] = []
+        indices: dict[int, None] = {}  # ordered, without duplicates
         for upstream in task.upstream_tasks:
-            index = position.get(upstream.key)
+            index = by_object.get(id(upstream))
+            if index is None:
+                index = position.get(upstream.key)
             if index is None:
                 raise MissingUpstreamError(
                     f"task {task.name!r} depends on task {upstream.name!r}, which was never "
                     "added to the workflow: add it with add_task() or remove the dependency"
                 )
-            if index not in indices:
-                indices.append(index)
-        upstreams.append(indices)
+            indices[index] = None
+        upstreams.append(list(indices))
     cycle = find_cycle(len(tasks), upstreams)
     if cycle is not None:
         path = " -> ".join(repr(tasks[i].name) for i in cycle)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
+import re
+import shutil
 import signal
 import socket
 import time
@@ -69,6 +72,32 @@ class Running:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# A command made only of these characters means the same with or without a shell.
+_PLAIN_COMMAND = re.compile(r"[A-Za-z0-9_./:,+@%=-]+(?:[ \t]+[A-Za-z0-9_./:,+@%=-]+)*")
+SHELL = "/bin/sh"
+
+
+@functools.lru_cache(maxsize=1024)
+def _which(name: str, path: str) -> str | None:
+    return shutil.which(name, path=path)
+
+
+def shell_free_argv(command: str, path: str) -> list[str]:
+    """The argv to run ``command``: without a shell when none is needed (saves its start-up).
+
+    Anything with quotes, expansions, redirections, globs or control operators goes to
+    /bin/sh -c, and so does a program that cannot be found (the shell then says so).
+    """
+    text = command.strip()
+    if _PLAIN_COMMAND.fullmatch(text):
+        words = text.split()
+        if "=" not in words[0]:  # NAME=value prefixes are for the shell
+            program = words[0] if "/" in words[0] else _which(words[0], path)
+            if program is not None and os.access(program, os.X_OK):
+                return [program, *words[1:]]
+    return [SHELL, "-c", command]
+
+
 def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
                 paths: InstancePaths) -> dict[str, str]:
     env = dict(os.environ)
@@ -103,10 +132,12 @@ def start(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
     loop = asyncio.get_running_loop()
     append = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     # posix_spawn: no fork of this (large) process, and our fds are close-on-exec already.
+    env = environment(instance, paths)
+    argv = shell_free_argv(instance.command, env.get("PATH", os.defpath))
     pid = os.posix_spawn(
-        "/bin/sh",
-        ["/bin/sh", "-c", instance.command],
-        environment(instance, paths),
+        argv[0],
+        argv,
+        env,
         file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_OPEN, 1, str(paths.stdout), append, 0o644),
