@@ -19,6 +19,7 @@ from jobmon.server import migrate
 from jobmon.server.app import create_app
 from jobmon.server.db import Notifier, connect, create_pool
 from jobmon.server.embedded import EmbeddedPostgres, default_data_dir
+from jobmon.server.heartbeats import HeartbeatBatcher
 from jobmon.server.reaper import Reaper
 from jobmon.server.state import ServerState
 from jobmon.settings import Settings
@@ -93,6 +94,7 @@ async def serve(
     notifier = Notifier(dsn)
     state = ServerState(pool=pool, notifier=notifier, clock=clock, settings=settings,
                         schema_version=version, database=describe(dsn),
+                        heartbeats=HeartbeatBatcher(pool, clock),
                         last_request=clock.monotonic())
     runner = web.AppRunner(create_app(state), access_log=None, handle_signals=False)
     try:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from jobmon.clock import Clock
 from jobmon.server.db import Notifier
+from jobmon.server.heartbeats import HeartbeatBatcher
 from jobmon.settings import Settings
 
 
@@ -21,6 +22,7 @@ class ServerState:
     settings: Settings
     schema_version: int
     database: str
+    heartbeats: HeartbeatBatcher
     last_request: float = 0.0
 
     def report_by(self, seconds: float) -> dt.datetime:

@@ -13,6 +13,8 @@ from jobmon.server.state import state_of
 from jobmon.server.store import instances, runs
 
 COALESCE_SECONDS = 0.005
+# an instance in any other status (or unknown) is told to stop
+_LIVE = frozenset("IORT")
 
 
 @API.route("POST", "/api/v1/distributor/claim", request=wire.ClaimRequest,
@@ -67,8 +69,10 @@ async def heartbeat(
     request: web.Request, body: wire.InstanceHeartbeatRequest
 ) -> wire.InstanceHeartbeatResponse:
     state = state_of(request)
-    async with state.pool.acquire() as connection:
-        return await instances.heartbeat(connection, body, state.clock.now())
+    statuses = await state.heartbeats.beat(body.task_instance_ids, body.next_report_seconds)
+    return wire.InstanceHeartbeatResponse(
+        kill=sorted({i for i in body.task_instance_ids if statuses.get(i) not in _LIVE})
+    )
 
 
 @API.route("GET", "/api/v1/task_instances/{task_instance_id}", response=wire.InstanceInfo,

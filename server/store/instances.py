@@ -179,28 +179,28 @@ async def apply_transitions(
 
 async def heartbeat(
     connection: asyncpg.Connection,
-    body: wire.InstanceHeartbeatRequest,
+    deadlines: dict[int, dt.datetime],
     now: dt.datetime,
-) -> wire.InstanceHeartbeatResponse:
-    report_by = now + dt.timedelta(seconds=body.next_report_seconds)
+) -> dict[int, str]:
+    """Push the instances' deadlines out; returns the status of each one that exists.
+
+    A TRIAGING instance that heartbeats was alive after all: it goes back to RUNNING.
+    """
     async with connection.transaction():
-        rows = await connection.fetch(Q["instance_heartbeat"], body.task_instance_ids, report_by)
+        rows = await connection.fetch(
+            Q["instance_heartbeat"], list(deadlines), list(deadlines.values())
+        )
         triaged = [row[0] for row in rows if row[1] == TI.TRIAGING]
-        if triaged:  # alive after all
+        if triaged:
             await apply_transitions(
                 connection,
                 [wire.InstanceUpdate(task_instance_id=i, status=str(TI.RUNNING)) for i in triaged],
                 "worker",
                 now,
             )
-    live = {str(TI.INSTANTIATED), str(TI.LAUNCHED), str(TI.RUNNING), str(TI.TRIAGING)}
-    found = {row[0] for row in rows}
-    return wire.InstanceHeartbeatResponse(
-        kill=sorted(
-            [row[0] for row in rows if row[1] not in live]
-            + [i for i in body.task_instance_ids if i not in found]
-        )
-    )
+    statuses = {row[0]: row[1] for row in rows}
+    statuses.update(dict.fromkeys(triaged, str(TI.RUNNING)))
+    return statuses
 
 
 async def info(connection: asyncpg.Connection, instance_id: int) -> wire.InstanceInfo:

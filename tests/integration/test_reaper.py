@@ -127,9 +127,9 @@ async def test_a_late_heartbeat_rescues_a_triaged_instance(pool: asyncpg.Pool) -
     async with pool.acquire() as connection:
         assert await connection.fetchval(
             "SELECT status FROM task_instance WHERE id = $1", instance) == "T"
-        answer = await instances.heartbeat(connection, wire.InstanceHeartbeatRequest(
-            task_instance_ids=[instance], next_report_seconds=5), clock.now())
-        assert answer.kill == []
+        statuses = await instances.heartbeat(
+            connection, {instance: clock.now() + dt.timedelta(seconds=5)}, clock.now())
+        assert statuses == {instance: "R"}
         assert await connection.fetchval(
             "SELECT status FROM task_instance WHERE id = $1", instance) == "R"
 

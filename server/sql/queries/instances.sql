@@ -92,12 +92,13 @@ WHERE task.id = p.task_id;
 SELECT id, status FROM task_instance WHERE id = ANY($1::bigint[]);
 
 -- name: instance_heartbeat
--- Live instances push their deadline out; returns the statuses of all those sent.
+-- Live instances push their deadlines out; returns the statuses of all those sent.
 WITH beat AS (
-    UPDATE task_instance
-    SET report_by = $2
-    WHERE id = ANY($1::bigint[]) AND status IN ('I', 'O', 'R', 'T')
-    RETURNING id
+    UPDATE task_instance ti
+    SET report_by = b.report_by
+    FROM unnest($1::bigint[], $2::timestamptz[]) AS b (id, report_by)
+    WHERE ti.id = b.id AND ti.status IN ('I', 'O', 'R', 'T')
+    RETURNING ti.id
 )
 SELECT ti.id, ti.status FROM task_instance ti WHERE ti.id = ANY($1::bigint[]);
 
