@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.harness import Result
+from bench.harness import Result, private_server
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,7 +49,158 @@ def chain(env: dict[str, str], quick: bool) -> list[Result]:
                    "<= 1 s", None if quick else seconds <= 1.0)]
 
 
+def _slurm_problem(env: dict[str, str]) -> str | None:
+    """Why the dev Slurm cannot run the benchmark, or None (sets SLURM_CONF when found)."""
+    if "SLURM_CONF" not in env:
+        conf = Path(env.get("JOBMON_SLURM_DIR", "/tmp/jobmon-slurm")) / "slurm.conf"
+        if conf.exists():
+            env["SLURM_CONF"] = str(conf)
+    try:
+        ping = subprocess.run(["scontrol", "ping"], env=env, capture_output=True, text=True,
+                              timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"no Slurm here ({error}); start deploy/slurm-dev/start.sh"
+    if ping.returncode != 0 or "UP" not in ping.stdout:
+        return "the Slurm controller does not answer; start deploy/slurm-dev/start.sh"
+    return None
+
+
+def slurm_arrays(env: dict[str, str], quick: bool) -> list[Result]:
+    """Slurm: submit 10,000 tasks as arrays; measure until all are LAUNCHED, and the drain."""
+    count = 500 if quick else 10_000
+    name = f"Slurm: submit {count:,} tasks as arrays"
+    env = dict(env)
+    problem = _slurm_problem(env)
+    if problem is not None:
+        return [Result(name, "skipped", float("nan"), "", "-", None, problem)]
+    cpus = subprocess.run(["sinfo", "-h", "-o", "%c"], env=env, capture_output=True, text=True,
+                          timeout=20, check=False).stdout.split()
+    completed = subprocess.run(
+        [sys.executable, str(HERE / "slurm_workload.py"), str(count),
+         f"bench-slurm-{time.time_ns()}"],
+        env=env, capture_output=True, text=True, timeout=4 * 3600, check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"Slurm workload failed:\n{completed.stderr[-3000:]}")
+    figures = json.loads(completed.stdout.strip().splitlines()[-1])
+    detail = f"node CPUs {cpus[0] if cpus else '?'}; bind {figures['bind']:.1f} s"
+    return [
+        Result(name, "run() to all LAUNCHED", figures["launched"], "s", "<= 5 s",
+               None if quick else figures["launched"] <= 5.0, detail),
+        Result(name, "run() to D (drained)", figures["drained"], "s", "-", None,
+               f"{count / figures['drained']:.1f} tasks/s"),
+    ]
+
+
 SCENARIOS: dict[str, Callable[[dict[str, str], bool], list[Result]]] = {
     "chain": chain,
     "levels": levels_of_arrays,
 }
+SCENARIOS["slurm"] = slurm_arrays
+
+
+def _scale_script(env: dict[str, str], *args: str, timeout: float = 1800) -> dict[str, float]:
+    completed = subprocess.run(
+        [sys.executable, str(HERE / "scale_workload.py"), *args],
+        env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"workload {args} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def bind_and_build(env: dict[str, str], quick: bool) -> list[Result]:
+    """Bind 100,000 tasks (10 templates, 100,000 edges) over HTTP; rebuild the swarm from it."""
+    tasks = 5_000 if quick else 100_000
+    figures = _scale_script(env, "bind", str(tasks), str(tasks), f"bind-{time.time_ns()}")
+    bind_seconds, build_seconds = figures["bind_seconds"], figures["build_seconds"]
+    return [
+        Result(f"bind {tasks:,} tasks, 10 templates, {tasks:,} edges (HTTP)", "wall time",
+               bind_seconds, "s", "<= 3 s", None if quick else bind_seconds <= 3.0),
+        Result(f"{tasks:,}-task workflow, build_from_workflow_id (resume)", "wall time",
+               build_seconds, "s", "<= 2 s", None if quick else build_seconds <= 2.0,
+               f"{int(figures['beats'])} run heartbeats while reading"),
+    ]
+
+
+_WRK_SCRIPT = """
+local first, count, n = 0, 1, 0
+function init(args) first = tonumber(args[1]); count = tonumber(args[2]) end
+function request()
+  n = n + 1
+  local id = first + (n %% count)
+  return wrk.format("POST", "/api/v1/task_instances/heartbeat",
+    {["Content-Type"] = "application/json"},
+    '{"task_instance_ids":[' .. id .. '],"next_report_seconds":90}')
+end
+"""
+
+
+def _wrk_figures(output: str) -> tuple[float, float, int]:
+    """Requests per second, p99 latency in ms, and non-2xx answers, from `wrk --latency`."""
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p99_value, p99_unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", output).groups()  # type: ignore[union-attr]
+    p99 = float(p99_value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99_unit]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return rate, p99, int(bad.group(1)) if bad else 0
+
+
+def heartbeats(env: dict[str, str], quick: bool) -> list[Result]:
+    """Worker heartbeats accepted by one server process, from 200 concurrent senders."""
+    senders, seconds = 200, (3 if quick else 15)
+    name = f"worker heartbeats, {senders} concurrent senders, one server process"
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return [Result(name, "skipped", float("nan"), "", "-", None,
+                       "wrk is not installed (apt-get install wrk)")]
+    setup = _scale_script(env, "heartbeat-setup", str(senders), f"hb-{time.time_ns()}")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_WRK_SCRIPT.replace("%%", "%"))
+    completed = subprocess.run(
+        [wrk, "-t2", f"-c{senders}", f"-d{seconds}s", "--latency", "-s", script.name,
+         env["JOBMON__HTTP__SERVICE_URL"], "--", str(int(setup["first_id"])), str(senders)],
+        capture_output=True, text=True, timeout=seconds + 60, check=False,
+    )
+    Path(script.name).unlink()
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed: {completed.stderr}")
+    rate, p99, bad = _wrk_figures(completed.stdout)
+    detail = f"{bad} non-2xx answers" if bad else "every answer 200"
+    return [
+        Result(name, "heartbeats per second", rate, "/s", ">= 5,000",
+               None if quick else rate >= 5000 and bad == 0, detail),
+        Result(name, "p99 latency", p99, "ms", "<= 50 ms", None if quick else p99 <= 50),
+    ]
+
+
+def million(env: dict[str, str], quick: bool) -> list[Result]:
+    """1,000,000 tasks: bind, then run on the no-op "dummy" cluster; peak memory and time."""
+    tasks = 20_000 if quick else 1_000_000
+    with private_server() as own:  # its own server, so its peak memory is this run's
+        figures = _scale_script(own, "million", str(tasks), f"million-{time.time_ns()}",
+                                timeout=3600)
+        server_peak = _peak_rss(int(own["JOBMON_BENCH_SERVER_PID"]))
+    name = f"{tasks:,} tasks: bind, then run on a no-op plugin"
+    gib = 1024**3
+    return [
+        Result(name, "total time", figures["seconds"], "s", "<= 120 s",
+               None if quick else figures["seconds"] <= 120),
+        Result(name, "client peak RSS", figures["client_peak_rss"] / gib, "GiB", "<= 2 GiB",
+               None if quick else figures["client_peak_rss"] <= 2 * gib),
+        Result(name, "server peak RSS", server_peak / gib, "GiB", "<= 2 GiB",
+               None if quick else server_peak <= 2 * gib),
+    ]
+
+
+def _peak_rss(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return float(line.split()[1]) * 1024
+    return float("nan")
+
+
+SCENARIOS.update({
+    "bind": bind_and_build,
+    "heartbeats": heartbeats,
+    "million": million,
+})
