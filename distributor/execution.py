@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
-import re
-import shutil
 import signal
 import socket
 import time
@@ -35,6 +32,8 @@ class InstancePaths:
     stderr: Path
     output: Path
     context: Path
+    exit: Path
+    pid: Path
 
     @classmethod
     def under(cls, log_dir: Path, workflow_id: int, instance_id: int) -> InstancePaths:
@@ -45,6 +44,8 @@ class InstancePaths:
             stderr=base / f"{stem}.err",
             output=base / f"{stem}.output.json",
             context=base / f"{stem}.context.json",
+            exit=base / f"{stem}.exit",
+            pid=base / f"{stem}.pid",
         )
 
 
@@ -72,30 +73,10 @@ class Running:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-# A command made only of these characters means the same with or without a shell.
-_PLAIN_COMMAND = re.compile(r"[A-Za-z0-9_./:,+@%=-]+(?:[ \t]+[A-Za-z0-9_./:,+@%=-]+)*")
 SHELL = "/bin/sh"
-
-
-@functools.lru_cache(maxsize=1024)
-def _which(name: str, path: str) -> str | None:
-    return shutil.which(name, path=path)
-
-
-def shell_free_argv(command: str, path: str) -> list[str]:
-    """The argv to run ``command``: without a shell when none is needed (saves its start-up).
-
-    Anything with quotes, expansions, redirections, globs or control operators goes to
-    /bin/sh -c, and so does a program that cannot be found (the shell then says so).
-    """
-    text = command.strip()
-    if _PLAIN_COMMAND.fullmatch(text):
-        words = text.split()
-        if "=" not in words[0]:  # NAME=value prefixes are for the shell
-            program = words[0] if "/" in words[0] else _which(words[0], path)
-            if program is not None and os.access(program, os.X_OK):
-                return [program, *words[1:]]
-    return [SHELL, "-c", command]
+# The wrapper records its PID, runs the command in a subshell, and records its status, so
+# that a distributor that restarts can find a command it did not start, and its end.
+WRAPPER = 'echo $$ > "$3"; (eval "$1"); status=$?; echo "$status" > "$2"; exit "$status"'
 
 
 def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
@@ -132,12 +113,11 @@ def start(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
     loop = asyncio.get_running_loop()
     append = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     # posix_spawn: no fork of this (large) process, and our fds are close-on-exec already.
-    env = environment(instance, paths)
-    argv = shell_free_argv(instance.command, env.get("PATH", os.defpath))
     pid = os.posix_spawn(
-        argv[0],
-        argv,
-        env,
+        SHELL,
+        [SHELL, "-c", WRAPPER, "jobmon-task", instance.command, str(paths.exit),
+         str(paths.pid)],
+        environment(instance, paths),
         file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_OPEN, 1, str(paths.stdout), append, 0o644),
@@ -151,6 +131,14 @@ def start(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
     return Running(instance=instance, pid=pid, paths=paths, started=started, finished=future)
 
 
+def recorded_exit(paths: InstancePaths) -> int | None:
+    """The status the command's wrapper wrote, if it got that far."""
+    try:
+        return int(paths.exit.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def _finished(status: int, usage: Any, started: float) -> Finished:
     code = os.waitstatus_to_exitcode(status)
     return Finished(
@@ -159,6 +147,84 @@ def _finished(status: int, usage: Any, started: float) -> Finished:
         maxrss_bytes=int(usage.ru_maxrss) * 1024,
         wallclock=time.monotonic() - started,
     )
+
+
+# ------------------------------------------------------------------ adopting orphans
+
+
+def process_start(pid: int) -> int | None:
+    """When the process started (clock ticks since boot), to tell it from a reused PID."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(")") + 2 :].split()[19])
+
+
+def started_wrapper(paths: InstancePaths) -> int | None:
+    """The PID of the wrapper that started this instance, if one did (it may have ended)."""
+    try:
+        return int(paths.pid.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def is_wrapper_of(pid: int, paths: InstancePaths) -> bool:
+    """Whether ``pid`` is alive and is this instance's wrapper (and not a reused PID)."""
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return str(paths.exit).encode() in arguments
+
+
+def local_distributor_id(pid: int) -> str:
+    """How a local instance is found again: host, PID, and the process's start time."""
+    return f"{NODENAME}:{pid}:{process_start(pid) or 0}"
+
+
+def parse_local_distributor_id(text: str) -> tuple[str, int, int] | None:
+    """(host, PID, start ticks) from ``local_distributor_id``, or None for anything else."""
+    host, _, numbers = text.rpartition(":")[0], None, text.split(":")[-2:]
+    if not host or len(numbers) != 2 or not all(n.isdigit() for n in numbers):
+        return None
+    return host.rpartition(":")[0], int(numbers[0]), int(numbers[1])
+
+
+def adopt(instance: wire.ClaimedInstance, pid: int, start_ticks: int,
+          paths: InstancePaths) -> Running:
+    """Watch a command an earlier distributor started; ``finished`` resolves when it ends.
+
+    It is not our child, so its end comes from a pidfd and its status from the exit file
+    its wrapper writes (None if it died before writing it, or was already gone).
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Finished] = loop.create_future()
+    started = time.monotonic()
+    running = Running(instance=instance, pid=pid, paths=paths, started=started,
+                      finished=future)
+
+    def ended() -> None:
+        if not future.done():
+            code = recorded_exit(paths)
+            future.set_result(Finished(code, None, 0, time.monotonic() - started))
+
+    if process_start(pid) != start_ticks:
+        ended()  # it ended while no distributor watched it
+        return running
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        ended()
+        return running
+
+    def readable() -> None:
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
+        ended()
+
+    loop.add_reader(pidfd, readable)
+    return running
 
 
 def _watch(loop: asyncio.AbstractEventLoop, pid: int, started: float,

@@ -499,3 +499,4 @@ class LiveInstances(Struct, frozen=True):
     distributor_id: list[str]
     status: list[str]
     next_after_id: int | None
+    workflow_id: list[int] = []

@@ -31,6 +31,7 @@ _TAKEN_OVER = {str(WR.COLD_RESUME), str(WR.HOT_RESUME)}
 _ENDED = {str(WR.STOPPED), str(WR.ERROR), str(WR.TERMINATED), str(WR.ABORTED)}
 
 CheckDistributors = Callable[[], Awaitable[list[str]]]
+DISTRIBUTOR_CHECK = 0.2  # seconds between looks at the distributor processes
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ class WorkflowRunOrchestrator:
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(self._heartbeat_loop)
+                if self._check_distributors is not None:
+                    group.start_soon(self._distributor_loop, self._check_distributors)
                 outcome = await self._loop()
                 group.cancel_scope.cancel()
         except (RunEnded, BaseExceptionGroup) as error:
@@ -148,6 +151,15 @@ class WorkflowRunOrchestrator:
             if answer.status in _TAKEN_OVER or answer.status in _ENDED:
                 raise RunEnded(answer.status)
 
+    async def _distributor_loop(self, check: CheckDistributors) -> None:
+        """Replace a dead distributor at once: its orphaned commands await adoption."""
+        while True:
+            await self._clock.sleep(DISTRIBUTOR_CHECK)
+            for note in await check():
+                log.warning(note)
+                if self._progress is not None:
+                    self._progress.message(note)
+
     async def _loop(self) -> RunOutcome:
         deadline = self._clock.monotonic() + self._timeout
         poll_wait = self._settings.swarm.poll_wait
@@ -163,11 +175,6 @@ class WorkflowRunOrchestrator:
             if remaining <= 0:
                 return await self._timed_out()
             await self._pull(min(poll_wait, remaining))
-            if self._check_distributors is not None:
-                for note in await self._check_distributors():
-                    log.warning(note)
-                    if self._progress is not None:
-                        self._progress.message(note)
 
     async def _send(self, plan: TickPlan) -> None:
         body = wire.ScheduleRequest(

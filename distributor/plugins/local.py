@@ -118,7 +118,7 @@ class LocalPlugin:
         self._reporter.report(wire.InstanceUpdate(
             task_instance_id=instance.task_instance_id,
             status=str(TI.RUNNING),
-            distributor_id=str(running.pid),
+            distributor_id=execution.local_distributor_id(running.pid),
             nodename=execution.NODENAME,
             process_id=running.pid,
             stdout_path=str(paths.stdout),
@@ -135,6 +135,11 @@ class LocalPlugin:
         # (the kernel counts the pre-exec address space); trust it only above that.
         if finished.maxrss_bytes <= self._baseline_rss * 1.05:
             finished.maxrss_bytes = running.extra["peak_rss"]
+        if running.extra.get("adopted") and finished.exit_code is None \
+                and running.kill_status is None:
+            running.kill_status = str(TI.UNKNOWN_ERROR)
+            running.kill_reason = ("it ended while no distributor watched it, without "
+                                   "recording its exit status")
         if running.kill_status == TI.KILL_SELF:  # stopped with the distributor: K, then F
             self._reporter.report(wire.InstanceUpdate(
                 task_instance_id=running.instance.task_instance_id, status=str(TI.KILL_SELF)))
@@ -168,6 +173,72 @@ class LocalPlugin:
         running.kill_status = str(TI.RESOURCE_ERROR)
         running.kill_reason = reason
         self._terminate(running)
+
+    async def adopt(self, live: wire.LiveInstances) -> int:
+        """Watch the commands a distributor that died left on this host; close the rest.
+
+        An instance it claimed but never started is given up (NO_DISTRIBUTOR_ID) so that
+        it is retried at once; one it started, even if it never said so, is watched.
+        """
+        adopted = 0
+        for instance_id, workflow_id, distributor_id, status in zip(
+            live.task_instance_id, live.workflow_id, live.distributor_id, live.status,
+            strict=True,
+        ):
+            if instance_id in self._running:
+                continue
+            paths = InstancePaths.under(self.log_dir, workflow_id, instance_id)
+            found = self._find_process(distributor_id, status, paths)
+            if found is None:
+                continue
+            if self._adopt_one(instance_id, workflow_id, status, paths, *found):
+                adopted += 1
+        return adopted
+
+    def _find_process(self, distributor_id: str, status: str,
+                      paths: InstancePaths) -> tuple[int, int] | None:
+        """(PID, start ticks) of the instance's wrapper on this host, or None if not here."""
+        if status != TI.INSTANTIATED:
+            found = execution.parse_local_distributor_id(distributor_id)
+            if found is None or found[0] != execution.NODENAME:
+                return None  # launched elsewhere
+            return found[1], found[2]
+        pid = execution.started_wrapper(paths)
+        if pid is None:
+            return 0, 0  # claimed, never started
+        alive = execution.is_wrapper_of(pid, paths)
+        return pid, (execution.process_start(pid) or 0) if alive else -1
+
+    def _adopt_one(self, instance_id: int, workflow_id: int, status: str,
+                   paths: InstancePaths, pid: int, start_ticks: int) -> bool:
+        assert self._group is not None and self._reporter is not None
+        if status == TI.INSTANTIATED and pid == 0:
+            self._reporter.report(wire.InstanceUpdate(
+                task_instance_id=instance_id, status=str(TI.NO_DISTRIBUTOR_ID),
+                error_message="its distributor stopped before starting it"))
+            return False
+        instance = wire.ClaimedInstance(
+            task_instance_id=instance_id, task_id=0, workflow_id=workflow_id, workflow_run_id=0,
+            array_id=0, name="", command="", compute_resources={}, attempt=0,
+        )
+        running = execution.adopt(instance, pid, start_ticks, paths)
+        running.extra.update(cores=1, peak_rss=0, adopted=True)
+        if status in (TI.INSTANTIATED, TI.TRIAGING):
+            # it started (or the reaper wondered): say so before saying how it ended
+            self._reporter.report(wire.InstanceUpdate(
+                task_instance_id=instance_id, status=str(TI.RUNNING),
+                distributor_id=execution.local_distributor_id(pid) if start_ticks > 0 else None,
+                nodename=execution.NODENAME, process_id=pid,
+                stdout_path=str(paths.stdout), stderr_path=str(paths.stderr)))
+        if status == TI.KILL_SELF:
+            running.kill_status = str(TI.ERROR_FATAL)
+            running.kill_reason = "killed on request"
+            if not running.finished.done():
+                self._terminate(running)
+        self._cores_used += 1
+        self._running[instance_id] = running
+        self._group.start_soon(self._await_exit, running)
+        return True
 
     # ------------------------------------------------------------------ killing
 

@@ -82,4 +82,5 @@ async def live_instances(
         distributor_id=[row["distributor_id"] for row in rows],
         status=[row["status"] for row in rows],
         next_after_id=rows[-1]["id"] if len(rows) == query.limit else None,
+        workflow_id=[row["workflow_id"] for row in rows],
     )

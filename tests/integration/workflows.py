@@ -5,6 +5,7 @@ Each task appends its name to OUT_DIR/ran.log when it starts, so tests count exe
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,7 +50,47 @@ def flaky_chain(workflow_args: str, out: Path) -> Workflow:
     return workflow
 
 
+def two_hundred(workflow_args: str, out: Path) -> Workflow:
+    """4 levels of 50 tasks; each writes its name to OUT_DIR/done.log when it finishes."""
+    seconds = os.environ.get("JOBMON_TEST_SLEEP", "0.02")
+    tool = Tool(name="tests")
+    template = tool.get_task_template(
+        template_name="marked",
+        command_template="sleep {seconds}; echo {task} >> {out}/done.log",
+        node_args=["task"], op_args=["seconds", "out"], default_cluster_name="local",
+    )
+    workflow = tool.create_workflow(name="two hundred", workflow_args=workflow_args)
+    previous: list = []
+    for level in range(4):
+        layer = [
+            template.create_task(
+                task=f"L{level}-{i}", seconds=seconds, out=str(out),
+                upstream_tasks=[previous[i], previous[(i + 1) % 50]] if previous else [],
+            )
+            for i in range(50)
+        ]
+        workflow.add_tasks(layer)
+        previous = layer
+    return workflow
+
+
+def big(workflow_args: str, out: Path) -> Workflow:
+    """20,000 tasks and 40,000 edges, for bind tests (never run)."""
+    tool = Tool(name="tests")
+    template = tool.get_task_template(template_name="big", command_template="true {i}",
+                                      node_args=["i"], default_cluster_name="local")
+    workflow = tool.create_workflow(name="big", workflow_args=workflow_args)
+    tasks = template.create_tasks(i=list(range(20_000)))
+    for i in range(100, 20_000):
+        tasks[i].add_upstream(tasks[i - 100])
+        tasks[i].add_upstream(tasks[i - 99])
+    workflow.add_tasks(tasks)
+    return workflow
+
+
 BUILDERS: dict[str, Callable[[str, Path], Workflow]] = {
+    "two_hundred": two_hundred,
+    "big": big,
     "sleepers": sleepers,
     "flaky_chain": flaky_chain,
 }

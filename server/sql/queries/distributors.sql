@@ -28,9 +28,12 @@ DELETE FROM distributor_lease WHERE cluster_name = $1 AND token = $2
 RETURNING cluster_name;
 
 -- name: live_instances_of_cluster
--- Launched instances of a cluster that are not over (for adoption), one page by id.
-SELECT id, distributor_id, status FROM task_instance
+-- Instances of a cluster a distributor took and that are not over (for adoption), by id.
+-- Claimed ones (I) have no cluster id yet: "" (a local plugin may find them started).
+SELECT id, coalesce(distributor_id, '') AS distributor_id, status, workflow_id
+FROM task_instance
 WHERE cluster_name = $1 AND ($2::bigint IS NULL OR workflow_id = $2)
-  AND status IN ('O', 'R', 'T', 'K') AND distributor_id IS NOT NULL AND id > $3
+  AND (status IN ('O', 'R', 'T', 'K') AND distributor_id IS NOT NULL OR status = 'I')
+  AND id > $3
 ORDER BY id
 LIMIT $4;
