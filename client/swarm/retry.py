@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
-from typing import Any
 
-from jobmon.resources import QueueLimits, ScaleSpec, scale_resources
 from jobmon.status import TaskInstanceStatus
 
 
@@ -23,14 +20,3 @@ def decide(num_attempts: int, max_attempts: int, error_status: str | None) -> Re
     if error_status == TaskInstanceStatus.RESOURCE_ERROR:
         return Retry.ADJUST
     return Retry.AGAIN
-
-
-def next_resources(
-    resources: Mapping[str, Any],
-    scales: Mapping[str, ScaleSpec],
-    resource_errors: int,
-    queues: Mapping[str, QueueLimits] | None = None,
-    fallback_queues: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Resources for the attempt after the ``resource_errors``-th resource error."""
-    return scale_resources(resources, scales, resource_errors, queues, fallback_queues)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobmon import resources as resource_rules
-from jobmon.client.swarm.retry import Retry, decide, next_resources
+from jobmon.client.swarm.retry import Retry, decide
 from jobmon.resources import QueueLimits
 from jobmon.status import TASK_ACTIVE, TaskStatus
 from jobmon.wire import TaskConfig
@@ -153,7 +153,7 @@ class SwarmState:
             self._resource_errors[i] = errors
             config = self.configs[self.config_of[i]]
             scales = self.scale_overrides.get(self.config_of[i], config.resource_scales)
-            self._next_resources[i] = next_resources(
+            self._next_resources[i] = resource_rules.scale_resources(
                 self.resources_of(i), scales, errors, self.queues, config.fallback_queues
             )
             self._adjust.append(i)
