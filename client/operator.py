@@ -1,10 +1,19 @@
-"""Operator actions by workflow id: change limits, stop."""
+"""Operator actions and views by id: limits, stop, lists, task details and updates, prune."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
 from jobmon import wire
 from jobmon.client.connection import open_requester
+from jobmon.requester import Requester
 from jobmon.settings import Settings
+
+PAGE = 10_000
+# Tasks deleted per prune request: each is one short transaction on the server.
+PRUNE_BATCH = 1000
 
 
 async def set_concurrency(settings: Settings, workflow_id: int,
@@ -21,3 +30,115 @@ async def stop_workflow(settings: Settings, workflow_id: int) -> wire.StopRespon
     async with open_requester(settings) as requester:
         return await requester.post(f"/api/v1/workflows/{workflow_id}/stop", None,
                                     wire.StopResponse)
+
+
+async def list_workflows(
+    settings: Settings, *, user: str = "", statuses: Iterable[str] = (), name: str = "",
+    workflow_ids: Iterable[int] = (), limit: int = 50,
+) -> list[wire.WorkflowSummary]:
+    """Workflows newest first; with ``workflow_ids``, exactly those (404 if one is unknown)."""
+    wanted = sorted(set(workflow_ids))
+    params = {"user": user, "status": ",".join(statuses), "name": name,
+              "workflow_ids": ",".join(map(str, wanted)),
+              "limit": max(limit, len(wanted)) if wanted else limit}
+    async with open_requester(settings) as requester:
+        answer = await requester.get("/api/v1/workflows", wire.WorkflowList, params)
+        if wanted:
+            found = {summary.workflow_id for summary in answer.workflows}
+            missing = [workflow_id for workflow_id in wanted if workflow_id not in found]
+            if missing:  # ask for the first one alone: the server's 404 says it best
+                await requester.get(f"/api/v1/workflows/{missing[0]}", wire.WorkflowInfo)
+    return answer.workflows
+
+
+class TaskRow(NamedTuple):
+    task_id: int
+    name: str
+    status: str
+    num_attempts: int
+    max_attempts: int
+    exit_code: int | None
+    error: str | None
+
+
+def last_line(text: str | None) -> str | None:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else None
+
+
+async def workflow_tasks(settings: Settings, workflow_id: int,
+                         statuses: Iterable[str] = ()) -> list[TaskRow]:
+    """Every task of a workflow (optionally only some statuses), page by page."""
+    rows: list[TaskRow] = []
+    after = 0
+    async with open_requester(settings) as requester:
+        while True:
+            page = await requester.get(
+                f"/api/v1/workflows/{workflow_id}/task_states", wire.TaskStates,
+                {"after_id": after, "limit": PAGE, "status": ",".join(statuses)},
+            )
+            for i, task_id in enumerate(page.task_id):
+                error = last_line(page.stderr_tail[i]) or page.error_message[i]
+                rows.append(TaskRow(task_id, page.name[i], page.status[i], page.num_attempts[i],
+                                    page.max_attempts[i], page.exit_code[i],
+                                    error if page.status[i] != "D" else None))
+            if page.next_after_id is None:
+                return rows
+            after = page.next_after_id
+
+
+async def task_details(settings: Settings, task_ids: Iterable[int]) -> list[wire.TaskDetail]:
+    async with open_requester(settings) as requester:
+        # one by one: people ask for a few tasks, and the first unknown one is the answer
+        return [await requester.get(f"/api/v1/tasks/{task_id}", wire.TaskDetail)
+                for task_id in dict.fromkeys(task_ids)]
+
+
+async def task_dependencies(settings: Settings, task_id: int) -> wire.TaskDependencies:
+    async with open_requester(settings) as requester:
+        return await requester.get(f"/api/v1/tasks/{task_id}/dependencies",
+                                   wire.TaskDependencies)
+
+
+async def update_tasks(settings: Settings, workflow_id: int, task_ids: Iterable[int],
+                       status: str, dry_run: bool = False) -> wire.TaskUpdateResponse:
+    async with open_requester(settings) as requester:
+        return await requester.post(
+            f"/api/v1/workflows/{workflow_id}/task_status",
+            wire.TaskUpdateRequest(task_ids=sorted(set(task_ids)), status=status,
+                                   dry_run=dry_run),
+            wire.TaskUpdateResponse,
+        )
+
+
+async def prune_candidates(settings: Settings, before: dt.datetime,
+                           statuses: Iterable[str]) -> list[wire.PruneCandidate]:
+    found: list[wire.PruneCandidate] = []
+    after = 0
+    async with open_requester(settings) as requester:
+        while True:
+            page = await requester.get(
+                "/api/v1/prune_candidates", wire.PruneCandidates,
+                {"before": before.isoformat(), "status": ",".join(statuses), "after_id": after},
+            )
+            found.extend(page.workflows)
+            if page.next_after_id is None:
+                return found
+            after = page.next_after_id
+
+
+async def prune_workflow(
+    requester: Requester, candidate: wire.PruneCandidate, before: dt.datetime,
+    statuses: Iterable[str], progress: Callable[[int], None], batch_size: int = PRUNE_BATCH,
+) -> int:
+    """Delete one workflow batch by batch; ``progress`` gets the tasks deleted so far."""
+    request = wire.PruneRequest(before=before.isoformat(), statuses=sorted(set(statuses)),
+                                batch_size=batch_size)
+    deleted = 0
+    while True:
+        answer = await requester.post(f"/api/v1/workflows/{candidate.workflow_id}/prune",
+                                      request, wire.PruneResponse)
+        deleted += answer.deleted_tasks
+        progress(deleted)
+        if answer.done:
+            return deleted

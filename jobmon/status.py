@@ -162,7 +162,8 @@ WORKFLOW_TRANSITIONS: frozenset[tuple[WorkflowStatus, WorkflowStatus]] = frozens
         (W.RUNNING, W.INSTANTIATING),  # resumed while the old run was still alive
         (W.LAUNCHED, W.INSTANTIATING),
         (W.INSTANTIATING, W.INSTANTIATING),
-        (W.DONE, W.INSTANTIATING),  # a task was reset with `jobmon task update -s G`
+        (W.DONE, W.INSTANTIATING),  # resumed after `jobmon task update -s G` reset tasks
+        (W.DONE, W.HALTED),  # `jobmon task update -s G` reset tasks: resumable, not running
         (W.FAILED, W.DONE),  # every task marked DONE by hand
         (W.HALTED, W.DONE),
     }

@@ -500,3 +500,195 @@ class LiveInstances(Struct, frozen=True):
     status: list[str]
     next_after_id: int | None
     workflow_id: list[int] = []
+
+
+# ------------------------------------------------------------------ operators and the dashboard
+
+
+class WorkflowListQuery(Struct, frozen=True, forbid_unknown_fields=True):
+    """Filters of the workflow list; newest first, paged with ``before_id``."""
+
+    user: Annotated[str, Meta(max_length=1000)] = ""
+    # comma-separated workflow status letters
+    status: Annotated[str, Meta(max_length=64)] = ""
+    # a case-insensitive part of the name
+    name: Annotated[str, Meta(max_length=1000)] = ""
+    # comma-separated ids: exactly these workflows
+    workflow_ids: Annotated[str, Meta(max_length=100_000)] = ""
+    before_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 50
+
+
+class WorkflowList(Struct, frozen=True):
+    workflows: list[WorkflowSummary]
+    next_before_id: int | None
+
+
+class InstanceDetail(Struct, frozen=True):
+    """One task instance with everything known about its outcome, and its status timeline."""
+
+    task_instance_id: int
+    task_id: int
+    workflow_run_id: int
+    attempt: int
+    status: str
+    status_date: str
+    cluster_name: str
+    compute_resources: dict[str, Any]
+    distributor_id: str | None
+    nodename: str | None
+    process_id: int | None
+    exit_code: int | None
+    error_message: str | None
+    stderr_tail: str | None
+    maxrss: int | None
+    wallclock: float | None
+    stdout_path: str | None
+    stderr_path: str | None
+    timeline: list[HistoryRow]
+
+
+class TaskDetail(Struct, frozen=True):
+    task_id: int
+    workflow_id: int
+    name: str
+    command: str
+    status: str
+    status_date: str
+    num_attempts: int
+    max_attempts: int
+    array_id: int
+    template_name: str
+    output: Any
+    context: Any
+    instances: list[InstanceDetail]
+
+
+class TaskRef(Struct, frozen=True):
+    task_id: int
+    name: str
+    status: str
+
+
+class TaskDependencies(Struct, frozen=True):
+    task_id: int
+    workflow_id: int
+    upstream: list[TaskRef]
+    downstream: list[TaskRef]
+
+
+class TaskUpdateRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    """Mark tasks DONE (D), or reset them and everything downstream to REGISTERING (G)."""
+
+    task_ids: Annotated[list[Id], Meta(min_length=1, max_length=100_000)]
+    status: Annotated[str, Meta(pattern="^[DG]$")]
+    # answer what would change, change nothing
+    dry_run: bool = False
+
+
+class TaskUpdateResponse(Struct, frozen=True):
+    workflow_id: int
+    status: str
+    # every task now in ``status`` because of the request (for G: with all downstream)
+    task_ids: list[int]
+    workflow_status: str
+    dry_run: bool
+
+
+class ArrayProgress(Struct, frozen=True):
+    """The tasks of one task template (array) of a workflow, by status."""
+
+    array_id: int
+    template_name: str
+    num_tasks: int
+    counts: dict[str, int]
+    max_concurrently_running: int
+
+
+class ErrorGroup(Struct, frozen=True):
+    """Failed tasks that failed the same way: exit code, instance status, last stderr line."""
+
+    exit_code: int | None
+    instance_status: str | None
+    message: str
+    tasks: int
+    # the first few of them
+    task_ids: list[int]
+    task_names: list[str]
+
+
+class WorkflowOverview(Struct, frozen=True):
+    summary: WorkflowSummary
+    arrays: list[ArrayProgress]
+    errors: list[ErrorGroup]
+
+
+class TemplateEdge(Struct, frozen=True):
+    upstream_array_id: int
+    downstream_array_id: int
+    edges: int
+
+
+class TemplateEdges(Struct, frozen=True):
+    edges: list[TemplateEdge]
+
+
+class RunDetail(Struct, frozen=True):
+    workflow_run_id: int
+    status: str
+    user: str
+    jobmon_version: str
+    message: str
+    created_at: str
+    status_date: str
+    heartbeat_date: str
+    timeline: list[HistoryRow]
+
+
+class WorkflowRuns(Struct, frozen=True):
+    workflow_id: int
+    runs: list[RunDetail]
+
+
+class ExportPage(Struct, frozen=True):
+    """A page of a workflow's tasks with their instances, for archives."""
+
+    tasks: list[TaskDetail]
+    next_after_id: int | None
+
+
+class PruneCandidatesQuery(Struct, frozen=True, forbid_unknown_fields=True):
+    # ISO 8601 with a time zone: workflows whose status is older than this
+    before: Annotated[str, Meta(min_length=10, max_length=40)]
+    status: Annotated[str, Meta(max_length=64)] = "D,F,H,A"
+    after_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
+    limit: Annotated[int, Meta(ge=1, le=10_000)] = 1000
+
+
+class PruneCandidate(Struct, frozen=True):
+    workflow_id: int
+    name: str
+    user: str
+    status: str
+    status_date: str
+    num_tasks: int
+
+
+class PruneCandidates(Struct, frozen=True):
+    workflows: list[PruneCandidate]
+    next_after_id: int | None
+
+
+class PruneRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    """Delete one batch of a finished workflow; the last batch deletes the workflow itself."""
+
+    before: Annotated[str, Meta(min_length=10, max_length=40)]
+    statuses: Annotated[list[Letter], Meta(min_length=1, max_length=9)]
+    batch_size: Annotated[int, Meta(ge=1, le=50_000)] = 1000
+
+
+class PruneResponse(Struct, frozen=True):
+    workflow_id: int
+    deleted_tasks: int
+    # the workflow is gone: this was its last batch
+    done: bool

@@ -9,9 +9,11 @@ from aiohttp import web
 from jobmon.server.http import error_middleware
 from jobmon.server.routes import (
     API,
+    dashboard,
     distributors,
     health,
     meta,
+    operator,
     task_instances,
     tools,
     workflow_runs,
@@ -22,7 +24,7 @@ from jobmon.server.state import STATE, ServerState
 
 # Route modules register on API when imported.
 ROUTE_MODULES = (health, meta, tools, workflows, workflow_runs, task_instances, workflow_status,
-                 distributors)
+                 distributors, operator)
 
 
 def create_app(state: ServerState) -> web.Application:
@@ -41,4 +43,5 @@ def create_app(state: ServerState) -> web.Application:
     )
     app[STATE] = state
     API.install(app)
+    dashboard.install(app)
     return app

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import anyio
@@ -38,4 +40,77 @@ def load_settings() -> settings_module.Settings:
 
 
 def run_async(function: Callable[..., Awaitable[T]], *args: Any) -> T:
-    return anyio.run(function, *args)
+    """Run ``function`` to the end; retries of an unreachable server stay quiet unless
+    --log-level is INFO or finer, so that a failure is the one line that explains it."""
+    requester_log = logging.getLogger("jobmon.requester")
+    quiet = logging.getLogger().getEffectiveLevel() > logging.INFO
+    previous = requester_log.level
+    if quiet:
+        requester_log.setLevel(logging.ERROR)
+    try:
+        return anyio.run(function, *args)
+    finally:
+        requester_log.setLevel(previous)
+
+
+class ManyValues(click.Option):
+    """An option that takes several values after one flag (``-t 1 2 3``) or repeated flags."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["multiple"] = True
+        super().__init__(*args, **kwargs)
+
+
+class Command(click.Command):
+    """A command whose ManyValues options accept ``-t 1 2 3`` as Jobmon 3.x users type it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        greedy = {name for param in self.params if isinstance(param, ManyValues)
+                  for name in param.opts}
+        return super().parse_args(ctx, spread_values(args, greedy))
+
+
+def spread_values(args: list[str], greedy: set[str]) -> list[str]:
+    """``-t 1 2 -w 3`` -> ``-t 1 -t 2 -w 3`` for the options in ``greedy``."""
+    spread: list[str] = []
+    current: str | None = None
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return spread + args[index:]
+        if arg.startswith("-") and len(arg) > 1:
+            current = arg if arg in greedy else None
+        elif current is not None and spread[-1] != current:
+            spread.append(current)  # a further value of the same option
+        spread.append(arg)
+    return spread
+
+
+class OneLineGroup(click.Group):
+    """The root command: usage errors are one line too, like every other failure."""
+
+    def main(
+        self, args: Sequence[str] | None = None, prog_name: str | None = None,
+        complete_var: str | None = None, standalone_mode: bool = True, **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except (click.exceptions.Abort, EOFError, KeyboardInterrupt):
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except click.ClickException as error:
+            if type(error).__name__ == "NoArgsIsHelpError":  # `jobmon workflow` alone: help
+                error.show()
+                sys.exit(error.exit_code)
+            click.echo(f"Error: {one_line(error)}", err=True)
+            sys.exit(error.exit_code)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def one_line(error: click.ClickException) -> str:
+    lines = [line.strip() for line in error.format_message().splitlines() if line.strip()]
+    text = " ".join(lines) or type(error).__name__
+    if isinstance(error, click.UsageError) and error.ctx is not None:
+        text += f" (see `{error.ctx.command_path} --help`)"
+    return text

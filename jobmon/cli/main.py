@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from jobmon import settings as settings_module
-from jobmon.cli.common import load_settings, one_line_errors
+from jobmon.cli.common import OneLineGroup, load_settings, one_line_errors
+from jobmon.cli.task import task
 from jobmon.cli.workflow import workflow
 
 
@@ -21,7 +22,7 @@ def setup_logging(level: str) -> None:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="jobmon")
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
@@ -150,6 +151,7 @@ def config_show(as_json: bool) -> None:
 
 
 main.add_command(workflow)
+main.add_command(task)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

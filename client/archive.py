@@ -1,0 +1,193 @@
+"""One .tar.gz of a workflow: a JSON manifest, the tasks' outputs, and their log files.
+
+The archive is written where the command runs, because the stdout and stderr files live
+on that machine's (shared) file system, not on the server's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import msgspec
+
+from jobmon import wire
+from jobmon.client.connection import open_requester
+from jobmon.requester import Requester
+from jobmon.settings import Settings
+
+FORMAT = "jobmon-archive"
+VERSION = 1
+EXPORT_PAGE = 2000
+EDGE_PAGE = 50_000
+
+# (phase, done, total): phases are "tasks" (read from the server) and "logs" (files copied)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ArchiveSummary:
+    path: Path
+    tasks: int = 0
+    instances: int = 0
+    logs: int = 0
+    missing_logs: int = 0
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Collected:
+    manifest: dict[str, Any]
+    outputs: dict[str, Any]
+    # archive member name -> file to copy
+    logs: dict[str, Path]
+    missing: int
+
+
+def _log_file(path: str | None) -> Path | None:
+    if not path:
+        return None
+    candidate = Path(path)
+    return candidate if candidate.is_file() and os.access(candidate, os.R_OK) else None
+
+
+async def _pages(requester: Requester, workflow_id: int, total: int,
+                 progress: Progress) -> list[wire.TaskDetail]:
+    tasks: list[wire.TaskDetail] = []
+    after = 0
+    while True:
+        page = await requester.get(f"/api/v1/workflows/{workflow_id}/export", wire.ExportPage,
+                                   {"after_id": after, "limit": EXPORT_PAGE})
+        tasks.extend(page.tasks)
+        progress("tasks", len(tasks), total)
+        if page.next_after_id is None:
+            return tasks
+        after = page.next_after_id
+
+
+async def _edges(requester: Requester, workflow_id: int) -> dict[str, list[int]]:
+    edges: dict[str, list[int]] = {"upstream_task_id": [], "downstream_task_id": []}
+    after = 0
+    while True:
+        page = await requester.get(f"/api/v1/workflows/{workflow_id}/edges", wire.EdgeRows,
+                                   {"after_id": after, "limit": EDGE_PAGE})
+        edges["upstream_task_id"].extend(page.upstream_task_id)
+        edges["downstream_task_id"].extend(page.downstream_task_id)
+        if page.next_after_id is None:
+            return edges
+        after = page.next_after_id
+
+
+async def _collect(settings: Settings, workflow_id: int, progress: Progress) -> _Collected:
+    async with open_requester(settings) as requester:
+        base = f"/api/v1/workflows/{workflow_id}"
+        info = await requester.get(base, wire.WorkflowInfo)
+        summary = await requester.get(base + "/status", wire.WorkflowSummary)
+        runs = await requester.get(base + "/runs", wire.WorkflowRuns)
+        arrays = await requester.get(base + "/arrays", wire.ArraysInfo)
+        tasks = await _pages(requester, workflow_id, info.num_tasks, progress)
+        edges = await _edges(requester, workflow_id)
+    instances: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    outputs: dict[str, Any] = {}
+    logs: dict[str, Path] = {}
+    missing = 0
+    task_rows: list[dict[str, Any]] = []
+    for task in tasks:
+        row = msgspec.to_builtins(task)
+        del row["instances"], row["output"]
+        row["has_output"] = task.output is not None
+        task_rows.append(row)
+        if task.output is not None:
+            outputs[str(task.task_id)] = {"name": task.name, "output": task.output}
+        for instance in task.instances:
+            entry = msgspec.to_builtins(instance)
+            del entry["timeline"]
+            for stream in ("stdout", "stderr"):
+                member = f"logs/{instance.task_instance_id}.{stream}"
+                found = _log_file(getattr(instance, f"{stream}_path"))
+                if found is not None:
+                    logs[member] = found
+                elif getattr(instance, f"{stream}_path"):
+                    missing += 1
+                entry[f"{stream}_member"] = member if found is not None else None
+            instances.append(entry)
+            history.extend({"task_instance_id": row.task_instance_id, "time": row.time,
+                            "status": row.status, "source": row.source}
+                           for row in instance.timeline)
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(),
+        "workflow": msgspec.to_builtins(info),
+        "summary": msgspec.to_builtins(summary),
+        "arrays": msgspec.to_builtins(arrays.arrays),
+        "runs": msgspec.to_builtins(runs.runs),
+        "tasks": task_rows,
+        "edges": edges,
+        "instances": instances,
+        "status_history": history,
+    }
+    return _Collected(manifest, outputs, logs, missing)
+
+
+def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    member = tarfile.TarInfo(name)
+    member.size = len(data)
+    member.mtime = int(dt.datetime.now(dt.UTC).timestamp())
+    member.mode = 0o644
+    archive.addfile(member, io.BytesIO(data))
+
+
+def _write(collected: _Collected, output: Path, root: str, progress: Progress) -> ArchiveSummary:
+    summary = ArchiveSummary(path=output, tasks=len(collected.manifest["tasks"]),
+                             instances=len(collected.manifest["instances"]),
+                             missing_logs=collected.missing)
+    # a temporary name first: a failed or interrupted run leaves no half archive behind
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        with tarfile.open(partial, "w:gz") as archive:
+            gone: set[str] = set()
+            total = len(collected.logs)
+            for done, (member, path) in enumerate(sorted(collected.logs.items()), 1):
+                try:
+                    archive.add(path, arcname=f"{root}/{member}", recursive=False)
+                except OSError:  # removed or unreadable since we looked: leave it out
+                    gone.add(member)
+                else:
+                    summary.members.append(f"{root}/{member}")
+                progress("logs", done, total)
+            summary.logs = total - len(gone)
+            summary.missing_logs += len(gone)
+            # the manifest goes last, so that it names only the log files that made it
+            for entry in collected.manifest["instances"]:
+                for key in ("stdout_member", "stderr_member"):
+                    if entry[key] in gone:
+                        entry[key] = None
+            for name, value in (("manifest.json", collected.manifest),
+                                ("outputs.json", collected.outputs)):
+                _add_bytes(archive, f"{root}/{name}",
+                           json.dumps(value, indent=1, ensure_ascii=False).encode())
+                summary.members.append(f"{root}/{name}")
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return summary
+
+
+async def write_archive(settings: Settings, workflow_id: int, output: Path,
+                        progress: Progress) -> ArchiveSummary:
+    """Write the archive of ``workflow_id`` to ``output`` (a .tar.gz)."""
+    if not output.parent.is_dir():
+        raise FileNotFoundError(f"the folder {output.parent} does not exist")
+    collected = await _collect(settings, workflow_id, progress)
+    return await anyio.to_thread.run_sync(_write, collected, output, f"workflow-{workflow_id}",
+                                          progress)

@@ -1,0 +1,149 @@
+"""How the CLI shows things: status names and colours, tables that fit 80 columns, progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from jobmon.status import TaskInstanceStatus, TaskStatus, WorkflowRunStatus, WorkflowStatus
+
+# The same letter has the same colour wherever it appears (CLI and dashboard alike).
+COLOURS = {
+    "G": "grey62", "Q": "cyan", "I": "cyan", "O": "cyan", "R": "blue", "D": "green",
+    "E": "yellow", "A": "yellow", "F": "red", "H": "magenta", "K": "magenta", "T": "yellow",
+    "U": "red", "W": "red", "X": "red", "Z": "red", "S": "magenta", "C": "magenta",
+    "L": "grey62", "B": "grey62",
+}
+MACHINES: dict[str, type[Any]] = {
+    "task": TaskStatus, "workflow": WorkflowStatus, "instance": TaskInstanceStatus,
+    "run": WorkflowRunStatus,
+}
+# Task statuses as `jobmon workflow status` counts them (as Jobmon 3.x does).
+TASK_GROUPS: dict[str, tuple[str, ...]] = {
+    "PENDING": ("G", "Q", "I", "O", "E", "A"),
+    "RUNNING": ("R",),
+    "DONE": ("D",),
+    "FATAL": ("F",),
+}
+
+
+def console() -> Console:
+    """Rich output on stdout; 80 columns and no colour when it is not a terminal."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def status_name(letter: str | None, machine: str = "task") -> str:
+    if not letter:
+        return "-"
+    try:
+        return str(MACHINES[machine](letter).name)
+    except ValueError:
+        return letter
+
+
+def status_text(letter: str | None, machine: str = "task") -> Text:
+    return Text(status_name(letter, machine), style=COLOURS.get(letter or "", ""))
+
+
+def table(*columns: str, title: str | None = None) -> Table:
+    grid = Table(box=None, pad_edge=False, header_style="bold", title=title,
+                 title_justify="left", title_style="bold")
+    for column in columns:
+        grid.add_column(column)
+    return grid
+
+
+def group_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    return {group: sum(counts.get(letter, 0) for letter in letters)
+            for group, letters in TASK_GROUPS.items()}
+
+
+def percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def with_percent(part: int, whole: int) -> str:
+    return f"{part} ({percent(part, whole):.0f}%)"
+
+
+def short_time(text: str | None) -> str:
+    """An ISO time as local ``YYYY-MM-DD HH:MM:SS``."""
+    if not text:
+        return "-"
+    try:
+        return dt.datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return text
+
+
+def size(bytes_used: int | None) -> str:
+    if bytes_used is None:
+        return "-"
+    value = float(bytes_used)
+    for unit in ("B", "K", "M", "G", "T"):
+        if value < 1024 or unit == "T":
+            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
+        value /= 1024
+    return f"{value:.1f}T"  # pragma: no cover
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value < 60:
+        return f"{value:.1f}s"
+    minutes, rest = divmod(int(value), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{rest:02d}"
+
+
+class Steps:
+    """Progress of a long operation: a bar on a terminal, a plain line now and then if not."""
+
+    PLAIN_INTERVAL = 5.0
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._tasks: dict[str, Any] = {}
+        self._last: dict[str, float] = {}
+
+    def update(self, what: str, done: int, total: int) -> None:
+        if self._progress is not None:
+            if what not in self._tasks:
+                self._tasks[what] = self._progress.add_task(what, total=total)
+            self._progress.update(self._tasks[what], completed=done, total=total)
+            return
+        now = time.monotonic()
+        if done >= total or now - self._last.get(what, 0.0) >= self.PLAIN_INTERVAL:
+            self._last[what] = now
+            sys.stderr.write(f"{what}: {done}/{total}\n")
+            sys.stderr.flush()
+
+    def line(self, text: str) -> None:
+        if self._progress is not None:
+            self._progress.console.print(text, highlight=False, markup=False)
+        else:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+
+
+@contextmanager
+def steps() -> Iterator[Steps]:
+    """Progress on stderr, so that stdout stays clean for data."""
+    err = Console(stderr=True, highlight=False)
+    if not err.is_terminal:
+        yield Steps(None)
+        return
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+    with progress:
+        yield Steps(progress)

@@ -1,0 +1,160 @@
+"""`jobmon task ...`: one task's instances and dependencies; mark tasks DONE or reset them."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from jobmon.cli.common import Command, ManyValues, load_settings, one_line_errors, run_async
+
+if TYPE_CHECKING:
+    from jobmon import wire
+
+STDERR_LINES = 15
+
+
+@click.group()
+def task() -> None:
+    """Tasks: status, update, dependencies."""
+
+
+def _task_json(detail: wire.TaskDetail) -> dict[str, Any]:
+    import msgspec
+
+    from jobmon.cli.render import status_name
+
+    data: dict[str, Any] = msgspec.to_builtins(detail)
+    data["status_name"] = status_name(detail.status)
+    for instance in data["instances"]:
+        instance["status_name"] = status_name(instance["status"], "instance")
+        instance["timeline"] = [
+            {"time": time, "status": letter, "status_name": status_name(letter, "instance"),
+             "source": source}
+            for time, _, letter, source in instance["timeline"]
+        ]
+    return data
+
+
+def _show_task(detail: wire.TaskDetail) -> None:
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from jobmon.cli.render import console, seconds, short_time, size, status_text, table
+
+    out = console()
+    header = Text.assemble(
+        (f"task {detail.task_id} ", "bold"), (detail.name, "bold"),
+        f"  workflow {detail.workflow_id}  template {detail.template_name}  ",
+        status_text(detail.status), f"  attempts {detail.num_attempts}/{detail.max_attempts}")
+    out.print(header)
+    if not detail.instances:
+        out.print("no instances yet")
+        return
+    grid = table("INSTANCE", "TRY", "STATUS", "JOB ID", "NODE", "EXIT", "MAXRSS", "WALL")
+    grid.columns[4].overflow = "fold"
+    for instance in detail.instances:
+        grid.add_row(str(instance.task_instance_id), str(instance.attempt),
+                     status_text(instance.status, "instance"), instance.distributor_id or "-",
+                     instance.nodename or "-",
+                     "-" if instance.exit_code is None else str(instance.exit_code),
+                     size(instance.maxrss), seconds(instance.wallclock))
+    out.print(grid)
+    for instance in detail.instances:
+        out.print()
+        timeline = table("TIME", "STATUS", "SOURCE",
+                         title=f"instance {instance.task_instance_id} (try {instance.attempt})")
+        for row in instance.timeline:
+            timeline.add_row(short_time(row.time), status_text(row.status, "instance"),
+                             row.source)
+        out.print(timeline)
+        if instance.error_message:
+            out.print(Text.assemble(("error: ", "bold"), instance.error_message))
+        for label, path in (("stdout", instance.stdout_path), ("stderr", instance.stderr_path)):
+            if path:  # never broken across lines: people copy these
+                out.print(Text.assemble((f"{label}: ", "bold"), path), soft_wrap=True)
+        tail = (instance.stderr_tail or "").rstrip("\n").splitlines()[-STDERR_LINES:]
+        if tail:
+            out.print(Panel(Text("\n".join(tail)), title="stderr tail", title_align="left",
+                            expand=False))
+
+
+@task.command("status", cls=Command)
+@click.option("-t", "--task-id", "task_ids", cls=ManyValues, type=click.IntRange(min=1),
+              required=True, metavar="ID ...")
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable output: a list with one object per task.")
+@one_line_errors
+def status(task_ids: tuple[int, ...], as_json: bool) -> None:
+    """The task's instances: status timeline, cluster job id, node, exit code, maxrss,
+    wallclock, stderr tail, and log paths."""
+    from jobmon.client.operator import task_details
+
+    details = run_async(task_details, load_settings(), task_ids)
+    if as_json:
+        click.echo(json.dumps([_task_json(detail) for detail in details], indent=2))
+        return
+    for index, detail in enumerate(details):
+        if index:
+            click.echo()
+        _show_task(detail)
+
+
+@task.command("update", cls=Command)
+@click.option("-w", "--workflow-id", type=click.IntRange(min=1), required=True)
+@click.option("-t", "--task-id", "task_ids", cls=ManyValues, type=click.IntRange(min=1),
+              required=True, metavar="ID ...")
+@click.option("-s", "--status", "new_status", required=True,
+              type=click.Choice(["D", "G"]),
+              help="D: mark DONE. G: reset to REGISTERING with fresh attempts, with everything "
+              "downstream; a later resume runs them.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@one_line_errors
+def update(workflow_id: int, task_ids: tuple[int, ...], new_status: str, yes: bool) -> None:
+    """Mark tasks DONE, or reset them and everything downstream (not while the workflow runs)."""
+    from jobmon.cli.render import status_name
+    from jobmon.client.operator import update_tasks
+
+    settings = load_settings()
+    letter = new_status.upper()
+    if not yes:
+        preview = run_async(update_tasks, settings, workflow_id, task_ids, letter, True)
+        downstream = len(set(preview.task_ids) - set(task_ids))
+        what = f"{len(preview.task_ids)} task(s)" + (
+            f" ({downstream} of them downstream)" if downstream else "")
+        click.confirm(f"workflow {workflow_id}: set {what} to {status_name(letter)}?",
+                      abort=True, err=True)
+    answer = run_async(update_tasks, settings, workflow_id, task_ids, letter)
+    downstream = len(set(answer.task_ids) - set(task_ids))
+    click.echo(f"workflow {workflow_id}: {len(answer.task_ids)} task(s) set to "
+               f"{status_name(letter)}" + (f", {downstream} of them downstream"
+                                           if downstream else "")
+               + f"; the workflow is {status_name(answer.workflow_status, 'workflow')}")
+
+
+@task.command("dependencies", cls=Command)
+@click.option("-t", "--task-id", type=click.IntRange(min=1), required=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@one_line_errors
+def dependencies(task_id: int, as_json: bool) -> None:
+    """The task's upstream and downstream tasks, with their status."""
+    import msgspec
+
+    from jobmon.cli.render import console, status_text, table
+    from jobmon.client.operator import task_dependencies
+
+    answer = run_async(task_dependencies, load_settings(), task_id)
+    if as_json:
+        click.echo(json.dumps(msgspec.to_builtins(answer), indent=2))
+        return
+    out = console()
+    for title, refs in (("upstream", answer.upstream), ("downstream", answer.downstream)):
+        if not refs:
+            out.print(f"{title}: none")
+            continue
+        grid = table("ID", "NAME", "STATUS", title=f"{title} ({len(refs)}):")
+        grid.columns[1].overflow = "fold"
+        for ref in refs:
+            grid.add_row(str(ref.task_id), ref.name, status_text(ref.status))
+        out.print(grid)
