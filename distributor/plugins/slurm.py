@@ -309,7 +309,8 @@ class SlurmPlugin:
         if result.returncode != 0:
             raise TransientSlurmError(f"squeue failed: {result.message}")
         try:
-            return parse_squeue_json(result.stdout)
+            # tens of megabytes for a busy cluster: decode beside the event loop
+            return await anyio.to_thread.run_sync(parse_squeue_json, result.stdout)
         except ValueError as error:
             raise TransientSlurmError(str(error)) from None
 

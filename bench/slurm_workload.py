@@ -1,0 +1,114 @@
+"""usage: slurm_workload.py COUNT WORKFLOW_ARGS [launch-only]: `true` tasks on cluster "slurm".
+
+Prints one JSON line: seconds to bind, seconds from run() until every task was LAUNCHED
+(or further) on the server, and seconds from run() until the workflow was DONE. A watcher
+follows the run's change feed, as the swarm does, to see when the last task was launched.
+With ``launch-only`` it cancels the jobs once all are launched and exits (quick tuning).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import anyio
+
+from jobmon import settings as settings_module
+from jobmon import wire
+from jobmon.client.tool import Tool
+from jobmon.requester import Requester
+
+LAUNCHED_OR_LATER = {"O", "R", "D"}
+
+
+class LaunchWatcher:
+    """Follows the newest run of a workflow and notes when ``count`` tasks were launched."""
+
+    def __init__(self, workflow_id: int, count: int) -> None:
+        self.workflow_id = workflow_id
+        self.count = count
+        self.launched_at: float | None = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=lambda: anyio.run(self._follow), daemon=True)
+
+    async def _follow(self) -> None:
+        url = settings_module.get().http.service_url
+        async with Requester(url) as requester:
+            run_id = None
+            while run_id is None and not self.stop.is_set():
+                info = await requester.get(f"/api/v1/workflows/{self.workflow_id}",
+                                           wire.WorkflowInfo)
+                run_id = info.latest_run_id
+                await anyio.sleep(0.005)
+            path = f"/api/v1/workflow_runs/{run_id}/changes"
+            answer = await requester.get(path, wire.ChangesResponse, {"cursor": ""})
+            cursor, seen = answer.cursor, set()
+            while not self.stop.is_set():
+                answer = await requester.get(path, wire.ChangesResponse,
+                                             {"cursor": cursor, "wait": 1.0}, extra_timeout=1)
+                cursor = answer.cursor
+                seen.update(task_id for task_id, status in zip(answer.tasks.task_id,
+                                                               answer.tasks.status, strict=True)
+                            if status in LAUNCHED_OR_LATER)
+                if len(seen) >= self.count:
+                    self.launched_at = time.perf_counter()
+                    return
+
+
+def _cancel(workflow_id: int) -> None:
+    """scancel the workflow's job arrays (their ids are in the instances' distributor ids)."""
+
+    async def arrays() -> set[str]:
+        url = settings_module.get().http.service_url
+        async with Requester(url) as requester:
+            live = await requester.get("/api/v1/distributors/slurm/instances",
+                                       wire.LiveInstances, {"limit": 100_000})
+        return {job.split("_")[0] for job in live.distributor_id}
+
+    found = anyio.run(arrays)
+    if found:
+        subprocess.run(["scancel", *sorted(found)], check=False, timeout=60)
+
+
+def main() -> None:
+    count, workflow_args = int(sys.argv[1]), sys.argv[2]
+    tool = Tool(name="bench-slurm")
+    template = tool.get_task_template(template_name="noop", command_template="true {i}",
+                                      node_args=["i"], default_cluster_name="slurm")
+    workflow = tool.create_workflow(name="bench-slurm", workflow_args=workflow_args,
+                                    default_cluster_name="slurm",
+                                    max_concurrently_running=count)
+    workflow.add_tasks(template.create_tasks(i=list(range(count)),
+                                             compute_resources={"cores": 1, "runtime": "10m"}))
+    started = time.perf_counter()
+    workflow.bind()
+    bind = time.perf_counter() - started
+    assert workflow.workflow_id is not None
+    watcher = LaunchWatcher(workflow.workflow_id, count)
+    watcher.thread.start()
+    started = time.perf_counter()
+    if sys.argv[3:] == ["launch-only"]:
+        threading.Thread(target=workflow.run, kwargs={"show_progress": False},
+                         daemon=True).start()
+        watcher.thread.join(600)
+        launched = (watcher.launched_at or float("nan")) - started
+        print(json.dumps({"bind": bind, "launched": launched, "drained": float("nan")}),
+              flush=True)
+        _cancel(workflow.workflow_id)
+        os._exit(0)  # the swarm thread and its distributor child go with this process
+    status = workflow.run(show_progress=False, seconds_until_timeout=7200)
+    drained = time.perf_counter() - started
+    watcher.stop.set()
+    watcher.thread.join(10)
+    if status != "D":
+        raise SystemExit(f"workflow ended {status}: {workflow.last_run_message}")
+    launched = (watcher.launched_at - started) if watcher.launched_at else float("nan")
+    print(json.dumps({"bind": bind, "launched": launched, "drained": drained}))
+
+
+if __name__ == "__main__":
+    main()
