@@ -149,6 +149,22 @@ def test_sacct_lines() -> None:
     assert snapshot.find((8, 2)) == JobRecord("OUT_OF_MEMORY", "", None, 125)
 
 
+def test_recorded_sacct_output() -> None:
+    # array 1: tasks 0-2 as in mixed.sh, task 3 cancelled while running; array 2 pending with
+    # task 2 cancelled (gone); job 3 cancelled while running
+    snapshot = parse_sacct((DATA / "sacct_mixed.txt").read_text())
+    assert snapshot.find((1, 0)) == JobRecord("COMPLETED", "", 0, None)
+    assert snapshot.find((1, 1)) == JobRecord("FAILED", "", 7, None)
+    assert snapshot.find((1, 2)) == JobRecord("OUT_OF_MEMORY", "", None, 125)
+    assert snapshot.find((1, 3)) == JobRecord("CANCELLED", "by 0", 0, None)
+    assert snapshot.find((2, 4)) == JobRecord("PENDING", "", 0, None)
+    assert snapshot.find((2, 2)) is None
+    assert snapshot.find((3, None)) == JobRecord("CANCELLED", "by 0", 0, None)
+    decision = judge_record(_watch((3, None)), snapshot.find((3, None)),  # type: ignore[arg-type]
+                            1.0, TIMING)
+    assert decision is not None and "(by uid 0)" in decision.message
+
+
 def test_recorded_scontrol_config() -> None:
     config = parse_config((DATA / "scontrol_config.txt").read_text())
     assert max_array_size(config) == 100001
