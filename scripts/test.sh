@@ -26,6 +26,10 @@ if [ "$(id -u)" = 0 ] && [ "${JOBMON_SKIP_SLURM:-0}" != 1 ]; then
   export JOBMON_REQUIRE_SLURM=1
 fi
 
+if [ "$(id -u)" = 0 ]; then
+  # as root chromium is installed below: the dashboard test must then run, not skip
+  export JOBMON_REQUIRE_BROWSER=1
+fi
 if [ "$(id -u)" = 0 ] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null; then
   # the dashboard test drives Debian's chromium (no browser download is possible)
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \

@@ -1,10 +1,10 @@
 // The DAG by task template: templates (arrays) as nodes with their counts, edges between
 // them from the task edges. Layered left to right by longest path from the sources.
 
-import { plural, s } from "./dom.js";
+import { percent, plural, s } from "./dom.js";
 import { statusColour, statusName, TASK_ORDER } from "./status.js";
 
-const NODE_W = 232;
+const NODE_W = 236;
 const NODE_H = 78;
 const GAP_X = 84;
 const GAP_Y = 22;
@@ -62,28 +62,44 @@ export function layout(nodes, edges) {
     }
     column.forEach((id, index) => row.set(id, index));
   });
-  const tallest = Math.max(1, ...columns.map((column) => (column ? column.length : 0)));
-  const height = PAD * 2 + tallest * NODE_H + (tallest - 1) * GAP_Y;
+  return { columns, incoming };
+}
+
+// Left to right on wide screens; top to bottom on narrow ones, scaled to fit.
+export function place(nodes, edges, vertical) {
+  const { columns } = layout(nodes, edges);
+  const across = vertical ? NODE_W : NODE_H;  // a node's size across its layer
+  const along = vertical ? NODE_H : NODE_W;
+  const gapAcross = vertical ? 16 : GAP_Y;
+  const gapAlong = vertical ? 56 : GAP_X;
+  const widest = Math.max(1, ...columns.map((column) => (column ? column.length : 0)));
+  const span = widest * across + (widest - 1) * gapAcross;
   const position = new Map();
   columns.forEach((column, depth) => {
-    const columnHeight = column.length * NODE_H + (column.length - 1) * GAP_Y;
-    const top = (height - columnHeight) / 2;
+    const length = column.length * across + (column.length - 1) * gapAcross;
+    const start = PAD + (span - length) / 2;
     column.forEach((id, index) => {
-      position.set(id, { x: PAD + depth * (NODE_W + GAP_X), y: top + index * (NODE_H + GAP_Y) });
+      const a = start + index * (across + gapAcross);
+      const b = PAD + depth * (along + gapAlong);
+      position.set(id, vertical ? { x: a, y: b } : { x: b, y: a });
     });
   });
-  const width = PAD * 2 + columns.length * NODE_W + Math.max(0, columns.length - 1) * GAP_X;
-  return { position, width, height };
+  const depthSize = PAD * 2 + columns.length * along + Math.max(0, columns.length - 1) * gapAlong;
+  const spanSize = PAD * 2 + span;
+  return vertical ? { position, width: spanSize, height: depthSize }
+    : { position, width: depthSize, height: spanSize };
 }
 
 function clip(text, length) {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }
 
-export function dagView(arrays, edges) {
-  const { position, width, height } = layout(arrays, edges);
-  const svg = s("svg", { class: "dag", viewBox: `0 0 ${width} ${height}`, width, height,
+export function dagView(arrays, edges, vertical = false) {
+  const { position, width, height } = place(arrays, edges, vertical);
+  const svg = s("svg", { class: vertical ? "dag dag-vertical" : "dag",
+                         viewBox: `0 0 ${width} ${height}`, width, height,
                          role: "img", "aria-label": "Task templates and their dependencies" });
+  if (vertical) svg.style.maxWidth = `${width}px`;  // shrinks to fit, never grows
   svg.append(s("defs", {}, s("marker", {
     id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7",
     markerHeight: "7", orient: "auto-start-reverse" }, s("path", { d: "M0,0 L10,5 L0,10 z",
@@ -92,14 +108,18 @@ export function dagView(arrays, edges) {
     const from = position.get(edge.upstream_array_id);
     const to = position.get(edge.downstream_array_id);
     if (!from || !to || edge.upstream_array_id === edge.downstream_array_id) continue;
-    const x1 = from.x + NODE_W;
-    const y1 = from.y + NODE_H / 2;
-    const x2 = to.x - 2;
-    const y2 = to.y + NODE_H / 2;
-    const bend = Math.max(40, Math.abs(x2 - x1) / 2);
-    const path = x2 > x1
-      ? `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`
-      : `M${x1},${y1} C${x1 + 80},${y1 - 90} ${x2 - 80},${y2 - 90} ${x2},${y2}`;  // backwards
+    let path;
+    if (vertical) {
+      const [x1, y1, x2, y2] = [from.x + NODE_W / 2, from.y + NODE_H, to.x + NODE_W / 2, to.y - 2];
+      const bend = Math.max(24, Math.abs(y2 - y1) / 2);
+      path = y2 > y1 ? `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`
+        : `M${x1},${y1} C${x1 + 90},${y1 + 60} ${x2 + 90},${y2 - 60} ${x2},${y2}`;
+    } else {
+      const [x1, y1, x2, y2] = [from.x + NODE_W, from.y + NODE_H / 2, to.x - 2, to.y + NODE_H / 2];
+      const bend = Math.max(40, Math.abs(x2 - x1) / 2);
+      path = x2 > x1 ? `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`
+        : `M${x1},${y1} C${x1 + 80},${y1 - 90} ${x2 - 80},${y2 - 90} ${x2},${y2}`;  // backwards
+    }
     svg.append(s("path", { d: path, class: "dag-edge", "marker-end": "url(#arrow)" },
                  s("title", {}, `${plural(edge.edges, "task edge")}`)));
   }
@@ -112,9 +132,9 @@ export function dagView(arrays, edges) {
       s("rect", { class: "dag-box", width: NODE_W, height: NODE_H, rx: 10 }),
       s("text", { class: "dag-name", x: 14, y: 24 }, clip(array.template_name, 26)),
       s("text", { class: "dag-sub", x: 14, y: 44 },
-        `${plural(array.num_tasks, "task")} · ${(array.counts.D || 0).toLocaleString()} done` +
-        (array.counts.F ? ` · ${array.counts.F.toLocaleString()} failed` : "") +
-        (array.counts.R ? ` · ${array.counts.R.toLocaleString()} running` : "")));
+        `${plural(array.num_tasks, "task")} · ${percent(array.counts.D || 0, array.num_tasks)} done`,
+        array.counts.F ? s("tspan", { class: "dag-failed" },
+                           ` · ${array.counts.F.toLocaleString()} failed`) : null));
     let x = 14;
     const barWidth = NODE_W - 28;
     group.append(s("rect", { class: "dag-track", x: 14, y: 56, width: barWidth, height: 8,

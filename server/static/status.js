@@ -7,7 +7,8 @@ export const MACHINES = {
   task: {
     G: ["Registering", "slate"], Q: ["Queued", "sky"], I: ["Instantiating", "sky"],
     O: ["Launched", "indigo"], R: ["Running", "blue"], D: ["Done", "green"],
-    E: ["Error, retrying", "amber"], A: ["Adjusting resources", "amber"], F: ["Fatal", "red"],
+    E: ["Error (recoverable)", "amber"], A: ["Adjusting resources", "amber"],
+    F: ["Fatal", "red"],
   },
   workflow: {
     G: ["Registering", "slate"], Q: ["Queued", "slate"], I: ["Instantiating", "sky"],

@@ -3,13 +3,13 @@
 import { get } from "./api.js";
 import { bytes, clockTime, duration, fill, fullTime, h, timeAgo } from "./dom.js";
 import { crumbs, notFound, Poller } from "./live.js";
-import { pill, TASK_LIVE } from "./status.js";
+import { pill, statusColour, TASK_LIVE } from "./status.js";
 
 export function taskPage(root, taskId) {
   crumbs({ text: "Workflows", href: "#/" }, { text: `Task ${taskId}` });
   const head = h("section", { class: "page-head" }, h("h1", {}, "Loading…"));
   const instances = h("div", { class: "instances" });
-  const neighbours = h("div", { class: "neighbours" });
+  const neighbours = h("div", { class: "neighbours" }, h("p", { class: "muted" }, "Loading…"));
   const output = h("div", {});
   fill(root, head,
     h("section", { class: "card", id: "instances" }, h("h2", {}, "Instances"), instances),
@@ -49,7 +49,7 @@ export function taskPage(root, taskId) {
       needNeighbours = true;
     }
     moving = TASK_LIVE.has(task.status);
-    return moving;
+    return moving || needNeighbours;  // the neighbours come in the next tick, a second on
   });
 
   function renderHead(task) {
@@ -88,7 +88,7 @@ export function taskPage(root, taskId) {
           pill(instance.status, "instance")),
         h("div", { class: "instance-body" },
           h("ol", { class: "timeline" }, instance.timeline.map(([time, , status, source]) =>
-            h("li", {},
+            h("li", { class: `c-${statusColour(status, "instance")}` },
               h("time", { datetime: time, title: fullTime(time) }, clockTime(time)),
               pill(status, "instance"),
               h("span", { class: "muted" }, source),

@@ -34,7 +34,8 @@ export function workflowPage(root, workflowId, params) {
     h("section", { class: "card", id: "runs" }, h("h2", {}, "Runs"), runs));
 
   let templateEdges = [];
-  let latestRun = undefined;
+  let latestRun;
+  let latestCounts;
   let ticks = 0;
   let workflow = null;
   const jobs = [];  // one-off requests, each in a tick of its own
@@ -74,13 +75,16 @@ export function workflowPage(root, workflowId, params) {
     workflow = answer.summary;
     renderHead(answer.summary);
     renderProgress(answer.summary);
-    fill(dag, answer.arrays.length ? dagView(answer.arrays, templateEdges)
+    fill(dag, answer.arrays.length ? dagView(answer.arrays, templateEdges, dag.clientWidth < 640)
       : h("p", { class: "muted" }, "No tasks."));
     renderErrors(answer.errors);
-    if (latestRun !== undefined && answer.summary.latest_run_id !== latestRun) {
-      jobs.push(loadRuns);  // a new run started (a resume): show it
-    }
-    latestRun = answer.summary.latest_run_id;
+    // the tables follow when something they show changed
+    const run = `${answer.summary.latest_run_id}:${answer.summary.latest_run_status}`;
+    if (latestRun !== undefined && run !== latestRun) jobs.push(loadRuns);
+    latestRun = run;
+    const counts = JSON.stringify(answer.summary.counts);
+    if (latestCounts !== undefined && counts !== latestCounts) jobs.push(loadTasks);
+    latestCounts = counts;
     return answer.summary;
   }
 
@@ -234,20 +238,23 @@ export function workflowPage(root, workflowId, params) {
   const poller = new Poller(async () => {
     ticks += 1;
     if (jobs.length) {
-      await jobs.shift()();
+      const job = jobs.shift();
+      while (jobs[0] === job) jobs.shift();  // asked twice: once is enough
+      await job();
     } else if (ticks % TASKS_EVERY === 0 && workflow && WORKFLOW_LIVE.has(workflow.status)) {
+      // errors and attempts change without the counts changing
       await loadTasks();
     } else {
       await loadOverview();
     }
-    return Boolean(workflow && (WORKFLOW_LIVE.has(workflow.status)
+    return jobs.length > 0 || Boolean(workflow && (WORKFLOW_LIVE.has(workflow.status)
       || (workflow.latest_run_status && RUN_LIVE.has(workflow.latest_run_status))));
   });
 
   // The first view needs four answers at once; the poller then asks one thing a second.
   Promise.all([get(`${base}/template_edges`), loadTasks(), loadRuns()])
     .then(([answer]) => { templateEdges = answer.edges; })
-    .catch((error) => toast(error.message, "error"))
+    .catch((error) => { if (error.status !== 404) toast(error.message, "error"); })
     .finally(() => poller.start());
   return { stop: () => poller.stop() };
 }
