@@ -466,3 +466,64 @@ def test_an_unreachable_server_gives_one_line_from_a_real_process(jobmon_env: Pa
     config = jobmon("config", "show", env=env)
     out, err = config.communicate(timeout=60)
     assert config.returncode == 0 and "http://127.0.0.1:9" in out, err
+
+
+def _get(url: str) -> tuple[int, dict[str, str], bytes]:
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_the_api_documents_its_operator_routes_and_serves_the_dashboard(
+    server: ServerThread, finished: tuple[Workflow, Workflow]
+) -> None:
+    failed, _ = finished
+    _, _, body = _get(server.url + "/api/v1/openapi.json")
+    paths = json.loads(body)["paths"]
+    for path, method in [("/api/v1/workflows", "get"),
+                         ("/api/v1/workflows/{workflow_id}/overview", "get"),
+                         ("/api/v1/workflows/{workflow_id}/task_status", "post"),
+                         ("/api/v1/workflows/{workflow_id}/prune", "post"),
+                         ("/api/v1/tasks/{task_id}", "get"),
+                         ("/api/v1/tasks/{task_id}/dependencies", "get"),
+                         ("/api/v1/prune_candidates", "get")]:
+        assert method in paths[path], path
+
+    def names(query: str) -> list[str]:
+        code, _, answer = _get(f"{server.url}/api/v1/workflows?{query}")
+        assert code == 200, answer
+        return [row["name"] for row in json.loads(answer)["workflows"]]
+
+    assert names("") == ["chain", "mixed <b>run</b>"]
+    assert names("name=MIXED") == ["mixed <b>run</b>"]
+    assert names("name=%25") == []  # a part of a name, not a LIKE pattern
+    assert names("status=D") == ["chain"]
+    assert names(f"user={getpass.getuser()}&status=D,F&limit=1") == ["chain"]
+    assert names("user=someone-else") == []
+    code, _, answer = _get(f"{server.url}/api/v1/workflows?status=Y")
+    assert code == 400 and b"unknown workflow status Y" in answer
+
+    overview = json.loads(_get(f"{server.url}/api/v1/workflows/{failed.workflow_id}/overview")[2])
+    assert {array["template_name"]: array["counts"] for array in overview["arrays"]} == \
+        {"prep": {"D": 1}, "work": {"D": 3, "F": 1}, "report": {"G": 1}}
+    [group] = overview["errors"]
+    assert (group["exit_code"], group["message"], group["task_names"]) == \
+        (3, ERROR_LINE, ["work-2"])
+    edges = json.loads(_get(
+        f"{server.url}/api/v1/workflows/{failed.workflow_id}/template_edges")[2])["edges"]
+    arrays = {array["array_id"]: array["template_name"] for array in overview["arrays"]}
+    assert sorted((arrays[edge["upstream_array_id"]], arrays[edge["downstream_array_id"]],
+                   edge["edges"]) for edge in edges) == [("prep", "work", 4),
+                                                         ("work", "report", 4)]
+
+    status, headers, page = _get(server.url + "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert b'<script type="module" src="/static/app.js">' in page
+    status, headers, _ = _get(server.url + "/static/app.js")
+    assert status == 200 and "javascript" in headers["Content-Type"]
+    assert _get(server.url + "/static/../app.py")[0] in (403, 404)
