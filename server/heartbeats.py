@@ -27,16 +27,22 @@ class _Pending:
 
 
 class HeartbeatBatcher:
-    """Collects heartbeats and writes them in one transaction per batch."""
+    """Collects heartbeats and writes them in one transaction per batch, one batch at a time.
+
+    One writer at a time: concurrent batches would lock overlapping rows in different
+    orders (deadlocks), and a single writer is never the bottleneck, since the batch grows
+    while the previous one is written.
+    """
 
     def __init__(self, pool: asyncpg.Pool, clock: Clock, window: float = 0.003,
-                 max_batch: int = 2000) -> None:
+                 max_batch: int = 5000) -> None:
         self._pool = pool
         self._clock = clock
         self._window = window
         self._max_batch = max_batch
         self._pending = _Pending()
         self._timer: asyncio.TimerHandle | None = None
+        self._writing = False
         self.batches = 0
 
     async def beat(self, ids: list[int], seconds: float) -> dict[int, str]:
@@ -51,31 +57,35 @@ class HeartbeatBatcher:
         waiter: asyncio.Future[dict[int, str]] = loop.create_future()
         pending.waiters.append(waiter)
         if len(pending.deadlines) >= self._max_batch:
-            self._flush_now()
-        elif self._timer is None:
-            self._timer = loop.call_later(self._window, self._flush_now)
+            self._flush()
+        elif self._timer is None and not self._writing:
+            self._timer = loop.call_later(self._window, self._flush)
         return await waiter
 
-    def _flush_now(self) -> None:
+    def _flush(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._writing or not self._pending.waiters:
+            return  # the write under way flushes the rest when it ends
         batch, self._pending = self._pending, _Pending()
-        if batch.waiters:
-            asyncio.get_running_loop().create_task(self._write(batch))
+        self._writing = True
+        asyncio.get_running_loop().create_task(self._write(batch))
 
     async def _write(self, batch: _Pending) -> None:
         try:
             async with self._pool.acquire() as connection:
-                statuses = await instances.heartbeat(connection, batch.deadlines,
-                                                     self._clock.now())
-        except BaseException as error:  # every waiter gets the error its request answers
+                statuses = await instances.heartbeat(connection, dict(sorted(
+                    batch.deadlines.items())), self._clock.now())
+        except Exception as error:  # every waiter answers with the error
             for waiter in batch.waiters:
                 if not waiter.done():
                     waiter.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
             return
+        finally:
+            self._writing = False
+            if self._pending.waiters:
+                self._flush()
         self.batches += 1
         for waiter in batch.waiters:
             if not waiter.done():

@@ -187,6 +187,12 @@ async def error_middleware(
         return error_response(
             504, errors.CODE_UNAVAILABLE, "a database statement timed out; try again"
         )
+    except (asyncpg.exceptions.DeadlockDetectedError,
+            asyncpg.exceptions.SerializationError) as error:
+        log.warning("%s in %s %s: the client retries", type(error).__name__, request.method,
+                    request.path)
+        return error_response(503, errors.CODE_UNAVAILABLE,
+                              "a concurrent write got in the way; try again")
     except asyncpg.exceptions.DiskFullError:
         log.error("database disk full in %s %s", request.method, request.path)
         return error_response(

@@ -40,6 +40,21 @@ async def copy_or_upsert(
     return int(status.rsplit(" ", 1)[-1])
 
 
+async def _upsert(
+    connection: asyncpg.Connection, expected: int, query: str, *args: Any
+) -> list[asyncpg.Record]:
+    """Run an insert-or-select; once more if a concurrent insert hid rows from it.
+
+    ON CONFLICT DO NOTHING waits for a concurrent transaction that inserts the same key,
+    but the statement's snapshot predates that row, so it is neither inserted nor seen.
+    The next statement has a newer snapshot and sees it.
+    """
+    rows: list[asyncpg.Record] = await connection.fetch(query, *args)
+    if len(rows) < expected:
+        rows = await connection.fetch(query, *args)
+    return rows
+
+
 async def upsert_tool(connection: asyncpg.Connection, name: str) -> wire.ToolResponse:
     async with connection.transaction():
         await connection.execute(Q["lock_tool"], name)
@@ -66,9 +81,12 @@ async def upsert_templates(
         if tool_id is None:
             raise not_found(f"tool version {body.tool_version_id}")
         names = [spec.name for spec in body.templates]
-        template_ids = dict(await connection.fetch(Q["upsert_task_templates"], tool_id, names))
+        template_ids = dict(await _upsert(
+            connection, len(set(names)), Q["upsert_task_templates"], tool_id, names))
         hashes = [template_version_hash(spec) for spec in body.templates]
-        rows = await connection.fetch(
+        rows = await _upsert(
+            connection,
+            len(set(zip(names, hashes, strict=True))),
             Q["upsert_template_versions"],
             [template_ids[spec.name] for spec in body.templates],
             hashes,
@@ -191,7 +209,9 @@ async def insert_tasks(
         found = await connection.fetchval(Q["count_arrays_of_workflow"], workflow_id, array_ids)
         if found != len(array_ids):
             raise invalid(f"tasks chunk: an array_id does not belong to workflow {workflow_id}")
-        config_rows = await connection.fetch(
+        config_rows = await _upsert(
+            connection,
+            len(set(hashes)),
             Q["upsert_configs"],
             workflow_id,
             hashes,
