@@ -12,6 +12,7 @@ import anyio
 
 from jobmon.distributor import plugins
 from jobmon.distributor.lease import DaemonLease
+from jobmon.distributor.plugins.local import LocalPlugin
 from jobmon.distributor.service import DistributorService
 from jobmon.errors import JobmonError
 from jobmon.requester import Requester
@@ -85,8 +86,8 @@ async def serve(settings: Settings, cluster_name: str, workflow_run_id: int | No
                 with anyio.open_signal_receiver(*stopping) as signals:
                     async for received in signals:
                         # SIGUSR1: a hot resume took over; finish what runs, start nothing
-                        draining = received == signal.SIGUSR1 and hasattr(plugin, "drain")
-                        if draining:
+                        draining = received == signal.SIGUSR1 and isinstance(plugin, LocalPlugin)
+                        if isinstance(plugin, LocalPlugin) and draining:
                             plugin.drain = True
                         log.info("received %s: %s", signal.Signals(received).name,
                                  "draining" if draining else "stopping")
