@@ -58,8 +58,9 @@ async def create_run(
         if summary["num_runs"] and summary["not_done"] == 0:
             raise conflict(
                 errors.CODE_WORKFLOW_COMPLETE,
-                f"workflow {workflow_id} ({workflow['name']!r}) is already complete: every "
-                "task is DONE. Reset tasks with `jobmon task update -s G` to run them again.",
+                f"workflow {workflow_id} ({workflow['name']!r}) already exists and is "
+                "complete: every task is DONE. Reset tasks with `jobmon task update -s G` to "
+                "run them again, or use new workflow_args for a new workflow.",
             )
         if summary["num_runs"] and not body.resume:
             raise conflict(

@@ -62,7 +62,7 @@ def test_three_level_workflow_with_an_array_finishes_done(
     order = (out / "3-0").stat().st_mtime_ns
     assert all((out / f"2-{i}").stat().st_mtime_ns <= order for i in range(10))
 
-    with pytest.raises(WorkflowAlreadyComplete, match="already complete"):
+    with pytest.raises(WorkflowAlreadyComplete, match="already exists and is complete"):
         workflow.run(show_progress=False)
 
 
