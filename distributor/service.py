@@ -10,7 +10,7 @@ from anyio.abc import TaskStatus
 
 from jobmon import wire
 from jobmon.clock import Clock, SystemClock
-from jobmon.distributor.plugins.base import AdoptingPlugin, ClusterPlugin
+from jobmon.distributor.plugins.base import AdoptingPlugin, ClusterPlugin, ReportsQueues
 from jobmon.distributor.reporter import Reporter
 from jobmon.requester import Requester
 from jobmon.settings import Settings
@@ -53,6 +53,8 @@ class DistributorService:
         async with anyio.create_task_group() as group:
             await group.start(self.reporter.run)
             await self._plugin.start(group, self.reporter)
+            if isinstance(self._plugin, ReportsQueues):
+                await self._report_queues(self._plugin)
             if isinstance(self._plugin, AdoptingPlugin):
                 await self._adopt(self._plugin)
             group.start_soon(self._heartbeat_loop)
@@ -67,6 +69,18 @@ class DistributorService:
                 with anyio.move_on_after(FLUSH_TIMEOUT):
                     await self.reporter.flush()
             group.cancel_scope.cancel()
+
+    async def _report_queues(self, plugin: ReportsQueues) -> None:
+        """Tell the server the cluster's queue limits, for swarms that scale resources."""
+        try:
+            queues = await plugin.queues()
+        except (OSError, RuntimeError) as error:
+            log.warning("could not read the cluster's queues: %s", error)
+            return
+        await self._requester.post(
+            f"/api/v1/clusters/{quote(self._plugin.name, safe='')}/queues",
+            wire.ClusterQueues(queues=queues), wire.ClusterQueues,
+        )
 
     async def _adopt(self, plugin: AdoptingPlugin) -> None:
         """Take over what earlier distributors launched (a restart must not launch it again)."""

@@ -218,6 +218,14 @@ class QueueLimits:
         }
 
 
+@dataclass(frozen=True)
+class QueueSet:
+    """A cluster's queues by name, and the one a request without a queue goes to."""
+
+    limits: Mapping[str, QueueLimits]
+    default: str | None = None
+
+
 def _scaled_value(key: str, value: float, spec: ScaleSpec, resource_errors: int) -> float:
     if callable(spec):
         return float(spec(value))
@@ -236,9 +244,11 @@ def scale_resources(
     resource_errors: int,
     queues: Mapping[str, QueueLimits] | None = None,
     fallback_queues: Sequence[str] = (),
+    default_queue: str | None = None,
 ) -> dict[str, Any]:
     """Resources for the next attempt after the ``resource_errors``-th resource error.
 
+    A request without a queue is in ``default_queue``.
     Each scalable key grows by its factor (compounding over attempts). If the result
     exceeds the current queue's limits, the first fallback queue that fits is chosen;
     if none fits (or there are none), the request is capped at the limits
@@ -251,7 +261,7 @@ def scale_resources(
             scaled[key] = max(int(scaled[key]), math.ceil(grown))
     if not queues:
         return scaled
-    current = scaled.get("queue")
+    current = scaled.get("queue") or default_queue
     limits = queues.get(current) if current is not None else None
     if limits is None or limits.fits(scaled):
         return scaled

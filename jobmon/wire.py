@@ -692,3 +692,20 @@ class PruneResponse(Struct, frozen=True):
     deleted_tasks: int
     # the workflow is gone: this was its last batch
     done: bool
+
+
+# ------------------------------------------------------------------ cluster queues
+
+
+class QueueInfo(Struct, frozen=True, forbid_unknown_fields=True):
+    """One queue (partition) of a cluster and its limits; None means no limit."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=255)]
+    max_cores: Annotated[int, Meta(ge=1)] | None = None
+    max_memory_mib: Annotated[int, Meta(ge=1)] | None = None
+    max_runtime_seconds: Annotated[int, Meta(ge=1)] | None = None
+    is_default: bool = False
+
+
+class ClusterQueues(Struct, frozen=True, forbid_unknown_fields=True):
+    queues: Annotated[list[QueueInfo], Meta(max_length=10_000)]

@@ -9,6 +9,7 @@ from aiohttp import web
 from jobmon.server.http import error_middleware
 from jobmon.server.routes import (
     API,
+    clusters,
     dashboard,
     distributors,
     health,
@@ -24,7 +25,7 @@ from jobmon.server.state import STATE, ServerState
 
 # Route modules register on API when imported.
 ROUTE_MODULES = (health, meta, tools, workflows, workflow_runs, task_instances, workflow_status,
-                 distributors, operator)
+                 distributors, operator, clusters)
 
 
 def create_app(state: ServerState) -> web.Application:

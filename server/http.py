@@ -139,6 +139,14 @@ def path_id(request: web.Request, name: str) -> int:
     return int(text)
 
 
+def path_name(request: web.Request, name: str) -> str:
+    """A name from the path (a cluster, a queue): 1 to 255 characters."""
+    text = request.match_info[name]
+    if not text or len(text) > 255:
+        raise invalid(f"{name} must have 1 to 255 characters, not {text[:50]!r}")
+    return text
+
+
 _HTTP_CODES = {
     400: errors.CODE_INVALID,
     401: errors.CODE_UNAUTHORIZED,

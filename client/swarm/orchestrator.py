@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import anyio
 
@@ -19,6 +20,7 @@ from jobmon.client.swarm.state import SwarmState, TickPlan
 from jobmon.clock import Clock, SystemClock
 from jobmon.errors import CODE_TRANSITION, ServerError
 from jobmon.requester import Requester
+from jobmon.resources import QueueLimits, QueueSet
 from jobmon.settings import Settings
 from jobmon.status import WorkflowRunStatus, WorkflowStatus
 
@@ -127,6 +129,7 @@ class WorkflowRunOrchestrator:
     async def run(self) -> RunOutcome:
         """Drive the run to its end and record the outcome."""
         await self.set_status(WR.RUNNING)
+        await self.refresh_queues()
         outcome: RunOutcome | None = None
         try:
             async with anyio.create_task_group() as group:
@@ -143,10 +146,23 @@ class WorkflowRunOrchestrator:
         assert outcome is not None
         return outcome
 
+    async def refresh_queues(self) -> None:
+        """The limits of the clusters' queues (reported by their distributors)."""
+        for cluster_name in sorted(self._state.clusters()):
+            answer = await self._requester.get(
+                f"/api/v1/clusters/{quote(cluster_name, safe='')}/queues", wire.ClusterQueues)
+            self._state.set_queues(cluster_name, QueueSet(
+                {queue.name: QueueLimits(queue.name, queue.max_cores, queue.max_memory_mib,
+                                         queue.max_runtime_seconds)
+                 for queue in answer.queues},
+                next((queue.name for queue in answer.queues if queue.is_default), None),
+            ))
+
     async def _heartbeat_loop(self) -> None:
         interval = self._settings.heartbeat.workflow_run_interval
         while True:
             await self._clock.sleep(interval)
+            await self.refresh_queues()
             answer = await self.heartbeat()
             if answer.status in _TAKEN_OVER or answer.status in _ENDED:
                 raise RunEnded(answer.status)

@@ -15,7 +15,7 @@ from typing import Any
 
 from jobmon import resources as resource_rules
 from jobmon.client.swarm.retry import Retry, decide
-from jobmon.resources import QueueLimits
+from jobmon.resources import QueueSet
 from jobmon.status import TASK_ACTIVE, TaskStatus
 from jobmon.wire import TaskConfig
 
@@ -64,7 +64,7 @@ class SwarmState:
         array_limits: Mapping[int, int],
         dynamic_resources: Mapping[int, DynamicResources] | None = None,
         scale_overrides: Mapping[int, Mapping[str, Any]] | None = None,
-        queues: Mapping[str, QueueLimits] | None = None,
+        queues: Mapping[str, QueueSet] | None = None,
     ) -> None:
         size = len(task_ids)
         self.task_ids = array("q", task_ids)
@@ -83,7 +83,7 @@ class SwarmState:
         self.array_limits = [array_limits.get(a, 2**31 - 1) for a in self.array_keys]
         self.dynamic_resources = dict(dynamic_resources or {})
         self.scale_overrides = dict(scale_overrides or {})
-        self.queues = dict(queues or {})
+        self.queues: dict[str, QueueSet] = dict(queues or {})  # by cluster name
         self._build_graph(size, edges)
         self.active_total = 0
         self.active_by_array = [0] * len(self.array_keys)
@@ -153,8 +153,10 @@ class SwarmState:
             self._resource_errors[i] = errors
             config = self.configs[self.config_of[i]]
             scales = self.scale_overrides.get(self.config_of[i], config.resource_scales)
+            queue_set = self.queues.get(config.cluster_name, QueueSet({}))
             self._next_resources[i] = resource_rules.scale_resources(
-                self.resources_of(i), scales, errors, self.queues, config.fallback_queues
+                self.resources_of(i), scales, errors, queue_set.limits, config.fallback_queues,
+                queue_set.default,
             )
             self._adjust.append(i)
             self._retry.append(i)
@@ -198,6 +200,13 @@ class SwarmState:
             self._on_error(i, error_status)
         elif new == _G and self.remaining[i] == 0:
             self._ready[self.array_of[i]].append(i)
+
+    def clusters(self) -> set[str]:
+        return {config.cluster_name for config in self.configs}
+
+    def set_queues(self, cluster_name: str, queues: QueueSet) -> None:
+        """The limits of a cluster's queues, for scaling after resource errors."""
+        self.queues[cluster_name] = queues
 
     def set_limits(self, max_concurrently_running: int, array_limits: Mapping[int, int]) -> None:
         self.max_concurrently_running = max_concurrently_running

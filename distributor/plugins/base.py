@@ -64,3 +64,12 @@ class AdoptingPlugin(Protocol):
     async def adopt(self, live: wire.LiveInstances) -> int:
         """Start watching these instances; returns how many were new to it."""
         ...
+
+
+@runtime_checkable
+class ReportsQueues(Protocol):
+    """A plugin that knows its cluster's queues (partitions) and their limits."""
+
+    async def queues(self) -> list[wire.QueueInfo]:
+        """The cluster's queues; the swarm scales resources within them."""
+        ...

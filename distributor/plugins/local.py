@@ -85,6 +85,12 @@ class LocalPlugin:
             return
         await self._freed.wait()
 
+    async def queues(self) -> list[wire.QueueInfo]:
+        """One queue: this machine, limited by its cores and memory."""
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+        return [wire.QueueInfo(name=self.name, max_cores=self.cores, max_memory_mib=memory,
+                               is_default=True)]
+
     def live_instance_ids(self) -> list[int]:
         return [*self._running, *(i.task_instance_id for i in self._waiting)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -233,3 +234,27 @@ def test_outputs_and_context_survive_retries(server: ServerThread, tmp_path: Pat
     assert state.status == "D" and state.attempts == 2
     assert state.context == {"seen": [1, 2]}
     assert json.loads(json.dumps(state.context)) == {"seen": [1, 2]}
+
+
+def test_scaled_memory_is_capped_at_the_queue_limit(server: ServerThread) -> None:
+    tool = Tool(name="retries")
+    template = tool.get_task_template(
+        template_name="allocate-big", command_template=ALLOCATE, node_args=["mb"],
+        default_cluster_name="local",
+    )
+    task = template.create_task(mb=200, compute_resources={"memory": "120M"},
+                                resource_scales={"memory": 1000.0})
+    workflow = tool.create_workflow(name="capped", workflow_args="capped-1")
+    workflow.add_task(task)
+
+    assert workflow.run(show_progress=False) == "D"
+
+    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    queues = fetch(server.dsn, "SELECT queue_name, max_memory_mib, is_default FROM "
+                               "cluster_queue WHERE cluster_name = 'local'")
+    assert [tuple(row) for row in queues] == [("local", machine, True)]
+    instances = _instances(server.dsn, task.task_id)
+    assert [i["status"] for i in instances] == ["Z", "D"]
+    # 120 MiB x 1001 would be far more than this machine has: capped at the queue's limit
+    assert instances[1]["compute_resources"]["memory"] == machine
+    assert instances[1]["compute_resources"]["queue"] == "local"
