@@ -39,6 +39,7 @@ class Server(msgspec.Struct, frozen=True, kw_only=True):
     max_request_mb: int
     reaper_interval: float
     idle_shutdown: float
+    auth: str
 
 
 class Embedded(msgspec.Struct, frozen=True, kw_only=True):

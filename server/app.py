@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from jobmon.server.http import error_middleware
+from jobmon.server.http import AUTH, error_middleware
 from jobmon.server.routes import (
     API,
     clusters,
@@ -43,6 +43,7 @@ def create_app(state: ServerState) -> web.Application:
         client_max_size=state.settings.server.max_request_mb * 1024 * 1024,
     )
     app[STATE] = state
+    app[AUTH] = state.auth
     API.install(app)
     dashboard.install(app)
     return app

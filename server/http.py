@@ -24,6 +24,9 @@ T = TypeVar("T")
 Handler = Callable[..., Awaitable[Any]]
 
 
+AUTH: web.AppKey[Any] = web.AppKey("jobmon_auth", object)
+
+
 class ApiError(Exception):
     """An error answer: HTTP status, a stable code, and a message for people."""
 
@@ -56,6 +59,7 @@ class Route:
     response: type[Any]
     query: type[Any] | None
     tag: str
+    access: Any  # jobmon.server.auth.Access
 
 
 class Api:
@@ -74,10 +78,17 @@ class Api:
         request: type[Any] | None = None,
         query: type[Any] | None = None,
         tag: str = "",
+        access: Any = None,
     ) -> Callable[[Handler], Handler]:
+        """Register a route; ``access`` defaults to READ for GET and USER otherwise."""
+        from jobmon.server.auth import Access
+
+        if access is None:
+            access = Access.READ if method == "GET" else Access.USER
+
         def decorate(handler: Handler) -> Handler:
             self.routes.append(
-                Route(method, path, handler, summary, request, response, query, tag)
+                Route(method, path, handler, summary, request, response, query, tag, access)
             )
             return handler
 
@@ -90,9 +101,12 @@ class Api:
 
 def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def endpoint(request: web.Request) -> web.StreamResponse:
+        auth = request.app[AUTH]
+        principal = await auth.authenticate(request, route.access)
         args: list[Any] = []
         if route.request is not None:
             args.append(await decode_body(request, route.request))
+        await auth.authorize(request, route.access, principal, args[0] if args else None)
         if route.query is not None:
             args.append(decode_query(request, route.query))
         result = await route.handler(request, *args)

@@ -17,6 +17,7 @@ import jobmon
 from jobmon.clock import Clock, SystemClock
 from jobmon.server import migrate
 from jobmon.server.app import create_app
+from jobmon.server.auth import Authenticator
 from jobmon.server.db import Notifier, connect, create_pool
 from jobmon.server.embedded import EmbeddedPostgres, default_data_dir
 from jobmon.server.heartbeats import HeartbeatBatcher
@@ -50,6 +51,16 @@ def open_database(settings: Settings, database_url: str) -> tuple[str, EmbeddedP
     data_dir = Path(configured) if configured else default_data_dir()
     embedded = EmbeddedPostgres(data_dir, settings.embedded.port)
     return embedded.start(), embedded
+
+
+def auth_mode(configured: str, host: str) -> str:
+    """ "local" or "token": who may call without a token (see [server] auth)."""
+    if configured not in ("auto", "local", "token"):
+        raise ValueError(f"server.auth = {configured!r}: use auto, local or token")
+    if configured != "auto":
+        return configured
+    loopback = host in ("localhost", "") or host.startswith("127.") or host == "::1"
+    return "local" if loopback else "token"
 
 
 def describe(dsn: str) -> str:
@@ -95,6 +106,7 @@ async def serve(
     state = ServerState(pool=pool, notifier=notifier, clock=clock, settings=settings,
                         schema_version=version, database=describe(dsn),
                         heartbeats=HeartbeatBatcher(pool, clock),
+                        auth=Authenticator(pool, auth_mode(settings.server.auth, options.host)),
                         last_request=clock.monotonic())
     runner = web.AppRunner(create_app(state), access_log=None, handle_signals=False)
     try:

@@ -9,6 +9,7 @@ import asyncpg
 from aiohttp import web
 
 from jobmon.clock import Clock
+from jobmon.server.auth import Authenticator
 from jobmon.server.db import Notifier
 from jobmon.server.heartbeats import HeartbeatBatcher
 from jobmon.settings import Settings
@@ -23,6 +24,7 @@ class ServerState:
     schema_version: int
     database: str
     heartbeats: HeartbeatBatcher
+    auth: Authenticator
     last_request: float = 0.0
 
     def report_by(self, seconds: float) -> dt.datetime:

@@ -11,6 +11,7 @@ import click
 from jobmon import settings as settings_module
 from jobmon.cli.common import OneLineGroup, load_settings, one_line_errors
 from jobmon.cli.task import task
+from jobmon.cli.token import token
 from jobmon.cli.workflow import workflow
 
 
@@ -152,6 +153,7 @@ def config_show(as_json: bool) -> None:
 
 main.add_command(workflow)
 main.add_command(task)
+main.add_command(token)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from jobmon import wire
+from jobmon.server.auth import Access
 from jobmon.server.http import path_name
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
@@ -13,7 +14,8 @@ from jobmon.server.store import clusters
 QUEUES = "/api/v1/clusters/{cluster_name}/queues"
 
 
-@API.route("POST", QUEUES, request=wire.ClusterQueues, response=wire.ClusterQueues,
+@API.route("POST", QUEUES, access=Access.CLUSTER,
+           request=wire.ClusterQueues, response=wire.ClusterQueues,
            summary="Replace the cluster's queues and their limits", tag="distributor")
 async def replace_queues(request: web.Request, body: wire.ClusterQueues) -> wire.ClusterQueues:
     state = state_of(request)

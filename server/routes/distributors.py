@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from jobmon import wire
+from jobmon.server.auth import Access
 from jobmon.server.http import invalid
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
@@ -20,7 +21,7 @@ def _cluster(request: web.Request) -> str:
     return name
 
 
-@API.route("POST", CLUSTER + "/lease", request=wire.LeaseRequest,
+@API.route("POST", CLUSTER + "/lease", access=Access.ADMIN, request=wire.LeaseRequest,
            response=wire.DistributorStatus,
            summary="Take or renew the cluster's daemon lease; 409 while another daemon "
                    "holds it", tag="distributor")
@@ -31,7 +32,7 @@ async def take_lease(request: web.Request, body: wire.LeaseRequest) -> wire.Dist
                                                 state.clock.now())
 
 
-@API.route("POST", CLUSTER + "/release", request=wire.LeaseRelease,
+@API.route("POST", CLUSTER + "/release", access=Access.ADMIN, request=wire.LeaseRelease,
            response=wire.DistributorStatus,
            summary="A stopping daemon gives its lease back", tag="distributor")
 async def release_lease(request: web.Request, body: wire.LeaseRelease) -> wire.DistributorStatus:
@@ -50,7 +51,7 @@ async def lease_status(request: web.Request) -> wire.DistributorStatus:
         return await distributors.lease_status(connection, _cluster(request), state.clock.now())
 
 
-@API.route("GET", CLUSTER + "/instances", query=wire.LiveInstancesQuery,
+@API.route("GET", CLUSTER + "/instances", access=Access.CLAIM, query=wire.LiveInstancesQuery,
            response=wire.LiveInstances,
            summary="Launched instances of the cluster that are not over, for a distributor "
                    "to adopt after a restart", tag="distributor")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from jobmon import wire
+from jobmon.server.auth import Access
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
@@ -53,7 +54,8 @@ async def export(request: web.Request, query: wire.PageQuery) -> wire.ExportPage
         return await archive.export_page(connection, path_id(request, "workflow_id"), query)
 
 
-@API.route("POST", WORKFLOW + "/task_status", request=wire.TaskUpdateRequest,
+@API.route("POST", WORKFLOW + "/task_status", access=Access.WORKFLOW,
+           request=wire.TaskUpdateRequest,
            response=wire.TaskUpdateResponse,
            summary="Mark tasks DONE, or reset them and everything downstream (409 while running)",
            tag="operator")
@@ -91,7 +93,8 @@ async def prune_candidates(
         return await archive.prune_candidates(connection, query)
 
 
-@API.route("POST", WORKFLOW + "/prune", request=wire.PruneRequest, response=wire.PruneResponse,
+@API.route("POST", WORKFLOW + "/prune", access=Access.WORKFLOW,
+           request=wire.PruneRequest, response=wire.PruneResponse,
            summary="Delete one batch of a finished workflow; the last batch deletes it",
            tag="operator")
 async def prune(request: web.Request, body: wire.PruneRequest) -> wire.PruneResponse:

@@ -6,6 +6,7 @@ import anyio
 from aiohttp import web
 
 from jobmon import wire
+from jobmon.server.auth import Access
 from jobmon.server.db import wait_for
 from jobmon.server.http import not_found, path_id
 from jobmon.server.routes import API
@@ -17,7 +18,7 @@ COALESCE_SECONDS = 0.005
 _LIVE = frozenset("IORT")
 
 
-@API.route("POST", "/api/v1/distributor/claim", request=wire.ClaimRequest,
+@API.route("POST", "/api/v1/distributor/claim", access=Access.CLAIM, request=wire.ClaimRequest,
            response=wire.ClaimResponse,
            summary="Claim queued instances of a cluster and collect kill orders; "
                    "waits up to `wait` seconds for work",
@@ -47,7 +48,8 @@ async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResp
     return await collect()
 
 
-@API.route("POST", "/api/v1/task_instances/transitions", request=wire.TransitionsRequest,
+@API.route("POST", "/api/v1/task_instances/transitions", access=Access.INSTANCES,
+           request=wire.TransitionsRequest,
            response=wire.TransitionsResponse,
            summary="Report instance statuses in a batch; each is applied, ignored or rejected",
            tag="distributor")
@@ -61,7 +63,8 @@ async def transitions(
         )
 
 
-@API.route("POST", "/api/v1/task_instances/heartbeat", request=wire.InstanceHeartbeatRequest,
+@API.route("POST", "/api/v1/task_instances/heartbeat", access=Access.INSTANCES,
+           request=wire.InstanceHeartbeatRequest,
            response=wire.InstanceHeartbeatResponse,
            summary="Heartbeats of many instances; the answer lists those that must stop",
            tag="distributor")
@@ -75,7 +78,8 @@ async def heartbeat(
     )
 
 
-@API.route("GET", "/api/v1/task_instances/{task_instance_id}", response=wire.InstanceInfo,
+@API.route("GET", "/api/v1/task_instances/{task_instance_id}", access=Access.INSTANCES,
+           response=wire.InstanceInfo,
            summary="One instance with its command, for the worker", tag="distributor")
 async def get_instance(request: web.Request) -> wire.InstanceInfo:
     instance_id = path_id(request, "task_instance_id")

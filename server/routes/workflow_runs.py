@@ -6,6 +6,7 @@ import anyio
 from aiohttp import web
 
 from jobmon import wire
+from jobmon.server.auth import Access
 from jobmon.server.db import wait_for
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
@@ -18,7 +19,7 @@ _IN_FLIGHT = frozenset("QIOR")
 _LIVE = frozenset("BIOR")
 
 
-@API.route("POST", RUN + "/status", request=wire.RunStatusRequest,
+@API.route("POST", RUN + "/status", access=Access.RUN, request=wire.RunStatusRequest,
            response=wire.RunStatusResponse,
            summary="Move the run to a status the transition table allows (409 otherwise)",
            tag="run")
@@ -30,7 +31,7 @@ async def set_status(request: web.Request, body: wire.RunStatusRequest) -> wire.
         )
 
 
-@API.route("POST", RUN + "/heartbeat", request=wire.RunHeartbeatRequest,
+@API.route("POST", RUN + "/heartbeat", access=Access.RUN, request=wire.RunHeartbeatRequest,
            response=wire.RunHeartbeatResponse,
            summary="The swarm is alive; the answer carries the run's status", tag="run")
 async def heartbeat(
@@ -46,7 +47,7 @@ async def heartbeat(
         )
 
 
-@API.route("POST", RUN + "/schedule", request=wire.ScheduleRequest,
+@API.route("POST", RUN + "/schedule", access=Access.RUN, request=wire.ScheduleRequest,
            response=wire.ScheduleResponse,
            summary="One swarm tick: fatal tasks, resource adjustments, queueing", tag="run")
 async def schedule(request: web.Request, body: wire.ScheduleRequest) -> wire.ScheduleResponse:
@@ -57,7 +58,8 @@ async def schedule(request: web.Request, body: wire.ScheduleRequest) -> wire.Sch
         )
 
 
-@API.route("GET", RUN + "/changes", query=wire.ChangesQuery, response=wire.ChangesResponse,
+@API.route("GET", RUN + "/changes", access=Access.RUN,
+           query=wire.ChangesQuery, response=wire.ChangesResponse,
            summary="Task status changes since a cursor; waits up to `wait` seconds for one",
            tag="run")
 async def changes(request: web.Request, query: wire.ChangesQuery) -> wire.ChangesResponse:

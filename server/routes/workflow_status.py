@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from jobmon import wire
+from jobmon.server.auth import Access
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
@@ -43,7 +44,8 @@ async def task_history(request: web.Request) -> wire.TaskHistory:
         return await status.history(connection, path_id(request, "task_id"))
 
 
-@API.route("POST", WORKFLOW + "/concurrency", request=wire.ConcurrencyRequest,
+@API.route("POST", WORKFLOW + "/concurrency", access=Access.WORKFLOW,
+           request=wire.ConcurrencyRequest,
            response=wire.ConcurrencyResponse,
            summary="Change the limit of a (running) workflow", tag="operator")
 async def set_concurrency(
@@ -53,7 +55,7 @@ async def set_concurrency(
         return await status.set_concurrency(connection, path_id(request, "workflow_id"), body)
 
 
-@API.route("POST", WORKFLOW + "/stop", response=wire.StopResponse,
+@API.route("POST", WORKFLOW + "/stop", access=Access.WORKFLOW, response=wire.StopResponse,
            summary="Stop the running workflow and kill its instances", tag="operator")
 async def stop(request: web.Request) -> wire.StopResponse:
     state = state_of(request)
@@ -61,7 +63,7 @@ async def stop(request: web.Request) -> wire.StopResponse:
         return await status.stop(connection, path_id(request, "workflow_id"), state.clock.now())
 
 
-@API.route("DELETE", WORKFLOW, response=wire.ClearResponse,
+@API.route("DELETE", WORKFLOW, access=Access.WORKFLOW, response=wire.ClearResponse,
            summary="Delete everything about a finished workflow (409 while it runs)",
            tag="operator")
 async def clear(request: web.Request) -> wire.ClearResponse:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import msgspec
 from aiohttp import web
 
 from jobmon import wire
+from jobmon.server.auth import PRINCIPAL, Access
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
@@ -20,6 +22,9 @@ async def create_workflow(
     request: web.Request, body: wire.WorkflowRequest
 ) -> wire.WorkflowResponse:
     state = state_of(request)
+    principal = request.get(PRINCIPAL)
+    if principal is not None:  # the workflow belongs to who binds it, whatever the body says
+        body = msgspec.structs.replace(body, user=principal.name)
     async with state.pool.acquire() as connection:
         return await bind.create_workflow(connection, body, state.clock.now())
 
@@ -31,7 +36,7 @@ async def get_workflow(request: web.Request) -> wire.WorkflowInfo:
         return await workflows.workflow_info(connection, path_id(request, "workflow_id"))
 
 
-@API.route("POST", WORKFLOW + "/arrays", request=wire.ArraysRequest,
+@API.route("POST", WORKFLOW + "/arrays", access=Access.WORKFLOW, request=wire.ArraysRequest,
            response=wire.ArraysResponse, summary="Find or create the workflow's arrays", tag="bind")
 async def upsert_arrays(request: web.Request, body: wire.ArraysRequest) -> wire.ArraysResponse:
     async with state_of(request).pool.acquire() as connection:
@@ -45,7 +50,8 @@ async def get_arrays(request: web.Request) -> wire.ArraysInfo:
         return await workflows.arrays(connection, path_id(request, "workflow_id"))
 
 
-@API.route("POST", WORKFLOW + "/tasks", request=wire.TasksChunk, response=wire.TasksResponse,
+@API.route("POST", WORKFLOW + "/tasks", access=Access.WORKFLOW,
+           request=wire.TasksChunk, response=wire.TasksResponse,
            summary="Write a chunk of tasks (idempotent); returns their ids in order", tag="bind")
 async def insert_tasks(request: web.Request, body: wire.TasksChunk) -> wire.TasksResponse:
     state = state_of(request)
@@ -64,7 +70,8 @@ async def get_tasks(request: web.Request, query: wire.PageQuery) -> wire.TaskRow
         )
 
 
-@API.route("POST", WORKFLOW + "/edges", request=wire.EdgesChunk, response=wire.EdgesResponse,
+@API.route("POST", WORKFLOW + "/edges", access=Access.WORKFLOW,
+           request=wire.EdgesChunk, response=wire.EdgesResponse,
            summary="Write a chunk of edges (idempotent)", tag="bind")
 async def insert_edges(request: web.Request, body: wire.EdgesChunk) -> wire.EdgesResponse:
     async with state_of(request).pool.acquire() as connection:
@@ -80,7 +87,8 @@ async def get_edges(request: web.Request, query: wire.PageQuery) -> wire.EdgeRow
         )
 
 
-@API.route("POST", WORKFLOW + "/bound", request=wire.BoundRequest, response=wire.BoundResponse,
+@API.route("POST", WORKFLOW + "/bound", access=Access.WORKFLOW,
+           request=wire.BoundRequest, response=wire.BoundResponse,
            summary="Mark the bind complete once every task is written", tag="bind")
 async def finish_bind(request: web.Request, body: wire.BoundRequest) -> wire.BoundResponse:
     state = state_of(request)
@@ -90,7 +98,8 @@ async def finish_bind(request: web.Request, body: wire.BoundRequest) -> wire.Bou
         )
 
 
-@API.route("POST", WORKFLOW + "/runs", request=wire.RunRequest, response=wire.RunResponse,
+@API.route("POST", WORKFLOW + "/runs", access=Access.WORKFLOW,
+           request=wire.RunRequest, response=wire.RunResponse,
            summary="Start a run; with resume, take over from earlier runs", tag="run")
 async def create_run(request: web.Request, body: wire.RunRequest) -> wire.RunResponse:
     state = state_of(request)

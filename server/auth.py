@@ -1,0 +1,239 @@
+"""Who is calling, and may they: API tokens, the local owner, and workflow ownership.
+
+A caller is a ``Principal``: the user of a bearer token (stored only as a SHA-256 hash),
+or, on a server in "local" mode, the operating-system user who runs the server, found
+from the peer of a loopback connection (Linux /proc/net/tcp) without any token. Each
+route declares an ``Access``; owner-only routes resolve the workflow they touch and
+admit its owner and admins.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import ipaddress
+import os
+import pwd
+import secrets
+import socket
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from jobmon import errors
+from jobmon.server.http import ApiError
+from jobmon.server.sql import QUERIES as Q
+
+TOKEN_PREFIX = "jm_"
+TOKEN_TTL = 30.0  # seconds a token's user is cached
+_CACHE_LIMIT = 100_000
+
+
+class Access(enum.Enum):
+    """What a route requires of its caller."""
+
+    PUBLIC = "public"  # anyone (health, the OpenAPI document)
+    READ = "read"  # anyone on a local server; a token user on a shared one
+    USER = "user"  # any authenticated caller
+    ADMIN = "admin"
+    WORKFLOW = "workflow"  # the owner of the workflow in the path, or an admin
+    RUN = "run"  # the owner of the workflow of the run in the path, or an admin
+    TASK = "task"  # the owner of the workflow of the task in the path, or an admin
+    INSTANCES = "instances"  # the owner of every instance named, or an admin
+    CLAIM = "claim"  # a run's owner for its run; an admin for a whole cluster
+    CLUSTER = "cluster"  # anyone for the per-user local clusters; admins otherwise
+
+
+PER_USER_CLUSTERS = frozenset({"local", "sequential", "dummy"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    admin: bool
+
+
+# the caller of the request; None for an anonymous reader of a local server
+PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("jobmon_principal")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(401, errors.CODE_UNAUTHORIZED, message)
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, errors.CODE_FORBIDDEN, message)
+
+
+NO_TOKEN = ("this server needs an API token: set JOBMON__HTTP__TOKEN (an admin makes one "
+            "with `jobmon token create --user NAME`)")
+
+
+def _proc_net_uid(local: tuple[str, int], peer: tuple[str, int]) -> int | None:
+    """The uid owning the client end of a loopback TCP connection (Linux)."""
+    wanted_local = f":{peer[1]:04X}"
+    wanted_remote = f":{local[1]:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as handle:
+                next(handle)
+                for line in handle:
+                    fields = line.split()
+                    if fields[1].endswith(wanted_local) and fields[2].endswith(wanted_remote):
+                        return int(fields[7])
+        except (OSError, StopIteration, IndexError, ValueError):
+            continue
+    return None
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class Authenticator:
+    """Finds the principal of each request, with caches for tokens and owners."""
+
+    def __init__(self, pool: asyncpg.Pool, mode: str) -> None:
+        self._pool = pool
+        self.mode = mode  # "local": the server's own user needs no token; "token": all do
+        self.owner_uid = os.geteuid()
+        self.owner = Principal(pwd.getpwuid(self.owner_uid).pw_name, admin=True)
+        # token hash -> (principal, when to look again): a revoked token stops working
+        # within TOKEN_TTL seconds
+        self._tokens: dict[str, tuple[Principal | None, float]] = {}
+        self._owners: dict[tuple[str, int], str | None] = {}
+
+    async def principal(self, request: web.Request) -> Principal | None:
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise _unauthorized("the Authorization header must be 'Bearer <token>'")
+            return await self._token_principal(token.strip())
+        if self.mode == "local" and self._peer_is_owner(request):
+            return self.owner
+        return None
+
+    def _peer_is_owner(self, request: web.Request) -> bool:
+        transport = request.transport
+        if transport is None:
+            return False
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family == socket.AF_UNIX:
+            credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+            return int.from_bytes(credentials[4:8], "little") == self.owner_uid
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        if not peer or not local or not _loopback(str(peer[0])):
+            return False
+        return _proc_net_uid((local[0], local[1]), (peer[0], peer[1])) == self.owner_uid
+
+    async def _token_principal(self, token: str) -> Principal:
+        digest = hash_token(token)
+        cached = self._tokens.get(digest)
+        if cached is None or cached[1] < time.monotonic():
+            async with self._pool.acquire() as connection:
+                row = await connection.fetchrow(Q["principal_of_token"], digest)
+            cached = (Principal(row[0], row[1]) if row is not None else None,
+                      time.monotonic() + TOKEN_TTL)
+            self._remember(self._tokens, digest, cached)
+        principal = cached[0]
+        if principal is None:
+            raise _unauthorized("the API token is not valid (unknown or revoked)")
+        return principal
+
+    @staticmethod
+    def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = value
+
+    async def owners(self, kind: str, ids: Iterable[int]) -> set[str | None]:
+        """The owners of the workflows behind these ids (None: the thing does not exist)."""
+        wanted = [i for i in set(ids) if (kind, i) not in self._owners]
+        if wanted:
+            async with self._pool.acquire() as connection:
+                rows = await connection.fetch(Q[f"owners_of_{kind}"], wanted)
+            found = dict(rows)
+            for i in wanted:
+                if i in found:  # a missing one is not cached: it may be created later
+                    self._remember(self._owners, (kind, i), found[i])
+        return {self._owners.get((kind, i)) for i in set(ids)}
+
+    async def authenticate(self, request: web.Request, access: Access) -> Principal | None:
+        """The caller; 401 when the route needs one and there is none (before any body)."""
+        if access is Access.PUBLIC:
+            return None
+        principal = await self.principal(request)
+        request[PRINCIPAL] = principal
+        if principal is None and not (access is Access.READ and self.mode == "local"):
+            raise _unauthorized(NO_TOKEN)
+        return principal
+
+    async def authorize(self, request: web.Request, access: Access,
+                        principal: Principal | None, body: Any) -> None:
+        """403 unless the caller may do this to what the request names."""
+        if principal is None or principal.admin or access in (
+                Access.PUBLIC, Access.READ, Access.USER):
+            return
+        if access is Access.CLUSTER:
+            if request.match_info.get("cluster_name") in PER_USER_CLUSTERS:
+                return
+            access = Access.ADMIN
+        if access is Access.CLAIM:
+            run_id = getattr(body, "workflow_run_id", None)
+            if run_id is None and request.query.get("workflow_run_id", "").isdigit():
+                run_id = int(request.query["workflow_run_id"])
+            if run_id is None:
+                raise forbidden("only an admin can serve a whole cluster")
+            await self._require_owner(principal, "run", [run_id])
+            return
+        if access is Access.ADMIN:
+            raise forbidden(f"user {principal.name!r} is not an admin")
+        kind, ids = _targets(request, access, body)
+        await self._require_owner(principal, kind, ids)
+
+    async def _require_owner(self, principal: Principal, kind: str, ids: list[int]) -> None:
+        owners = await self.owners(kind, ids)
+        owners.discard(None)  # unknown ids: the route answers 404 itself
+        strangers = owners - {principal.name}
+        if strangers:
+            raise forbidden(
+                f"user {principal.name!r} may not change a workflow of "
+                f"{', '.join(repr(s) for s in sorted(o or '' for o in strangers))}: only its "
+                "owner or an admin may"
+            )
+
+
+def _path_int(request: web.Request, name: str) -> int:
+    text = request.match_info.get(name, "")
+    return int(text) if text.isdigit() and 0 < int(text) < 2**63 else 0
+
+
+def _targets(request: web.Request, access: Access, body: Any) -> tuple[str, list[int]]:
+    if access is Access.WORKFLOW:
+        return "workflow", [_path_int(request, "workflow_id")]
+    if access is Access.RUN:
+        return "run", [_path_int(request, "workflow_run_id")]
+    if access is Access.TASK:
+        return "task", [_path_int(request, "task_id")]
+    if "task_instance_id" in request.match_info:
+        return "instance", [_path_int(request, "task_instance_id")]
+    if hasattr(body, "updates"):
+        return "instance", [update.task_instance_id for update in body.updates]
+    return "instance", list(getattr(body, "task_instance_ids", []))
