@@ -66,9 +66,12 @@ def chain(workflow_args: str, out: Path, length: int = 4) -> Workflow:
     return workflow
 
 
-def dashboard(workflow_args: str, name: str, width: int = 6) -> Workflow:
-    """prep -> work[i] (sleeping 6 + 5 i s; work-2 fails after 1 s) -> report, and two
-    'hold' tasks that sleep for minutes, so that the workflow runs until it is stopped."""
+def dashboard(workflow_args: str, name: str, gate: Path, width: int = 6) -> Workflow:
+    """prep -> work[i] -> report, and two 'hold' tasks that sleep until the workflow stops.
+
+    work-i finishes when the test creates GATE/go-i, so that the test decides when the
+    progress moves whatever the machine's load; work-2 fails at once with ERROR_LINE.
+    """
     tool = Tool(name="operators")
     prep = tool.get_task_template(
         template_name="prep", command_template="echo {payload} > \"$JOBMON_OUTPUT\"; echo {step}",
@@ -76,10 +79,11 @@ def dashboard(workflow_args: str, name: str, width: int = 6) -> Workflow:
     )
     work = tool.get_task_template(
         template_name="work",
-        command_template="echo working {item}; if [ {item} = 2 ]; then sleep 1; "
+        command_template="echo working {item}; if [ {item} = 2 ]; then "
                          "echo 'Traceback (most recent call last):' >&2; "
-                         f"echo '{ERROR_LINE}' >&2; exit 3; fi; sleep {{seconds}}",
-        node_args=["item"], task_args=["seconds"], default_cluster_name="local",
+                         f"echo '{ERROR_LINE}' >&2; exit 3; fi; "
+                         "while [ ! -e {gate}/go-{item} ]; do sleep 0.2; done",
+        node_args=["item"], op_args=["gate"], default_cluster_name="local",
     )
     hold = tool.get_task_template(
         template_name="hold", command_template="sleep {seconds}; echo held {n}",
@@ -92,8 +96,8 @@ def dashboard(workflow_args: str, name: str, width: int = 6) -> Workflow:
     workflow = tool.create_workflow(name=name, workflow_args=workflow_args,
                                     max_concurrently_running=50)
     first = prep.create_task(step="all", payload=json.dumps(OUTPUT), name="prep-all")
-    middle = [work.create_task(item=i, seconds=6 + 5 * i, upstream_tasks=[first],
-                               max_attempts=1, name=f"work-{i}") for i in range(width)]
+    middle = [work.create_task(item=i, gate=str(gate), upstream_tasks=[first], max_attempts=1,
+                               name=f"work-{i}") for i in range(width)]
     holds = [hold.create_task(n=n, seconds=600, upstream_tasks=[first], name=f"hold-{n}")
              for n in range(2)]
     last = report.create_task(kind="final", upstream_tasks=middle + holds, name="report-final")
