@@ -92,11 +92,11 @@ def running(server: ServerThread) -> Iterator[Workflow]:
     thread.start()
     wait_until(lambda: workflow.workflow_id is not None and value(
         server.dsn, "SELECT count(*) FROM task WHERE workflow_id = $1 AND status = 'R'",
-        workflow.workflow_id) >= 2, 60, "work tasks running")
+        workflow.workflow_id) >= 2, 180, "work tasks running")
     yield workflow
     if thread.is_alive():
         cli("workflow", "stop", "-w", str(workflow.workflow_id))
-    thread.join(60)
+    thread.join(120)
     assert outcome == ["H"]
 
 
@@ -308,7 +308,7 @@ def test_running_workflow_refuses_updates_and_prune_and_obeys_limits_and_stop(
     stopped = cli("workflow", "stop", "-w", workflow_id)
     assert stopped.code == 0 and "stopped" in stopped.stdout
     wait_until(lambda: value(server.dsn, "SELECT status FROM workflow WHERE id = $1",
-                             int(workflow_id)) == "H", 60, "the workflow to halt")
+                             int(workflow_id)) == "H", 120, "the workflow to halt")
 
 
 TABLES = ("task", "task_instance", "task_instance_status", "edge", "workflow_run",
