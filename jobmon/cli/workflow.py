@@ -256,9 +256,10 @@ def _prune(settings: Settings, before: dt.datetime, letters: list[str], batch_si
     candidates = run_async(prune_candidates, settings, before, letters)
     deleted_tasks = 0
     refused: list[str] = []
+    others = 0  # workflows of other users: only their owners and admins may delete them
 
     async def delete_all() -> None:
-        nonlocal deleted_tasks
+        nonlocal deleted_tasks, others
         async with open_requester(settings) as requester:
             with steps() as progress:
                 for found in candidates:
@@ -268,6 +269,9 @@ def _prune(settings: Settings, before: dt.datetime, letters: list[str], batch_si
                         deleted_tasks += await prune_workflow(requester, found, before,
                                                               letters, show, batch_size)
                     except ServerError as error:
+                        if error.status == 403:
+                            others += 1
+                            continue
                         if error.status != 409:
                             raise
                         refused.append(f"skipped workflow {found.workflow_id}: {error.message}")
@@ -276,8 +280,10 @@ def _prune(settings: Settings, before: dt.datetime, letters: list[str], batch_si
                                   f"({found.num_tasks} tasks)")
 
     run_async(delete_all)
-    click.echo(f"deleted {len(candidates) - len(refused)} workflow(s) with {deleted_tasks} "
-               "task(s)")
+    click.echo(f"deleted {len(candidates) - len(refused) - others} workflow(s) with "
+               f"{deleted_tasks} task(s)"
+               + (f"; left {others} of other users (their owners or an admin may prune them)"
+                  if others else ""))
     if refused:
         for line in refused:
             click.echo(line, err=True)

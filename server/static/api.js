@@ -1,11 +1,23 @@
 // Every call to the Jobmon API goes through request(), so that credentials are added in
-// one place: authHeaders(). The read-only pages need none on a local server; the stop and
-// concurrency actions will send a bearer token once the server asks for one.
+// one place: authHeaders(). A server on loopback needs none from its own user; a shared
+// server wants the same API token as the CLI (`jobmon token create`), which the page asks
+// for once and keeps in this browser's local storage.
 
 export const API_BASE = "/api/v1";
+const TOKEN_KEY = "jobmon.token";
 
 export function authHeaders() {
-  return {};
+  const token = window.localStorage.getItem(TOKEN_KEY);
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+export function setToken(token) {
+  if (token) window.localStorage.setItem(TOKEN_KEY, token);
+  else window.localStorage.removeItem(TOKEN_KEY);
+}
+
+export function hasToken() {
+  return Boolean(window.localStorage.getItem(TOKEN_KEY));
 }
 
 export class ApiError extends Error {
@@ -44,6 +56,10 @@ export async function request(method, path, { query, body, signal } = {}) {
   }
   if (!response.ok) {
     const error = data && data.error;
+    if (response.status === 401) {  // the page asks for a token (live.js)
+      window.dispatchEvent(new CustomEvent("jobmon:unauthorized",
+                                           { detail: error ? error.message : "" }));
+    }
     throw new ApiError(response.status, error ? error.code : "http_error",
                        error ? error.message : `HTTP ${response.status}`);
   }

@@ -2,7 +2,7 @@
 
 import { fill } from "./dom.js";
 import { listPage } from "./list.js";
-import { crumbs, notFound } from "./live.js";
+import { askForToken, crumbs, notFound } from "./live.js";
 import { taskPage } from "./task.js";
 import { workflowPage } from "./workflow.js";
 
@@ -34,4 +34,5 @@ function route() {
 }
 
 window.addEventListener("hashchange", route);
+window.addEventListener("jobmon:unauthorized", (event) => askForToken(event.detail));
 route();

@@ -1,5 +1,6 @@
 // What every page shares: the poller that keeps it live, the live badge, toasts, crumbs.
 
+import { hasToken, setToken } from "./api.js";
 import { fill, h } from "./dom.js";
 
 // Live pages ask the server at most once a second (each tick is one request), and less
@@ -65,7 +66,7 @@ export class Poller {
         setLive(moving ? "live" : "idle");
       } catch (error) {
         moving = false;
-        setLive("error", error.message);
+        setLive(error.status === 401 ? "locked" : "error", error.message);
       }
     }
   }
@@ -74,7 +75,8 @@ export class Poller {
 export function setLive(state, detail = "") {
   const badge = document.getElementById("live");
   if (!badge) return;
-  const text = { live: "Live", idle: "Up to date", paused: "Paused", error: "Reconnecting…" };
+  const text = { live: "Live", idle: "Up to date", paused: "Paused", error: "Reconnecting…",
+                 locked: "Needs a token" };
   badge.className = `live live-${state}`;
   badge.title = detail || text[state];
   fill(badge, h("span", { class: "live-dot" }), text[state] || state);
@@ -100,4 +102,27 @@ export function crumbs(...parts) {
 export function notFound(root, message) {
   fill(root, h("section", { class: "card empty" }, h("h2", {}, "Not found"),
                h("p", {}, message), h("a", { href: "#/" }, "All workflows")));
+}
+
+// A shared server answers 401 without a token: ask for one, once, above the page.
+export function askForToken(message) {
+  if (document.getElementById("token-form")) return;
+  const input = h("input", { type: "password", id: "token", name: "token", required: true,
+                             autocomplete: "off", placeholder: "jm_…",
+                             "aria-label": "API token" });
+  const form = h("form", { id: "token-form", class: "card token-card", onsubmit: (event) => {
+    event.preventDefault();
+    setToken(input.value.trim());
+    window.location.reload();
+  } },
+    h("h2", {}, hasToken() ? "This token was not accepted" : "This server needs an API token"),
+    h("p", { class: "muted" }, message ? `${message.replace(/[.\s]*$/, "")}. ` : "",
+      "Ask an admin for one (`jobmon token create --user NAME`); this browser keeps it."),
+    h("div", { class: "inline" }, input, h("button", { type: "submit", class: "button" },
+                                          "Use token"),
+      hasToken() ? h("button", { type: "button", class: "button ghost",
+                                 onclick: () => { setToken(""); window.location.reload(); } },
+                     "Forget token") : null));
+  document.getElementById("main").prepend(form);
+  input.focus();
 }

@@ -527,3 +527,72 @@ def test_the_api_documents_its_operator_routes_and_serves_the_dashboard(
     status, headers, _ = _get(server.url + "/static/app.js")
     assert status == 200 and "javascript" in headers["Content-Type"]
     assert _get(server.url + "/static/../app.py")[0] in (403, 404)
+
+
+@pytest.fixture
+def shared_server(db_dsn: str, jobmon_env: Path,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
+    """A server that wants an API token from every caller, as a shared one does."""
+    from jobmon import settings as settings_module
+
+    monkeypatch.setenv("JOBMON__SERVER__AUTH", "token")
+    settings_module.reset_cache()
+    running = ServerThread(db_dsn).start()
+    monkeypatch.setenv("JOBMON__HTTP__SERVICE_URL", running.url)
+    settings_module.reset_cache()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def make_token(dsn: str, user: str) -> str:
+    import anyio
+
+    from jobmon.server.db import connect
+    from jobmon.server.store import tokens
+
+    async def make() -> str:
+        connection = await connect(dsn)
+        try:
+            return (await tokens.create_token(connection, user, False, "test"))[1]
+        finally:
+            await connection.close()
+
+    return anyio.run(make)
+
+
+def as_user(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
+    from jobmon import settings as settings_module
+
+    monkeypatch.setenv("JOBMON__HTTP__TOKEN", token)
+    settings_module.reset_cache()
+
+
+def test_operators_change_only_their_own_workflows_on_a_shared_server(
+    shared_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob = make_token(shared_server.dsn, "alice"), make_token(shared_server.dsn, "bob")
+    as_user(monkeypatch, alice)
+    alices = chain("shared-alice", Path(os.environ["XDG_DATA_HOME"]), length=2)
+    assert alices.run(show_progress=False) == "D"
+    as_user(monkeypatch, bob)
+    bobs = chain("shared-bob", Path(os.environ["XDG_DATA_HOME"]), length=3)
+    assert bobs.run(show_progress=False) == "D"
+
+    # bob reads everything, but may not change alice's workflow
+    listed = json.loads(cli("workflow", "status", "-w", str(alices.workflow_id),
+                            str(bobs.workflow_id), "--json").stdout)
+    assert sorted(row["user"] for row in listed) == ["alice", "bob"]
+    first = task_id(shared_server.dsn, alices.workflow_id, "t0")
+    assert_one_line_failure(cli("task", "update", "-w", str(alices.workflow_id), "-t",
+                                str(first), "-s", "G", "--yes"), "only its owner or an admin")
+
+    # pruning everything old deletes bob's own and leaves alice's
+    pruned = cli("workflow", "prune", "--before", "2999-01-01")
+    assert pruned.code == 0, pruned
+    assert "deleted 1 workflow(s) with 3 task(s); left 1 of other users" in pruned.stdout
+    assert value(shared_server.dsn, "SELECT array_agg(owner) FROM workflow") == ["alice"]
+
+    as_user(monkeypatch, "jm_not-a-token")
+    assert_one_line_failure(cli("workflow", "status"), "not valid")

@@ -261,3 +261,48 @@ def test_dashboard_shows_a_live_workflow_and_stops_it(
     page.locator("main").get_by_text("workflow 999999 does not exist").wait_for(timeout=30_000)
     assert page.locator(".toast", has_text="999999").count() == 0  # said once, in the page
     context.close()
+
+
+@pytest.fixture
+def shared_server(db_dsn: str, jobmon_env: Path,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
+    from jobmon import settings as settings_module
+
+    monkeypatch.setenv("JOBMON__SERVER__AUTH", "token")
+    settings_module.reset_cache()
+    running = ServerThread(db_dsn).start()
+    monkeypatch.setenv("JOBMON__HTTP__SERVICE_URL", running.url)
+    settings_module.reset_cache()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.mark.timeout(300)
+def test_a_shared_server_asks_the_page_for_an_api_token(
+    shared_server: ServerThread, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobmon import settings as settings_module
+    from tests.integration.test_cli import make_token
+
+    token = in_thread(make_token, shared_server.dsn, "alice")
+    monkeypatch.setenv("JOBMON__HTTP__TOKEN", token)
+    settings_module.reset_cache()
+    owned = mixed("shared-1", name="alice's model", width=2, failing=None)
+    assert in_thread(functools.partial(owned.run, show_progress=False)) == "D"
+
+    page = browser.new_page(viewport={"width": 1280, "height": 700})
+    page.goto(shared_server.url + "/")
+    form = page.locator("#token-form")
+    form.wait_for(timeout=30_000)
+    assert "This server needs an API token" in form.inner_text()
+    page.locator("#token").fill("jm_wrong")
+    page.get_by_role("button", name="Use token").click()
+    page.locator("#token-form", has_text="This token was not accepted").wait_for(timeout=30_000)
+    shoot(page, "token")
+    page.locator("#token").fill(token)
+    page.get_by_role("button", name="Use token").click()
+    page.locator(".wf-row", has_text="alice's model").wait_for(timeout=30_000)
+    assert page.locator("#token-form").count() == 0
+    assert page.evaluate("window.localStorage.getItem('jobmon.token')") == token
