@@ -43,6 +43,7 @@ from jobmon.distributor.plugins.slurm_submit import (
     parse_job_id,
     sbatch_argv,
     sbatch_options,
+    submit_environment,
 )
 from jobmon.distributor.reporter import Reporter
 from jobmon.errors import JobmonError
@@ -83,10 +84,8 @@ class SlurmPlugin:
         interval = heartbeat.task_instance_interval
         self._report_seconds = interval * heartbeat.report_by_buffer
         self._clock = clock or SystemClock()
-        environment = dict(os.environ)
-        if settings.http.service_url:  # jobs inherit sbatch's environment: workers find the server
-            environment["JOBMON__HTTP__SERVICE_URL"] = settings.http.service_url
-        self._commands = commands or SlurmCommands(environment, clock=self._clock)
+        self._commands = commands or SlurmCommands(
+            submit_environment(os.environ, settings.http.service_url), clock=self._clock)
         self._python = python
         self._slurm_dir = log_dir / "slurm"
         self.timing = Timing(completed_grace=2 * interval + 1.0,
@@ -138,15 +137,19 @@ class SlurmPlugin:
         kill: list[wire.KillOrder] = []
         for instance_id, distributor_id, status in zip(
                 live.task_instance_id, live.distributor_id, live.status, strict=True):
-            key = parse_distributor_id(distributor_id)
-            if key is None or instance_id in self._watches:
+            if instance_id in self._watches:
                 continue
-            self._watches[instance_id] = Watch(instance_id, key, since=now)
-            adopted += 1
             if status == TI.KILL_SELF:
                 # a cold resume of a run whose distributor is gone: nobody else will cancel it
                 kill.append(wire.KillOrder(task_instance_id=instance_id,
-                                           distributor_id=distributor_id, status=status))
+                                           distributor_id=distributor_id or None,
+                                           status=status))
+                continue
+            key = parse_distributor_id(distributor_id)
+            if key is None:  # claimed (I) but never submitted: the reaper gives it up
+                continue
+            self._watches[instance_id] = Watch(instance_id, key, since=now)
+            adopted += 1
         if kill:
             await self.kill(kill)
         if adopted:

@@ -53,6 +53,20 @@ class SubmitError(ValueError):
     """A request that cannot be turned into sbatch options; nothing was submitted."""
 
 
+def submit_environment(environ: Mapping[str, str], service_url: str) -> dict[str, str]:
+    """The environment for Slurm's commands, which jobs inherit from sbatch.
+
+    A distributor that itself runs in a Slurm job (a workflow script submitted with sbatch)
+    carries that job's SLURM_* variables; a job inheriting them would think it is the
+    other job (srun steps would use its ids and sizes). Slurm sets the new job's own.
+    """
+    environment = {key: value for key, value in environ.items()
+                   if not key.startswith("SLURM_") or key == "SLURM_CONF"}
+    if service_url:  # the workers report here, whatever config file the nodes have
+        environment["JOBMON__HTTP__SERVICE_URL"] = service_url
+    return environment
+
+
 def slurm_time(seconds: int) -> str:
     """--time for a runtime: whole minutes, rounded up (Slurm does the same), at least one."""
     minutes = max(1, math.ceil(seconds / 60))

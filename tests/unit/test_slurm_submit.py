@@ -22,6 +22,7 @@ from jobmon.distributor.plugins.slurm_submit import (
     sbatch_options,
     scheduler_message,
     slurm_time,
+    submit_environment,
 )
 from jobmon.resources import normalize
 
@@ -151,3 +152,12 @@ def test_parsable_job_ids() -> None:
     assert parse_job_id("456;cluster\n") == 456
     with pytest.raises(ValueError, match="instead of a job id"):
         parse_job_id("Submitted batch job 5")
+
+
+def test_jobs_do_not_inherit_the_submitting_job_s_slurm_variables() -> None:
+    inside_a_job = {"PATH": "/usr/bin", "SLURM_JOB_ID": "77", "SLURM_ARRAY_TASK_ID": "3",
+                    "SLURM_MEM_PER_CPU": "4096", "SLURM_CONF": "/etc/slurm/x.conf",
+                    "SBATCH_ACCOUNT": "proj", "JOBMON__HTTP__SERVICE_URL": "http://old"}
+    assert submit_environment(inside_a_job, "http://server:8070") == {
+        "PATH": "/usr/bin", "SLURM_CONF": "/etc/slurm/x.conf", "SBATCH_ACCOUNT": "proj",
+        "JOBMON__HTTP__SERVICE_URL": "http://server:8070"}

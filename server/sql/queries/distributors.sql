@@ -29,11 +29,12 @@ RETURNING cluster_name;
 
 -- name: live_instances_of_cluster
 -- Instances of a cluster a distributor took and that are not over (for adoption), by id.
--- Claimed ones (I) have no cluster id yet: "" (a local plugin may find them started).
+-- Claimed ones (I) have no cluster id yet: "" (a local plugin may find them started); so
+-- have those killed before launch (K), which only a successor can end now.
 SELECT id, coalesce(distributor_id, '') AS distributor_id, status, workflow_id
 FROM task_instance
 WHERE cluster_name = $1 AND ($2::bigint IS NULL OR workflow_id = $2)
-  AND (status IN ('O', 'R', 'T', 'K') AND distributor_id IS NOT NULL OR status = 'I')
+  AND (status IN ('O', 'R', 'T') AND distributor_id IS NOT NULL OR status IN ('I', 'K'))
   AND id > $3
 ORDER BY id
 LIMIT $4;
