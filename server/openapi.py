@@ -9,6 +9,7 @@ import msgspec
 
 import jobmon
 from jobmon import wire
+from jobmon.server.auth import Access
 from jobmon.server.http import Route
 
 _REF = "#/components/schemas/{name}"
@@ -25,6 +26,21 @@ def _query_parameters(query: type[Any], schemas: dict[str, Any]) -> list[dict[st
     ]
 
 
+def _path_parameter(name: str) -> dict[str, Any]:
+    """Ids are positive bigints; other path parameters (cluster and queue names) are names."""
+    if name.endswith("_id"):
+        schema: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+    else:
+        schema = {"type": "string", "minLength": 1, "maxLength": 255}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _operation_id(route: Route) -> str:
+    # handler names repeat across modules (two `heartbeat`s); the module makes them unique
+    module = route.handler.__module__.rsplit(".", 1)[-1]
+    return f"{module}_{route.handler.__name__}"
+
+
 def build(routes: list[Route]) -> dict[str, Any]:
     types: list[Any] = [wire.ErrorResponse]
     for route in routes:
@@ -36,15 +52,11 @@ def build(routes: list[Route]) -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": ref_of[id(wire.ErrorResponse)]}}}
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        parameters = [
-            {"name": name, "in": "path", "required": True,
-             "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}
-            for name in _PARAM_RE.findall(route.path)
-        ]
+        parameters = [_path_parameter(name) for name in _PARAM_RE.findall(route.path)]
         if route.query is not None:
             parameters += _query_parameters(route.query, components)
         operation: dict[str, Any] = {
-            "operationId": route.handler.__name__ + "_" + route.method.lower(),
+            "operationId": _operation_id(route),
             "summary": route.summary,
             "tags": [route.tag] if route.tag else [],
             "parameters": parameters,
@@ -56,8 +68,15 @@ def build(routes: list[Route]) -> dict[str, Any]:
                 "409": {"description": "Not allowed in the current state", **error},
                 "413": {"description": "Request body too large", **error},
                 "503": {"description": "Database unavailable; retry", **error},
+                "504": {"description": "A database statement timed out; retry", **error},
+                "507": {"description": "The database's disk is full; nothing was written",
+                        **error},
             },
         }
+        if route.access is not Access.PUBLIC:
+            operation["responses"]["401"] = {"description": "No valid API token", **error}
+            operation["responses"]["403"] = {"description": "Not the owner, nor an admin",
+                                             **error}
         if route.request is not None:
             operation["requestBody"] = {
                 "required": True,
