@@ -8,6 +8,7 @@ body, or anything unexpected (logged with its traceback, never sent to the calle
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -127,19 +128,32 @@ def error_response(status: int, code: str, message: str) -> web.Response:
     return json_response(body, status=status)
 
 
+# A JSON \u0000 escape: one preceded by an even number of backslashes (an odd number
+# means the backslash itself was escaped and the text is a literal "\u0000").
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+NUL_MESSAGE = "PostgreSQL cannot store the NUL character (\\u0000) in text"
+
+
 async def decode_body(request: web.Request, schema: type[T]) -> T:
     raw = await request.read()
     if not raw:
         raise invalid("the request needs a JSON body")
     try:
-        return msgspec.json.decode(raw, type=schema)
+        value = msgspec.json.decode(raw, type=schema)
     except msgspec.ValidationError as error:
         raise invalid(f"invalid request body: {error}") from None
     except msgspec.DecodeError as error:
         raise invalid(f"the request body is not valid JSON: {error}") from None
+    # JSON strings cannot hold a raw NUL byte, so an escape is the only way one gets in
+    if b"\\u0000" in raw and _NUL_ESCAPE.search(raw):
+        raise invalid(f"invalid request body: {NUL_MESSAGE}")
+    return value
 
 
 def decode_query(request: web.Request, schema: type[T]) -> T:
+    for name, text in request.query.items():
+        if "\0" in name or "\0" in text:
+            raise invalid(f"invalid query parameter {name!r}: {NUL_MESSAGE}")
     try:
         return msgspec.convert(dict(request.query), schema, strict=False)
     except msgspec.ValidationError as error:
@@ -158,6 +172,8 @@ def path_name(request: web.Request, name: str) -> str:
     text = request.match_info[name]
     if not text or len(text) > 255:
         raise invalid(f"{name} must have 1 to 255 characters, not {text[:50]!r}")
+    if "\0" in text:
+        raise invalid(f"{name} {text[:50]!r}: {NUL_MESSAGE}")
     return text
 
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from jobmon import wire
 from jobmon.server.auth import Access
-from jobmon.server.http import invalid
+from jobmon.server.http import path_name
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
 from jobmon.server.store import distributors, runs
@@ -15,10 +15,7 @@ CLUSTER = "/api/v1/distributors/{cluster_name}"
 
 
 def _cluster(request: web.Request) -> str:
-    name = request.match_info["cluster_name"]
-    if not name or len(name) > 255:
-        raise invalid(f"cluster name {name[:50]!r} must have 1 to 255 characters")
-    return name
+    return path_name(request, "cluster_name")
 
 
 @API.route("POST", CLUSTER + "/lease", access=Access.ADMIN, request=wire.LeaseRequest,
