@@ -18,6 +18,8 @@ Name = Annotated[str, Meta(min_length=1, max_length=1000)]
 ShortText = Annotated[str, Meta(max_length=255)]
 Letter = Annotated[str, Meta(min_length=1, max_length=1)]
 Seconds = Annotated[float, Meta(ge=0, le=86400 * 366)]
+# what a PostgreSQL integer column holds (process ids, cores)
+Int32 = Annotated[int, Meta(ge=0, le=2**31 - 1)]
 
 
 class ErrorBody(Struct, frozen=True):
@@ -321,11 +323,11 @@ class InstanceUpdate(Struct, frozen=True, forbid_unknown_fields=True, omit_defau
     status: Letter
     distributor_id: ShortText | None = None
     nodename: ShortText | None = None
-    process_id: Annotated[int, Meta(ge=0, le=2**31)] | None = None
+    process_id: Int32 | None = None
     exit_code: Annotated[int, Meta(ge=-255, le=255)] | None = None
     stderr_tail: Annotated[str, Meta(max_length=65_536)] | None = None
     error_message: Annotated[str, Meta(max_length=65_536)] | None = None
-    maxrss: Annotated[int, Meta(ge=0)] | None = None
+    maxrss: Annotated[int, Meta(ge=0, le=2**63 - 1)] | None = None
     wallclock: Annotated[float, Meta(ge=0)] | None = None
     stdout_path: Annotated[str, Meta(max_length=4096)] | None = None
     stderr_path: Annotated[str, Meta(max_length=4096)] | None = None
@@ -464,10 +466,10 @@ class LeaseRequest(Struct, frozen=True, forbid_unknown_fields=True):
 
     token: Annotated[str, Meta(min_length=16, max_length=128)]
     hostname: ShortText
-    process_id: Annotated[int, Meta(ge=0, le=2**31)]
+    process_id: Int32
     lease_seconds: Annotated[float, Meta(gt=0, le=86400)]
     # the holder is this process on the same host, and the caller saw it die
-    takeover_process_id: Annotated[int, Meta(ge=1, le=2**31)] | None = None
+    takeover_process_id: Annotated[int, Meta(ge=1, le=2**31 - 1)] | None = None
 
 
 class LeaseRelease(Struct, frozen=True, forbid_unknown_fields=True):
@@ -701,9 +703,9 @@ class QueueInfo(Struct, frozen=True, forbid_unknown_fields=True):
     """One queue (partition) of a cluster and its limits; None means no limit."""
 
     name: Annotated[str, Meta(min_length=1, max_length=255)]
-    max_cores: Annotated[int, Meta(ge=1)] | None = None
-    max_memory_mib: Annotated[int, Meta(ge=1)] | None = None
-    max_runtime_seconds: Annotated[int, Meta(ge=1)] | None = None
+    max_cores: Annotated[int, Meta(ge=1, le=2**31 - 1)] | None = None
+    max_memory_mib: Annotated[int, Meta(ge=1, le=2**63 - 1)] | None = None
+    max_runtime_seconds: Annotated[int, Meta(ge=1, le=2**63 - 1)] | None = None
     is_default: bool = False
 
 
