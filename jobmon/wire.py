@@ -18,6 +18,9 @@ Name = Annotated[str, Meta(min_length=1, max_length=1000)]
 ShortText = Annotated[str, Meta(max_length=255)]
 Letter = Annotated[str, Meta(min_length=1, max_length=1)]
 Seconds = Annotated[float, Meta(ge=0, le=86400 * 366)]
+# The longest value of a query parameter. The server reads request lines of up to
+# jobmon.server.app.MAX_REQUEST_LINE bytes: this many characters, percent-encoded, fit.
+QUERY_TEXT = 200_000
 # what a PostgreSQL integer column holds (process ids, cores)
 Int32 = Annotated[int, Meta(ge=0, le=2**31 - 1)]
 
@@ -157,7 +160,8 @@ class PageQuery(Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class ChangesQuery(Struct, frozen=True, forbid_unknown_fields=True):
-    cursor: Annotated[str, Meta(max_length=1_000_000)] = ""
+    # a PostgreSQL snapshot as text: its list of running transactions is short
+    cursor: Annotated[str, Meta(max_length=QUERY_TEXT)] = ""
     wait: Annotated[float, Meta(ge=0, le=300)] = 0.0
 
 
@@ -416,7 +420,8 @@ class TaskStatesQuery(Struct, frozen=True, forbid_unknown_fields=True):
     after_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
     limit: Annotated[int, Meta(ge=1, le=100_000)] = 10_000
     status: Annotated[str, Meta(max_length=64)] = ""
-    task_ids: Annotated[str, Meta(max_length=1_000_000)] = ""
+    # comma-separated ids: about 25,000 of them
+    task_ids: Annotated[str, Meta(max_length=QUERY_TEXT)] = ""
 
 
 class Outputs(Struct, frozen=True):
@@ -516,7 +521,7 @@ class WorkflowListQuery(Struct, frozen=True, forbid_unknown_fields=True):
     # a case-insensitive part of the name
     name: Annotated[str, Meta(max_length=1000)] = ""
     # comma-separated ids: exactly these workflows
-    workflow_ids: Annotated[str, Meta(max_length=100_000)] = ""
+    workflow_ids: Annotated[str, Meta(max_length=QUERY_TEXT)] = ""
     before_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
     limit: Annotated[int, Meta(ge=1, le=1000)] = 50
 

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from jobmon import wire
 from jobmon.server.http import AUTH, error_middleware
 from jobmon.server.routes import (
     API,
@@ -27,6 +28,12 @@ from jobmon.server.state import STATE, ServerState
 ROUTE_MODULES = (health, meta, tools, workflows, workflow_runs, task_instances, workflow_status,
                  distributors, operator, clusters)
 
+# The longest request line (aiohttp's default is 8190 bytes). A query value may have
+# wire.QUERY_TEXT characters (a list of task ids), and each takes up to 12 bytes once
+# UTF-8 encoded and percent-encoded. aiohttp answers a longer line itself, in plain text,
+# before any middleware could make it JSON.
+MAX_REQUEST_LINE = 12 * wire.QUERY_TEXT + 64 * 1024
+
 
 def create_app(state: ServerState) -> web.Application:
     """An app serving the API with ``state``; the caller owns the pool and background loops."""
@@ -41,6 +48,7 @@ def create_app(state: ServerState) -> web.Application:
     app = web.Application(
         middlewares=[touch, error_middleware],
         client_max_size=state.settings.server.max_request_mb * 1024 * 1024,
+        handler_args={"max_line_size": MAX_REQUEST_LINE},
     )
     app[STATE] = state
     app[AUTH] = state.auth
