@@ -25,7 +25,7 @@ import asyncpg
 from aiohttp import web
 
 from jobmon import errors
-from jobmon.server.http import ApiError
+from jobmon.server.http import ApiError, parse_id
 from jobmon.server.sql import QUERIES as Q
 
 TOKEN_PREFIX = "jm_"
@@ -197,8 +197,8 @@ class Authenticator:
             access = Access.ADMIN
         if access is Access.CLAIM:
             run_id = getattr(body, "workflow_run_id", None)
-            if run_id is None and request.query.get("workflow_run_id", "").isdigit():
-                run_id = int(request.query["workflow_run_id"])
+            if run_id is None:
+                run_id = parse_id(request.query.get("workflow_run_id", ""))
             if run_id is None:
                 raise forbidden("only an admin can serve a whole cluster")
             await self._require_owner(principal, "run", [run_id])
@@ -221,8 +221,7 @@ class Authenticator:
 
 
 def _path_int(request: web.Request, name: str) -> int:
-    text = request.match_info.get(name, "")
-    return int(text) if text.isdigit() and 0 < int(text) < 2**63 else 0
+    return parse_id(request.match_info.get(name, "")) or 0
 
 
 def _targets(request: web.Request, access: Access, body: Any) -> tuple[str, list[int]]:

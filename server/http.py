@@ -160,11 +160,20 @@ def decode_query(request: web.Request, schema: type[T]) -> T:
         raise invalid(f"invalid query parameter: {error}") from None
 
 
+def parse_id(text: str) -> int | None:
+    """A positive bigint written in ASCII digits, else None."""
+    # "²".isdigit() is True, but int("²") raises: digits must be ASCII
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
+        return None
+    return int(text)
+
+
 def path_id(request: web.Request, name: str) -> int:
     text = request.match_info[name]
-    if not text.isdigit() or not 0 < int(text) < 2**63:
+    number = parse_id(text)
+    if number is None:
         raise invalid(f"{name} must be a positive integer, not {text!r}")
-    return int(text)
+    return number
 
 
 def path_name(request: web.Request, name: str) -> str:
