@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
@@ -135,6 +135,19 @@ async def bind(
                       num_runs=workflow.num_runs, status=workflow.status)
 
 
+async def _each_chunk(send: Callable[[int], Awaitable[None]], starts: range) -> None:
+    """Send chunks concurrently; the first failure is raised as itself, not as a group."""
+    try:
+        async with anyio.create_task_group() as group:
+            for start in starts:
+                group.start_soon(send, start)
+    except BaseExceptionGroup as failures:
+        first = failures.exceptions[0]
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+
+
 async def _send_tasks(
     requester: Requester,
     workflow_id: int,
@@ -173,9 +186,7 @@ async def _send_tasks(
                 task.task_id = task_id
             advance(len(chunk))
 
-    async with anyio.create_task_group() as group:
-        for start in range(0, len(tasks), TASK_CHUNK):
-            group.start_soon(send, start)
+    await _each_chunk(send, range(0, len(tasks), TASK_CHUNK))
 
 
 async def _send_edges(
@@ -205,6 +216,4 @@ async def _send_edges(
             )
             advance(len(upstream[start : start + EDGE_CHUNK]))
 
-    async with anyio.create_task_group() as group:
-        for start in range(0, len(upstream), EDGE_CHUNK):
-            group.start_soon(send, start)
+    await _each_chunk(send, range(0, len(upstream), EDGE_CHUNK))

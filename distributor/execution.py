@@ -55,7 +55,7 @@ class Finished:
 
     exit_code: int | None  # None when killed by a signal
     signal: int | None
-    maxrss_bytes: int
+    maxrss_bytes: int | None  # None when unknown
     wallclock: float
 
 
@@ -207,7 +207,7 @@ def adopt(instance: wire.ClaimedInstance, pid: int, start_ticks: int,
     def ended() -> None:
         if not future.done():
             code = recorded_exit(paths)
-            future.set_result(Finished(code, None, 0, time.monotonic() - started))
+            future.set_result(Finished(code, None, None, time.monotonic() - started))
 
     if process_start(pid) != start_ticks:
         ended()  # it ended while no distributor watched it
@@ -246,7 +246,7 @@ def _watch(loop: asyncio.AbstractEventLoop, pid: int, started: float,
         os.close(pidfd)
         if not future.done():
             if usage is None:
-                future.set_result(Finished(None, None, 0, time.monotonic() - started))
+                future.set_result(Finished(None, None, None, time.monotonic() - started))
             else:
                 future.set_result(_finished(status, usage, started))
 

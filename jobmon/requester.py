@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import uuid
 from collections.abc import Mapping
@@ -178,8 +179,11 @@ class Requester:
             async for attempt in self._retry.retrying(f"{method} {path}"):
                 with attempt:
                     session = self._get_session()
+                    # a large body goes as a stream (a fresh one for each attempt), so that
+                    # aiohttp writes it without blocking the event loop
+                    sent = io.BytesIO(data) if data is not None and len(data) > 65536 else data
                     async with session.request(
-                        method, url, data=data, params=query, headers=headers, timeout=timeout
+                        method, url, data=sent, params=query, headers=headers, timeout=timeout
                     ) as response:
                         payload = await response.read()
                         if response.status in TRANSIENT_STATUSES:

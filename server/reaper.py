@@ -61,6 +61,18 @@ class Reaper:
         heartbeat = self._settings.heartbeat
         return heartbeat.task_instance_interval * heartbeat.report_by_buffer
 
+    @property
+    def holdoff(self) -> float:
+        """How long to wait before judging deadlines after this reaper was away.
+
+        While the reaper, its server or the database was down, nobody could heartbeat:
+        give every client one full deadline to reach the server again before any
+        deadline counts.
+        """
+        heartbeat = self._settings.heartbeat
+        longest = max(heartbeat.task_instance_interval, heartbeat.workflow_run_interval)
+        return longest * heartbeat.report_by_buffer
+
     async def reap_once(self) -> ReapResult:
         now = self._clock.now()
         result = ReapResult()
@@ -110,12 +122,14 @@ class Reaper:
             try:
                 while not await connection.fetchval(Q["try_reaper_lock"]):
                     await self._clock.sleep(interval)
-                log.info("this server runs the reaper")
+                log.info("this server runs the reaper (first pass in %.0f s)", self.holdoff)
+                await self._clock.sleep(self.holdoff)
                 while not connection.is_closed():
                     try:
                         await self.reap_once()
                     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                         log.warning("reaper pass failed: %s", error)
+                        await self._clock.sleep(self.holdoff)
                     await self._clock.sleep(interval)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("reaper lost its lock connection: %s", error)

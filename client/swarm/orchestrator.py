@@ -180,6 +180,8 @@ class WorkflowRunOrchestrator:
         deadline = self._clock.monotonic() + self._timeout
         poll_wait = self._settings.swarm.poll_wait
         while True:
+            if self._state.wants_queues:
+                await self.refresh_queues()
             plan = self._state.plan(fail_fast=self._fail_fast,
                                     max_batch=self._settings.swarm.queue_batch_size)
             if plan:

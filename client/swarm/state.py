@@ -92,6 +92,7 @@ class SwarmState:
         self._retry: deque[int] = deque()
         self._fatal: list[int] = []
         self._adjust: list[int] = []
+        self._to_scale: list[int] = []
         self._next_resources: dict[int, dict[str, Any]] = {}
         self._resource_errors: dict[int, int] = {}
         self.fatal_seen = 0
@@ -149,19 +150,26 @@ class SwarmState:
         if verdict is Retry.FATAL:
             self._fatal.append(i)
         elif verdict is Retry.ADJUST:
-            errors = self._resource_errors.get(i, 0) + 1
-            self._resource_errors[i] = errors
-            config = self.configs[self.config_of[i]]
-            scales = self.scale_overrides.get(self.config_of[i], config.resource_scales)
-            queue_set = self.queues.get(config.cluster_name, QueueSet({}))
-            self._next_resources[i] = resource_rules.scale_resources(
-                self.resources_of(i), scales, errors, queue_set.limits, config.fallback_queues,
-                queue_set.default,
-            )
+            self._resource_errors[i] = self._resource_errors.get(i, 0) + 1
+            self._to_scale.append(i)  # scaled when planned, with the queue limits known then
             self._adjust.append(i)
             self._retry.append(i)
         else:
             self._retry.append(i)
+
+    @property
+    def wants_queues(self) -> bool:
+        """Resources are about to be scaled: the queue limits should be fresh."""
+        return bool(self._to_scale)
+
+    def _scale(self, i: int) -> None:
+        config = self.configs[self.config_of[i]]
+        scales = self.scale_overrides.get(self.config_of[i], config.resource_scales)
+        queue_set = self.queues.get(config.cluster_name, QueueSet({}))
+        self._next_resources[i] = resource_rules.scale_resources(
+            self.resources_of(i), scales, self._resource_errors[i], queue_set.limits,
+            config.fallback_queues, queue_set.default,
+        )
 
     def resources_of(self, i: int) -> dict[str, Any]:
         """The resources of the task's next (or current) attempt."""
@@ -219,6 +227,9 @@ class SwarmState:
     def plan(self, *, fail_fast: bool = False, max_batch: int = 100_000) -> TickPlan:
         """Decide this tick: give up on exhausted tasks, scale, and queue within limits."""
         plan = TickPlan()
+        for i in self._to_scale:
+            self._scale(i)
+        self._to_scale.clear()
         plan.fatal = [self.task_ids[i] for i in self._fatal if self.status[i] == _E]
         plan.adjust = [self.task_ids[i] for i in self._adjust if self.status[i] == _E]
         self._fatal.clear()

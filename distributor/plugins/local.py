@@ -139,8 +139,9 @@ class LocalPlugin:
         self._cores_used -= running.extra["cores"]
         # ru_maxrss of a direct child includes the memory of the process that spawned it
         # (the kernel counts the pre-exec address space); trust it only above that.
-        if finished.maxrss_bytes <= self._baseline_rss * 1.05:
-            finished.maxrss_bytes = running.extra["peak_rss"]
+        if finished.maxrss_bytes is not None and \
+                finished.maxrss_bytes <= self._baseline_rss * 1.05:
+            finished.maxrss_bytes = running.extra["peak_rss"] or None  # None: never sampled
         if running.extra.get("adopted") and finished.exit_code is None \
                 and running.kill_status is None:
             running.kill_status = str(TI.UNKNOWN_ERROR)

@@ -23,6 +23,8 @@ TI = TaskInstanceStatus
 
 # A lost instance (X) counts as a failed attempt at once: O to X to E.
 _CHAINED = {TI.NO_HEARTBEAT: TI.ERROR}
+# What a worker reports at the end of a command: from a triaged instance, proof of life.
+_PROVES_ALIVE = frozenset({str(TI.DONE), str(TI.ERROR), str(TI.RESOURCE_ERROR)})
 
 
 async def claim(
@@ -157,11 +159,25 @@ async def apply_transitions(
                         for instance_id in sorted(moved)
                     ]
                     await _apply_group(connection, chained, follow, source, now)
-        current = dict(
-            await connection.fetch(
-                Q["instance_statuses"], [update.task_instance_id for update in updates]
-            )
-        )
+        ids = [update.task_instance_id for update in updates]
+        current = dict(await connection.fetch(Q["instance_statuses"], ids))
+        revived = [
+            update for update in updates
+            if (update.task_instance_id, update.status) not in applied
+            and current.get(update.task_instance_id) == TI.TRIAGING
+            and update.status in _PROVES_ALIVE
+        ]
+        if revived:  # a report from a triaged instance proves it was alive: T to R first
+            await _apply_group(connection, TI.RUNNING, [
+                wire.InstanceUpdate(task_instance_id=u.task_instance_id, status=str(TI.RUNNING))
+                for u in revived], source, now)
+            by_outcome: dict[TaskInstanceStatus, list[wire.InstanceUpdate]] = defaultdict(list)
+            for update in revived:
+                by_outcome[TI(update.status)].append(update)
+            for status, group in by_outcome.items():
+                moved = await _apply_group(connection, status, group, source, now)
+                applied.update((instance_id, str(status)) for instance_id in moved)
+            current = dict(await connection.fetch(Q["instance_statuses"], ids))
     results: list[str] = []
     statuses: list[str | None] = []
     for update in updates:
