@@ -9,6 +9,7 @@ admit its owner and admins.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import ipaddress
@@ -17,6 +18,7 @@ import pwd
 import secrets
 import socket
 import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +119,8 @@ class Authenticator:
         # within TOKEN_TTL seconds
         self._tokens: dict[str, tuple[Principal | None, float]] = {}
         self._owners: dict[tuple[str, int], str | None] = {}
+        self._connections: weakref.WeakKeyDictionary[asyncio.BaseTransport, bool] = (
+            weakref.WeakKeyDictionary())
 
     async def principal(self, request: web.Request) -> Principal | None:
         header = request.headers.get("Authorization", "")
@@ -133,6 +137,12 @@ class Authenticator:
         transport = request.transport
         if transport is None:
             return False
+        known = self._connections.get(transport)
+        if known is None:  # once per connection: keep-alive reuses the answer
+            known = self._connections[transport] = self._owner_at_other_end(transport)
+        return known
+
+    def _owner_at_other_end(self, transport: asyncio.BaseTransport) -> bool:
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family == socket.AF_UNIX:
             credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
