@@ -51,6 +51,10 @@ class ServerUnavailable(JobmonError):
     """The Jobmon server could not be reached after retrying."""
 
 
+class DatabaseUnavailable(JobmonError):
+    """The server's PostgreSQL could not be reached, or refused the connection."""
+
+
 class ServerError(JobmonError):
     """The server answered with an error body ``{"error": {"code", "message"}}``."""
 

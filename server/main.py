@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
+import asyncpg
 from aiohttp import web
 
 import jobmon
+from jobmon import errors
 from jobmon.clock import Clock, SystemClock
 from jobmon.server import migrate
 from jobmon.server.app import create_app
@@ -72,8 +74,18 @@ def describe(dsn: str) -> str:
     return dsn
 
 
+async def open_connection(dsn: str) -> asyncpg.Connection:
+    """A first connection at start: if it fails, the error says which database and why."""
+    try:
+        return await connect(dsn)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        raise errors.DatabaseUnavailable(
+            f"cannot connect to the database at {describe(dsn)}: {error}"
+        ) from error
+
+
 async def upgrade_database(dsn: str) -> list[int]:
-    connection = await connect(dsn)
+    connection = await open_connection(dsn)
     try:
         return await migrate.upgrade(connection)
     finally:
@@ -87,7 +99,7 @@ async def serve(
     """Serve until ``stop`` is set (or, with idle_shutdown, until idle that long)."""
     clock = clock or SystemClock()
     stop = stop or anyio.Event()
-    connection = await connect(dsn)
+    connection = await open_connection(dsn)
     try:
         if options.upgrade:
             applied = await migrate.upgrade(connection)

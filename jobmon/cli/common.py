@@ -18,6 +18,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 
+EXPECTED = (errors.JobmonError, OSError, ValueError)
+
+
 def one_line_errors(function: F) -> F:
     """Turn expected failures into one line on stderr and exit code 1; never a traceback."""
 
@@ -25,11 +28,28 @@ def one_line_errors(function: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
-        except (errors.JobmonError, OSError, ValueError) as error:
-            text = str(error).strip().splitlines()
-            raise click.ClickException(text[0] if text else type(error).__name__) from None
+        except EXPECTED as error:
+            raise click.ClickException(_first_line(error)) from None
+        except BaseExceptionGroup as group:
+            # a failure inside a task group (`jobmon server` when the database is down)
+            # arrives wrapped; when every part of it is expected, it is one line too
+            expected, unexpected = group.split(EXPECTED)
+            if expected is None or unexpected is not None:
+                raise
+            raise click.ClickException(_first_line(_first_leaf(expected))) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _first_leaf(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
 
 
 def load_settings() -> settings_module.Settings:

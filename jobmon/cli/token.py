@@ -19,14 +19,13 @@ DATABASE_URL = click.option("--database-url", default="",
 
 def _with_database(database_url: str, work: Callable[[Any], Awaitable[T]]) -> T:
     from jobmon.server import migrate
-    from jobmon.server.db import connect
-    from jobmon.server.main import open_database
+    from jobmon.server.main import open_connection, open_database
 
     settings = load_settings()
     dsn, embedded = open_database(settings, database_url or settings.db.url)
 
     async def session() -> T:
-        connection = await connect(dsn)
+        connection = await open_connection(dsn)
         try:
             await migrate.check(connection)
             return await work(connection)
