@@ -32,7 +32,8 @@ async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResp
 
     async def collect() -> wire.ClaimResponse:
         async with state.pool.acquire() as connection:
-            claimed = await instances.claim(connection, body, run_id, state.clock.now())
+            claimed = await instances.claim(connection, body, run_id, state.clock.now(),
+                                            request.headers.get("X-Request-Id"))
             kill = await instances.kill_orders(connection, body.cluster_name, run_id)
         return wire.ClaimResponse(instances=claimed, kill=kill)
 

@@ -32,13 +32,21 @@ async def claim(
     body: wire.ClaimRequest,
     run_id: int | None,
     now: dt.datetime,
+    request_id: str | None = None,
 ) -> list[wire.ClaimedInstance]:
+    """Claim queued instances; a retried claim (same request id) gets its instances again."""
     if body.limit == 0:
         return []
     report_by = now + dt.timedelta(seconds=body.next_report_seconds)
-    rows = await connection.fetch(
-        Q["claim_instances"], body.cluster_name, run_id, body.limit, now, report_by
-    )
+    rows: list[asyncpg.Record] = []
+    if request_id:
+        rows = await connection.fetch(Q["claimed_by_request"], request_id, body.cluster_name,
+                                      run_id, report_by)
+    if not rows:
+        rows = await connection.fetch(
+            Q["claim_instances"], body.cluster_name, run_id, body.limit, now, report_by,
+            request_id,
+        )
     return [
         wire.ClaimedInstance(
             task_instance_id=row["id"],

@@ -8,7 +8,7 @@ WITH claimed AS (
     FOR UPDATE SKIP LOCKED
 ), moved AS (
     UPDATE task_instance ti
-    SET status = 'I', status_date = $4, report_by = $5
+    SET status = 'I', status_date = $4, report_by = $5, claim_request_id = $6
     FROM claimed
     WHERE ti.id = claimed.id
     RETURNING ti.id, ti.task_id, ti.workflow_id, ti.workflow_run_id, ti.array_id,
@@ -26,6 +26,21 @@ SELECT moved.id, moved.task_id, moved.workflow_id, moved.workflow_run_id, moved.
        moved.compute_resources, moved.attempt, t.name, t.command, t.context
 FROM moved JOIN task t ON t.id = moved.task_id
 ORDER BY moved.id;
+
+-- name: claimed_by_request
+-- The instances an earlier claim with this request id took and nobody launched yet; their
+-- deadline starts again, as for a new claim.
+WITH again AS (
+    UPDATE task_instance
+    SET report_by = $4
+    WHERE claim_request_id = $1 AND status = 'I' AND cluster_name = $2
+      AND ($3::bigint IS NULL OR workflow_run_id = $3)
+    RETURNING id, task_id, workflow_id, workflow_run_id, array_id, compute_resources, attempt
+)
+SELECT again.id, again.task_id, again.workflow_id, again.workflow_run_id, again.array_id,
+       again.compute_resources, again.attempt, t.name, t.command, t.context
+FROM again JOIN task t ON t.id = again.task_id
+ORDER BY again.id;
 
 -- name: kill_orders
 -- Instances a distributor must kill (status K) on its cluster, or of its run.
