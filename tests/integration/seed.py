@@ -64,15 +64,27 @@ async def _fetch(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
         await connection.close()
 
 
-def seed(dsn: str, out: Path) -> Seeded:
-    """Make both workflows on the server that JOBMON__HTTP__SERVICE_URL names."""
-    settings_module.reset_cache()
-    done = sleepers("seed-done", out, count=3, seconds=0)
-    assert done.run(show_progress=False) == "D"
-    assert done.workflow_id is not None
-    live = sleepers("seed-live", out, count=4, seconds=0)
+@dataclass(frozen=True)
+class LiveWorkflow:
+    workflow_id: int
+    workflow_run_id: int
+    # the 4 independent tasks (all queued) and the final task downstream of them
+    root_task_ids: list[int]
+    final_task_id: int
+    # instance ids by status: the queued ones, then one each of I, O and R when claimed
+    instances: dict[str, list[int]]
 
-    async def drive() -> tuple[int, int, dict[str, int]]:
+
+def live_workflow(dsn: str, out: Path, workflow_args: str, claim: bool = True) -> LiveWorkflow:
+    """A workflow driven through the HTTP API by hand to a RUNNING run with queued tasks.
+
+    With ``claim``, three of its four instances are claimed and moved on to INSTANTIATED,
+    LAUNCHED and RUNNING. Deadlines are far ahead, so the reaper leaves it alone.
+    """
+    settings_module.reset_cache()
+    live = sleepers(workflow_args, out, count=4, seconds=0)
+
+    async def drive() -> LiveWorkflow:
         async with open_requester() as requester:
             workflow_id = await live.bind_async()
             run = await create_run(requester, workflow_id, resume=False, cold_resume=True)
@@ -80,24 +92,31 @@ def seed(dsn: str, out: Path) -> Seeded:
             for status in "IOR":
                 await requester.post(f"{run_path}/status", wire.RunStatusRequest(status=status),
                                      wire.RunStatusResponse)
-            # the reaper leaves a run alone while its heartbeat deadline is ahead
             await requester.post(f"{run_path}/heartbeat",
                                  wire.RunHeartbeatRequest(next_report_seconds=86400),
                                  wire.RunHeartbeatResponse)
-            roots = [row[0] for row in await _fetch(
-                dsn, "SELECT id FROM task WHERE workflow_id = $1 AND name <> 'final' ORDER BY id",
-                workflow_id)]
+            # the final task is the one with upstream tasks
+            tasks = await _fetch(dsn, "SELECT id, EXISTS (SELECT 1 FROM edge "
+                                      "WHERE downstream_task_id = task.id) FROM task "
+                                      "WHERE workflow_id = $1 ORDER BY id", workflow_id)
+            roots = [row[0] for row in tasks if not row[1]]
+            assert len(roots) == 4, tasks
             await requester.post(f"{run_path}/schedule",
                                  wire.ScheduleRequest(queue=[wire.QueueGroup(task_ids=roots)]),
                                  wire.ScheduleResponse)
-            claimed = await requester.post(
-                "/api/v1/distributor/claim",
-                wire.ClaimRequest(cluster_name="local", workflow_run_id=run.workflow_run_id,
-                                  limit=3, next_report_seconds=3600),
-                wire.ClaimResponse)
-            instantiated, launched, running = (i.task_instance_id for i in claimed.instances)
-            await requester.post("/api/v1/task_instances/transitions", wire.TransitionsRequest(
-                source="distributor", updates=[
+            queued = [row[0] for row in await _fetch(
+                dsn, "SELECT id FROM task_instance WHERE workflow_id = $1 ORDER BY id",
+                workflow_id)]
+            instances = {"Q": queued}
+            if claim:
+                claimed = await requester.post(
+                    "/api/v1/distributor/claim",
+                    wire.ClaimRequest(cluster_name="local", workflow_run_id=run.workflow_run_id,
+                                      limit=3, next_report_seconds=3600),
+                    wire.ClaimResponse)
+                instantiated, launched, running = (i.task_instance_id for i in claimed.instances)
+                await requester.post("/api/v1/task_instances/transitions",
+                                     wire.TransitionsRequest(source="distributor", updates=[
                     wire.InstanceUpdate(task_instance_id=launched, status="O",
                                         distributor_id="seed-1"),
                     wire.InstanceUpdate(task_instance_id=running, status="O",
@@ -105,20 +124,29 @@ def seed(dsn: str, out: Path) -> Seeded:
                     wire.InstanceUpdate(task_instance_id=running, status="R",
                                         next_report_seconds=3600),
                 ]), wire.TransitionsResponse)
-            queued = max(row[0] for row in await _fetch(
-                dsn, "SELECT id FROM task_instance WHERE workflow_id = $1", workflow_id))
-            return workflow_id, run.workflow_run_id, {
-                "Q": queued, "I": instantiated, "O": launched, "R": running}
+                instances = {"Q": [i for i in queued if i not in (instantiated, launched, running)],
+                             "I": [instantiated], "O": [launched], "R": [running]}
+            return LiveWorkflow(workflow_id, run.workflow_run_id, roots,
+                                next(row[0] for row in tasks if row[1]), instances)
 
-    live_workflow_id, live_run_id, live_instances = anyio.run(drive)
+    return anyio.run(drive)
+
+
+def seed(dsn: str, out: Path) -> Seeded:
+    """Make both workflows on the server that JOBMON__HTTP__SERVICE_URL names."""
+    settings_module.reset_cache()
+    done = sleepers("seed-done", out, count=3, seconds=0)
+    assert done.run(show_progress=False) == "D"
+    assert done.workflow_id is not None
+    live = live_workflow(dsn, out, "seed-live")
     done_run_id = fetch(dsn, "SELECT max(id) FROM workflow_run WHERE workflow_id = $1",
                         done.workflow_id)[0][0]
     return Seeded(
         done_workflow_id=done.workflow_id,
         done_run_id=done_run_id,
-        live_workflow_id=live_workflow_id,
-        live_run_id=live_run_id,
-        live_instances=live_instances,
+        live_workflow_id=live.workflow_id,
+        live_run_id=live.workflow_run_id,
+        live_instances={status: ids[0] for status, ids in live.instances.items()},
         known={name: [row[0] for row in fetch(dsn, f"SELECT id FROM {table} ORDER BY id")]
                for name, table in _KNOWN.items()},
     )
