@@ -102,6 +102,7 @@ class Api:
 
 def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def endpoint(request: web.Request) -> web.StreamResponse:
+        request_id(request)  # a malformed one is a 400 on every route, as documented
         auth = request.app[AUTH]
         principal = await auth.authenticate(request, route.access)
         args: list[Any] = []
@@ -166,6 +167,22 @@ def parse_id(text: str) -> int | None:
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
         return None
     return int(text)
+
+
+REQUEST_ID_HEADER = "X-Request-Id"
+REQUEST_ID_PATTERN = "^[!-~]{1,128}$"
+_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
+
+
+def request_id(request: web.Request) -> str | None:
+    """The caller's id of this request, which its retries repeat; None if it sent none."""
+    text = request.headers.get(REQUEST_ID_HEADER)
+    if text is None:
+        return None
+    if not _REQUEST_ID.match(text):
+        raise invalid(f"{REQUEST_ID_HEADER} must be 1 to 128 visible ASCII characters, "
+                      f"not {text[:50]!r}")
+    return text
 
 
 def path_id(request: web.Request, name: str) -> int:

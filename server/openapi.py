@@ -10,7 +10,7 @@ import msgspec
 import jobmon
 from jobmon import wire
 from jobmon.server.auth import Access
-from jobmon.server.http import Route
+from jobmon.server.http import REQUEST_ID_HEADER, REQUEST_ID_PATTERN, Route
 
 _REF = "#/components/schemas/{name}"
 _PARAM_RE = re.compile(r"{(\w+)}")
@@ -35,6 +35,14 @@ def _path_parameter(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
+_REQUEST_ID = {
+    "name": REQUEST_ID_HEADER, "in": "header", "required": False,
+    "description": "The caller's id of the request; a retry sends the same one, and a "
+                   "repeated run creation or claim then answers as the first did",
+    "schema": {"type": "string", "pattern": REQUEST_ID_PATTERN},
+}
+
+
 def _operation_id(route: Route) -> str:
     # handler names repeat across modules (two `heartbeat`s); the module makes them unique
     module = route.handler.__module__.rsplit(".", 1)[-1]
@@ -53,6 +61,7 @@ def build(routes: list[Route]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         parameters = [_path_parameter(name) for name in _PARAM_RE.findall(route.path)]
+        parameters.append(_REQUEST_ID)
         if route.query is not None:
             parameters += _query_parameters(route.query, components)
         operation: dict[str, Any] = {

@@ -8,7 +8,7 @@ from aiohttp import web
 from jobmon import wire
 from jobmon.server.auth import Access
 from jobmon.server.db import wait_for
-from jobmon.server.http import not_found, path_id
+from jobmon.server.http import not_found, path_id, request_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
 from jobmon.server.store import instances, runs
@@ -33,7 +33,7 @@ async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResp
     async def collect() -> wire.ClaimResponse:
         async with state.pool.acquire() as connection:
             claimed = await instances.claim(connection, body, run_id, state.clock.now(),
-                                            request.headers.get("X-Request-Id"))
+                                            request_id(request))
             kill = await instances.kill_orders(connection, body.cluster_name, run_id)
         return wire.ClaimResponse(instances=claimed, kill=kill)
 

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from jobmon import wire
 from jobmon.server.auth import PRINCIPAL, Access
-from jobmon.server.http import path_id
+from jobmon.server.http import path_id, request_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
 from jobmon.server.store import bind, runs, workflows
@@ -110,7 +110,7 @@ async def create_run(request: web.Request, body: wire.RunRequest) -> wire.RunRes
             connection,
             path_id(request, "workflow_id"),
             body,
-            request.headers.get("X-Request-Id"),
+            request_id(request),
             state.clock.now(),
             deadline,
         )
