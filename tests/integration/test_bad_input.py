@@ -39,15 +39,16 @@ def seeded(pg_server_dsn: str, template_db: str,
 
 
 def call(server: ServerThread, method: str, path: str, body: bytes | None = None,
-         content_type: str = "application/json") -> tuple[int, dict[str, Any]]:
+         **headers: str) -> tuple[int, dict[str, Any]]:
     """The status and the JSON body of one plain HTTP request; fails on any other body."""
     request = urllib.request.Request(server.url + path, data=body, method=method,
-                                     headers={"Content-Type": content_type})
+                                     headers={"Content-Type": "application/json", **headers})
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             status, kind, text = answer.status, answer.headers["Content-Type"], answer.read()
     except urllib.error.HTTPError as error:
-        status, kind, text = error.code, error.headers["Content-Type"], error.read()
+        with error:
+            status, kind, text = error.code, error.headers["Content-Type"], error.read()
     assert kind.startswith("application/json"), (status, kind, text[:500])
     return status, json.loads(text)
 
@@ -104,6 +105,17 @@ def test_wrong_types_are_a_400_naming_the_field(seeded: tuple[ServerThread, Seed
     message = error_of(post(server, "/api/v1/tools", {"name": "nul\u0000in a name"}), 400,
                        errors.CODE_INVALID)
     assert "NUL" in message, message
+
+
+def test_a_malformed_request_id_is_a_400(seeded: tuple[ServerThread, Seeded]) -> None:
+    server, _ = seeded
+    for bad in ("x" * 129, "two words", ""):
+        message = error_of(call(server, "POST", "/api/v1/tools", b'{"name": "t"}',
+                                **{"X-Request-Id": bad}), 400, errors.CODE_INVALID)
+        assert message.startswith("X-Request-Id must be 1 to 128 visible ASCII"), message
+    status, _ = call(server, "POST", "/api/v1/tools", b'{"name": "t"}',
+                     **{"X-Request-Id": "retry-1"})
+    assert status == 200
 
 
 def test_wrong_query_types_are_a_400_naming_the_parameter(
@@ -258,22 +270,14 @@ def test_a_token_user_naming_an_id_in_other_digits_gets_a_400(
                 await connection.close()
 
         token = anyio.run(make_token)
-        for path in ("/api/v1/workflows/%C2%B2/stop", "/api/v1/workflow_runs/%C2%B2/heartbeat",
-                     "/api/v1/tasks/%C2%B2/history"):
-            request = urllib.request.Request(
-                server.url + path, data=b'{"next_report_seconds": 10}', method="POST",
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-            with pytest.raises(urllib.error.HTTPError) as raised:
-                urllib.request.urlopen(request, timeout=30)
-            body = json.loads(raised.value.read())
-            assert raised.value.code in (400, 405), (path, body)
-            assert body["error"]["code"] == errors.CODE_INVALID, (path, body)
-        claim = urllib.request.Request(
-            server.url + "/api/v1/distributors/local/instances?workflow_run_id=%C2%B2",
-            headers={"Authorization": f"Bearer {token}"})
-        with pytest.raises(urllib.error.HTTPError) as raised:
-            urllib.request.urlopen(claim, timeout=30)
-        assert raised.value.code == 403, raised.value.read()
+        bearer = {"Authorization": f"Bearer {token}"}
+        for path in ("/api/v1/workflows/%C2%B2/stop", "/api/v1/workflow_runs/%C2%B2/heartbeat"):
+            message = error_of(call(server, "POST", path, b'{"next_report_seconds": 10}',
+                                    **bearer), 400, errors.CODE_INVALID)
+            assert "must be a positive integer, not '²'" in message, message
+        error_of(call(server, "GET", "/api/v1/distributors/local/instances"
+                                     "?workflow_run_id=%C2%B2", **bearer),
+                 403, errors.CODE_FORBIDDEN)
     finally:
         server.stop()
 

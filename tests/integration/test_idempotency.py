@@ -72,7 +72,8 @@ class Context:
             with urllib.request.urlopen(request, timeout=60) as answer:
                 return Answer(answer.status, json.loads(answer.read()))
         except urllib.error.HTTPError as error:
-            return Answer(error.code, json.loads(error.read()))
+            with error:
+                return Answer(error.code, json.loads(error.read()))
 
     def ok(self, method: str, path: str, body: object = None) -> dict[str, Any]:
         answer = self.send(method, path, body)
@@ -401,8 +402,9 @@ def test_a_replayed_write_changes_nothing_the_second_time(method: str, path: str
 
 
 def test_every_replay_case_names_a_documented_write(context: Context) -> None:
-    served = json.loads(urllib.request.urlopen(context.server.url + "/api/v1/openapi.json",
-                                               timeout=30).read())
+    with urllib.request.urlopen(context.server.url + "/api/v1/openapi.json",
+                                timeout=30) as answer:
+        served = json.loads(answer.read())
     documented = sorted((method.upper(), path) for path, methods in served["paths"].items()
                         for method in methods if method in WRITE_METHODS)
     assert documented == WRITES
