@@ -21,6 +21,10 @@ Seconds = Annotated[float, Meta(ge=0, le=86400 * 366)]
 # The longest value of a query parameter. The server reads request lines of up to
 # jobmon.server.app.MAX_REQUEST_LINE bytes: this many characters, percent-encoded, fit.
 QUERY_TEXT = 200_000
+# A time with its zone (RFC 3339): documented as a date-time so that clients and fuzzers
+# generated from the OpenAPI document send times, not arbitrary text
+Timestamp = Annotated[str, Meta(min_length=10, max_length=40,
+                                extra_json_schema={"format": "date-time"})]
 # what a PostgreSQL integer column holds (process ids, cores)
 Int32 = Annotated[int, Meta(ge=0, le=2**31 - 1)]
 
@@ -507,6 +511,9 @@ class LiveInstances(Struct, frozen=True):
     status: list[str]
     next_after_id: int | None
     workflow_id: list[int] = []
+    workflow_run_id: list[int] = []
+    # the run the asking distributor serves (None: a daemon serving the whole cluster)
+    for_run: int | None = None
 
 
 # ------------------------------------------------------------------ operators and the dashboard
@@ -666,7 +673,7 @@ class ExportPage(Struct, frozen=True):
 
 class PruneCandidatesQuery(Struct, frozen=True, forbid_unknown_fields=True):
     # ISO 8601 with a time zone: workflows whose status is older than this
-    before: Annotated[str, Meta(min_length=10, max_length=40)]
+    before: Timestamp
     status: Annotated[str, Meta(max_length=64)] = "D,F,H,A"
     after_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
     limit: Annotated[int, Meta(ge=1, le=10_000)] = 1000
@@ -689,7 +696,7 @@ class PruneCandidates(Struct, frozen=True):
 class PruneRequest(Struct, frozen=True, forbid_unknown_fields=True):
     """Delete one batch of a finished workflow; the last batch deletes the workflow itself."""
 
-    before: Annotated[str, Meta(min_length=10, max_length=40)]
+    before: Timestamp
     statuses: Annotated[list[Letter], Meta(min_length=1, max_length=9)]
     batch_size: Annotated[int, Meta(ge=1, le=50_000)] = 1000
 

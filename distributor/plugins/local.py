@@ -186,13 +186,18 @@ class LocalPlugin:
 
         An instance it claimed but never started is given up (NO_DISTRIBUTOR_ID) so that
         it is retried at once; one it started, even if it never said so, is watched.
+        Instances of other runs of the workflow belong to their own distributor (after a
+        hot resume it may still be finishing them), except those marked for killing.
         """
         adopted = 0
-        for instance_id, workflow_id, distributor_id, status in zip(
-            live.task_instance_id, live.workflow_id, live.distributor_id, live.status,
-            strict=True,
+        for instance_id, workflow_id, run_id, distributor_id, status in zip(
+            live.task_instance_id, live.workflow_id, live.workflow_run_id, live.distributor_id,
+            live.status, strict=True,
         ):
             if instance_id in self._running:
+                continue
+            if live.for_run is not None and run_id != live.for_run \
+                    and status != TI.KILL_SELF:
                 continue
             paths = InstancePaths.under(self.log_dir, workflow_id, instance_id)
             found = self._find_process(distributor_id, status, paths)

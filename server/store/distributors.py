@@ -83,4 +83,6 @@ async def live_instances(
         status=[row["status"] for row in rows],
         next_after_id=rows[-1]["id"] if len(rows) == query.limit else None,
         workflow_id=[row["workflow_id"] for row in rows],
+        workflow_run_id=[row["workflow_run_id"] for row in rows],
+        for_run=query.workflow_run_id,
     )
