@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import time
@@ -74,9 +75,19 @@ class Running:
 
 
 SHELL = "/bin/sh"
-# The wrapper records its PID, runs the command in a subshell, and records its status, so
-# that a distributor that restarts can find a command it did not start, and its end.
-WRAPPER = 'echo $$ > "$3"; (eval "$1"); status=$?; echo "$status" > "$2"; exit "$status"'
+# The wrapper records its PID, runs the command, and records its status, so that a
+# distributor that restarts can find a command it did not start, and how it ended. An EXIT
+# trap records the status even when the command calls `exit`; a command that sets its own
+# trap, or execs, runs in a subshell instead (one more fork) so that ours survives.
+WRAPPER = 'trap \'echo $? > "$2"\' EXIT; echo $$ > "$3"; eval "$1"'
+WRAPPER_SUBSHELL = (
+    'echo $$ > "$3"; (eval "$1"); status=$?; echo "$status" > "$2"; exit "$status"'
+)
+_NEEDS_SUBSHELL = re.compile(r"\b(trap|exec)\b")
+
+
+def wrapper_for(command: str) -> str:
+    return WRAPPER_SUBSHELL if _NEEDS_SUBSHELL.search(command) else WRAPPER
 
 
 def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
@@ -115,7 +126,8 @@ def start(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
     # posix_spawn: no fork of this (large) process, and our fds are close-on-exec already.
     pid = os.posix_spawn(
         SHELL,
-        [SHELL, "-c", WRAPPER, "jobmon-task", instance.command, str(paths.exit),
+        [SHELL, "-c", wrapper_for(instance.command), "jobmon-task", instance.command,
+         str(paths.exit),
          str(paths.pid)],
         environment(instance, paths),
         file_actions=[
