@@ -27,7 +27,11 @@ def parse_time(text: str, what: str) -> dt.datetime:
         raise invalid(f"{what} must be an ISO 8601 time, not {text!r}") from None
     if moment.tzinfo is None:
         raise invalid(f"{what} needs a time zone (for example {text}+00:00)")
-    return moment
+    try:
+        # in UTC here, or asyncpg fails to when it sends it: year 1 at +14:00 is year 0
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise invalid(f"{what} {text!r} is out of the range of times") from None
 
 
 def prunable_statuses(given: list[str]) -> list[str]:
