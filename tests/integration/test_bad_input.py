@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,6 +140,23 @@ def test_wrong_query_types_are_a_400_naming_the_parameter(
                                            "/changes?cursor=not-a-cursor"), 400,
                        errors.CODE_INVALID)
     assert "not a cursor this server gave" in message, message
+
+
+def test_times_at_the_ends_of_the_calendar_are_a_400(seeded: tuple[ServerThread, Seeded]) -> None:
+    server, known = seeded
+    for moment in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        message = error_of(call(server, "GET", "/api/v1/prune_candidates?before="
+                                + urllib.parse.quote(moment)), 400, errors.CODE_INVALID)
+        assert message == f"before {moment!r} is out of the range of times", message
+        message = error_of(post(server, f"/api/v1/workflows/{known.done_workflow_id}/prune",
+                                {"before": moment, "statuses": ["D"]}), 400,
+                           errors.CODE_INVALID)
+        assert "out of the range of times" in message, message
+    message = error_of(call(server, "GET", "/api/v1/prune_candidates?before=2020-01-01T00:00"),
+                       400, errors.CODE_INVALID)
+    assert "needs a time zone" in message, message
+    status, _ = call(server, "GET", "/api/v1/prune_candidates?before=0001-01-01T00:00:00Z")
+    assert status == 200
 
 
 def test_ids_in_the_path_must_be_positive_integers(seeded: tuple[ServerThread, Seeded]) -> None:
