@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 
 import anyio
@@ -135,7 +135,8 @@ async def bind(
                       num_runs=workflow.num_runs, status=workflow.status)
 
 
-async def _each_chunk(send: Callable[[int], Awaitable[None]], starts: range) -> None:
+async def _each_chunk(send: Callable[[int], Coroutine[None, None, None]],
+                      starts: range) -> None:
     """Send chunks concurrently; the first failure is raised as itself, not as a group."""
     try:
         async with anyio.create_task_group() as group:
