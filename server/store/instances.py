@@ -25,6 +25,14 @@ TI = TaskInstanceStatus
 _CHAINED = {TI.NO_HEARTBEAT: TI.ERROR}
 # What a worker reports at the end of a command: from a triaged instance, proof of life.
 _PROVES_ALIVE = frozenset({str(TI.DONE), str(TI.ERROR), str(TI.RESOURCE_ERROR)})
+# A short command's RUNNING and its end often come in one report: the instance then moves
+# once (two history rows), not twice, and so does its task.
+_FUSED_ENDS = frozenset({TI.DONE, TI.ERROR, TI.RESOURCE_ERROR})
+assert all(TASK_INSTANCE.verdict(TI.RUNNING, end) is Verdict.APPLY for end in _FUSED_ENDS)
+assert all(
+    TASK.verdict(TASK_FOLLOWS_INSTANCE[TI.RUNNING], TASK_FOLLOWS_INSTANCE[end]) is Verdict.APPLY
+    for end in _FUSED_ENDS
+)
 
 
 async def claim(
@@ -84,8 +92,14 @@ async def _apply_group(
     updates: Sequence[wire.InstanceUpdate],
     source: str,
     now: dt.datetime,
+    via: TaskInstanceStatus | None = None,
 ) -> set[int]:
-    """Move instances to ``status`` where allowed, their tasks with them; returns moved ids."""
+    """Move instances to ``status`` where allowed, their tasks with them; returns moved ids.
+
+    With ``via``, each instance passes through that status first (both are recorded); it
+    moves only if it may enter ``via`` now.
+    """
+    entry = via if via is not None else status
     rows = await connection.fetch(
         Q["update_instances"],
         [update.task_instance_id for update in updates],
@@ -98,20 +112,24 @@ async def _apply_group(
             )
         ),
         str(status),
-        TASK_INSTANCE.allowed_from(status),
+        TASK_INSTANCE.allowed_from(entry),
         now,
         source,
+        str(via) if via is not None else None,
     )
     if not rows:
         return set()
     task_status = TASK_FOLLOWS_INSTANCE.get(status)
     if task_status is not None:
+        task_from = set(TASK.allowed_from(task_status))
+        if via is not None:
+            task_from.update(TASK.allowed_from(TASK_FOLLOWS_INSTANCE[via]))
         await connection.execute(
             Q["tasks_follow_instances"],
             [row["task_id"] for row in rows],
             [row["id"] for row in rows],
             str(task_status),
-            TASK.allowed_from(task_status),
+            sorted(task_from),
             now,
             str(status),
         )
@@ -131,6 +149,69 @@ async def _apply_group(
     return moved
 
 
+_Steps = dict[int, list[tuple[TaskInstanceStatus, wire.InstanceUpdate]]]
+
+
+async def _apply_fused(connection: asyncpg.Connection, by_instance: _Steps, source: str,
+                       now: dt.datetime, applied: set[tuple[int, str]]) -> None:
+    """Move each instance reported as RUNNING then ended at once; drop it from ``by_instance``."""
+    fused: dict[TaskInstanceStatus, list[wire.InstanceUpdate]] = defaultdict(list)
+    for steps in by_instance.values():
+        if len(steps) == 2 and steps[0][0] is TI.RUNNING and steps[1][0] in _FUSED_ENDS:
+            fused[steps[1][0]].append(_merged(steps[0][1], steps[1][1]))
+    for end, group in fused.items():
+        moved = await _apply_group(connection, end, group, source, now, via=TI.RUNNING)
+        for instance_id in moved:
+            applied.update({(instance_id, str(TI.RUNNING)), (instance_id, str(end))})
+            del by_instance[instance_id]
+
+
+async def _apply_in_order(connection: asyncpg.Connection, by_instance: _Steps, source: str,
+                          now: dt.datetime, applied: set[tuple[int, str]]) -> None:
+    """Each instance's updates in the order given: the first of each, then the second..."""
+    passes: list[dict[TaskInstanceStatus, list[wire.InstanceUpdate]]] = []
+    for steps in by_instance.values():
+        for position, (status, update) in enumerate(steps):
+            if position == len(passes):
+                passes.append(defaultdict(list))
+            passes[position][status].append(update)
+    for by_status in passes:
+        for status, group in by_status.items():
+            moved = await _apply_group(connection, status, group, source, now)
+            applied.update((instance_id, str(status)) for instance_id in moved)
+            chained = _CHAINED.get(status)
+            if chained is not None and moved:
+                follow = [
+                    wire.InstanceUpdate(task_instance_id=instance_id, status=str(chained))
+                    for instance_id in sorted(moved)
+                ]
+                await _apply_group(connection, chained, follow, source, now)
+
+
+async def _revive(connection: asyncpg.Connection, updates: Sequence[wire.InstanceUpdate],
+                  current: dict[int, str], source: str, now: dt.datetime,
+                  applied: set[tuple[int, str]]) -> bool:
+    """A report from a triaged instance proves it was alive: T to R, then the report."""
+    revived = [
+        update for update in updates
+        if (update.task_instance_id, update.status) not in applied
+        and current.get(update.task_instance_id) == TI.TRIAGING
+        and update.status in _PROVES_ALIVE
+    ]
+    if not revived:
+        return False
+    await _apply_group(connection, TI.RUNNING, [
+        wire.InstanceUpdate(task_instance_id=u.task_instance_id, status=str(TI.RUNNING))
+        for u in revived], source, now)
+    by_outcome: dict[TaskInstanceStatus, list[wire.InstanceUpdate]] = defaultdict(list)
+    for update in revived:
+        by_outcome[TI(update.status)].append(update)
+    for status, group in by_outcome.items():
+        moved = await _apply_group(connection, status, group, source, now)
+        applied.update((instance_id, str(status)) for instance_id in moved)
+    return True
+
+
 async def apply_transitions(
     connection: asyncpg.Connection,
     updates: Sequence[wire.InstanceUpdate],
@@ -142,49 +223,20 @@ async def apply_transitions(
     Updates of one instance apply in the order given (RUNNING before DONE); updates of
     different instances are grouped by status into one statement each.
     """
-    passes: list[dict[TaskInstanceStatus, list[wire.InstanceUpdate]]] = []
-    seen: dict[int, int] = defaultdict(int)
+    by_instance: _Steps = defaultdict(list)
     for update in updates:
         try:
             status = TASK_INSTANCE.parse(update.status)
         except ValueError as error:
             raise invalid(str(error)) from None
-        position = seen[update.task_instance_id]
-        seen[update.task_instance_id] += 1
-        if position == len(passes):
-            passes.append(defaultdict(list))
-        passes[position][status].append(update)
+        by_instance[update.task_instance_id].append((status, update))
     applied: set[tuple[int, str]] = set()
     async with connection.transaction():
-        for by_status in passes:
-            for status, group in by_status.items():
-                moved = await _apply_group(connection, status, group, source, now)
-                applied.update((instance_id, str(status)) for instance_id in moved)
-                chained = _CHAINED.get(status)
-                if chained is not None and moved:
-                    follow = [
-                        wire.InstanceUpdate(task_instance_id=instance_id, status=str(chained))
-                        for instance_id in sorted(moved)
-                    ]
-                    await _apply_group(connection, chained, follow, source, now)
+        await _apply_fused(connection, by_instance, source, now, applied)
+        await _apply_in_order(connection, by_instance, source, now, applied)
         ids = [update.task_instance_id for update in updates]
         current = dict(await connection.fetch(Q["instance_statuses"], ids))
-        revived = [
-            update for update in updates
-            if (update.task_instance_id, update.status) not in applied
-            and current.get(update.task_instance_id) == TI.TRIAGING
-            and update.status in _PROVES_ALIVE
-        ]
-        if revived:  # a report from a triaged instance proves it was alive: T to R first
-            await _apply_group(connection, TI.RUNNING, [
-                wire.InstanceUpdate(task_instance_id=u.task_instance_id, status=str(TI.RUNNING))
-                for u in revived], source, now)
-            by_outcome: dict[TaskInstanceStatus, list[wire.InstanceUpdate]] = defaultdict(list)
-            for update in revived:
-                by_outcome[TI(update.status)].append(update)
-            for status, group in by_outcome.items():
-                moved = await _apply_group(connection, status, group, source, now)
-                applied.update((instance_id, str(status)) for instance_id in moved)
+        if await _revive(connection, updates, current, source, now, applied):
             current = dict(await connection.fetch(Q["instance_statuses"], ids))
     results: list[str] = []
     statuses: list[str | None] = []
@@ -199,6 +251,21 @@ async def apply_transitions(
             verdict = TASK_INSTANCE.verdict(TI(now_status), TI(update.status))
             results.append("rejected" if verdict is Verdict.REJECT else "ignored")
     return wire.TransitionsResponse(results=results, statuses=statuses)
+
+
+def _merged(running: wire.InstanceUpdate, end: wire.InstanceUpdate) -> wire.InstanceUpdate:
+    """One update with what both reports say; the end's values win, its deadline counts."""
+    filled = {
+        name: value for name in running.__struct_fields__
+        if name not in ("status", "next_report_seconds")
+        and (value := getattr(running, name)) is not None
+    }
+    filled.update({
+        name: value for name in end.__struct_fields__
+        if (value := getattr(end, name)) is not None
+    })
+    filled["next_report_seconds"] = end.next_report_seconds
+    return wire.InstanceUpdate(**filled)
 
 
 async def heartbeat(

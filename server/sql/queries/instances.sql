@@ -51,6 +51,9 @@ LIMIT 10000;
 
 -- name: update_instances
 -- Move instances to one status, where the transition table allows; fill in what is given.
+-- With $17 (the status they passed through, RUNNING for a command that started and ended
+-- within one report), $14 lists where that one may be entered from, and the history
+-- records both steps, in order.
 WITH given AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[],
                          $7::text[], $8::bigint[], $9::float8[], $10::text[], $11::text[],
@@ -81,7 +84,11 @@ WITH given AS (
     RETURNING ti.id, ti.task_id
 ), history AS (
     INSERT INTO task_instance_status (task_instance_id, status, status_time, source)
-    SELECT id, $13, $15, $16 FROM moved
+    SELECT moved.id, step.status, $15, $16
+    FROM moved,
+         unnest(CASE WHEN $17::text IS NULL THEN ARRAY[$13::text] ELSE ARRAY[$17, $13] END)
+             WITH ORDINALITY AS step (status, n)
+    ORDER BY moved.id, step.n
 )
 SELECT id, task_id FROM moved;
 

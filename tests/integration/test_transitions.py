@@ -1,0 +1,93 @@
+"""Status reports applied to a real database: a start and an end in one report."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+import pytest
+
+from jobmon import wire
+from jobmon.clock import ManualClock
+from jobmon.server.store import instances
+from tests.integration.helpers import workflow_with_instances
+
+pytestmark = pytest.mark.anyio
+
+START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def _started(instance_id: int) -> wire.InstanceUpdate:
+    return wire.InstanceUpdate(task_instance_id=instance_id, status="R", nodename="node7",
+                               process_id=4242, stdout_path="/logs/out",
+                               next_report_seconds=30)
+
+
+def _done(instance_id: int) -> wire.InstanceUpdate:
+    return wire.InstanceUpdate(task_instance_id=instance_id, status="D", exit_code=0,
+                               maxrss=1024, wallclock=0.01, output={"rows": 3})
+
+
+async def _history(connection: asyncpg.Connection, instance_id: int) -> list[str]:
+    rows = await connection.fetch(
+        "SELECT status FROM task_instance_status WHERE task_instance_id = $1 ORDER BY id",
+        instance_id)
+    return [row[0] for row in rows]
+
+
+async def test_a_start_and_end_in_one_report_record_both(pool: asyncpg.Pool) -> None:
+    clock = ManualClock(START)
+    _, _, (task_id,), (instance_id,) = await workflow_with_instances(pool, clock, 1)
+    async with pool.acquire() as connection:
+        answer = await instances.apply_transitions(
+            connection, [_started(instance_id), _done(instance_id)], "distributor", clock.now())
+        assert answer.results == ["applied", "applied"]
+        assert answer.statuses == ["D", "D"]
+        row = await connection.fetchrow(
+            "SELECT status, nodename, process_id, stdout_path, exit_code, maxrss, report_by "
+            "FROM task_instance WHERE id = $1", instance_id)
+        assert dict(row) == {"status": "D", "nodename": "node7", "process_id": 4242,
+                             "stdout_path": "/logs/out", "exit_code": 0, "maxrss": 1024,
+                             "report_by": None}
+        assert await _history(connection, instance_id) == ["Q", "I", "R", "D"]
+        task = await connection.fetchrow("SELECT status, output FROM task WHERE id = $1",
+                                         task_id)
+        assert (task["status"], task["output"]) == ("D", {"rows": 3})
+
+        # the same report again (a retried request) changes nothing
+        again = await instances.apply_transitions(
+            connection, [_started(instance_id), _done(instance_id)], "distributor", clock.now())
+        assert "applied" not in again.results
+        assert await _history(connection, instance_id) == ["Q", "I", "R", "D"]
+
+
+async def test_an_end_after_a_separate_start_applies_alone(pool: asyncpg.Pool) -> None:
+    clock = ManualClock(START)
+    _, _, (task_id,), (instance_id,) = await workflow_with_instances(pool, clock, 1)
+    async with pool.acquire() as connection:
+        await instances.apply_transitions(connection, [_started(instance_id)], "worker",
+                                          clock.now())
+        # the distributor's own copy of the start comes late, with the end
+        answer = await instances.apply_transitions(
+            connection, [_started(instance_id), _done(instance_id)], "distributor", clock.now())
+        assert answer.results[0] != "applied" and answer.results[1] == "applied"
+        assert await _history(connection, instance_id) == ["Q", "I", "R", "D"]
+        assert await connection.fetchval("SELECT status FROM task WHERE id = $1", task_id) == "D"
+
+
+async def test_a_start_and_failure_of_a_killed_instance_are_not_applied(
+    pool: asyncpg.Pool,
+) -> None:
+    clock = ManualClock(START)
+    _, _, (task_id,), (instance_id,) = await workflow_with_instances(pool, clock, 1)
+    async with pool.acquire() as connection:
+        await connection.execute("UPDATE task_instance SET status = 'K' WHERE id = $1",
+                                 instance_id)
+        failed = wire.InstanceUpdate(task_instance_id=instance_id, status="E", exit_code=3)
+        answer = await instances.apply_transitions(
+            connection, [_started(instance_id), failed], "distributor", clock.now())
+        assert "applied" not in answer.results
+        assert await connection.fetchval(
+            "SELECT status FROM task_instance WHERE id = $1", instance_id) == "K"
+        assert await _history(connection, instance_id) == ["Q", "I"]
+        assert await connection.fetchval("SELECT status FROM task WHERE id = $1", task_id) == "I"
