@@ -2,7 +2,8 @@
 
 A caller is a ``Principal``: the user of a bearer token (stored only as a SHA-256 hash),
 or, on a server in "local" mode, the operating-system user who runs the server, found
-from the peer of a loopback connection (Linux /proc/net/tcp) without any token. Each
+from the peer of a Unix socket or a loopback connection (Linux sock_diag, else
+/proc/net/tcp) without any token. Each
 route declares an ``Access``; owner-only routes resolve the workflow they touch and
 admit its owner and admins.
 """
@@ -17,6 +18,7 @@ import os
 import pwd
 import secrets
 import socket
+import struct
 import time
 import weakref
 from collections.abc import Iterable
@@ -83,21 +85,76 @@ NO_TOKEN = ("this server needs an API token: set JOBMON__HTTP__TOKEN (an admin m
             "with `jobmon token create --user NAME`)")
 
 
-def _proc_net_uid(local: tuple[str, int], peer: tuple[str, int]) -> int | None:
-    """The uid owning the client end of a loopback TCP connection (Linux)."""
-    wanted_local = f":{peer[1]:04X}"
-    wanted_remote = f":{local[1]:04X}"
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as handle:
-                next(handle)
-                for line in handle:
-                    fields = line.split()
-                    if fields[1].endswith(wanted_local) and fields[2].endswith(wanted_remote):
-                        return int(fields[7])
-        except (OSError, StopIteration, IndexError, ValueError):
-            continue
-    return None
+# sock_diag over netlink (Linux): the kernel looks one TCP socket up by its addresses
+NETLINK_SOCK_DIAG = 4
+SOCK_DIAG_BY_FAMILY = 20
+NLM_F_REQUEST = 1
+NLMSG_HEADER = struct.Struct("=IHHII")  # length, type, flags, sequence, port id
+INET_DIAG_NOCOOKIE = 0xFFFFFFFF
+_UID_OFFSET = 4 + 48 + 12  # in inet_diag_msg: family..retrans, sockid, expires..wqueue
+
+
+def peer_uid_by_sock_diag(peer: tuple[str, int], local: tuple[str, int]) -> int | None:
+    """The uid owning the client end (``peer``) of a TCP connection to ``local``, or None.
+
+    Asks the kernel for exactly that socket (inet_diag_req_v2 by its four-tuple), so the
+    cost does not grow with the number of sockets on the host, unlike /proc/net/tcp.
+    """
+    family = socket.AF_INET6 if ":" in peer[0] else socket.AF_INET
+    try:
+        source = socket.inet_pton(family, peer[0]).ljust(16, b"\0")
+        destination = socket.inet_pton(family, local[0]).ljust(16, b"\0")
+    except OSError:
+        return None
+    request = (
+        struct.pack("=BBBBI", family, socket.IPPROTO_TCP, 0, 0, 0xFFFFFFFF)
+        + struct.pack("!HH", peer[1], local[1]) + source + destination
+        + struct.pack("=III", 0, INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE)
+    )
+    header = NLMSG_HEADER.pack(NLMSG_HEADER.size + len(request), SOCK_DIAG_BY_FAMILY,
+                               NLM_F_REQUEST, 1, 0)
+    try:
+        with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG) as link:
+            link.settimeout(1.0)
+            link.send(header + request)
+            answer = link.recv(65536)
+    except (OSError, AttributeError):  # no netlink here, or no sock_diag for TCP
+        return None
+    if len(answer) < NLMSG_HEADER.size + _UID_OFFSET + 4:
+        return None  # an NLMSG_ERROR: no such socket
+    _, kind, _, _, _ = NLMSG_HEADER.unpack_from(answer)
+    if kind != SOCK_DIAG_BY_FAMILY:
+        return None
+    uid: int = struct.unpack_from("=I", answer, NLMSG_HEADER.size + _UID_OFFSET)[0]
+    return uid
+
+
+@dataclass(frozen=True)
+class TcpTable:
+    """One reading of /proc/net/tcp{,6}: who owns each connection end (Linux)."""
+
+    # (local port, remote port) of a socket -> its owner's uid
+    owners: dict[tuple[int, int], int]
+    # inodes of every socket in the reading
+    inodes: frozenset[int]
+
+    @classmethod
+    def read(cls) -> TcpTable:
+        owners: dict[tuple[int, int], int] = {}
+        inodes: set[int] = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(table) as handle:
+                    next(handle)
+                    for line in handle:
+                        fields = line.split(maxsplit=10)
+                        ports = (int(fields[1].rpartition(":")[2], 16),
+                                 int(fields[2].rpartition(":")[2], 16))
+                        owners[ports] = int(fields[7])
+                        inodes.add(int(fields[9]))
+            except (OSError, StopIteration, IndexError, ValueError):
+                continue
+        return cls(owners, frozenset(inodes))
 
 
 def _loopback(host: str) -> bool:
@@ -105,6 +162,15 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host.split("%")[0]).is_loopback
     except ValueError:
         return False
+
+
+def auth_mode(configured: str, host: str) -> str:
+    """ "local" or "token": who may call without a token (see [server] auth)."""
+    if configured not in ("auto", "local", "token"):
+        raise ValueError(f"server.auth = {configured!r}: use auto, local or token")
+    if configured != "auto":
+        return configured
+    return "local" if host in ("localhost", "") or _loopback(host) else "token"
 
 
 class Authenticator:
@@ -121,6 +187,7 @@ class Authenticator:
         self._owners: dict[tuple[str, int], str | None] = {}
         self._connections: weakref.WeakKeyDictionary[asyncio.BaseTransport, bool] = (
             weakref.WeakKeyDictionary())
+        self._tcp = TcpTable({}, frozenset())
 
     async def principal(self, request: web.Request) -> Principal | None:
         header = request.headers.get("Authorization", "")
@@ -149,9 +216,22 @@ class Authenticator:
             return int.from_bytes(credentials[4:8], "little") == self.owner_uid
         peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname")
-        if not peer or not local or not _loopback(str(peer[0])):
+        if sock is None or not peer or not local or not _loopback(str(peer[0])):
             return False
-        return _proc_net_uid((local[0], local[1]), (peer[0], peer[1])) == self.owner_uid
+        uid = peer_uid_by_sock_diag((str(peer[0]), peer[1]), (str(local[0]), local[1]))
+        if uid is not None:
+            return uid == self.owner_uid
+        # Without sock_diag, /proc/net/tcp: slow with thousands of connections in TIME_WAIT
+        # (its text is made for every read). One reading serves a burst of new connections.
+        # It answers for this one only if it already lists our own end (by inode): then the
+        # client end it lists with the same ports is this connection's, not an earlier
+        # one's that used those ports.
+        inode = os.fstat(sock.fileno()).st_ino
+        if inode not in self._tcp.inodes:
+            self._tcp = TcpTable.read()
+        if inode not in self._tcp.inodes:
+            return False
+        return self._tcp.owners.get((peer[1], local[1])) == self.owner_uid
 
     async def _token_principal(self, token: str) -> Principal:
         digest = hash_token(token)

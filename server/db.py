@@ -44,6 +44,16 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Skip asyncpg's default reset (a round trip per release) of session state.
+
+    Pooled connections never hold session state: advisory locks are transaction-scoped
+    (``pg_advisory_xact_lock``), LISTEN and the reaper's session lock live on their own
+    connections, and settings are fixed at connect. asyncpg still rolls back a transaction
+    left open before it calls this.
+    """
+
+
 async def create_pool(
     dsn: str, *, min_size: int, max_size: int, statement_timeout: float
 ) -> asyncpg.Pool:
@@ -53,6 +63,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         server_settings={
             "application_name": "jobmon-server",
             "statement_timeout": str(int(statement_timeout * 1000)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ from jobmon import errors
 from jobmon.clock import Clock, SystemClock
 from jobmon.server import migrate
 from jobmon.server.app import create_app
-from jobmon.server.auth import Authenticator
+from jobmon.server.auth import Authenticator, auth_mode
 from jobmon.server.db import Notifier, connect, create_pool
 from jobmon.server.embedded import EmbeddedPostgres, default_data_dir
 from jobmon.server.heartbeats import HeartbeatBatcher
@@ -53,16 +54,6 @@ def open_database(settings: Settings, database_url: str) -> tuple[str, EmbeddedP
     data_dir = Path(configured) if configured else default_data_dir()
     embedded = EmbeddedPostgres(data_dir, settings.embedded.port)
     return embedded.start(), embedded
-
-
-def auth_mode(configured: str, host: str) -> str:
-    """ "local" or "token": who may call without a token (see [server] auth)."""
-    if configured not in ("auto", "local", "token"):
-        raise ValueError(f"server.auth = {configured!r}: use auto, local or token")
-    if configured != "auto":
-        return configured
-    loopback = host in ("localhost", "") or host.startswith("127.") or host == "::1"
-    return "local" if loopback else "token"
 
 
 def describe(dsn: str) -> str:
@@ -129,6 +120,9 @@ async def serve(
             site = web.TCPSite(runner, options.host, options.port, backlog=1024)
             await site.start()
             url = _site_url(runner, options.host)
+            # what exists now (modules, routes, the pool) lives as long as the server: keep
+            # it out of the collector's full passes, which otherwise stall every request
+            gc.freeze()
             log.info("jobmon %s serving %s on %s", jobmon.__version__, describe(dsn), url)
             if options.ready_file is not None:
                 _write_ready_file(options.ready_file, url)
