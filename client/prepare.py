@@ -88,11 +88,8 @@ def _config_of(
     return config, (scales if has_callable else None)
 
 
-def prepare(workflow: Workflow) -> Prepared:
-    """Check the workflow (upstreams present, no cycle, clusters and resources valid)."""
-    tasks = list(workflow.tasks.values())
-    if not tasks:
-        raise InvalidWorkflow(f"workflow {workflow.name!r} has no tasks: add some first")
+def _upstream_indices(tasks: list[Task]) -> list[list[int]]:
+    """Each task's upstreams as positions in ``tasks``; raises for one not in the workflow."""
     position = {task.key: i for i, task in enumerate(tasks)}
     # the same Task objects are usually upstream of many tasks: look them up by identity
     by_object = {id(task): i for i, task in enumerate(tasks)}
@@ -110,6 +107,29 @@ def prepare(workflow: Workflow) -> Prepared:
                 )
             indices[index] = None
         upstreams.append(list(indices))
+    return upstreams
+
+
+def _settings_key(task: Task, cluster: str) -> tuple[Any, ...] | None:
+    """What decides a task's config, hashable; None when it cannot be told cheaply."""
+    resources = task.compute_resources
+    if resources is None or callable(resources):
+        frozen: Any = None  # a callable is resolved at launch, not here
+    else:
+        try:
+            frozen = frozenset(resources.items())
+        except TypeError:  # an unhashable value: work this task's config out in full
+            return None
+    return (id(task.template), cluster, frozen, id(task.resource_scales), task.max_attempts,
+            tuple(task.fallback_queues or ()))
+
+
+def prepare(workflow: Workflow) -> Prepared:
+    """Check the workflow (upstreams present, no cycle, clusters and resources valid)."""
+    tasks = list(workflow.tasks.values())
+    if not tasks:
+        raise InvalidWorkflow(f"workflow {workflow.name!r} has no tasks: add some first")
+    upstreams = _upstream_indices(tasks)
     cycle = find_cycle(len(tasks), upstreams)
     if cycle is not None:
         path = " -> ".join(repr(tasks[i].name) for i in cycle)
@@ -122,6 +142,7 @@ def prepare(workflow: Workflow) -> Prepared:
     prepared = Prepared(tasks=tasks, templates=[], configs=configs, config_index=config_index,
                         upstreams=upstreams, task_hash="", clusters=used_clusters)
     templates: dict[str, TaskTemplate] = {}
+    known_settings: dict[tuple[Any, ...], int] = {}
     for i, task in enumerate(tasks):
         seen = templates.setdefault(task.template.template_name, task.template)
         if seen is not task.template:
@@ -131,18 +152,24 @@ def prepare(workflow: Workflow) -> Prepared:
             )
         cluster = _cluster_of(task, workflow)
         used_clusters.add(cluster)
-        config, scale_callables = _config_of(task, workflow, cluster)
-        key = json.dumps(
-            [config.cluster_name, config.compute_resources, config.resource_scales,
-             config.fallback_queues, config.max_attempts, id(scale_callables)],
-            sort_keys=True,
-        )
-        index = config_position.get(key)
+        # the tasks of an array nearly always share their settings: work each set out once
+        settings_key = _settings_key(task, cluster)
+        index = known_settings.get(settings_key) if settings_key is not None else None
         if index is None:
-            index = config_position[key] = len(configs)
-            configs.append(config)
-            if scale_callables is not None:
-                prepared.scale_overrides[index] = scale_callables
+            config, scale_callables = _config_of(task, workflow, cluster)
+            key = json.dumps(
+                [config.cluster_name, config.compute_resources, config.resource_scales,
+                 config.fallback_queues, config.max_attempts, id(scale_callables)],
+                sort_keys=True,
+            )
+            index = config_position.get(key)
+            if index is None:
+                index = config_position[key] = len(configs)
+                configs.append(config)
+                if scale_callables is not None:
+                    prepared.scale_overrides[index] = scale_callables
+            if settings_key is not None:
+                known_settings[settings_key] = index
         config_index.append(index)
         if callable(task.compute_resources):
             prepared.dynamic_resources[i] = task.compute_resources

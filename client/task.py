@@ -20,6 +20,7 @@ class Task:
         "command",
         "compute_resources",
         "fallback_queues",
+        "key",
         "max_attempts",
         "name",
         "node_args",
@@ -57,6 +58,9 @@ class Task:
         self.op_args = op_args
         self.node_args_hash = node_args_hash
         self.task_args_hash = task_args_hash
+        # identity within a workflow: (template name, node args hash, task args hash)
+        self.key: tuple[str, int, int] = (template.template_name, node_args_hash,
+                                          task_args_hash)
         self.command = command
         self.name = name
         self.upstream_tasks: list[Task] = []
@@ -69,11 +73,6 @@ class Task:
         self.cluster_name = cluster_name
         self.task_id: int | None = None
         self.array: Array | None = None
-
-    @property
-    def key(self) -> tuple[str, int, int]:
-        """Identity within a workflow: (template name, node args hash, task args hash)."""
-        return (self.template.template_name, self.node_args_hash, self.task_args_hash)
 
     def add_upstream(self, task: Task) -> None:
         if not isinstance(task, Task):

@@ -111,23 +111,66 @@ class TaskTemplate:
         self.default_max_attempts = default_max_attempts
         self.max_concurrently_running: int | None = None
 
-    def _split(self, kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    def _check_names(self, given: Iterable[str]) -> None:
+        """Every argument the template declares is given, and nothing else."""
+        given = set(given)
         declared = set(self.node_args) | set(self.task_args) | set(self.op_args)
-        unknown = sorted(set(kwargs) - declared)
+        unknown = sorted(given - declared)
         if unknown:
             raise InvalidCommandTemplate(
                 f"template {self.template_name!r} has no argument {', '.join(unknown)} "
                 f"(it takes {', '.join(sorted(declared)) or 'none'})"
             )
-        missing = [name for name in declared if name not in kwargs]
+        missing = sorted(declared - given)
         if missing:
             raise InvalidCommandTemplate(
                 f"template {self.template_name!r}: the command needs "
-                f"{', '.join(sorted(missing))}, which was not given"
+                f"{', '.join(missing)}, which was not given"
             )
-        return tuple(
-            {name: kwargs[name] for name in names}
-            for names in (self.node_args, self.task_args, self.op_args)
+
+    @staticmethod
+    def _check_options(what: str, max_attempts: int | None,
+                       compute_resources: ResourcesSpec | None,
+                       resource_scales: Mapping[str, Any] | None) -> ResourcesSpec | None:
+        """Check the per-task options; returns the resources in canonical form."""
+        if max_attempts is not None and (not isinstance(max_attempts, int) or max_attempts < 1):
+            raise ValueError(f"{what}: max_attempts must be a whole number >= 1")
+        if resource_scales is not None:
+            resource_rules.check_scales(resource_scales)
+        if compute_resources is not None and not callable(compute_resources):
+            return resource_rules.normalize(compute_resources)
+        return compute_resources
+
+    def _build(self, kwargs: Mapping[str, Any], name: str | None,
+               upstream_tasks: Iterable[Task], max_attempts: int | None,
+               compute_resources: ResourcesSpec | None,
+               resource_scales: Mapping[str, Any] | None,
+               fallback_queues: Sequence[str] | None, cluster_name: str | None) -> Task:
+        """A task from checked arguments and options."""
+        node_args = {key: kwargs[key] for key in self.node_args}
+        task_args = {key: kwargs[key] for key in self.task_args}
+        op_args = {key: kwargs[key] for key in self.op_args}
+        command = self.command_template.format(
+            **{key: shlex.quote(str(value)) for key, value in kwargs.items()})
+        if name is None:
+            shown = "_".join(f"{key}-{value}" for key, value in {**node_args, **task_args}.items())
+            name = f"{self.template_name}_{shown}" if shown else self.template_name
+        return Task(
+            template=self,
+            node_args=node_args,
+            task_args=task_args,
+            op_args=op_args,
+            node_args_hash=args_hash(node_args),
+            task_args_hash=args_hash(task_args),
+            command=command,
+            name=name,
+            upstream_tasks=upstream_tasks,
+            max_attempts=max_attempts,
+            compute_resources=(dict(compute_resources) if isinstance(compute_resources, dict)
+                               else compute_resources),
+            resource_scales=resource_scales,
+            fallback_queues=list(fallback_queues) if fallback_queues is not None else None,
+            cluster_name=cluster_name,
         )
 
     def create_task(
@@ -143,34 +186,12 @@ class TaskTemplate:
         **kwargs: Any,
     ) -> Task:
         """A task with the given args; resources here override the template's defaults."""
-        node_args, task_args, op_args = self._split(kwargs)
-        quoted = {key: shlex.quote(str(value)) for key, value in kwargs.items()}
-        command = self.command_template.format(**quoted)
-        if name is None:
-            shown = "_".join(f"{key}-{value}" for key, value in {**node_args, **task_args}.items())
-            name = f"{self.template_name}_{shown}" if shown else self.template_name
-        if max_attempts is not None and (not isinstance(max_attempts, int) or max_attempts < 1):
-            raise ValueError(f"task {name!r}: max_attempts must be a whole number >= 1")
-        if compute_resources is not None and not callable(compute_resources):
-            compute_resources = resource_rules.normalize(compute_resources)
-        if resource_scales is not None:
-            resource_rules.check_scales(resource_scales)
-        return Task(
-            template=self,
-            node_args=node_args,
-            task_args=task_args,
-            op_args=op_args,
-            node_args_hash=args_hash(node_args),
-            task_args_hash=args_hash(task_args),
-            command=command,
-            name=name,
-            upstream_tasks=upstream_tasks,
-            max_attempts=max_attempts,
-            compute_resources=compute_resources,
-            resource_scales=resource_scales,
-            fallback_queues=list(fallback_queues) if fallback_queues is not None else None,
-            cluster_name=cluster_name,
-        )
+        self._check_names(kwargs)
+        what = f"task {name!r}" if name is not None else f"a task of {self.template_name!r}"
+        compute_resources = self._check_options(what, max_attempts, compute_resources,
+                                                resource_scales)
+        return self._build(kwargs, name, upstream_tasks, max_attempts, compute_resources,
+                           resource_scales, fallback_queues, cluster_name)
 
     def create_tasks(
         self,
@@ -185,9 +206,16 @@ class TaskTemplate:
         **kwargs: Any,
     ) -> Array:
         """An array: one task per combination of the list-valued args."""
+        if max_concurrently_running is not None and (
+            not isinstance(max_concurrently_running, int) or max_concurrently_running < 1
+        ):
+            raise ValueError("max_concurrently_running must be a whole number >= 1")
+        # every task of the array has the same arguments and options: check them once
+        self._check_names(kwargs)
+        compute_resources = self._check_options(
+            f"the tasks of {self.template_name!r}", max_attempts, compute_resources,
+            resource_scales)
         if max_concurrently_running is not None:
-            if not isinstance(max_concurrently_running, int) or max_concurrently_running < 1:
-                raise ValueError("max_concurrently_running must be a whole number >= 1")
             self.max_concurrently_running = max_concurrently_running
         upstream = list(upstream_tasks)
         names = list(kwargs)
@@ -196,15 +224,9 @@ class TaskTemplate:
             for value in kwargs.values()
         ]
         tasks = [
-            self.create_task(
-                upstream_tasks=upstream,
-                max_attempts=max_attempts,
-                compute_resources=compute_resources,
-                resource_scales=resource_scales,
-                fallback_queues=fallback_queues,
-                cluster_name=cluster_name,
-                **dict(zip(names, combination, strict=True)),
-            )
+            self._build(dict(zip(names, combination, strict=True)), None, upstream,
+                        max_attempts, compute_resources, resource_scales, fallback_queues,
+                        cluster_name)
             for combination in itertools.product(*choices)
         ]
         return Array(self, tasks, max_concurrently_running)

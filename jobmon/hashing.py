@@ -13,6 +13,8 @@ def _canonical(args: Mapping[str, object]) -> bytes:
 
 def args_hash(args: Mapping[str, object]) -> int:
     """A signed 63-bit hash of an args mapping, stored as a PostgreSQL bigint."""
+    if not args:
+        return EMPTY_ARGS_HASH
     digest = hashlib.blake2b(_canonical(args), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 1
 
@@ -28,3 +30,6 @@ def task_set_hash(task_keys: Iterable[tuple[str, int, int]]) -> str:
     for name, node_hash, task_hash in sorted(task_keys):
         hasher.update(f"{name}\x1e{node_hash}\x1e{task_hash}\x1f".encode())
     return hasher.hexdigest()
+
+
+EMPTY_ARGS_HASH = int.from_bytes(hashlib.blake2b(b"", digest_size=8).digest(), "big") >> 1
