@@ -108,7 +108,8 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
 def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
                   paths: InstancePaths) -> None:
     """Create the log directory; leave the task's saved context where it will look."""
-    paths.stdout.parent.mkdir(parents=True, exist_ok=True)
+    if not paths.stdout.parent.is_dir():
+        paths.stdout.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         paths.output.unlink()
     if instance.context is not None:
@@ -127,8 +128,7 @@ def start(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
     pid = os.posix_spawn(
         SHELL,
         [SHELL, "-c", wrapper_for(instance.command), "jobmon-task", instance.command,
-         str(paths.exit),
-         str(paths.pid)],
+         str(paths.exit), str(paths.pid)],
         environment(instance, paths),
         file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
@@ -164,15 +164,6 @@ def _finished(status: int, usage: Any, started: float) -> Finished:
 # ------------------------------------------------------------------ adopting orphans
 
 
-def process_start(pid: int) -> int | None:
-    """When the process started (clock ticks since boot), to tell it from a reused PID."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat[stat.rindex(")") + 2 :].split()[19])
-
-
 def started_wrapper(paths: InstancePaths) -> int | None:
     """The PID of the wrapper that started this instance, if one did (it may have ended)."""
     try:
@@ -191,20 +182,23 @@ def is_wrapper_of(pid: int, paths: InstancePaths) -> bool:
 
 
 def local_distributor_id(pid: int) -> str:
-    """How a local instance is found again: host, PID, and the process's start time."""
-    return f"{NODENAME}:{pid}:{process_start(pid) or 0}"
+    """How a local instance is found again: host and the PID of its wrapper.
+
+    A reused PID is told apart by the wrapper's command line (``is_wrapper_of``), which
+    names the instance's own exit file.
+    """
+    return f"{NODENAME}:{pid}"
 
 
-def parse_local_distributor_id(text: str) -> tuple[str, int, int] | None:
-    """(host, PID, start ticks) from ``local_distributor_id``, or None for anything else."""
-    host, _, numbers = text.rpartition(":")[0], None, text.split(":")[-2:]
-    if not host or len(numbers) != 2 or not all(n.isdigit() for n in numbers):
+def parse_local_distributor_id(text: str) -> tuple[str, int] | None:
+    """(host, PID) from ``local_distributor_id``, or None for anything else."""
+    host, _, pid = text.rpartition(":")
+    if not host or not pid.isdigit():
         return None
-    return host.rpartition(":")[0], int(numbers[0]), int(numbers[1])
+    return host, int(pid)
 
 
-def adopt(instance: wire.ClaimedInstance, pid: int, start_ticks: int,
-          paths: InstancePaths) -> Running:
+def adopt(instance: wire.ClaimedInstance, pid: int, paths: InstancePaths) -> Running:
     """Watch a command an earlier distributor started; ``finished`` resolves when it ends.
 
     It is not our child, so its end comes from a pidfd and its status from the exit file
@@ -221,12 +215,13 @@ def adopt(instance: wire.ClaimedInstance, pid: int, start_ticks: int,
             code = recorded_exit(paths)
             future.set_result(Finished(code, None, None, time.monotonic() - started))
 
-    if process_start(pid) != start_ticks:
-        ended()  # it ended while no distributor watched it
-        return running
     try:
         pidfd = os.pidfd_open(pid)
     except OSError:
+        ended()  # it ended while no distributor watched it
+        return running
+    if not is_wrapper_of(pid, paths):  # checked after pidfd_open: the PID cannot move now
+        os.close(pidfd)
         ended()
         return running
 

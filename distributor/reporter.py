@@ -13,7 +13,7 @@ from jobmon.requester import Requester
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 5000
+MAX_BATCH = 10_000  # one claim of the default batch size is reported in one request
 BATCH_DELAY = 0.005
 
 

@@ -105,9 +105,12 @@ class DistributorService:
         while True:
             capacity = self._plugin.capacity()
             if capacity == 0:
+                # a freed slot may leave the plugin's own queue long enough: keep waiting
+                # (a claim then would fetch nothing), but ask for kill orders now and then
                 with anyio.move_on_after(FULL_RECHECK):
-                    await self._plugin.wait_for_capacity()
-                capacity = self._plugin.capacity()
+                    while capacity == 0:
+                        await self._plugin.wait_for_capacity()
+                        capacity = self._plugin.capacity()
             limit = min(capacity, batch_size)
             answer = await self._requester.post(
                 "/api/v1/distributor/claim",

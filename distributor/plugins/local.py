@@ -97,6 +97,7 @@ class LocalPlugin:
     # ------------------------------------------------------------------ running
 
     async def launch(self, instances: Sequence[wire.ClaimedInstance]) -> None:
+        self._baseline_rss = process_tree.own_rss()
         self._waiting.extend(instances)
         self._start_waiting()
 
@@ -107,7 +108,6 @@ class LocalPlugin:
     def _start(self, instance: wire.ClaimedInstance) -> None:
         assert self._group is not None and self._reporter is not None
         paths = InstancePaths.under(self.log_dir, instance.workflow_id, instance.task_instance_id)
-        self._baseline_rss = process_tree.own_rss()
         try:
             running = execution.start(instance, paths)
         except OSError as error:
@@ -203,26 +203,22 @@ class LocalPlugin:
             found = self._find_process(distributor_id, status, paths)
             if found is None:
                 continue
-            if self._adopt_one(instance_id, workflow_id, status, paths, *found):
+            if self._adopt_one(instance_id, workflow_id, status, paths, found):
                 adopted += 1
         return adopted
 
     def _find_process(self, distributor_id: str, status: str,
-                      paths: InstancePaths) -> tuple[int, int] | None:
-        """(PID, start ticks) of the instance's wrapper on this host, or None if not here."""
+                      paths: InstancePaths) -> int | None:
+        """The PID of the instance's wrapper on this host (0: never started), or None."""
         if status != TI.INSTANTIATED:
             found = execution.parse_local_distributor_id(distributor_id)
             if found is None or found[0] != execution.NODENAME:
                 return None  # launched elsewhere
-            return found[1], found[2]
-        pid = execution.started_wrapper(paths)
-        if pid is None:
-            return 0, 0  # claimed, never started
-        alive = execution.is_wrapper_of(pid, paths)
-        return pid, (execution.process_start(pid) or 0) if alive else -1
+            return found[1]
+        return execution.started_wrapper(paths) or 0
 
     def _adopt_one(self, instance_id: int, workflow_id: int, status: str,
-                   paths: InstancePaths, pid: int, start_ticks: int) -> bool:
+                   paths: InstancePaths, pid: int) -> bool:
         assert self._group is not None and self._reporter is not None
         if status == TI.INSTANTIATED and pid == 0:
             self._reporter.report(wire.InstanceUpdate(
@@ -233,13 +229,14 @@ class LocalPlugin:
             task_instance_id=instance_id, task_id=0, workflow_id=workflow_id, workflow_run_id=0,
             array_id=0, name="", command="", compute_resources={}, attempt=0,
         )
-        running = execution.adopt(instance, pid, start_ticks, paths)
+        running = execution.adopt(instance, pid, paths)
+        alive = not running.finished.done()  # adopt() found its wrapper still running
         running.extra.update(cores=1, peak_rss=0, adopted=True)
         if status in (TI.INSTANTIATED, TI.TRIAGING):
             # it started (or the reaper wondered): say so before saying how it ended
             self._reporter.report(wire.InstanceUpdate(
                 task_instance_id=instance_id, status=str(TI.RUNNING),
-                distributor_id=execution.local_distributor_id(pid) if start_ticks > 0 else None,
+                distributor_id=execution.local_distributor_id(pid) if alive else None,
                 nodename=execution.NODENAME, process_id=pid,
                 stdout_path=str(paths.stdout), stderr_path=str(paths.stderr)))
         if status == TI.KILL_SELF:
