@@ -142,8 +142,10 @@ def test_foreign_scancel_and_a_killed_worker_are_errors_that_retry(
     tool = slurm_tool("slurm-killed")
     template = tool.get_task_template(
         template_name="victim",
-        # "worker": the first attempt kills its own worker (the job's main process)
-        command_template="if [ {how} = worker ] && [ $JOBMON_ATTEMPT = 1 ]; then kill -9 $PPID; "
+        # "worker": the first attempt kills its own worker (the job's main process), once the
+        # test saw it RUNNING (the worker starts the command, then reports RUNNING)
+        command_template="if [ {how} = worker ] && [ $JOBMON_ATTEMPT = 1 ]; then "
+                         "while [ ! -e {out}/go ]; do sleep 0.2; done; kill -9 $PPID; "
                          "fi; if [ -e {out}/slow ]; then sleep 120; fi",
         node_args=["how"], op_args=["out"], default_cluster_name="slurm",
     )
@@ -162,7 +164,10 @@ def test_foreign_scancel_and_a_killed_worker_are_errors_that_retry(
     first = "SELECT distributor_id FROM task_instance WHERE task_id = $1 AND status = 'R'"
     wait_until(lambda: value(server.dsn, first, cancelled.task_id) is not None, 120,
                "the first task RUNNING")
+    wait_until(lambda: value(server.dsn, first, orphaned.task_id) is not None, 120,
+               "the second task RUNNING")
     job = str(value(server.dsn, first, cancelled.task_id))
+    (out / "go").touch()  # the second task's command kills its worker
     (out / "slow").unlink()  # the retries finish at once
     subprocess.run(["scancel", job], check=True, timeout=30)
     thread.join(280)
