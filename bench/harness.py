@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -64,6 +65,9 @@ def private_server(extra_env: dict[str, str] | None = None) -> Iterator[dict[str
             process.kill()
             process.wait()
         log.close()
+        # a million-task run leaves gigabytes of database behind
+        if os.environ.get("JOBMON_BENCH_KEEP") != "1":
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def print_table(results: list[Result]) -> None:

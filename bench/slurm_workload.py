@@ -1,9 +1,10 @@
-"""usage: slurm_workload.py COUNT WORKFLOW_ARGS [launch-only]: `true` tasks on cluster "slurm".
+"""usage: slurm_workload.py COUNT WORKFLOW_ARGS WINDOW: `true` tasks on cluster "slurm".
 
 Prints one JSON line: seconds to bind, seconds from run() until every task was LAUNCHED
-(or further) on the server, and seconds from run() until the workflow was DONE. A watcher
-follows the run's change feed, as the swarm does, to see when the last task was launched.
-With ``launch-only`` it cancels the jobs once all are launched and exits (quick tuning).
+(or further) on the server, and how many tasks were DONE in the WINDOW seconds after that
+(the drain rate); then it cancels the rest and exits. With WINDOW ``all`` it waits for the
+workflow to end instead, and reports the seconds from run() until DONE. A watcher follows
+the run's change feed, as the swarm does.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ LAUNCHED_OR_LATER = {"O", "R", "D"}
 
 
 class LaunchWatcher:
-    """Follows the newest run of a workflow and notes when ``count`` tasks were launched."""
+    """Follows the newest run of a workflow: when ``count`` tasks were launched, and how
+    many are DONE."""
 
     def __init__(self, workflow_id: int, count: int) -> None:
         self.workflow_id = workflow_id
         self.count = count
         self.launched_at: float | None = None
+        self.done: set[int] = set()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=lambda: anyio.run(self._follow), daemon=True)
 
@@ -46,17 +49,19 @@ class LaunchWatcher:
                 await anyio.sleep(0.005)
             path = f"/api/v1/workflow_runs/{run_id}/changes"
             answer = await requester.get(path, wire.ChangesResponse, {"cursor": ""})
-            cursor, seen = answer.cursor, set()
+            cursor, launched = answer.cursor, set()
             while not self.stop.is_set():
                 answer = await requester.get(path, wire.ChangesResponse,
                                              {"cursor": cursor, "wait": 1.0}, extra_timeout=1)
                 cursor = answer.cursor
-                seen.update(task_id for task_id, status in zip(answer.tasks.task_id,
-                                                               answer.tasks.status, strict=True)
-                            if status in LAUNCHED_OR_LATER)
-                if len(seen) >= self.count:
+                for task_id, status in zip(answer.tasks.task_id, answer.tasks.status,
+                                           strict=True):
+                    if status in LAUNCHED_OR_LATER:
+                        launched.add(task_id)
+                    if status == "D":
+                        self.done.add(task_id)
+                if self.launched_at is None and len(launched) >= self.count:
                     self.launched_at = time.perf_counter()
-                    return
 
 
 def _cancel(workflow_id: int) -> None:
@@ -91,13 +96,19 @@ def main() -> None:
     watcher = LaunchWatcher(workflow.workflow_id, count)
     watcher.thread.start()
     started = time.perf_counter()
-    if sys.argv[3:] == ["launch-only"]:
+    if sys.argv[3] != "all":
+        window = float(sys.argv[3])
         threading.Thread(target=workflow.run, kwargs={"show_progress": False},
                          daemon=True).start()
-        watcher.thread.join(600)
+        deadline = started + 600
+        while watcher.launched_at is None and time.perf_counter() < deadline:
+            time.sleep(0.01)
         launched = (watcher.launched_at or float("nan")) - started
-        print(json.dumps({"bind": bind, "launched": launched, "drained": float("nan")}),
-              flush=True)
+        done_before = len(watcher.done)
+        time.sleep(window)
+        done = len(watcher.done) - done_before
+        print(json.dumps({"bind": bind, "launched": launched, "window": window,
+                          "done_in_window": done}), flush=True)
         _cancel(workflow.workflow_id)
         os._exit(0)  # the swarm thread and its distributor child go with this process
     status = workflow.run(show_progress=False, seconds_until_timeout=7200)
@@ -108,7 +119,6 @@ def main() -> None:
         raise SystemExit(f"workflow ended {status}: {workflow.last_run_message}")
     launched = (watcher.launched_at - started) if watcher.launched_at else float("nan")
     print(json.dumps({"bind": bind, "launched": launched, "drained": drained}))
-
 
 if __name__ == "__main__":
     main()

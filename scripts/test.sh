@@ -37,5 +37,11 @@ if [ "$(id -u)" = 0 ] && ! command -v chromium >/dev/null 2>&1 && command -v apt
     || echo "warning: could not install chromium; the browser tests will fail" >&2
 fi
 
+if [ "$(id -u)" = 0 ] && ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null; then
+  # the heartbeat benchmark (run at a small size by the suite) drives the server with wrk
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null \
+    || echo "warning: could not install wrk; the benchmark test will fail" >&2
+fi
+
 bash scripts/check.sh
 .venv/bin/python -m pytest "$@"

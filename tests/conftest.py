@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from jobmon import settings as settings_module
-from tests.support import ServerThread, cloned_database, create_template, drop_database
+from tests.support import (
+    ServerThread,
+    cloned_database,
+    create_template,
+    drop_database,
+    serving,
+)
 
 FAST_HEARTBEATS = {
     "JOBMON__HEARTBEAT__TASK_INSTANCE_INTERVAL": "1.0",
@@ -72,10 +78,5 @@ def server(
     db_dsn: str, jobmon_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ServerThread]:
     """A server on a fresh database; the client finds it through JOBMON__HTTP__SERVICE_URL."""
-    running = ServerThread(db_dsn).start()
-    monkeypatch.setenv("JOBMON__HTTP__SERVICE_URL", running.url)
-    settings_module.reset_cache()
-    try:
+    with serving(db_dsn, monkeypatch) as running:
         yield running
-    finally:
-        running.stop()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import anyio
 import anyio.from_thread
 import asyncpg
+import pytest
 
 from jobmon import settings as settings_module
 from jobmon.clock import Clock
@@ -123,3 +124,15 @@ class ServerThread:
                 self._portal.call(self._stop.set)
         if self._thread is not None:
             self._thread.join(30)
+
+
+@contextlib.contextmanager
+def serving(dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
+    """A server on ``dsn``; the client finds it through JOBMON__HTTP__SERVICE_URL."""
+    running = ServerThread(dsn).start()
+    monkeypatch.setenv("JOBMON__HTTP__SERVICE_URL", running.url)
+    settings_module.reset_cache()
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -18,7 +18,7 @@
 #   JOBMON_SLURM_ACCOUNTING=0|1  1: also run MariaDB + slurmdbd so that `sacct` works
 #                          (adds ~10 s of apt install once, ~2 s of start-up). Default 0:
 #                          no sacct; use `squeue -t all` / `scontrol show job` (finished
-#                          jobs stay visible for MinJobAge=3600 s) or DIR/log/jobcomp.txt.
+#                          jobs stay visible for MinJobAge=600 s) or DIR/log/jobcomp.txt.
 #   JOBMON_SLURM_CGROUP=auto|1|0  cgroup v1 plugins (proctrack/task/jobacct_gather cgroup):
 #                          kernel-enforced --mem and the OUT_OF_MEMORY job state.
 #                          auto (default): on when the memory, freezer and cpuacct v1
@@ -27,7 +27,8 @@
 #                          over-limit job ends FAILED, not OUT_OF_MEMORY.
 #   JOBMON_SLURM_CPUS=N    CPUs to advertise (default: the real count). More than the
 #                          real count oversubscribes (SlurmdParameters=config_overrides):
-#                          more short jobs at once, faster drain of big batches.
+#                          more short jobs at once, faster drain of big batches; slurmd,
+#                          and so every job, then runs as SCHED_IDLE (see below).
 #   JOBMON_SLURM_MEM_MB=N  RealMemory to advertise (default: 90% of real, capped at 64000)
 #   JOBMON_SLURM_LINK_ETC=0  don't point /etc/slurm/slurm.conf at DIR/slurm.conf
 #                          (default 1, only if that path is absent or a symlink)
@@ -254,8 +255,8 @@ $ACCOUNTING
 # and each is appended to the jobcomp file
 JobCompType=jobcomp/filetxt
 JobCompLoc=$DIR/log/jobcomp.txt
-MinJobAge=3600
-MaxJobCount=100000
+MinJobAge=600
+MaxJobCount=200000
 MaxArraySize=100001
 ReturnToService=2
 InactiveLimit=0
@@ -321,7 +322,16 @@ EOF
   slurmctld -f "$CONF" || die "slurmctld failed to start (see $DIR/log/slurmctld.log)"
   for _ in $(seq 1 100); do scontrol ping >/dev/null 2>&1 && break; sleep 0.1; done
   scontrol ping >/dev/null 2>&1 || { tail -20 "$DIR/log/slurmctld.log" >&2; die "slurmctld not answering (port 6817 taken by another cluster?)"; }
-  slurmd -f "$CONF" || die "slurmd failed to start (see $DIR/log/slurmd.log)"
+  # Oversubscribed, the jobs share this machine's few cores with the controller, the Jobmon
+  # server and its distributor, which on a real cluster have their own. Jobs inherit slurmd's
+  # scheduling class (PropagatePrioProcess=0), so run it as SCHED_IDLE: the jobs then take
+  # only the CPU that the rest leaves, as if they ran on other nodes. (nice 10 was not
+  # enough: 64 jobs at nice 10 still outweigh one process at nice 0 by 7 to 1.)
+  if [ -n "${JOBMON_SLURM_CPUS:-}" ] && [ "$JOBMON_SLURM_CPUS" -gt "$(nproc)" ]; then
+    chrt --idle 0 slurmd -f "$CONF" || die "slurmd failed to start (see $DIR/log/slurmd.log)"
+  else
+    slurmd -f "$CONF" || die "slurmd failed to start (see $DIR/log/slurmd.log)"
+  fi
 fi
 
 if [ "$LINK_ETC" = 1 ]; then

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -16,7 +17,10 @@ from typing import Any
 
 import asyncpg
 
+from jobmon import wire
+from jobmon.clock import Clock
 from jobmon.server.db import connect
+from jobmon.server.store import bind, instances, runs, tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 SWARM_SCRIPT = Path(__file__).resolve().parent / "scripts" / "swarm.py"
@@ -108,3 +112,56 @@ def count_lines(path: Path) -> dict[str, int]:
         for line in path.read_text().split():
             counts[line] = counts.get(line, 0) + 1
     return counts
+
+
+async def workflow_with_instances(pool: asyncpg.Pool, clock: Clock,
+                                   count: int) -> tuple[int, int, list[int], list[int]]:
+    """A bound workflow of ``count`` tasks, a run, and one queued instance per task."""
+    async with pool.acquire() as connection:
+        tool = await bind.upsert_tool(connection, "reaper")
+        templates = await bind.upsert_templates(connection, wire.TemplatesRequest(
+            tool_version_id=tool.tool_version_id,
+            templates=[wire.TemplateSpec(name="t", command_template="true {i}", node_args=["i"])],
+        ))
+        workflow = await bind.create_workflow(connection, wire.WorkflowRequest(
+            tool_version_id=tool.tool_version_id, name="reaped", workflow_args="r",
+            workflow_args_hash="r", task_hash="h", user="me", num_tasks=count,
+        ), clock.now())
+        arrays = await bind.upsert_arrays(connection, workflow.workflow_id, wire.ArraysRequest(
+            arrays=[wire.ArraySpec(task_template_version_id=templates.task_template_version_ids[0],
+                                   name="t")]))
+        tasks = await bind.insert_tasks(connection, workflow.workflow_id, wire.TasksChunk(
+            configs=[wire.TaskConfig(cluster_name="local")],
+            array_id=arrays.array_ids * count,
+            node_args_hash=list(range(count)), task_args_hash=[0] * count,
+            name=[f"t{i}" for i in range(count)], command=[f"true {i}" for i in range(count)],
+            config_index=[0] * count, args=[{}] * count,
+        ), clock.now())
+        await bind.finish_bind(connection, workflow.workflow_id,
+                               wire.BoundRequest(num_tasks=count, num_edges=0), clock.now())
+        run = await runs.create_run(connection, workflow.workflow_id,
+                                    wire.RunRequest(user="me"), None, clock.now(),
+                                    clock.now() + dt.timedelta(seconds=30))
+        for status in ("I", "O", "R"):
+            await runs.set_run_status(connection, run.workflow_run_id,
+                                      wire.RunStatusRequest(status=status), clock.now())
+        await runs.schedule(connection, run.workflow_run_id, wire.ScheduleRequest(
+            queue=[wire.QueueGroup(task_ids=tasks.task_ids)]), clock.now())
+        claimed = await instances.claim(
+            connection, wire.ClaimRequest(cluster_name="local", next_report_seconds=10),
+            run.workflow_run_id, clock.now())
+    return (workflow.workflow_id, run.workflow_run_id, tasks.task_ids,
+            [i.task_instance_id for i in claimed])
+
+
+def make_token(dsn: str, user: str, admin: bool = False) -> str:
+    """A new API token of ``user``, made in the database as `jobmon token create` does."""
+
+    async def make() -> str:
+        connection = await connect(dsn)
+        try:
+            return (await tokens.create_token(connection, user, admin, "test"))[1]
+        finally:
+            await connection.close()
+
+    return asyncio.run(make())

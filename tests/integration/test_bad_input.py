@@ -21,9 +21,7 @@ import pytest
 from jobmon import errors, wire
 from jobmon import settings as settings_module
 from jobmon.client.connection import open_requester
-from jobmon.server.db import connect
-from jobmon.server.store import tokens
-from tests.integration.helpers import ROOT, value
+from tests.integration.helpers import ROOT, make_token, value
 from tests.integration.seed import Seeded, seeded_server
 from tests.support import ServerThread, admin_dsn
 
@@ -280,14 +278,7 @@ def test_a_token_user_naming_an_id_in_other_digits_gets_a_400(
     settings_module.reset_cache()
     server = ServerThread(db_dsn).start()
     try:
-        async def make_token() -> str:
-            connection = await connect(db_dsn)
-            try:
-                return (await tokens.create_token(connection, "someone", False, "test"))[1]
-            finally:
-                await connection.close()
-
-        token = anyio.run(make_token)
+        token = make_token(db_dsn, "someone")
         bearer = {"Authorization": f"Bearer {token}"}
         for path in ("/api/v1/workflows/%C2%B2/stop", "/api/v1/workflow_runs/%C2%B2/heartbeat"):
             message = error_of(call(server, "POST", path, b'{"next_report_seconds": 10}',

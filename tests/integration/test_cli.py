@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from jobmon.cli.main import main
 from jobmon.client.workflow import Workflow
-from tests.integration.helpers import ROOT, fetch, value, wait_until
+from tests.integration.helpers import ROOT, fetch, make_token, value, wait_until
 from tests.integration.operator_workflows import ERROR_LINE, OUTPUT, chain, mixed
 from tests.support import ServerThread
 
@@ -529,39 +529,6 @@ def test_the_api_documents_its_operator_routes_and_serves_the_dashboard(
     assert _get(server.url + "/static/../app.py")[0] in (403, 404)
 
 
-@pytest.fixture
-def shared_server(db_dsn: str, jobmon_env: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
-    """A server that wants an API token from every caller, as a shared one does."""
-    from jobmon import settings as settings_module
-
-    monkeypatch.setenv("JOBMON__SERVER__AUTH", "token")
-    settings_module.reset_cache()
-    running = ServerThread(db_dsn).start()
-    monkeypatch.setenv("JOBMON__HTTP__SERVICE_URL", running.url)
-    settings_module.reset_cache()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-def make_token(dsn: str, user: str) -> str:
-    import anyio
-
-    from jobmon.server.db import connect
-    from jobmon.server.store import tokens
-
-    async def make() -> str:
-        connection = await connect(dsn)
-        try:
-            return (await tokens.create_token(connection, user, False, "test"))[1]
-        finally:
-            await connection.close()
-
-    return anyio.run(make)
-
-
 def as_user(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
     from jobmon import settings as settings_module
 
@@ -570,9 +537,9 @@ def as_user(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
 
 
 def test_operators_change_only_their_own_workflows_on_a_shared_server(
-    shared_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+    token_server: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    alice, bob = make_token(shared_server.dsn, "alice"), make_token(shared_server.dsn, "bob")
+    alice, bob = make_token(token_server.dsn, "alice"), make_token(token_server.dsn, "bob")
     as_user(monkeypatch, alice)
     alices = chain("shared-alice", Path(os.environ["XDG_DATA_HOME"]), length=2)
     assert alices.run(show_progress=False) == "D"
@@ -584,7 +551,7 @@ def test_operators_change_only_their_own_workflows_on_a_shared_server(
     listed = json.loads(cli("workflow", "status", "-w", str(alices.workflow_id),
                             str(bobs.workflow_id), "--json").stdout)
     assert sorted(row["user"] for row in listed) == ["alice", "bob"]
-    first = task_id(shared_server.dsn, alices.workflow_id, "t0")
+    first = task_id(token_server.dsn, alices.workflow_id, "t0")
     assert_one_line_failure(cli("task", "update", "-w", str(alices.workflow_id), "-t",
                                 str(first), "-s", "G", "--yes"), "only its owner or an admin")
 
@@ -592,7 +559,7 @@ def test_operators_change_only_their_own_workflows_on_a_shared_server(
     pruned = cli("workflow", "prune", "--before", "2999-01-01")
     assert pruned.code == 0, pruned
     assert "deleted 1 workflow(s) with 3 task(s); left 1 of other users" in pruned.stdout
-    assert value(shared_server.dsn, "SELECT array_agg(owner) FROM workflow") == ["alice"]
+    assert value(token_server.dsn, "SELECT array_agg(owner) FROM workflow") == ["alice"]
 
     as_user(monkeypatch, "jm_not-a-token")
     assert_one_line_failure(cli("workflow", "status"), "not valid")

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from jobmon.client.workflow import Workflow
-from tests.integration.helpers import ROOT, value
+from tests.integration.helpers import ROOT, make_token, value
 from tests.integration.operator_workflows import ERROR_LINE, dashboard, mixed
 from tests.support import ServerThread
 
@@ -263,37 +263,20 @@ def test_dashboard_shows_a_live_workflow_and_stops_it(
     context.close()
 
 
-@pytest.fixture
-def shared_server(db_dsn: str, jobmon_env: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
-    from jobmon import settings as settings_module
-
-    monkeypatch.setenv("JOBMON__SERVER__AUTH", "token")
-    settings_module.reset_cache()
-    running = ServerThread(db_dsn).start()
-    monkeypatch.setenv("JOBMON__HTTP__SERVICE_URL", running.url)
-    settings_module.reset_cache()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
 @pytest.mark.timeout(300)
 def test_a_shared_server_asks_the_page_for_an_api_token(
-    shared_server: ServerThread, browser: Any, monkeypatch: pytest.MonkeyPatch
+    token_server: ServerThread, browser: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from jobmon import settings as settings_module
-    from tests.integration.test_cli import make_token
 
-    token = in_thread(make_token, shared_server.dsn, "alice")
+    token = in_thread(make_token, token_server.dsn, "alice")
     monkeypatch.setenv("JOBMON__HTTP__TOKEN", token)
     settings_module.reset_cache()
     owned = mixed("shared-1", name="alice's model", width=2, failing=None)
     assert in_thread(functools.partial(owned.run, show_progress=False)) == "D"
 
     page = browser.new_page(viewport={"width": 1280, "height": 700})
-    page.goto(shared_server.url + "/")
+    page.goto(token_server.url + "/")
     form = page.locator("#token-form")
     form.wait_for(timeout=30_000)
     assert "This server needs an API token" in form.inner_text()

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,15 +173,30 @@ def test_distributor_killed_new_one_adopts_running_instances(server: ServerThrea
     assert not relaunched, f"running instances were launched again: {relaunched}"
 
 
+def _kill_a_running_task(dsn: str, workflow_id: int) -> Any:
+    """SIGKILL the process group of a RUNNING instance's command; returns its row.
+
+    The database lags the processes by one report: a command listed RUNNING may have just
+    ended, so try the next one.
+    """
+    for _ in range(50):
+        for row in fetch(dsn, "SELECT task_id, process_id FROM task_instance "
+                              "WHERE workflow_id = $1 AND status = 'R'", workflow_id):
+            try:
+                os.killpg(row["process_id"], signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+            return row
+        time.sleep(0.05)
+    raise AssertionError("no RUNNING command could be killed")
+
+
 @pytest.mark.usefixtures("fast_local")
 def test_a_killed_task_process_runs_again(server: ServerThread, tmp_path: Path) -> None:
     with _swarm(tmp_path, "task-kill", JOBMON_TEST_SLEEP="0.5") as swarm:
         workflow_id = _workflow_id(server.dsn, "task-kill")
         wait_until(lambda: _done_count(tmp_path) >= 40, 120, "40 tasks done")
-        victim = fetch(server.dsn, "SELECT ti.task_id, ti.process_id, t.name FROM task_instance "
-                                   "ti JOIN task t ON t.id = ti.task_id WHERE ti.workflow_id = $1 "
-                                   "AND ti.status = 'R' LIMIT 1", workflow_id)[0]
-        os.killpg(victim["process_id"], signal.SIGKILL)
+        victim = _kill_a_running_task(server.dsn, workflow_id)
         out, err = swarm.communicate(timeout=180)
     assert "status=D" in out, err[-3000:]
     _assert_each_done_once(tmp_path)

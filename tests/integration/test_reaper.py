@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import anyio
 import asyncpg
@@ -12,68 +11,14 @@ import pytest
 from jobmon import settings as settings_module
 from jobmon import wire
 from jobmon.clock import ManualClock
-from jobmon.server.db import create_pool
 from jobmon.server.reaper import Reaper
 from jobmon.server.sql import QUERIES
-from jobmon.server.store import bind, instances, runs
+from jobmon.server.store import instances
+from tests.integration.helpers import workflow_with_instances
 
 pytestmark = pytest.mark.anyio
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def pool(db_dsn: str, jobmon_env: object) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(db_dsn, min_size=1, max_size=4, statement_timeout=30)
-    try:
-        yield created
-    finally:
-        await created.close()
-
-
-async def _workflow_with_instances(pool: asyncpg.Pool, clock: ManualClock,
-                                   count: int) -> tuple[int, int, list[int], list[int]]:
-    """A bound workflow of ``count`` tasks, a run, and one queued instance per task."""
-    async with pool.acquire() as connection:
-        tool = await bind.upsert_tool(connection, "reaper")
-        templates = await bind.upsert_templates(connection, wire.TemplatesRequest(
-            tool_version_id=tool.tool_version_id,
-            templates=[wire.TemplateSpec(name="t", command_template="true {i}", node_args=["i"])],
-        ))
-        workflow = await bind.create_workflow(connection, wire.WorkflowRequest(
-            tool_version_id=tool.tool_version_id, name="reaped", workflow_args="r",
-            workflow_args_hash="r", task_hash="h", user="me", num_tasks=count,
-        ), clock.now())
-        arrays = await bind.upsert_arrays(connection, workflow.workflow_id, wire.ArraysRequest(
-            arrays=[wire.ArraySpec(task_template_version_id=templates.task_template_version_ids[0],
-                                   name="t")]))
-        tasks = await bind.insert_tasks(connection, workflow.workflow_id, wire.TasksChunk(
-            configs=[wire.TaskConfig(cluster_name="local")],
-            array_id=arrays.array_ids * count,
-            node_args_hash=list(range(count)), task_args_hash=[0] * count,
-            name=[f"t{i}" for i in range(count)], command=[f"true {i}" for i in range(count)],
-            config_index=[0] * count, args=[{}] * count,
-        ), clock.now())
-        await bind.finish_bind(connection, workflow.workflow_id,
-                               wire.BoundRequest(num_tasks=count, num_edges=0), clock.now())
-        run = await runs.create_run(connection, workflow.workflow_id,
-                                    wire.RunRequest(user="me"), None, clock.now(),
-                                    clock.now() + dt.timedelta(seconds=30))
-        for status in ("I", "O", "R"):
-            await runs.set_run_status(connection, run.workflow_run_id,
-                                      wire.RunStatusRequest(status=status), clock.now())
-        await runs.schedule(connection, run.workflow_run_id, wire.ScheduleRequest(
-            queue=[wire.QueueGroup(task_ids=tasks.task_ids)]), clock.now())
-        claimed = await instances.claim(
-            connection, wire.ClaimRequest(cluster_name="local", next_report_seconds=10),
-            run.workflow_run_id, clock.now())
-    return (workflow.workflow_id, run.workflow_run_id, tasks.task_ids,
-            [i.task_instance_id for i in claimed])
 
 
 async def _statuses(pool: asyncpg.Pool, query: str, ids: list[int]) -> list[str]:
@@ -86,7 +31,7 @@ async def test_overdue_instances_move_through_triage(pool: asyncpg.Pool) -> None
     clock = ManualClock(START)
     settings = settings_module.get()
     reaper = Reaper(pool, clock, settings)
-    _, _, task_ids, instance_ids = await _workflow_with_instances(pool, clock, 3)
+    _, _, task_ids, instance_ids = await workflow_with_instances(pool, clock, 3)
     running, launched, claimed = instance_ids
     async with pool.acquire() as connection:
         await instances.apply_transitions(connection, [
@@ -118,7 +63,7 @@ async def test_overdue_instances_move_through_triage(pool: asyncpg.Pool) -> None
 async def test_a_late_heartbeat_rescues_a_triaged_instance(pool: asyncpg.Pool) -> None:
     clock = ManualClock(START)
     reaper = Reaper(pool, clock, settings_module.get())
-    _, _, _, (instance,) = await _workflow_with_instances(pool, clock, 1)
+    _, _, _, (instance,) = await workflow_with_instances(pool, clock, 1)
     async with pool.acquire() as connection:
         await instances.apply_transitions(connection, [wire.InstanceUpdate(
             task_instance_id=instance, status="R", next_report_seconds=5)], "worker", clock.now())
@@ -137,7 +82,7 @@ async def test_a_late_heartbeat_rescues_a_triaged_instance(pool: asyncpg.Pool) -
 async def test_lost_runs_and_unconfirmed_kills(pool: asyncpg.Pool) -> None:
     clock = ManualClock(START)
     reaper = Reaper(pool, clock, settings_module.get())
-    workflow_id, run_id, _, (instance,) = await _workflow_with_instances(pool, clock, 1)
+    workflow_id, run_id, _, (instance,) = await workflow_with_instances(pool, clock, 1)
     async with pool.acquire() as connection:
         await connection.execute(QUERIES["kill_workflow_instances"], workflow_id, clock.now(),
                                  "operator", clock.now() + dt.timedelta(seconds=60))

@@ -7,9 +7,9 @@ import json
 import logging
 import os
 import pwd
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -18,22 +18,9 @@ import pytest
 
 from jobmon import settings as settings_module
 from jobmon.client.tool import Tool
-from jobmon.server.auth import hash_token
-from jobmon.server.db import connect
-from jobmon.server.store import tokens
-from tests.integration.helpers import ROOT, fetch, value
+from jobmon.server.auth import TcpTable, hash_token, peer_uid_by_sock_diag
+from tests.integration.helpers import ROOT, fetch, make_token, value
 from tests.support import ServerThread
-
-
-def _make_token(dsn: str, user: str, admin: bool = False) -> str:
-    async def make() -> str:
-        connection = await connect(dsn)
-        try:
-            return (await tokens.create_token(connection, user, admin, "test"))[1]
-        finally:
-            await connection.close()
-
-    return anyio.run(make)
 
 
 def _call(url: str, method: str, path: str, token: str | None = None,
@@ -45,19 +32,6 @@ def _call(url: str, method: str, path: str, token: str | None = None,
             return response.status, await response.json()
 
     return anyio.run(send)
-
-
-@pytest.fixture
-def token_server(db_dsn: str, jobmon_env: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
-    monkeypatch.setenv("JOBMON__SERVER__AUTH", "token")
-    settings_module.reset_cache()
-    running = ServerThread(db_dsn).start()
-    monkeypatch.setenv("JOBMON__HTTP__SERVICE_URL", running.url)
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def _workflow(name: str, out: Path, args: str = "x"):  # type: ignore[no-untyped-def]
@@ -82,7 +56,7 @@ def test_a_shared_server_needs_a_valid_token(token_server: ServerThread) -> None
     assert status == 401 and "not valid" in body["error"]["message"]
     assert _call(token_server.url, "GET", "/health")[0] == 200  # health stays open
     # only the hash is stored
-    token = _make_token(token_server.dsn, "carol")
+    token = make_token(token_server.dsn, "carol")
     assert value(token_server.dsn, "SELECT count(*) FROM api_token WHERE token_hash = $1",
                  token) == 0
     assert value(token_server.dsn, "SELECT count(*) FROM api_token WHERE token_hash = $1",
@@ -93,8 +67,8 @@ def test_only_the_owner_or_an_admin_may_change_a_workflow(
     token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    alice, bob = _make_token(token_server.dsn, "alice"), _make_token(token_server.dsn, "bob")
-    admin = _make_token(token_server.dsn, "root-admin", admin=True)
+    alice, bob = make_token(token_server.dsn, "alice"), make_token(token_server.dsn, "bob")
+    admin = make_token(token_server.dsn, "root-admin", admin=True)
     monkeypatch.setenv("JOBMON__HTTP__TOKEN", alice)
     settings_module.reset_cache()
     caplog.set_level(logging.DEBUG)
@@ -162,6 +136,40 @@ def test_the_local_owner_needs_no_token_but_other_users_do(server: ServerThread)
         capture_output=True, text=True, timeout=60, check=False, cwd="/",
     )
     assert result.stdout.split() == ["200", "401"], result.stderr
+
+
+@pytest.mark.parametrize("lookup", ["sock_diag", "proc_net_tcp"])
+def test_both_lookups_name_the_user_at_the_other_end_of_a_loopback_connection(
+    lookup: str,
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("a client of another user needs root")
+    nobody = pwd.getpwnam("nobody")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        host, port = listener.getsockname()
+        client = subprocess.Popen(  # connects as nobody, then waits to be told to go
+            ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
+             "--clear-groups", sys.executable, "-c",
+             "import socket, sys; s = socket.create_connection((sys.argv[1], "
+             "int(sys.argv[2]))); s.recv(1)", host, str(port)],
+            cwd="/",
+        )
+        try:
+            listener.settimeout(30)
+            connection, peer = listener.accept()
+            with connection:
+                local = connection.getsockname()
+                if lookup == "sock_diag":
+                    uid = peer_uid_by_sock_diag(peer, local)
+                else:
+                    uid = TcpTable.read().owners.get((peer[1], local[1]))
+                assert uid == nobody.pw_uid
+                connection.send(b"x")
+        finally:
+            client.wait(30)
+    assert peer_uid_by_sock_diag(("127.0.0.1", 1), (host, port)) is None  # no such socket
 
 
 def test_hostile_names_and_args_stay_data(server: ServerThread, tmp_path: Path) -> None:
