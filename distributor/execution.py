@@ -7,7 +7,6 @@ woken by a pidfd on Linux, so no thread is spent per running command.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import re
@@ -16,11 +15,14 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from jobmon import wire
+
+if TYPE_CHECKING:  # imported where used: `jobmon worker` blocks and need not load asyncio
+    import asyncio
 
 PAYLOAD_LIMIT = 1024 * 1024  # JOBMON_OUTPUT and JOBMON_CONTEXT, in bytes
 STDERR_TAIL = 4096
@@ -61,17 +63,23 @@ class Finished:
 
 
 @dataclass
-class Running:
-    """A started command; ``finished`` resolves when it exits."""
+class Started:
+    """A started command, and what its killer (if any) decided to report."""
 
     instance: wire.ClaimedInstance | wire.InstanceInfo
     pid: int
     paths: InstancePaths
     started: float
-    finished: asyncio.Future[Finished]
     kill_reason: str | None = None
     kill_status: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Running(Started):
+    """A command watched from an event loop; ``finished`` resolves when it exits."""
+
+    finished: asyncio.Future[Finished] = field(kw_only=True)
 
 
 SHELL = "/bin/sh"
@@ -119,10 +127,9 @@ def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
             paths.context.unlink()
 
 
-def start(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths) -> Running:
+def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths) -> Started:
     """Start the command under /bin/sh in its own session; returns at once."""
     prepare_files(instance, paths)
-    loop = asyncio.get_running_loop()
     append = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     # posix_spawn: no fork of this (large) process, and our fds are close-on-exec already.
     pid = os.posix_spawn(
@@ -137,10 +144,25 @@ def start(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
         ],
         setsid=True,
     )
+    return Started(instance=instance, pid=pid, paths=paths, started=time.monotonic())
+
+
+def start(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths) -> Running:
+    """Start the command; ``finished`` resolves in the running event loop when it exits."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    started = spawn(instance, paths)
     future: asyncio.Future[Finished] = loop.create_future()
-    started = time.monotonic()
-    _watch(loop, pid, started, future)
-    return Running(instance=instance, pid=pid, paths=paths, started=started, finished=future)
+    _watch(loop, started.pid, started.started, future)
+    return Running(instance=instance, pid=started.pid, paths=paths, started=started.started,
+                   finished=future)
+
+
+def wait(started: Started) -> Finished:
+    """Block until the command exits (the caller's own child)."""
+    _, status, usage = os.wait4(started.pid, 0)
+    return _finished(status, usage, started.started)
 
 
 def recorded_exit(paths: InstancePaths) -> int | None:
@@ -204,6 +226,8 @@ def adopt(instance: wire.ClaimedInstance, pid: int, paths: InstancePaths) -> Run
     It is not our child, so its end comes from a pidfd and its status from the exit file
     its wrapper writes (None if it died before writing it, or was already gone).
     """
+    import asyncio
+
     loop = asyncio.get_running_loop()
     future: asyncio.Future[Finished] = loop.create_future()
     started = time.monotonic()
@@ -264,6 +288,7 @@ def _wait_blocking(loop: asyncio.AbstractEventLoop, pid: int, started: float,
                    future: asyncio.Future[Finished]) -> None:
     _, status, usage = os.wait4(pid, 0)
     result = _finished(status, usage, started)
+
     def deliver() -> None:
         if not future.done():
             future.set_result(result)
@@ -302,7 +327,7 @@ def read_payload(path: Path) -> tuple[Any, str]:
         return None, f"{path.name} is not valid JSON ({error}); ignored"
 
 
-def outcome_update(running: Running, finished: Finished) -> wire.InstanceUpdate:
+def outcome_update(running: Started, finished: Finished) -> wire.InstanceUpdate:
     """The report for a command that ended: D, E, or what its killer decided."""
     output, output_problem = read_payload(running.paths.output)
     context, context_problem = read_payload(running.paths.context)

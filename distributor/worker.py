@@ -5,24 +5,26 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 
-import anyio
 import msgspec
 
 from jobmon import wire
 from jobmon.distributor import execution
-from jobmon.distributor.execution import Finished, InstancePaths, Running
+from jobmon.distributor.execution import Finished, InstancePaths, Started
 from jobmon.distributor.oom import OomCounter
 from jobmon.distributor.plugins import log_dir
-from jobmon.requester import Requester
 from jobmon.settings import Settings
 from jobmon.status import TaskInstanceStatus
+from jobmon.sync_requester import SyncRequester
 
 log = logging.getLogger(__name__)
 TI = TaskInstanceStatus
 
 # Instances in these statuses may start; anything else was killed or finished meanwhile.
 _STARTABLE = {str(TI.INSTANTIATED), str(TI.LAUNCHED)}
+# How long a command asked to stop may take after SIGTERM before it gets SIGKILL.
+TERM_GRACE = 2.0
 
 
 def cluster_job_id() -> str | None:
@@ -34,8 +36,8 @@ def cluster_job_id() -> str | None:
     return os.environ.get("SLURM_JOB_ID")
 
 
-async def _post(requester: Requester, update: wire.InstanceUpdate) -> str:
-    answer = await requester.post(
+def _post(requester: SyncRequester, update: wire.InstanceUpdate) -> str:
+    answer = requester.post(
         "/api/v1/task_instances/transitions",
         wire.TransitionsRequest(source="worker", updates=[update]),
         wire.TransitionsResponse,
@@ -43,45 +45,52 @@ async def _post(requester: Requester, update: wire.InstanceUpdate) -> str:
     return answer.results[0]
 
 
-async def _heartbeat(requester: Requester, settings: Settings, running: Running) -> None:
+def _heartbeat(requester: SyncRequester, settings: Settings, command: Started,
+               done: threading.Event) -> None:
+    """Until ``done``: push the deadline out; stop the command if the server says so."""
     heartbeat = settings.heartbeat
-    while True:
-        await anyio.sleep(heartbeat.task_instance_interval)
-        answer = await requester.post(
-            "/api/v1/task_instances/heartbeat",
-            wire.InstanceHeartbeatRequest(
-                task_instance_ids=[running.instance.task_instance_id],
-                next_report_seconds=heartbeat.task_instance_interval * heartbeat.report_by_buffer,
-            ),
-            wire.InstanceHeartbeatResponse,
-        )
-        if running.instance.task_instance_id in answer.kill:
+    instance_id = command.instance.task_instance_id
+    while not done.wait(heartbeat.task_instance_interval):
+        try:
+            answer = requester.post(
+                "/api/v1/task_instances/heartbeat",
+                wire.InstanceHeartbeatRequest(
+                    task_instance_ids=[instance_id],
+                    next_report_seconds=heartbeat.task_instance_interval
+                    * heartbeat.report_by_buffer,
+                ),
+                wire.InstanceHeartbeatResponse,
+            )
+        except Exception:  # the command goes on; the reaper judges a silent instance
+            log.exception("heartbeat of instance %d failed", instance_id)
+            continue
+        if instance_id in answer.kill and not done.is_set():
             log.warning("the server asked this instance to stop: killing the command")
-            running.kill_status = str(TI.ERROR_FATAL)
-            running.kill_reason = "killed on request"
-            execution.kill_group(running.pid, signal.SIGTERM)
-            await anyio.sleep(2)
-            execution.kill_group(running.pid, signal.SIGKILL)
+            command.kill_status = str(TI.ERROR_FATAL)
+            command.kill_reason = "killed on request"
+            execution.kill_group(command.pid, signal.SIGTERM)
+            if not done.wait(TERM_GRACE):
+                execution.kill_group(command.pid, signal.SIGKILL)
             return
 
 
-async def work(settings: Settings, task_instance_id: int) -> int:
-    async with Requester.from_settings(settings) as requester:
-        info = await requester.get(f"/api/v1/task_instances/{task_instance_id}",
-                                   wire.InstanceInfo)
+def run_worker(settings: Settings, task_instance_id: int) -> int:
+    """Run one instance: start its command, report RUNNING, heartbeat, report the end."""
+    with SyncRequester.from_settings(settings) as requester:
+        info = requester.get(f"/api/v1/task_instances/{task_instance_id}", wire.InstanceInfo)
         if info.status not in _STARTABLE:
             log.warning("instance %d is %s: not starting it", task_instance_id, info.status)
             return 0
         paths = InstancePaths.under(log_dir(settings), info.workflow_id, task_instance_id)
         oom = OomCounter.for_this_process()
-        running = execution.start(info, paths)
+        command = execution.spawn(info, paths)
         heartbeat = settings.heartbeat
-        result = await _post(requester, wire.InstanceUpdate(
+        result = _post(requester, wire.InstanceUpdate(
             task_instance_id=task_instance_id,
             status=str(TI.RUNNING),
             distributor_id=cluster_job_id(),
             nodename=execution.NODENAME,
-            process_id=running.pid,
+            process_id=command.pid,
             stdout_path=str(paths.stdout),
             stderr_path=str(paths.stderr),
             next_report_seconds=heartbeat.task_instance_interval * heartbeat.report_by_buffer,
@@ -89,21 +98,27 @@ async def work(settings: Settings, task_instance_id: int) -> int:
         if result == "rejected":
             log.warning("instance %d may not run any more: killing the command",
                         task_instance_id)
-            execution.kill_group(running.pid, signal.SIGKILL)
-            await running.finished
+            execution.kill_group(command.pid, signal.SIGKILL)
+            execution.wait(command)
             return 0
-        async with anyio.create_task_group() as group:
-            group.start_soon(_heartbeat, requester, settings, running)
-            finished = await running.finished
-            group.cancel_scope.cancel()
-        update = execution.outcome_update(running, finished)
-        if running.kill_status is None and _failed(finished) and oom.fired():
+        done = threading.Event()
+        beating = threading.Thread(target=_heartbeat, args=(requester, settings, command, done),
+                                   name="heartbeat", daemon=True)
+        beating.start()
+        try:
+            finished = execution.wait(command)
+        finally:
+            done.set()
+        if command.kill_status is not None:  # stopped: what ignored SIGTERM goes too
+            execution.kill_group(command.pid, signal.SIGKILL)
+        update = execution.outcome_update(command, finished)
+        if command.kill_status is None and _failed(finished) and oom.fired():
             update = msgspec.structs.replace(
                 update, status=str(TI.RESOURCE_ERROR),
                 error_message="out of memory: the kernel killed a process of the command for "
                               "exceeding its memory limit",
             )
-        await _post(requester, update)
+        _post(requester, update)
         if finished.exit_code is not None:
             return finished.exit_code
         return 128 + (finished.signal or 0)
@@ -112,6 +127,3 @@ async def work(settings: Settings, task_instance_id: int) -> int:
 def _failed(finished: Finished) -> bool:
     return finished.exit_code != 0 or finished.signal is not None
 
-
-def run_worker(settings: Settings, task_instance_id: int) -> int:
-    return anyio.run(work, settings, task_instance_id)

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from importlib import metadata
+import functools
 
-try:
-    __version__ = metadata.version("jobmon")
-except metadata.PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+
+@functools.cache
+def _version() -> str:
+    # importlib.metadata costs ~20 ms: only the parts that show the version pay for it
+    from importlib import metadata
+
+    try:
+        return metadata.version("jobmon")
+    except metadata.PackageNotFoundError:  # a source tree that is not installed
+        return "0.0.0+unknown"
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        return _version()
+    raise AttributeError(f"module 'jobmon' has no attribute {name!r}")

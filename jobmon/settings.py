@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -175,7 +176,19 @@ def load(environ: Mapping[str, str] | None = None) -> LoadedSettings:
         sources[f"{section}.{key}"] = f"env {name}"
 
     settings = msgspec.convert(values, Settings)
+    _check_service_url(settings.http.service_url, sources["http.service_url"])
     return LoadedSettings(settings=settings, sources=sources, values=values)
+
+
+def _check_service_url(url: str, origin: str) -> None:
+    """Empty (start or find a local server) or an http(s) URL with a host."""
+    if not url:
+        return
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{origin}: http.service_url = {url!r} is not a URL like http://host:port"
+        )
 
 
 _cached: Settings | None = None

@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 from anyio.abc import TaskStatus
 
-from jobmon.requester import RetryPolicy
+from jobmon.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 

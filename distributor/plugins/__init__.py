@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jobmon.distributor.plugins.base import ClusterPlugin
 from jobmon.settings import Settings, default_data_home
+
+if TYPE_CHECKING:  # the worker imports log_dir: it must not pay for the plugins' imports
+    from jobmon.distributor.plugins.base import ClusterPlugin
 
 
 def log_dir(settings: Settings) -> Path:

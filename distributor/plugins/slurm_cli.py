@@ -11,7 +11,7 @@ import tenacity
 
 from jobmon.clock import Clock, SystemClock
 from jobmon.distributor.plugins.slurm_submit import is_transient, scheduler_message
-from jobmon.requester import RetryPolicy
+from jobmon.retry import RetryPolicy
 
 
 class TransientSlurmError(Exception):

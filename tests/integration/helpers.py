@@ -114,9 +114,11 @@ def count_lines(path: Path) -> dict[str, int]:
     return counts
 
 
-async def workflow_with_instances(pool: asyncpg.Pool, clock: Clock,
-                                   count: int) -> tuple[int, int, list[int], list[int]]:
-    """A bound workflow of ``count`` tasks, a run, and one queued instance per task."""
+async def workflow_with_instances(
+    pool: asyncpg.Pool, clock: Clock, count: int, commands: list[str] | None = None,
+) -> tuple[int, int, list[int], list[int]]:
+    """A bound workflow of ``count`` tasks, a run, and one claimed instance (I) per task."""
+    commands = commands or [f"true {i}" for i in range(count)]
     async with pool.acquire() as connection:
         tool = await bind.upsert_tool(connection, "reaper")
         templates = await bind.upsert_templates(connection, wire.TemplatesRequest(
@@ -134,7 +136,7 @@ async def workflow_with_instances(pool: asyncpg.Pool, clock: Clock,
             configs=[wire.TaskConfig(cluster_name="local")],
             array_id=arrays.array_ids * count,
             node_args_hash=list(range(count)), task_args_hash=[0] * count,
-            name=[f"t{i}" for i in range(count)], command=[f"true {i}" for i in range(count)],
+            name=[f"t{i}" for i in range(count)], command=commands,
             config_index=[0] * count, args=[{}] * count,
         ), clock.now())
         await bind.finish_bind(connection, workflow.workflow_id,

@@ -1,0 +1,64 @@
+"""What both HTTP clients share: the request headers and how answers are read."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TypeVar
+
+import msgspec
+
+from jobmon import wire
+from jobmon.errors import CODE_INTERNAL, ServerError
+
+T = TypeVar("T")
+
+# Status codes a server (or a proxy in front of it) uses for "try again soon".
+TRANSIENT_STATUSES = frozenset({502, 503, 504})
+
+
+class TransientHTTPError(Exception):
+    """A 502, 503 or 504 answer: the server or its database is restarting."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.body = body
+
+
+def request_headers() -> dict[str, str]:
+    """One request's headers; its id stays the same through retries, so the server dedups."""
+    return {"X-Request-Id": uuid.uuid4().hex, "Content-Type": "application/json"}
+
+
+def auth_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def server_error(status: int, payload: bytes) -> ServerError:
+    try:
+        body = msgspec.json.decode(payload, type=wire.ErrorResponse)
+        return ServerError(status, body.error.code, body.error.message)
+    except msgspec.DecodeError:
+        text = payload[:200].decode(errors="replace")
+        return ServerError(status, CODE_INTERNAL, f"HTTP {status}: {text}")
+
+
+def decode(status: int, payload: bytes, response_type: type[T]) -> T:
+    """The typed answer; a 5xx for a transient status, an error answer as ServerError."""
+    if status in TRANSIENT_STATUSES:
+        raise TransientHTTPError(status, payload)
+    if status >= 400:
+        raise server_error(status, payload)
+    try:
+        return msgspec.json.decode(payload, type=response_type)
+    except msgspec.DecodeError as error:
+        raise ServerError(
+            status, CODE_INTERNAL, f"unexpected answer from server: {error}"
+        ) from None
+
+
+def unavailable_detail(error: BaseException) -> BaseException:
+    """What to tell the user about the last transient failure."""
+    if isinstance(error, TransientHTTPError):
+        return server_error(error.status, error.body)
+    return error

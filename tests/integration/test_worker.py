@@ -1,0 +1,119 @@
+"""`jobmon worker`, the process a cluster job runs, against a real server and database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import asyncpg
+import pytest
+
+from jobmon.clock import SystemClock
+from tests.integration.helpers import workflow_with_instances
+from tests.support import ServerThread
+
+pytestmark = pytest.mark.anyio
+
+
+def _worker(instance_id: int, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jobmon", "worker", "--task-instance-id", str(instance_id)],
+        capture_output=True, text=True, timeout=60, env={**os.environ, **env},
+    )
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def _instance(pool: asyncpg.Pool, instance_id: int) -> asyncpg.Record:
+    async with pool.acquire() as connection:
+        row = await connection.fetchrow(
+            "SELECT status, exit_code, error_message, stderr_tail, stdout_path, maxrss, "
+            "process_id, (SELECT array_agg(status ORDER BY id) FROM task_instance_status "
+            "WHERE task_instance_id = $1) AS history FROM task_instance WHERE id = $1",
+            instance_id)
+    assert row is not None
+    return row
+
+
+async def test_the_worker_runs_a_command_and_reports_each_end(
+    server: ServerThread, pool: asyncpg.Pool
+) -> None:
+    _, _, _, (ok, failing) = await workflow_with_instances(
+        pool, SystemClock(), 2,
+        ["echo hello from $JOBMON_TASK_INSTANCE_ID", "echo broken >&2; exit 3"])
+
+    done = await anyio.to_thread.run_sync(_worker, ok)
+    failed = await anyio.to_thread.run_sync(_worker, failing)
+
+    assert done.returncode == 0, done.stderr
+    row = await _instance(pool, ok)
+    assert row["status"] == "D" and row["exit_code"] == 0
+    assert list(row["history"]) == ["Q", "I", "R", "D"]
+    assert Path(row["stdout_path"]).read_text() == f"hello from {ok}\n"
+    assert row["maxrss"] > 0
+    # the worker exits as its command did, so that the cluster's record agrees
+    assert failed.returncode == 3
+    row = await _instance(pool, failing)
+    assert row["status"] == "E" and row["exit_code"] == 3
+    assert row["stderr_tail"] == "broken\n"
+
+
+async def test_an_instance_killed_on_the_server_stops_its_command(
+    server: ServerThread, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+    # the command ignores SIGTERM: the worker must follow up with SIGKILL
+    _, _, _, (instance,) = await workflow_with_instances(
+        pool, SystemClock(), 1, [f"trap '' TERM; touch {started}; sleep 60"])
+    async with await anyio.open_process(
+        [sys.executable, "-m", "jobmon", "worker", "--task-instance-id", str(instance)],
+    ) as worker:
+        with anyio.fail_after(30):  # started, and reported RUNNING
+            while not started.exists() or (await _instance(pool, instance))["status"] != "R":
+                await anyio.sleep(0.05)
+        async with pool.acquire() as connection:  # what a cold resume does
+            await connection.execute(
+                "UPDATE task_instance SET status = 'K' WHERE id = $1", instance)
+        with anyio.fail_after(30):
+            code = await worker.wait()
+    assert code == 128 + signal.SIGTERM  # the wrapper's end; what ignored it was killed
+    row = await _instance(pool, instance)
+    assert row["status"] == "F" and "killed on request" in row["error_message"]
+    # the command's whole group is gone (once init has reaped what was killed)
+    with anyio.fail_after(10):
+        while _group_alive(row["process_id"]):
+            await anyio.sleep(0.05)
+
+
+async def test_an_instance_that_may_not_start_is_left_alone(
+    server: ServerThread, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    _, _, _, (instance,) = await workflow_with_instances(
+        pool, SystemClock(), 1, [f"touch {marker}"])
+    async with pool.acquire() as connection:
+        await connection.execute("UPDATE task_instance SET status = 'K' WHERE id = $1", instance)
+
+    result = await anyio.to_thread.run_sync(_worker, instance)
+
+    assert result.returncode == 0
+    assert not marker.exists()
+    assert "not starting it" in result.stderr
+
+
+def test_an_unreachable_server_is_one_line_and_a_failure(jobmon_env: Path) -> None:
+    result = _worker(1, JOBMON__HTTP__SERVICE_URL="http://127.0.0.1:9",
+                     JOBMON__HTTP__RETRY_SECONDS="1")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "did not answer GET /api/v1/task_instances/1" in result.stderr
