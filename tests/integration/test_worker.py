@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from jobmon.clock import SystemClock
-from tests.integration.helpers import workflow_with_instances
+from tests.integration.helpers import value, wait_until, workflow_with_instances
 from tests.support import ServerThread
 
 pytestmark = pytest.mark.anyio
@@ -59,7 +59,7 @@ async def test_the_worker_runs_a_command_and_reports_each_end(
     row = await _instance(pool, ok)
     assert row["status"] == "D" and row["exit_code"] == 0
     assert list(row["history"]) == ["Q", "I", "R", "D"]
-    assert Path(row["stdout_path"]).read_text() == f"hello from {ok}\n"
+    assert await anyio.Path(row["stdout_path"]).read_text() == f"hello from {ok}\n"
     assert row["maxrss"] > 0
     # the worker exits as its command did, so that the cluster's record agrees
     assert failed.returncode == 3
@@ -78,9 +78,10 @@ async def test_an_instance_killed_on_the_server_stops_its_command(
     async with await anyio.open_process(
         [sys.executable, "-m", "jobmon", "worker", "--task-instance-id", str(instance)],
     ) as worker:
-        with anyio.fail_after(30):  # started, and reported RUNNING
-            while not started.exists() or (await _instance(pool, instance))["status"] != "R":
-                await anyio.sleep(0.05)
+        status = "SELECT status FROM task_instance WHERE id = $1"
+        await anyio.to_thread.run_sync(
+            wait_until, lambda: started.exists() and value(server.dsn, status, instance) == "R",
+            30, "the command started and reported RUNNING")
         async with pool.acquire() as connection:  # what a cold resume does
             await connection.execute(
                 "UPDATE task_instance SET status = 'K' WHERE id = $1", instance)
@@ -90,9 +91,8 @@ async def test_an_instance_killed_on_the_server_stops_its_command(
     row = await _instance(pool, instance)
     assert row["status"] == "F" and "killed on request" in row["error_message"]
     # the command's whole group is gone (once init has reaped what was killed)
-    with anyio.fail_after(10):
-        while _group_alive(row["process_id"]):
-            await anyio.sleep(0.05)
+    await anyio.to_thread.run_sync(
+        wait_until, lambda: not _group_alive(row["process_id"]), 10, "the group to be gone")
 
 
 async def test_an_instance_that_may_not_start_is_left_alone(

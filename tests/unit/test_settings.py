@@ -190,7 +190,7 @@ def test_config_error_is_a_jobmon_error() -> None:
 
 @pytest.mark.parametrize("url", ["foo", "127.0.0.1:8080", "ftp://host/", "http://", "http:///x"])
 def test_a_service_url_that_is_no_http_url_is_an_error(base_env: dict[str, str], url: str) -> None:
-    with pytest.raises(ConfigError, match="JOBMON__HTTP__SERVICE_URL.*not a URL like http"):
+    with pytest.raises(ConfigError, match=r"JOBMON__HTTP__SERVICE_URL.*not a URL like http"):
         load({**base_env, "JOBMON__HTTP__SERVICE_URL": url})
 
 
