@@ -32,6 +32,15 @@ def _decode_jsonb(data: bytes) -> Any:
     return msgspec.json.decode(data[1:])
 
 
+# Array types the named queries take. asyncpg looks a type up in the catalog the first
+# time a connection meets it, one query each, in the middle of a request; a new pooled
+# connection learns them all at once instead.
+_ARRAY_TYPES = ("bigint[]", "integer[]", "text[]", "boolean[]", "double precision[]",
+                "timestamptz[]", "jsonb[]")
+_LEARN_TYPES = "SELECT " + ", ".join(
+    f"${n}::{name}" for n, name in enumerate(_ARRAY_TYPES, start=1))
+
+
 async def _init_connection(connection: asyncpg.Connection) -> None:
     # binary codecs: they also serve COPY, which bulk writes use
     await connection.set_type_codec(
@@ -42,6 +51,7 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         "json", encoder=msgspec.json.encode, decoder=msgspec.json.decode, schema="pg_catalog",
         format="binary",
     )
+    await connection.prepare(_LEARN_TYPES)
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:

@@ -48,6 +48,25 @@ export PATH="$PATH:/usr/sbin:/sbin"
 log() { echo "[jobmon-slurm start] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# A CPU cgroup whose tasks get only otherwise idle CPU (cpu.idle, Linux 5.15+; else the
+# smallest weight); prints its path. cgroup v1 (a "cpu" hierarchy) or v2.
+IDLE_CGROUP_NAME=jobmon-slurm-jobs
+make_idle_cpu_group() {
+  local group
+  if [ -d /sys/fs/cgroup/cpu ] && [ -f /sys/fs/cgroup/cpu/cpu.shares ]; then
+    group=/sys/fs/cgroup/cpu/$IDLE_CGROUP_NAME
+    mkdir -p "$group" 2>/dev/null || return 1
+    { echo 1 > "$group/cpu.idle"; } 2>/dev/null || echo 2 > "$group/cpu.shares" || return 1
+  elif grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+    group=/sys/fs/cgroup/$IDLE_CGROUP_NAME
+    mkdir -p "$group" 2>/dev/null || return 1
+    { echo 1 > "$group/cpu.idle"; } 2>/dev/null || echo 1 > "$group/cpu.weight" || return 1
+  else
+    return 1
+  fi
+  echo "$group"
+}
+
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get, munged and slurmd need it); try: sudo $0 $*"
 
 DIR="${1:-${JOBMON_SLURM_DIR:-/tmp/jobmon-slurm}}"
@@ -323,12 +342,25 @@ EOF
   for _ in $(seq 1 100); do scontrol ping >/dev/null 2>&1 && break; sleep 0.1; done
   scontrol ping >/dev/null 2>&1 || { tail -20 "$DIR/log/slurmctld.log" >&2; die "slurmctld not answering (port 6817 taken by another cluster?)"; }
   # Oversubscribed, the jobs share this machine's few cores with the controller, the Jobmon
-  # server and its distributor, which on a real cluster have their own. Jobs inherit slurmd's
-  # scheduling class (PropagatePrioProcess=0), so run it as SCHED_IDLE: the jobs then take
-  # only the CPU that the rest leaves, as if they ran on other nodes. (nice 10 was not
-  # enough: 64 jobs at nice 10 still outweigh one process at nice 0 by 7 to 1.)
+  # server and its distributor, which on a real cluster have their own. So the jobs take
+  # only the CPU that the rest leaves, as if they ran on other nodes:
+  #  - slurmd, and every job after it (PropagatePrioProcess=0), runs as SCHED_IDLE (nice 10
+  #    was not enough: 64 jobs at nice 10 outweigh one process at nice 0 by 7 to 1);
+  #  - and in one CPU cgroup marked idle. Each job is a session of its own, and with the
+  #    kernel's autogroups (sched_autogroup_enabled) each session competes as one process
+  #    of nice 0 whatever its class: 64 jobs had 64 shares against PostgreSQL's one. Tasks
+  #    in a CPU cgroup other than the root are not autogrouped. (Slurm's cgroup plugins
+  #    here use cpuset, memory, freezer and cpuacct, never the cpu controller.)
   if [ -n "${JOBMON_SLURM_CPUS:-}" ] && [ "$JOBMON_SLURM_CPUS" -gt "$(nproc)" ]; then
-    chrt --idle 0 slurmd -f "$CONF" || die "slurmd failed to start (see $DIR/log/slurmd.log)"
+    idle_group="$(make_idle_cpu_group)" || idle_group=""
+    if [ -n "$idle_group" ]; then
+      log "jobs run in the idle CPU cgroup $idle_group"
+      sh -c 'echo $$ > "$1/cgroup.procs" && exec chrt --idle 0 slurmd -f "$2"' sh \
+        "$idle_group" "$CONF" || die "slurmd failed to start (see $DIR/log/slurmd.log)"
+    else
+      log "warning: no idle CPU cgroup; jobs may take CPU from the server on this machine"
+      chrt --idle 0 slurmd -f "$CONF" || die "slurmd failed to start (see $DIR/log/slurmd.log)"
+    fi
   else
     slurmd -f "$CONF" || die "slurmd failed to start (see $DIR/log/slurmd.log)"
   fi

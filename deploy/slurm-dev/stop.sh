@@ -4,8 +4,8 @@
 # Cancels the cluster's jobs, then kills exactly the daemons whose PIDs are recorded
 # in DIR/run: slurmd + slurmctld, then slurmdbd + mariadbd (if accounting was on),
 # then munged (only if start.sh started it; JOBMON_SLURM_KEEP_MUNGE=1 leaves it
-# running). Never kills anything by name. Removes the empty cgroup v1 directories
-# slurmd created and the /etc/slurm/slurm.conf symlink if it points at DIR.
+# running). Never kills anything by name. Removes the empty cgroup directories slurmd
+# and start.sh created and the /etc/slurm/slurm.conf symlink if it points at DIR.
 # DIR itself (logs, jobcomp.txt) is kept.
 set -uo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -79,6 +79,10 @@ fi
 node="$(hostname -s)"
 for c in /sys/fs/cgroup/*/slurm_"$node"; do
   [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+done
+# and the idle CPU cgroup start.sh put slurmd (and so the jobs) in when oversubscribed
+for c in /sys/fs/cgroup/cpu/jobmon-slurm-jobs /sys/fs/cgroup/jobmon-slurm-jobs; do
+  [ -d "$c" ] && rmdir "$c" 2>/dev/null
 done
 
 # 4. drop the /etc/slurm/slurm.conf symlink if it points at this cluster
