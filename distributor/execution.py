@@ -35,8 +35,7 @@ class InstancePaths:
     stderr: Path
     output: Path
     context: Path
-    exit: Path
-    pid: Path
+    wrapper: Path  # the wrapper's PID, then the command's exit status
 
     @classmethod
     def under(cls, log_dir: Path, workflow_id: int, instance_id: int) -> InstancePaths:
@@ -47,8 +46,7 @@ class InstancePaths:
             stderr=base / f"{stem}.err",
             output=base / f"{stem}.output.json",
             context=base / f"{stem}.context.json",
-            exit=base / f"{stem}.exit",
-            pid=base / f"{stem}.pid",
+            wrapper=base / f"{stem}.wrapper",
         )
 
 
@@ -83,13 +81,14 @@ class Running(Started):
 
 
 SHELL = "/bin/sh"
-# The wrapper records its PID, runs the command, and records its status, so that a
-# distributor that restarts can find a command it did not start, and how it ended. An EXIT
-# trap records the status even when the command calls `exit`; a command that sets its own
-# trap, or execs, runs in a subshell instead (one more fork) so that ours survives.
-WRAPPER = 'trap \'echo $? > "$2"\' EXIT; echo $$ > "$3"; eval "$1"'
+# The wrapper records its PID, runs the command, and records its status in one file, so
+# that a distributor that restarts can find a command it did not start, and how it ended.
+# An EXIT trap records the status even when the command calls `exit`; a command that sets
+# its own trap, or execs, runs in a subshell instead (one more fork) so that ours survives.
+# (One file, not two: creating files is a good part of what a short task costs.)
+WRAPPER = 'echo $$ > "$2"; trap \'echo $? >> "$2"\' EXIT; eval "$1"'
 WRAPPER_SUBSHELL = (
-    'echo $$ > "$3"; (eval "$1"); status=$?; echo "$status" > "$2"; exit "$status"'
+    'echo $$ > "$2"; (eval "$1"); status=$?; echo "$status" >> "$2"; exit "$status"'
 )
 _NEEDS_SUBSHELL = re.compile(r"\b(trap|exec)\b")
 
@@ -135,7 +134,7 @@ def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
     pid = os.posix_spawn(
         SHELL,
         [SHELL, "-c", wrapper_for(instance.command), "jobmon-task", instance.command,
-         str(paths.exit), str(paths.pid)],
+         str(paths.wrapper)],
         environment(instance, paths),
         file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
@@ -165,12 +164,16 @@ def wait(started: Started) -> Finished:
     return _finished(status, usage, started.started)
 
 
+def _wrapper_record(paths: InstancePaths, line: int) -> int | None:
+    try:
+        return int(paths.wrapper.read_text().split("\n")[line])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def recorded_exit(paths: InstancePaths) -> int | None:
     """The status the command's wrapper wrote, if it got that far."""
-    try:
-        return int(paths.exit.read_text().strip())
-    except (OSError, ValueError):
-        return None
+    return _wrapper_record(paths, 1)
 
 
 def _finished(status: int, usage: Any, started: float) -> Finished:
@@ -188,10 +191,7 @@ def _finished(status: int, usage: Any, started: float) -> Finished:
 
 def started_wrapper(paths: InstancePaths) -> int | None:
     """The PID of the wrapper that started this instance, if one did (it may have ended)."""
-    try:
-        return int(paths.pid.read_text().strip())
-    except (OSError, ValueError):
-        return None
+    return _wrapper_record(paths, 0)
 
 
 def is_wrapper_of(pid: int, paths: InstancePaths) -> bool:
@@ -200,14 +200,14 @@ def is_wrapper_of(pid: int, paths: InstancePaths) -> bool:
         arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return str(paths.exit).encode() in arguments
+    return str(paths.wrapper).encode() in arguments
 
 
 def local_distributor_id(pid: int) -> str:
     """How a local instance is found again: host and the PID of its wrapper.
 
     A reused PID is told apart by the wrapper's command line (``is_wrapper_of``), which
-    names the instance's own exit file.
+    names the instance's own wrapper file.
     """
     return f"{NODENAME}:{pid}"
 
@@ -223,7 +223,7 @@ def parse_local_distributor_id(text: str) -> tuple[str, int] | None:
 def adopt(instance: wire.ClaimedInstance, pid: int, paths: InstancePaths) -> Running:
     """Watch a command an earlier distributor started; ``finished`` resolves when it ends.
 
-    It is not our child, so its end comes from a pidfd and its status from the exit file
+    It is not our child, so its end comes from a pidfd and its status from the file
     its wrapper writes (None if it died before writing it, or was already gone).
     """
     import asyncio

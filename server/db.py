@@ -51,7 +51,8 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         "json", encoder=msgspec.json.encode, decoder=msgspec.json.decode, schema="pg_catalog",
         format="binary",
     )
-    await connection.prepare(_LEARN_TYPES)
+    with contextlib.suppress(asyncpg.QueryCanceledError):  # a tiny statement_timeout
+        await connection.prepare(_LEARN_TYPES)  # (else each is learned where first used)
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:

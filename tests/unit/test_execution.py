@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from jobmon.distributor.execution import SHELL, wrapper_for
+from jobmon.distributor.execution import (
+    SHELL,
+    InstancePaths,
+    recorded_exit,
+    started_wrapper,
+    wrapper_for,
+)
 
 
 @pytest.mark.parametrize(
@@ -24,11 +30,21 @@ from jobmon.distributor.execution import SHELL, wrapper_for
 )
 def test_the_wrapper_records_pid_and_status(tmp_path: Path, command: str, status: int,
                                             stdout: str) -> None:
-    exit_file, pid_file = tmp_path / "exit", tmp_path / "pid"
-    result = subprocess.run([SHELL, "-c", wrapper_for(command), "jobmon-task", command,
-                             str(exit_file), str(pid_file)],
-                            capture_output=True, text=True, timeout=30, check=False)
-    assert result.returncode == status
-    assert result.stdout.strip() == stdout
-    assert int(exit_file.read_text()) == status
-    assert int(pid_file.read_text()) > 1
+    paths = InstancePaths.under(tmp_path, 1, 2)
+    paths.wrapper.parent.mkdir()
+    with subprocess.Popen([SHELL, "-c", wrapper_for(command), "jobmon-task", command,
+                           str(paths.wrapper)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as shell:
+        out, _ = shell.communicate(timeout=30)
+    assert shell.returncode == status
+    assert out.strip() == stdout
+    assert recorded_exit(paths) == status
+    assert started_wrapper(paths) == shell.pid
+
+
+def test_nothing_recorded_reads_as_unknown(tmp_path: Path) -> None:
+    paths = InstancePaths.under(tmp_path, 1, 2)
+    assert recorded_exit(paths) is None and started_wrapper(paths) is None
+    paths.wrapper.parent.mkdir()
+    paths.wrapper.write_text("123\n")  # started; killed before it could record a status
+    assert started_wrapper(paths) == 123 and recorded_exit(paths) is None
