@@ -221,6 +221,9 @@ _DB_UNAVAILABLE = (
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.InterfaceError,
+    # a pooled connection whose backend died mid-answer ("another operation is in
+    # progress") until asyncpg sees the socket close and drops it: the retry gets another
+    asyncpg.exceptions.InternalClientError,
     ConnectionError,
     OSError,
 )

@@ -62,7 +62,7 @@ def load_settings() -> settings_module.Settings:
 def run_async(function: Callable[..., Awaitable[T]], *args: Any) -> T:
     """Run ``function`` to the end; retries of an unreachable server stay quiet unless
     --log-level is INFO or finer, so that a failure is the one line that explains it."""
-    requester_log = logging.getLogger("jobmon.requester")
+    requester_log = logging.getLogger("jobmon.retry")
     quiet = logging.getLogger().getEffectiveLevel() > logging.INFO
     previous = requester_log.level
     if quiet:

@@ -10,7 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PURE = ["distributor/plugins/slurm_state.py", "distributor/plugins/slurm_submit.py"]
 IO_MODULES = {"asyncio", "anyio", "aiohttp", "asyncpg", "subprocess", "socket", "time", "os",
-              "jobmon.requester", "jobmon.clock", "jobmon.distributor.reporter"}
+              "jobmon.requester", "jobmon.sync_requester", "jobmon.retry", "jobmon.clock",
+              "jobmon.distributor.reporter"}
 
 
 @pytest.mark.parametrize("path", PURE)
