@@ -117,3 +117,10 @@ def test_an_unreachable_server_is_one_line_and_a_failure(jobmon_env: Path) -> No
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "did not answer GET /api/v1/task_instances/1" in result.stderr
+
+
+def test_an_unknown_instance_is_one_line_and_a_failure(server: ServerThread) -> None:
+    result = _worker(987654)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr == "Error: task instance 987654 does not exist\n"
