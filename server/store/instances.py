@@ -212,6 +212,29 @@ async def _revive(connection: asyncpg.Connection, updates: Sequence[wire.Instanc
     return True
 
 
+async def _catch_up(connection: asyncpg.Connection, by_instance: _Steps,
+                    current: dict[int, str], source: str, now: dt.datetime,
+                    applied: set[tuple[int, str]]) -> bool:
+    """Apply once more what an instance's concurrent move made possible.
+
+    A heartbeat that revives a triaged instance (T to R) may commit between this
+    transaction's update, which then found T, and its read, which finds R: the report
+    (a DONE, say) is applicable now, and dropping it would lose the instance's end.
+    """
+    leftover: _Steps = {}
+    for instance_id, steps in by_instance.items():
+        rest = [(status, update) for status, update in steps
+                if (instance_id, update.status) not in applied]
+        now_status = current.get(instance_id)
+        if rest and now_status is not None and \
+                TASK_INSTANCE.verdict(TI(now_status), rest[0][0]) is Verdict.APPLY:
+            leftover[instance_id] = rest
+    if not leftover:
+        return False
+    await _apply_in_order(connection, leftover, source, now, applied)
+    return True
+
+
 async def apply_transitions(
     connection: asyncpg.Connection,
     updates: Sequence[wire.InstanceUpdate],
@@ -237,6 +260,8 @@ async def apply_transitions(
         ids = [update.task_instance_id for update in updates]
         current = dict(await connection.fetch(Q["instance_statuses"], ids))
         if await _revive(connection, updates, current, source, now, applied):
+            current = dict(await connection.fetch(Q["instance_statuses"], ids))
+        if await _catch_up(connection, by_instance, current, source, now, applied):
             current = dict(await connection.fetch(Q["instance_statuses"], ids))
     results: list[str] = []
     statuses: list[str | None] = []
