@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import msgspec
 
 from jobmon import wire
-from jobmon.errors import CODE_INTERNAL, ServerError
+from jobmon.errors import CODE_INTERNAL, ServerError, ServerUnavailable
+from jobmon.retry import RetryPolicy
+from jobmon.settings import Settings
 
 T = TypeVar("T")
 
@@ -28,6 +31,17 @@ class TransientHTTPError(Exception):
 def request_headers() -> dict[str, str]:
     """One request's headers; its id stays the same through retries, so the server dedups."""
     return {"X-Request-Id": uuid.uuid4().hex, "Content-Type": "application/json"}
+
+
+def retry_policy(settings: Settings, transient: tuple[type[BaseException], ...]) -> RetryPolicy:
+    """The configured retry policy of an HTTP client whose failures are ``transient``."""
+    return RetryPolicy(stop_after_seconds=settings.http.retry_seconds,
+                       max_wait=settings.http.retry_max_wait, transient=transient)
+
+
+def query_params(params: Mapping[str, Any] | None) -> dict[str, str]:
+    """Query parameters as strings; a None value is left out."""
+    return {k: str(v) for k, v in (params or {}).items() if v is not None}
 
 
 def auth_headers(token: str) -> dict[str, str]:
@@ -57,8 +71,11 @@ def decode(status: int, payload: bytes, response_type: type[T]) -> T:
         ) from None
 
 
-def unavailable_detail(error: BaseException) -> BaseException:
-    """What to tell the user about the last transient failure."""
-    if isinstance(error, TransientHTTPError):
-        return server_error(error.status, error.body)
-    return error
+def unavailable(base_url: str, method: str, path: str, error: BaseException) -> ServerUnavailable:
+    """The error for a request that failed transiently until the retries ran out."""
+    detail = server_error(error.status, error.body) \
+        if isinstance(error, TransientHTTPError) else error
+    return ServerUnavailable(
+        f"the Jobmon server at {base_url} did not answer {method} {path} "
+        f"after retrying: {detail}"
+    )

@@ -13,7 +13,6 @@ import aiohttp
 
 from jobmon import answers, wire
 from jobmon.answers import TransientHTTPError
-from jobmon.errors import ServerUnavailable
 from jobmon.retry import RetryPolicy
 from jobmon.settings import Settings
 
@@ -50,11 +49,7 @@ class Requester:
             base_url or settings.http.service_url,
             token=settings.http.token,
             timeout=settings.http.request_timeout,
-            retry=RetryPolicy(
-                stop_after_seconds=settings.http.retry_seconds,
-                max_wait=settings.http.retry_max_wait,
-                transient=TRANSIENT_ERRORS,
-            ),
+            retry=answers.retry_policy(settings, TRANSIENT_ERRORS),
         )
 
     async def __aenter__(self) -> Requester:
@@ -120,7 +115,7 @@ class Requester:
         """Send one request, retrying transient failures; the request id stays the same."""
         data = None if body is None else wire.encode(body)
         headers = answers.request_headers()
-        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        query = answers.query_params(params)
         url = self.base_url + path
         timeout = aiohttp.ClientTimeout(
             total=None,
@@ -140,9 +135,6 @@ class Requester:
                         payload = await response.read()
                         return answers.decode(response.status, payload, response_type)
         except TRANSIENT_ERRORS as error:
-            raise ServerUnavailable(
-                f"the Jobmon server at {self.base_url} did not answer {method} {path} "
-                f"after retrying: {answers.unavailable_detail(error)}"
-            ) from error
+            raise answers.unavailable(self.base_url, method, path, error) from error
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -180,12 +180,17 @@ def load(environ: Mapping[str, str] | None = None) -> LoadedSettings:
     return LoadedSettings(settings=settings, sources=sources, values=values)
 
 
-def _check_service_url(url: str, origin: str) -> None:
-    """Empty (start or find a local server) or an http(s) URL with a host."""
-    if not url:
-        return
+def split_http_url(url: str) -> urllib.parse.SplitResult | None:
+    """The parts of an http(s) URL with a host, or None for anything else."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts
+
+
+def _check_service_url(url: str, origin: str) -> None:
+    """Empty (start or find a local server) or an http(s) URL with a host."""
+    if url and split_http_url(url) is None:
         raise ConfigError(
             f"{origin}: http.service_url = {url!r} is not a URL like http://host:port"
         )

@@ -18,9 +18,8 @@ from typing import Any, TypeVar
 
 from jobmon import answers, wire
 from jobmon.answers import TransientHTTPError
-from jobmon.errors import ServerUnavailable
 from jobmon.retry import RetryPolicy
-from jobmon.settings import Settings
+from jobmon.settings import Settings, split_http_url
 
 T = TypeVar("T")
 
@@ -46,8 +45,8 @@ class SyncRequester:
         retry: RetryPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        parts = urllib.parse.urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        parts = split_http_url(self.base_url)
+        if parts is None or parts.hostname is None:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
         self._https = parts.scheme == "https"
         self._host = parts.hostname
@@ -66,11 +65,7 @@ class SyncRequester:
             settings.http.service_url,
             token=settings.http.token,
             timeout=settings.http.request_timeout,
-            retry=RetryPolicy(
-                stop_after_seconds=settings.http.retry_seconds,
-                max_wait=settings.http.retry_max_wait,
-                transient=TRANSIENT_ERRORS,
-            ),
+            retry=answers.retry_policy(settings, TRANSIENT_ERRORS),
         )
 
     def __enter__(self) -> SyncRequester:
@@ -122,7 +117,7 @@ class SyncRequester:
         """Send one request, retrying transient failures; the request id stays the same."""
         data = None if body is None else wire.encode(body)
         headers = {**self._headers, **answers.request_headers()}
-        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        query = answers.query_params(params)
         target = self._prefix + path + ("?" + urllib.parse.urlencode(query) if query else "")
         try:
             for attempt in self._retry.retrying_sync(f"{method} {path}"):
@@ -139,8 +134,5 @@ class SyncRequester:
                         self._local.last_used = time.monotonic()
                     return answers.decode(response.status, payload, response_type)
         except TRANSIENT_ERRORS as error:
-            raise ServerUnavailable(
-                f"the Jobmon server at {self.base_url} did not answer {method} {path} "
-                f"after retrying: {answers.unavailable_detail(error)}"
-            ) from error
+            raise answers.unavailable(self.base_url, method, path, error) from error
         raise AssertionError("unreachable")  # pragma: no cover

@@ -51,6 +51,11 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         "json", encoder=msgspec.json.encode, decoder=msgspec.json.decode, schema="pg_catalog",
         format="binary",
     )
+
+
+async def _init_pooled(connection: asyncpg.Connection) -> None:
+    """A pooled connection: the codecs, and the array types its requests will use."""
+    await _init_connection(connection)
     with contextlib.suppress(asyncpg.QueryCanceledError):  # a tiny statement_timeout
         await connection.prepare(_LEARN_TYPES)  # (else each is learned where first used)
 
@@ -73,7 +78,7 @@ async def create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=_init_pooled,
         reset=_keep_session,
         server_settings={
             "application_name": "jobmon-server",

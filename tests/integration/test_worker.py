@@ -19,11 +19,20 @@ from tests.support import ServerThread
 pytestmark = pytest.mark.anyio
 
 
+def _worker_command(instance_id: int) -> list[str]:
+    return [sys.executable, "-m", "jobmon", "worker", "--task-instance-id", str(instance_id)]
+
+
 def _worker(instance_id: int, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "jobmon", "worker", "--task-instance-id", str(instance_id)],
-        capture_output=True, text=True, timeout=60, env={**os.environ, **env},
-    )
+    return subprocess.run(_worker_command(instance_id), capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **env})
+
+
+async def _mark_killed(pool: asyncpg.Pool, instance_id: int) -> None:
+    """What a cold resume does to an instance of the old run."""
+    async with pool.acquire() as connection:
+        await connection.execute("UPDATE task_instance SET status = 'K' WHERE id = $1",
+                                 instance_id)
 
 
 def _group_alive(group: int) -> bool:
@@ -75,16 +84,12 @@ async def test_an_instance_killed_on_the_server_stops_its_command(
     # the command ignores SIGTERM: the worker must follow up with SIGKILL
     _, _, _, (instance,) = await workflow_with_instances(
         pool, SystemClock(), 1, [f"trap '' TERM; touch {started}; sleep 60"])
-    async with await anyio.open_process(
-        [sys.executable, "-m", "jobmon", "worker", "--task-instance-id", str(instance)],
-    ) as worker:
+    async with await anyio.open_process(_worker_command(instance)) as worker:
         status = "SELECT status FROM task_instance WHERE id = $1"
         await anyio.to_thread.run_sync(
             wait_until, lambda: started.exists() and value(server.dsn, status, instance) == "R",
             30, "the command started and reported RUNNING")
-        async with pool.acquire() as connection:  # what a cold resume does
-            await connection.execute(
-                "UPDATE task_instance SET status = 'K' WHERE id = $1", instance)
+        await _mark_killed(pool, instance)
         with anyio.fail_after(30):
             code = await worker.wait()
     assert code == 128 + signal.SIGTERM  # the wrapper's end; what ignored it was killed
@@ -101,8 +106,7 @@ async def test_an_instance_that_may_not_start_is_left_alone(
     marker = tmp_path / "ran"
     _, _, _, (instance,) = await workflow_with_instances(
         pool, SystemClock(), 1, [f"touch {marker}"])
-    async with pool.acquire() as connection:
-        await connection.execute("UPDATE task_instance SET status = 'K' WHERE id = $1", instance)
+    await _mark_killed(pool, instance)
 
     result = await anyio.to_thread.run_sync(_worker, instance)
 
