@@ -8,7 +8,13 @@ from collections.abc import Iterable, Mapping
 
 def _canonical(args: Mapping[str, object]) -> bytes:
     # Values are compared as text, as Jobmon does: year=2020 and year="2020" are one node.
-    return "\x1f".join(f"{key}\x1e{args[key]}" for key in sorted(args)).encode()
+    # Each key and value carries its length, so no value, whatever characters it holds,
+    # can read as the end of one argument and the start of another.
+    parts = []
+    for key in sorted(args):
+        value = str(args[key])
+        parts.append(f"{len(key)}:{key}{len(value)}:{value}")
+    return "".join(parts).encode()
 
 
 def args_hash(args: Mapping[str, object]) -> int:

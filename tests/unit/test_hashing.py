@@ -45,6 +45,9 @@ def test_number_and_its_text_are_one_node() -> None:
         ({"a": 1, "b": 2}, {"a": 2, "b": 1}),
         ({"a": "12", "b": "3"}, {"a": "1", "b": "23"}),
         ({}, {"a": ""}),
+        # values holding what a separator-joined encoding would use between arguments
+        ({"a": "x\x1fb\x1ey", "b": "z"}, {"a": "x", "b": "y\x1fb\x1ez"}),
+        ({"a": "1:b1:2", "b": "3"}, {"a": "1", "b": "2" + "1:b1:3"}),
     ],
 )
 def test_different_args_hash_differently(left: dict[str, object],
