@@ -74,6 +74,39 @@ def _heartbeat(requester: SyncRequester, settings: Settings, command: Started,
             return
 
 
+class _Termination:
+    """A signal asking this worker to stop, passed on to the command's own session.
+
+    The command runs in a session of its own, so a cluster that signals only the job's
+    process group (proctrack/pgid) or a Ctrl-C would otherwise leave it running. The worker
+    reports nothing after such a signal: the cluster knows why it sent it (a time limit, a
+    cancel), and the distributor reads that from the cluster; a worker without a cluster is
+    judged by the reaper.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+    def __init__(self, command: Started) -> None:
+        self.command = command
+        self.received: int | None = None
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self.received is not None:
+            return
+        self.received = signum
+        log.warning("received %s: stopping the command", signal.Signals(signum).name)
+        execution.kill_group(self.command.pid, signal.SIGTERM)
+        follow_up = threading.Timer(TERM_GRACE, execution.kill_group,
+                                    (self.command.pid, signal.SIGKILL))
+        follow_up.daemon = True
+        follow_up.start()
+
+
 def run_worker(settings: Settings, task_instance_id: int) -> int:
     """Run one instance: start its command, report RUNNING, heartbeat, report the end."""
     with SyncRequester.from_settings(settings) as requester:
@@ -84,6 +117,8 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
         paths = InstancePaths.under(log_dir(settings), info.workflow_id, task_instance_id)
         oom = OomCounter.for_this_process()
         command = execution.spawn(info, paths)
+        termination = _Termination(command)
+        termination.install()
         heartbeat = settings.heartbeat
         result = _post(requester, wire.InstanceUpdate(
             task_instance_id=task_instance_id,
@@ -109,8 +144,10 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
             finished = execution.wait(command)
         finally:
             done.set()
-        if command.kill_status is not None:  # stopped: what ignored SIGTERM goes too
-            execution.kill_group(command.pid, signal.SIGKILL)
+        if command.kill_status is not None or termination.received is not None:
+            execution.kill_group(command.pid, signal.SIGKILL)  # what ignored SIGTERM goes too
+        if termination.received is not None:
+            return 128 + termination.received
         update = execution.outcome_update(command, finished)
         if command.kill_status is None and _failed(finished) and oom.fired():
             update = msgspec.structs.replace(

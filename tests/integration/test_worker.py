@@ -100,6 +100,31 @@ async def test_an_instance_killed_on_the_server_stops_its_command(
         wait_until, lambda: not _group_alive(row["process_id"]), 10, "the group to be gone")
 
 
+@pytest.mark.parametrize("received", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_to_the_worker_reaches_the_commands_own_session(
+    server: ServerThread, pool: asyncpg.Pool, tmp_path: Path, received: signal.Signals
+) -> None:
+    """A cluster that signals only the job's process group, or a Ctrl-C, stops the command."""
+    started = tmp_path / "started"
+    # the command runs in a session of its own, and ignores SIGTERM
+    _, _, _, (instance,) = await workflow_with_instances(
+        pool, SystemClock(), 1, [f"trap '' TERM; touch {started}; sleep 60"])
+    async with await anyio.open_process(_worker_command(instance)) as worker:
+        status = "SELECT status FROM task_instance WHERE id = $1"
+        await anyio.to_thread.run_sync(
+            wait_until, lambda: started.exists() and value(server.dsn, status, instance) == "R",
+            30, "the command started and reported RUNNING")
+        worker.send_signal(received)
+        with anyio.fail_after(30):
+            code = await worker.wait()
+    assert code == 128 + received
+    row = await _instance(pool, instance)
+    await anyio.to_thread.run_sync(
+        wait_until, lambda: not _group_alive(row["process_id"]), 10, "the group to be gone")
+    # the cluster (a time limit, a cancel) or the reaper says how it ended, not the worker
+    assert row["status"] == "R" and list(row["history"]) == ["Q", "I", "R"]
+
+
 async def test_an_instance_that_may_not_start_is_left_alone(
     server: ServerThread, pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
