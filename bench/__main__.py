@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.harness import Result, print_table, private_server, write_json
+from bench.harness import (
+    Result,
+    machine_speed,
+    print_table,
+    private_server,
+    remove_leftovers,
+    write_json,
+)
 from bench.scenarios import SCENARIOS
 
 
@@ -15,12 +22,17 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), default=None)
     parser.add_argument("--json", type=Path, default=Path("bench/results/latest.json"))
     args = parser.parse_args()
-    results: list[Result] = []
-    for name in args.only or list(SCENARIOS):
-        # a fresh server and database each: no scenario measures what an earlier one left
-        # (a 100,000-task bind grows the server's heap, and its collector's passes)
-        with private_server() as env:
-            results.extend(SCENARIOS[name](env, args.quick))
+    results: list[Result] = [machine_speed("before")]
+    leftovers: list[Path] = []
+    try:
+        for name in args.only or list(SCENARIOS):
+            # a fresh server and database each: no scenario measures what an earlier one left
+            # (a 100,000-task bind grows the server's heap, and its collector's passes)
+            with private_server(leftovers=leftovers) as env:
+                results.extend(SCENARIOS[name](env, args.quick))
+    finally:
+        remove_leftovers(leftovers)
+    results.append(machine_speed("after"))
     print_table(results)
     write_json(results, args.json, args.quick)
     print(f"\nwritten to {args.json}")

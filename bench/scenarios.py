@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.harness import Result
+from bench.harness import Result, file_creation_us
 
 HERE = Path(__file__).resolve().parent
 
@@ -36,13 +36,18 @@ REPEATS = 3
 
 
 def _median_seconds(env: dict[str, str], quick: bool, *args: str) -> tuple[float, str]:
-    """The median run of a workload (each with its own workflow_args), and the range."""
+    """The median run of a workload (each with its own workflow_args), and the range.
+
+    The detail also gives what creating a file cost where the tasks' logs go, just before:
+    each task creates three (see ``harness.remove_leftovers`` for why it varies).
+    """
+    creating = file_creation_us(Path(env["XDG_DATA_HOME"]).parent)
     runs = sorted(
         _run_script(env, *args, f"{args[0]}-{time.time_ns()}")["seconds"]
         for _ in range(1 if quick else REPEATS)
     )
-    spread = f"median of {len(runs)}: {runs[0]:.3f}-{runs[-1]:.3f} s" if len(runs) > 1 else ""
-    return runs[len(runs) // 2], spread
+    spread = f"median of {len(runs)}: {runs[0]:.3f}-{runs[-1]:.3f} s; " if len(runs) > 1 else ""
+    return runs[len(runs) // 2], f"{spread}file creation {creating:.0f} us"
 
 
 def levels_of_arrays(env: dict[str, str], quick: bool) -> list[Result]:
