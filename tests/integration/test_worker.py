@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import asyncpg
 import pytest
+from anyio.abc import Process
 
 from jobmon.clock import SystemClock
 from tests.integration.helpers import value, wait_until, workflow_with_instances
@@ -77,11 +80,12 @@ async def test_the_worker_runs_a_command_and_reports_each_end(
     assert row["stderr_tail"] == "broken\n"
 
 
-async def test_an_instance_killed_on_the_server_stops_its_command(
+@contextlib.asynccontextmanager
+async def _worker_running_a_stubborn_command(
     server: ServerThread, pool: asyncpg.Pool, tmp_path: Path
-) -> None:
+) -> AsyncIterator[tuple[Process, int]]:
+    """A worker whose command ignores SIGTERM, once the command started and is RUNNING."""
     started = tmp_path / "started"
-    # the command ignores SIGTERM: the worker must follow up with SIGKILL
     _, _, _, (instance,) = await workflow_with_instances(
         pool, SystemClock(), 1, [f"trap '' TERM; touch {started}; sleep 60"])
     async with await anyio.open_process(_worker_command(instance)) as worker:
@@ -89,15 +93,27 @@ async def test_an_instance_killed_on_the_server_stops_its_command(
         await anyio.to_thread.run_sync(
             wait_until, lambda: started.exists() and value(server.dsn, status, instance) == "R",
             30, "the command started and reported RUNNING")
+        yield worker, instance
+
+
+async def _wait_until_group_gone(group: int) -> None:
+    """The command's whole group is gone (once init has reaped what was killed)."""
+    await anyio.to_thread.run_sync(
+        wait_until, lambda: not _group_alive(group), 10, "the group to be gone")
+
+
+async def test_an_instance_killed_on_the_server_stops_its_command(
+    server: ServerThread, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    # the command ignores SIGTERM: the worker must follow up with SIGKILL
+    async with _worker_running_a_stubborn_command(server, pool, tmp_path) as (worker, instance):
         await _mark_killed(pool, instance)
         with anyio.fail_after(30):
             code = await worker.wait()
     assert code == 128 + signal.SIGTERM  # the wrapper's end; what ignored it was killed
     row = await _instance(pool, instance)
     assert row["status"] == "F" and "killed on request" in row["error_message"]
-    # the command's whole group is gone (once init has reaped what was killed)
-    await anyio.to_thread.run_sync(
-        wait_until, lambda: not _group_alive(row["process_id"]), 10, "the group to be gone")
+    await _wait_until_group_gone(row["process_id"])
 
 
 @pytest.mark.parametrize("received", [signal.SIGTERM, signal.SIGINT])
@@ -105,22 +121,14 @@ async def test_a_signal_to_the_worker_reaches_the_commands_own_session(
     server: ServerThread, pool: asyncpg.Pool, tmp_path: Path, received: signal.Signals
 ) -> None:
     """A cluster that signals only the job's process group, or a Ctrl-C, stops the command."""
-    started = tmp_path / "started"
     # the command runs in a session of its own, and ignores SIGTERM
-    _, _, _, (instance,) = await workflow_with_instances(
-        pool, SystemClock(), 1, [f"trap '' TERM; touch {started}; sleep 60"])
-    async with await anyio.open_process(_worker_command(instance)) as worker:
-        status = "SELECT status FROM task_instance WHERE id = $1"
-        await anyio.to_thread.run_sync(
-            wait_until, lambda: started.exists() and value(server.dsn, status, instance) == "R",
-            30, "the command started and reported RUNNING")
+    async with _worker_running_a_stubborn_command(server, pool, tmp_path) as (worker, instance):
         worker.send_signal(received)
         with anyio.fail_after(30):
             code = await worker.wait()
     assert code == 128 + received
     row = await _instance(pool, instance)
-    await anyio.to_thread.run_sync(
-        wait_until, lambda: not _group_alive(row["process_id"]), 10, "the group to be gone")
+    await _wait_until_group_gone(row["process_id"])
     # the cluster (a time limit, a cancel) or the reaper says how it ended, not the worker
     assert row["status"] == "R" and list(row["history"]) == ["Q", "I", "R"]
 
