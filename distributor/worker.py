@@ -68,10 +68,17 @@ def _heartbeat(requester: SyncRequester, settings: Settings, command: Started,
             log.warning("the server asked this instance to stop: killing the command")
             command.kill_status = str(TI.ERROR_FATAL)
             command.kill_reason = "killed on request"
-            execution.kill_group(command.pid, signal.SIGTERM)
-            if not done.wait(TERM_GRACE):
-                execution.kill_group(command.pid, signal.SIGKILL)
+            _stop(command)
             return
+
+
+def _stop(command: Started) -> None:
+    """SIGTERM to the command's group now, SIGKILL after the grace (without waiting here)."""
+    execution.kill_group(command.pid, signal.SIGTERM)
+    follow_up = threading.Timer(TERM_GRACE, execution.kill_group,
+                                (command.pid, signal.SIGKILL))
+    follow_up.daemon = True
+    follow_up.start()
 
 
 class _Termination:
@@ -100,11 +107,7 @@ class _Termination:
             return
         self.received = signum
         log.warning("received %s: stopping the command", signal.Signals(signum).name)
-        execution.kill_group(self.command.pid, signal.SIGTERM)
-        follow_up = threading.Timer(TERM_GRACE, execution.kill_group,
-                                    (self.command.pid, signal.SIGKILL))
-        follow_up.daemon = True
-        follow_up.start()
+        _stop(self.command)
 
 
 def run_worker(settings: Settings, task_instance_id: int) -> int:
