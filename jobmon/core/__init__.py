@@ -1,0 +1,1 @@
+"""IHME Jobmon 3.6's ``jobmon.core`` names (constants, exceptions), on this Jobmon's core."""
