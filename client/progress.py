@@ -34,6 +34,10 @@ class ProgressReporter:
         self._last_line = 0.0
         self._last_text = ""
 
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
     def __enter__(self) -> ProgressReporter:
         if self._live:
             self._progress = Progress(

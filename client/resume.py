@@ -5,14 +5,14 @@ from __future__ import annotations
 from jobmon import wire
 from jobmon.client.connection import open_requester
 from jobmon.client.progress import ProgressReporter
-from jobmon.client.swarm.orchestrator import RunOutcome
+from jobmon.client.swarm.result import WorkflowRunResult
 from jobmon.client.swarm.runner import run_workflow
 from jobmon.errors import InvalidWorkflow
 from jobmon.settings import Settings
 
 
 async def resume_workflow(settings: Settings, workflow_id: int, cluster_name: str, cold: bool,
-                          seconds_until_timeout: float) -> RunOutcome:
+                          seconds_until_timeout: float) -> WorkflowRunResult:
     async with open_requester(settings) as requester:
         info = await requester.get(f"/api/v1/workflows/{workflow_id}", wire.WorkflowInfo)
         page = await requester.get(f"/api/v1/workflows/{workflow_id}/tasks", wire.TaskRows,

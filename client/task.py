@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from jobmon.client.boundary import run_sync
+from jobmon.client.connection import open_requester
+from jobmon.client.task_errors import task_error
+
 if TYPE_CHECKING:
     from jobmon.client.task_template import TaskTemplate
 
@@ -20,6 +24,7 @@ class Task:
         "command",
         "compute_resources",
         "fallback_queues",
+        "final_status",
         "key",
         "max_attempts",
         "name",
@@ -86,6 +91,24 @@ class Task:
 
     def __repr__(self) -> str:
         return f"Task(name={self.name!r}, task_id={self.task_id})"
+
+    # ------------------------------------------------------------------ results (Jobmon)
+    # set by Workflow.run(); reading it before raises AttributeError, as in Jobmon
+    final_status: str
+
+    def get_errors(self) -> dict[str, Any] | None:
+        """The latest failed instance of this task and its error log, as Jobmon's
+        ``Task.get_errors``: {"task_instance_id": ..., "error_log": [{...}]}; None if none."""
+        if self.task_id is None:
+            return None
+        task_id = self.task_id
+
+        async def fetch() -> dict[str, Any] | None:
+            async with open_requester() as requester:
+                found = await task_error(requester, task_id)
+            return found.as_jobmon() if found is not None else None
+
+        return run_sync(fetch)
 
 
 class Array:

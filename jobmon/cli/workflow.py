@@ -37,8 +37,8 @@ def resume(workflow_id: int, cluster_name: str, cold: bool, seconds_until_timeou
 
     outcome = run_async(resume_workflow, load_settings(), workflow_id, cluster_name, cold,
                         seconds_until_timeout)
-    click.echo(f"workflow {workflow_id}: {outcome.status} ({outcome.message})")
-    if outcome.status != "D":
+    click.echo(f"workflow {workflow_id}: {outcome.final_status} ({outcome.message})")
+    if outcome.final_status != "D":
         raise SystemExit(1)
 
 

@@ -69,7 +69,8 @@ ORDER BY 1, 2;
 -- name: tasks_by_id
 -- Tasks with their template name, output and context.
 SELECT t.id, t.workflow_id, t.name, t.command, t.status, t.status_date, t.num_attempts,
-       t.max_attempts, t.array_id, tt.name AS template_name, t.output, t.context
+       t.max_attempts, t.array_id, tt.name AS template_name, t.output, t.context,
+       t.attributes
 FROM task t
 JOIN task_array a ON a.id = t.array_id
 JOIN task_template_version v ON v.id = a.task_template_version_id
