@@ -194,7 +194,7 @@ def test_timeout_ends_failed_and_the_workflow_stays_resumable(
     workflow = tool.create_workflow(name="timeout", workflow_args="to-1")
     workflow.add_tasks([first, slow])
 
-    with pytest.raises(RuntimeError, match="timeout after 1.5 s") as raised:
+    with pytest.raises(RuntimeError, match=r"timeout after 1\.5 s") as raised:
         workflow.run(show_progress=False, seconds_until_timeout=1.5)
     assert "resume=True" in str(raised.value)
     assert value(server.dsn, "SELECT status FROM workflow WHERE id = $1",
