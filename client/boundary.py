@@ -8,6 +8,7 @@ through ``plain_errors``.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 import signal
@@ -95,18 +96,18 @@ def run_sync(function: Callable[..., Awaitable[T]], *, stop_on_sigterm: bool = F
              **kwargs: Any) -> T:
     """``function(**kwargs)`` from synchronous code, with plain errors.
 
-    With ``stop_on_sigterm`` (``Workflow.run()``), SIGTERM stops the run the way Ctrl-C
-    does, when the program left SIGTERM at its default and this is the main thread.
+    Called where an event loop already runs (a Jupyter notebook), it runs in a thread of
+    its own with its own loop, and blocks until done, as Jobmon's ``run()`` does. With
+    ``stop_on_sigterm`` (``Workflow.run()``), SIGTERM stops the run the way Ctrl-C does,
+    when the program left SIGTERM at its default and this is the main thread.
     """
     try:
         anyio.get_current_task()
     except RuntimeError:
         pass
     else:
-        raise RuntimeError(
-            "Workflow.run() and bind() cannot be called from inside an event loop: "
-            "await run_async() / bind_async() instead"
-        )
+        with concurrent.futures.ThreadPoolExecutor(1, "jobmon-run") as pool:
+            return pool.submit(run_sync, function, **kwargs).result()
     watch = (stop_on_sigterm and threading.current_thread() is threading.main_thread()
              and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
 

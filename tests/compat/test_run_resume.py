@@ -11,8 +11,8 @@ import pytest
 
 from jobmon.client.tool import Tool
 from jobmon.client.workflow import Workflow
-from jobmon.errors import WorkflowAlreadyComplete, WorkflowAlreadyExists
-from jobmon.status import WorkflowRunStatus
+from jobmon.core.constants import WorkflowRunStatus
+from jobmon.core.exceptions import WorkflowAlreadyComplete, WorkflowAlreadyExists
 from tests.integration.helpers import count_lines, fetch, value
 from tests.support import ServerThread
 
@@ -318,3 +318,21 @@ def test_jobmon_run_arguments_are_checked(server: ServerThread, tmp_path: Path) 
     result = workflow.run(False, 600, False, True, 180, 300, False, show_progress=False)
     assert result == "D" and isinstance(result, str)
     assert f"{result}" == "D" and result.lower() == "d"
+
+
+def test_run_works_where_an_event_loop_already_runs(server: ServerThread) -> None:
+    """Follows jobmon_client's swarm/run.py, _run_async_in_thread: run() called from code
+    that an event loop runs (a Jupyter notebook cell) runs in a thread and blocks."""
+    import anyio
+
+    tool = _tool("local")
+    template = tool.get_task_template(template_name="echo", command_template="echo {x}",
+                                      node_args=["x"])
+    workflow = tool.create_workflow(name="notebook", workflow_args="notebook",
+                                    default_cluster_name="local")
+    workflow.add_task(template.create_task(x=1))
+
+    async def cell() -> str:
+        return workflow.run(show_progress=False)  # synchronous, as a notebook calls it
+
+    assert anyio.run(cell) == "D"
