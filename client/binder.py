@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from jobmon import wire
+from jobmon import errors, wire
 from jobmon.client.boundary import plain_errors
 from jobmon.client.prepare import Prepared
 from jobmon.client.task import Task
@@ -86,24 +86,26 @@ async def bind(
             prepared.templates, templates.task_template_version_ids, strict=True
         )
     }
-    workflow = await requester.post(
-        "/api/v1/workflows",
-        wire.WorkflowRequest(
-            tool_version_id=tool.tool_version_id,
-            name=spec.name,
-            workflow_args=spec.workflow_args,
-            workflow_args_hash=text_hash(spec.workflow_args),
-            task_hash=prepared.task_hash,
-            user=getpass.getuser(),
-            num_tasks=len(prepared.tasks),
-            max_concurrently_running=spec.max_concurrently_running,
-            description=spec.description,
-            default_cluster_name=spec.default_cluster_name,
-            attributes=spec.attributes,
-            resume=resume,
-        ),
-        wire.WorkflowResponse,
+    request = wire.WorkflowRequest(
+        tool_version_id=tool.tool_version_id,
+        name=spec.name,
+        workflow_args=spec.workflow_args,
+        workflow_args_hash=text_hash(spec.workflow_args),
+        task_hash=prepared.task_hash,
+        user=getpass.getuser(),
+        num_tasks=len(prepared.tasks),
+        max_concurrently_running=spec.max_concurrently_running,
+        description=spec.description,
+        default_cluster_name=spec.default_cluster_name,
+        attributes=spec.attributes,
+        resume=resume,
     )
+    try:
+        workflow = await requester.post("/api/v1/workflows", request, wire.WorkflowResponse)
+    except errors.ServerError as error:
+        if error.code == errors.CODE_WORKFLOW_ARGS_REUSED:  # what Jobmon raises for it
+            raise errors.WorkflowAlreadyExists(error.message) from None
+        raise
     workflow_id = workflow.workflow_id
     arrays = await requester.post(
         f"/api/v1/workflows/{workflow_id}/arrays",

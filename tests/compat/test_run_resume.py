@@ -336,3 +336,25 @@ def test_run_works_where_an_event_loop_already_runs(server: ServerThread) -> Non
         return workflow.run(show_progress=False)  # synchronous, as a notebook calls it
 
     assert anyio.run(cell) == "D"
+
+
+def test_same_workflow_args_with_other_tasks_raise_workflow_already_exists(
+    server: ServerThread,
+) -> None:
+    """Follows jobmon_client's Workflow._matching_wf_args_diff_hash (workflow_args that
+    belong to a workflow with other tasks raise WorkflowAlreadyExists) and
+    tests/integration/client/test_workflow.py, test_workflow_identical_args."""
+    tool = _tool("local")
+    template = tool.get_task_template(template_name="echo", command_template="echo {arg}",
+                                      node_args=["arg"])
+    first = tool.create_workflow(workflow_args="same", default_cluster_name="local")
+    first.add_task(template.create_task(arg="1"))
+    first.bind()
+    second = tool.create_workflow(workflow_args="same", default_cluster_name="local")
+    second.add_task(template.create_task(arg="2"))
+    with pytest.raises(WorkflowAlreadyExists, match="different set of tasks"):
+        second.run(show_progress=False)
+    third = tool.create_workflow(workflow_args="same", default_cluster_name="local")
+    third.add_task(template.create_task(arg="1"))
+    assert third.run(show_progress=False) == "D"  # bound before, never ran: a new run
+    assert third.workflow_id == first.workflow_id
