@@ -111,6 +111,7 @@ def _summary_json(summary: wire.WorkflowSummary) -> dict[str, Any]:
         "latest_run_status": summary.latest_run_status,
         "created_at": summary.created_at,
         "status_date": summary.status_date,
+        "attributes": summary.attributes,
     }
 
 

@@ -54,6 +54,7 @@ def _summary(row: asyncpg.Record, counts: dict[str, int], retries: int) -> wire.
         max_concurrently_running=row["max_concurrently_running"],
         created_at=row["created_at"].isoformat(),
         status_date=row["status_date"].isoformat(),
+        attributes=row["attributes"],
     )
 
 

@@ -1,7 +1,8 @@
 -- name: list_workflows
 -- Workflows newest first, filtered by owner, statuses, a part of the name, and ids.
 SELECT w.id, w.name, w.owner, w.status, w.num_tasks, w.max_concurrently_running,
-       w.created_at, w.status_date, r.id AS latest_run_id, r.status AS latest_run_status
+       w.created_at, w.status_date, r.id AS latest_run_id, r.status AS latest_run_status,
+       w.attributes
 FROM workflow w
 LEFT JOIN LATERAL (
     SELECT id, status FROM workflow_run WHERE workflow_id = w.id ORDER BY id DESC LIMIT 1
