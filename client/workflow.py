@@ -237,11 +237,11 @@ class Workflow:
 
     async def get_errors_async(self, limit: int | None = 1000,
                                fatal_only: bool = False) -> dict[int, TaskErrorLog]:
-        if self.workflow_id is None:
-            raise errors.JobmonError("the workflow has no errors yet: it was never bound")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
                                   or limit < 1):
             raise ValueError(f"limit must be a whole number >= 1 or None, not {limit!r}")
+        if self.workflow_id is None:  # never bound: no task has failed
+            return {}
         async with open_requester() as requester:
             found = await workflow_errors(requester, self.workflow_id, limit, fatal_only)
         return {error.task_id: error.as_jobmon() for error in found}
