@@ -82,25 +82,32 @@ def _pause_until_reaped(swarm: Swarm, dsn: str, workflow_id: int) -> None:
                "the reaper to take the paused run for lost")
 
 
+def _paused_then_woken(dsn: str, tmp_path: Path, workflow_args: str,
+                       final: bool) -> tuple[int, int, str, str]:
+    """A swarm stopped (SIGSTOP) until its run is reaped and its three sleepers finished,
+    then woken (SIGCONT): (workflow id, exit code, stdout, stderr)."""
+    swarm = Swarm(tmp_path, workflow_args, seconds=1.5, final=final)
+    try:
+        workflow_id = _workflow_id(dsn, workflow_args)
+        _pause_until_reaped(swarm, dsn, workflow_id)
+        assert value(dsn, "SELECT status FROM workflow WHERE id = $1", workflow_id) == "F"
+        wait_until(lambda: _tasks(dsn, workflow_id, "D") == 3, 60,
+                   "the sleepers to finish while the swarm is paused")
+        os.kill(swarm.process.pid, signal.SIGCONT)
+        code, out, err = swarm.finish(60)
+    finally:
+        swarm.close()
+    assert "Traceback" not in err and "ExceptionGroup" not in err, err[-3000:]
+    return workflow_id, code, out, err
+
+
 def test_a_swarm_paused_while_its_tasks_finish_wakes_to_a_done_workflow(
     quick_reaper: ServerThread, tmp_path: Path
 ) -> None:
     """Issue 13, item 10: every task finished while the swarm was stopped (Ctrl-Z)."""
     dsn = quick_reaper.dsn
-    swarm = Swarm(tmp_path, "paused-done", seconds=1.5, final=False)
-    try:
-        workflow_id = _workflow_id(dsn, "paused-done")
-        _pause_until_reaped(swarm, dsn, workflow_id)
-        assert value(dsn, "SELECT status FROM workflow WHERE id = $1", workflow_id) == "F"
-        wait_until(lambda: _tasks(dsn, workflow_id, "D") == 3, 60,
-                   "the tasks to finish while the swarm is paused")
-        os.kill(swarm.process.pid, signal.SIGCONT)
-        code, out, err = swarm.finish(60)
-    finally:
-        swarm.close()
-    assert code == 0, err[-3000:]
-    assert "status=D" in out
-    assert "Traceback" not in err and "ExceptionGroup" not in err, err[-3000:]
+    workflow_id, code, out, err = _paused_then_woken(dsn, tmp_path, "paused-done", False)
+    assert code == 0 and "status=D" in out, (out, err[-3000:])
     assert _run_status(dsn, workflow_id) == "D"
     assert value(dsn, "SELECT status FROM workflow WHERE id = $1", workflow_id) == "D"
     assert count_lines(tmp_path / "done.log") == {"s0": 1, "s1": 1, "s2": 1}
@@ -111,18 +118,8 @@ def test_a_woken_swarm_with_work_left_stops_with_one_line_and_the_workflow_resum
 ) -> None:
     """Issue 13, item 10: the final task was never queued while the swarm was stopped."""
     dsn = quick_reaper.dsn
-    swarm = Swarm(tmp_path, "paused-left", seconds=1.5, final=True)
-    try:
-        workflow_id = _workflow_id(dsn, "paused-left")
-        _pause_until_reaped(swarm, dsn, workflow_id)
-        wait_until(lambda: _tasks(dsn, workflow_id, "D") == 3, 60, "the first three tasks")
-        os.kill(swarm.process.pid, signal.SIGCONT)
-        code, out, err = swarm.finish(60)
-    finally:
-        swarm.close()
-    assert code == 0, err[-3000:]
-    assert "status=E" in out
-    assert "Traceback" not in err and "ExceptionGroup" not in err, err[-3000:]
+    workflow_id, code, out, err = _paused_then_woken(dsn, tmp_path, "paused-left", True)
+    assert code == 0 and "status=E" in out, (out, err[-3000:])
     # the one line that says what happened and what to do
     lines = [line for line in err.splitlines() if "marked lost" in line]
     assert len(lines) == 1 and "paused" in lines[0] and "resume=True" in lines[0], err
