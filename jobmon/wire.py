@@ -769,3 +769,14 @@ class TaskErrors(Struct, frozen=True):
     exit_code: list[int | None]
     error_message: list[str | None]
     stderr_tail: list[str | None]
+
+
+class AttributesRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    """Attributes to add to a workflow, or whose values change (Jobmon's add_attributes)."""
+
+    attributes: Attributes
+
+
+class AttributesResponse(Struct, frozen=True):
+    workflow_id: int
+    attributes: dict[str, str | None]

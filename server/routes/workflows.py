@@ -131,3 +131,13 @@ async def get_errors_of_task(request: web.Request, query: wire.TaskErrorsQuery) 
     async with state_of(request).pool.acquire() as connection:
         return await workflows.task_errors(connection, None, query,
                                            task_id=path_id(request, "task_id"))
+
+
+@API.route("POST", WORKFLOW + "/attributes", access=Access.WORKFLOW,
+           request=wire.AttributesRequest, response=wire.AttributesResponse,
+           summary="Add attributes to a workflow, or change their values", tag="bind")
+async def add_attributes(request: web.Request,
+                         body: wire.AttributesRequest) -> wire.AttributesResponse:
+    async with state_of(request).pool.acquire() as connection:
+        return await bind.add_workflow_attributes(connection, path_id(request,
+                                                                      "workflow_id"), body)

@@ -300,3 +300,13 @@ async def finish_bind(
             )
         status = await connection.fetchval(Q["finish_bind"], workflow_id, now)
     return wire.BoundResponse(workflow_id=workflow_id, status=status)
+
+
+async def add_workflow_attributes(
+    connection: asyncpg.Connection, workflow_id: int, body: wire.AttributesRequest
+) -> wire.AttributesResponse:
+    merged = await connection.fetchval(Q["add_workflow_attributes"], workflow_id,
+                                       body.attributes)
+    if merged is None:
+        raise not_found(f"workflow {workflow_id}")
+    return wire.AttributesResponse(workflow_id=workflow_id, attributes=merged)

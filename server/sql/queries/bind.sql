@@ -197,3 +197,9 @@ RETURNING status;
 -- name: count_workflow_tasks
 -- The number of tasks written for a workflow.
 SELECT count(*) FROM task WHERE workflow_id = $1;
+
+-- name: add_workflow_attributes
+-- Merge attributes into a workflow's (new names added, values of known ones replaced).
+UPDATE workflow SET attributes = attributes || $2::jsonb
+WHERE id = $1
+RETURNING attributes;
