@@ -89,7 +89,7 @@ def running(
     # finished neighbours in the list: one DONE, one FAILED
     done = mixed("dash-done", name="daily report", width=2, failing=None)
     failed = mixed("dash-failed", name="weekly model fit", width=2, failing=1)
-    for finished, status in ((done, "D"), (failed, "F")):
+    for finished, status in ((done, "D"), (failed, "E")):  # the runs' statuses
         assert in_thread(functools.partial(finished.run, show_progress=False)) == status
     workflow = dashboard("dash-1", NAME, tmp_path)
     outcome: list[str] = []
