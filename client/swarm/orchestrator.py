@@ -7,6 +7,7 @@ A heartbeat loop runs beside it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -289,6 +290,12 @@ class WorkflowRunOrchestrator:
             return RunOutcome(str(WR.STOPPED), "the workflow was stopped by an operator")
         if run_status == WR.ERROR:
             return await self._woke_up_lost()
+        if run_status == WR.RUNNING:  # DONE refused: tasks were reset meanwhile (an operator)
+            message = ("tasks were reset while the run ended; it stops here and the "
+                       "workflow can be resumed (run the script again with resume=True)")
+            with contextlib.suppress(RunEnded):
+                await self.set_status(WR.ERROR, message)
+            return RunOutcome(str(WR.ERROR), message)
         return RunOutcome(run_status, f"the run was ended elsewhere (status {run_status})")
 
     async def _woke_up_lost(self) -> RunOutcome:
