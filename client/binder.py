@@ -209,8 +209,9 @@ async def _send_tasks(
 
 def _attributes(chunk: list[Task]) -> list[wire.Attributes | None]:
     """Each task's attributes (None: it has none), or [] when none of the chunk has any."""
+    # the field behind Task.task_attributes, which would make an empty dict for every task
     found: list[wire.Attributes | None] = [
-        getattr(task, "task_attributes", None) or None for task in chunk]
+        getattr(task, "_task_attributes", None) or None for task in chunk]
     return found if any(found) else []
 
 
