@@ -41,6 +41,10 @@ class Server(msgspec.Struct, frozen=True, kw_only=True):
     reaper_interval: float
     idle_shutdown: float
     auth: str
+    allowed_hosts: str
+    idle_timeout: float
+    transfer_timeout: float
+    open_files: int
 
 
 class Embedded(msgspec.Struct, frozen=True, kw_only=True):

@@ -29,6 +29,7 @@ import asyncpg
 from aiohttp import web
 
 from jobmon import errors
+from jobmon.server.guard import BrowserGuard
 from jobmon.server.http import ApiError, parse_id
 from jobmon.server.sql import QUERIES as Q
 
@@ -41,7 +42,7 @@ class Access(enum.Enum):
     """What a route requires of its caller."""
 
     PUBLIC = "public"  # anyone (health, the OpenAPI document)
-    READ = "read"  # anyone on a local server; a token user on a shared one
+    READ = "read"  # any authenticated caller: status and shape, no commands or outputs
     USER = "user"  # any authenticated caller
     ADMIN = "admin"
     WORKFLOW = "workflow"  # the owner of the workflow in the path, or an admin
@@ -61,7 +62,7 @@ class Principal:
     admin: bool
 
 
-# the caller of the request; None for an anonymous reader of a local server
+# the caller of the request (None only on public routes)
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("jobmon_principal")
 
 
@@ -81,8 +82,9 @@ def forbidden(message: str) -> ApiError:
     return ApiError(403, errors.CODE_FORBIDDEN, message)
 
 
-NO_TOKEN = ("this server needs an API token: set JOBMON__HTTP__TOKEN (an admin makes one "
-            "with `jobmon token create --user NAME`)")
+TOKEN_HINT = ("set JOBMON__HTTP__TOKEN (an admin makes one with "
+              "`jobmon token create --user NAME`)")
+NO_TOKEN = f"this server needs an API token: {TOKEN_HINT}"
 
 
 # sock_diag over netlink (Linux): the kernel looks one TCP socket up by its addresses
@@ -176,9 +178,11 @@ def auth_mode(configured: str, host: str) -> str:
 class Authenticator:
     """Finds the principal of each request, with caches for tokens and owners."""
 
-    def __init__(self, pool: asyncpg.Pool, mode: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, mode: str, guard: BrowserGuard | None = None) -> None:
         self._pool = pool
         self.mode = mode  # "local": the server's own user needs no token; "token": all do
+        # in local mode: refuses what a web page in the owner's browser could send
+        self.guard = guard
         self.owner_uid = os.geteuid()
         self.owner = Principal(pwd.getpwuid(self.owner_uid).pw_name, admin=True)
         # token hash -> (principal, when to look again): a revoked token stops working
@@ -271,7 +275,10 @@ class Authenticator:
             return None
         principal = await self.principal(request)
         request[PRINCIPAL] = principal
-        if principal is None and not (access is Access.READ and self.mode == "local"):
+        if principal is None:  # in local mode too: another OS user reads nothing untokened
+            if self.mode == "local":
+                raise _unauthorized(f"only {self.owner.name!r}, who runs this server, may call "
+                                    f"it without an API token: {TOKEN_HINT}")
             raise _unauthorized(NO_TOKEN)
         return principal
 
