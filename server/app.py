@@ -33,6 +33,7 @@ ROUTE_MODULES = (health, meta, tools, workflows, workflow_runs, task_instances, 
 # UTF-8 encoded and percent-encoded. aiohttp answers a longer line itself, in plain text,
 # before any middleware could make it JSON.
 MAX_REQUEST_LINE = 12 * wire.QUERY_TEXT + 64 * 1024
+LINGER_SECONDS = 2.0
 
 
 def create_app(state: ServerState) -> web.Application:
@@ -61,6 +62,9 @@ def create_app(state: ServerState) -> web.Application:
             # from the moment a connection opens and after each answer: a connection that
             # sends no complete request in time (idle, or trickling its headers) is closed
             "keepalive_timeout": state.settings.server.idle_timeout,
+            # the unread rest of a body (a refused or timed-out request) is read this long
+            # before the connection is closed
+            "lingering_time": LINGER_SECONDS,
         },
     )
     app[BODY_TIMEOUT] = state.settings.server.transfer_timeout
