@@ -17,6 +17,16 @@ from jobmon.errors import ConfigError
 
 ENV_PREFIX = "JOBMON__"
 CONFIG_FILE_ENV = "JOBMON__CONFIG_FILE"
+# Settings that are credentials, or say where they are: a daemon's admin token must never
+# reach the commands it runs for others, nor a user's token their own commands.
+SECRET_VARIABLES = frozenset({"JOBMON__HTTP__TOKEN", "JOBMON__DB__URL", CONFIG_FILE_ENV})
+
+
+def without_secrets(environ: Mapping[str, str], *, keep_config_file: bool = False
+                    ) -> dict[str, str]:
+    """``environ`` less Jobmon's credentials (the user's own variables stay: PATH, conda...)."""
+    dropped = SECRET_VARIABLES - ({CONFIG_FILE_ENV} if keep_config_file else set())
+    return {name: value for name, value in environ.items() if name not in dropped}
 
 
 class Http(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,8 +11,10 @@ admit its owner and admins.
 from __future__ import annotations
 
 import asyncio
+import base64
 import enum
 import hashlib
+import hmac
 import ipaddress
 import os
 import pwd
@@ -34,6 +36,7 @@ from jobmon.server.http import ApiError, parse_id
 from jobmon.server.sql import QUERIES as Q
 
 TOKEN_PREFIX = "jm_"
+WORKER_PREFIX = "jmw_"
 TOKEN_TTL = 30.0  # seconds a token's user is cached
 _CACHE_LIMIT = 100_000
 
@@ -60,6 +63,8 @@ PER_USER_CLUSTERS = frozenset({"local", "sequential", "dummy"})
 class Principal:
     name: str
     admin: bool
+    # a worker's credential: it may report on this one task instance, and do nothing else
+    instance_id: int | None = None
 
 
 # the caller of the request (None only on public routes)
@@ -72,6 +77,30 @@ def hash_token(token: str) -> str:
 
 def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def worker_credential(key: bytes, instance_id: int) -> str:
+    """The credential of the worker of one task instance: it reports on that instance only."""
+    digest = hmac.new(key, f"instance:{instance_id}".encode(), hashlib.sha256).digest()
+    return f"{WORKER_PREFIX}{instance_id}_{base64.urlsafe_b64encode(digest).decode().rstrip('=')}"
+
+
+def worker_principal(key: bytes, token: str) -> Principal | None:
+    """The instance a worker credential was made for, or None if it is not one of ours."""
+    number, _, _ = token[len(WORKER_PREFIX):].partition("_")
+    instance_id = parse_id(number)
+    if instance_id is None or not hmac.compare_digest(worker_credential(key, instance_id),
+                                                      token):
+        return None
+    return Principal(f"worker of task instance {instance_id}", admin=False,
+                     instance_id=instance_id)
+
+
+async def server_key(connection: asyncpg.Connection) -> bytes:
+    """The key that signs worker credentials: made by the first server on this database."""
+    await connection.execute(Q["insert_server_key"], secrets.token_bytes(32))
+    key: bytes = await connection.fetchval(Q["server_key"])
+    return key
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -178,8 +207,10 @@ def auth_mode(configured: str, host: str) -> str:
 class Authenticator:
     """Finds the principal of each request, with caches for tokens and owners."""
 
-    def __init__(self, pool: asyncpg.Pool, mode: str, guard: BrowserGuard | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, mode: str, guard: BrowserGuard | None = None,
+                 key: bytes = b"") -> None:
         self._pool = pool
+        self.key = key  # signs worker credentials (empty: none are issued or accepted)
         self.mode = mode  # "local": the server's own user needs no token; "token": all do
         # in local mode: refuses what a web page in the owner's browser could send
         self.guard = guard
@@ -238,6 +269,11 @@ class Authenticator:
         return self._tcp.owners.get((peer[1], local[1])) == self.owner_uid
 
     async def _token_principal(self, token: str) -> Principal:
+        if token.startswith(WORKER_PREFIX) and self.key:
+            worker = worker_principal(self.key, token)
+            if worker is None:
+                raise _unauthorized("the worker credential is not valid")
+            return worker
         digest = hash_token(token)
         cached = self._tokens.get(digest)
         if cached is None or cached[1] < time.monotonic():
@@ -285,6 +321,9 @@ class Authenticator:
     async def authorize(self, request: web.Request, access: Access,
                         principal: Principal | None, body: Any) -> None:
         """403 unless the caller may do this to what the request names."""
+        if principal is not None and principal.instance_id is not None:
+            self._require_own_instance(request, access, principal.instance_id, body)
+            return
         if principal is None or principal.admin or access in (
                 Access.PUBLIC, Access.READ, Access.USER):
             return
@@ -304,6 +343,15 @@ class Authenticator:
             raise forbidden(f"user {principal.name!r} is not an admin")
         kind, ids = _targets(request, access, body)
         await self._require_owner(principal, kind, ids)
+
+    @staticmethod
+    def _require_own_instance(request: web.Request, access: Access, instance_id: int,
+                              body: Any) -> None:
+        if access is Access.INSTANCES:
+            _, ids = _targets(request, access, body)
+            if ids and set(ids) == {instance_id}:
+                return
+        raise forbidden(f"a worker's credential reports on task instance {instance_id} only")
 
     async def _require_owner(self, principal: Principal, kind: str, ids: list[int]) -> None:
         owners = await self.owners(kind, ids)

@@ -20,7 +20,7 @@ from jobmon import errors
 from jobmon.clock import Clock, SystemClock
 from jobmon.server import migrate
 from jobmon.server.app import create_app
-from jobmon.server.auth import Authenticator, auth_mode
+from jobmon.server.auth import Authenticator, auth_mode, server_key
 from jobmon.server.db import Notifier, connect, create_pool
 from jobmon.server.embedded import EmbeddedPostgres, default_data_dir
 from jobmon.server.guard import BrowserGuard
@@ -99,6 +99,7 @@ async def serve(
             if applied:
                 log.info("applied migrations %s", applied)
         version = await migrate.check(connection)
+        key = await server_key(connection)
     finally:
         await connection.close()
     pool = await create_pool(
@@ -114,7 +115,7 @@ async def serve(
     state = ServerState(pool=pool, notifier=notifier, clock=clock, settings=settings,
                         schema_version=version, database=describe(dsn),
                         heartbeats=HeartbeatBatcher(pool, clock),
-                        auth=Authenticator(pool, mode, guard),
+                        auth=Authenticator(pool, mode, guard, key),
                         last_request=clock.monotonic())
     runner = web.AppRunner(create_app(state), access_log=None, handle_signals=False)
     open_files = raise_open_file_limit(settings.server.open_files)

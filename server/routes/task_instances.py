@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import anyio
+import msgspec
 from aiohttp import web
 
 from jobmon import wire
-from jobmon.server.auth import Access
+from jobmon.server.auth import PER_USER_CLUSTERS, Access, worker_credential
 from jobmon.server.db import wait_for
 from jobmon.server.http import not_found, path_id, request_id
 from jobmon.server.routes import API
@@ -35,6 +36,11 @@ async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResp
             claimed = await instances.claim(connection, body, run_id, state.clock.now(),
                                             request_id(request))
             kill = await instances.kill_orders(connection, body.cluster_name, run_id)
+        if body.cluster_name not in PER_USER_CLUSTERS and state.auth.key:
+            # a shared cluster runs `jobmon worker`, which reports with its own credential
+            claimed = [msgspec.structs.replace(
+                instance, credential=worker_credential(state.auth.key, instance.task_instance_id))
+                for instance in claimed]
         return wire.ClaimResponse(instances=claimed, kill=kill)
 
     answer = await collect()
