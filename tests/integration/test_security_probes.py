@@ -11,6 +11,8 @@ import pwd
 import socket
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -21,7 +23,9 @@ import pytest
 
 from jobmon import settings as settings_module
 from jobmon.client.tool import Tool
-from tests.integration.helpers import ROOT, make_token, wait_until
+from jobmon.client.workflow import Workflow
+from jobmon.server.auth import worker_credential
+from tests.integration.helpers import ROOT, fetch, make_token, value, wait_until
 from tests.support import ServerThread
 
 pytestmark = pytest.mark.timeout(300)
@@ -349,3 +353,154 @@ def test_slow_senders_and_non_readers_are_cut_off(
                     raise EOFError
                 received += len(chunk)
         assert _health(url, 10) < 5
+
+
+# ------------------------------------------------------------------ item 2: task environment
+
+
+def _env_dump_workflow(name: str, out: Path, resources: dict[str, str],
+                       cluster: str = "local", count: int = 2) -> Workflow:
+    tool = Tool(name="probe-env")
+    template = tool.get_task_template(
+        template_name="dump", node_args=["i"], op_args=["out"], default_cluster_name=cluster,
+        command_template="env > {out}/env-{i}.txt; echo out-{i}; echo err-{i} >&2",
+    )
+    workflow = tool.create_workflow(name=name, workflow_args=f"probe-{name}",
+                                    default_cluster_name=cluster)
+    workflow.add_tasks(template.create_tasks(i=list(range(count)), out=str(out),
+                                             compute_resources=resources))
+    return workflow
+
+
+def _assert_clean_environment(dump: str, secrets: list[str]) -> None:
+    for secret in secrets:
+        assert secret not in dump
+    variables = dict(line.split("=", 1) for line in dump.splitlines() if "=" in line)
+    assert variables.get("JOBMON__HTTP__TOKEN", "") == ""
+    assert "JOBMON__DB__URL" not in variables and "JOBMON__CONFIG_FILE" not in variables
+    assert variables["JOBMON_TASK_INSTANCE_ID"].isdigit()
+    assert variables["PATH"] == os.environ["PATH"]  # the user's own environment stays
+
+
+def test_tasks_get_no_credentials_and_logs_go_where_the_resources_say(
+    token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 13 item 2 on cluster "local", and issue 12 item 6: `stdout`/`stderr` folders
+    (IHME Jobmon's docsource/quickstart_health_example.py writes "stdout": "/tmp")."""
+    admin = make_token(token_server.dsn, "ops", admin=True)
+    config = tmp_path / "daemon.toml"
+    config.write_text(f'[http]\ntoken = "{admin}"\n')
+    monkeypatch.setenv("JOBMON__HTTP__TOKEN", admin)
+    monkeypatch.setenv("JOBMON__CONFIG_FILE", str(config))
+    monkeypatch.setenv("JOBMON__DB__URL", "postgresql://u:sentinel-password@db/x")
+    settings_module.reset_cache()
+    out, stdout, stderr = tmp_path / "out", tmp_path / "o", tmp_path / "e"
+    out.mkdir()
+    workflow = _env_dump_workflow("env", out, {"stdout": str(stdout), "stderr": str(stderr)})
+    assert workflow.run(show_progress=False) == "D"
+    for i in (0, 1):
+        _assert_clean_environment((out / f"env-{i}.txt").read_text(),
+                                  [admin, "sentinel-password", str(config)])
+    rows = fetch(token_server.dsn, "SELECT ti.id, t.name, ti.stdout_path, ti.stderr_path "
+                                   "FROM task_instance ti JOIN task t ON t.id = ti.task_id "
+                                   "WHERE ti.workflow_id = $1 ORDER BY ti.id",
+                 workflow.workflow_id)
+    assert len(rows) == 2
+    for instance_id, name, stdout_path, stderr_path in rows:
+        assert stdout_path == str(stdout / f"{name}.o{instance_id}")
+        assert stderr_path == str(stderr / f"{name}.e{instance_id}")
+        i = name.rsplit("-", 1)[1]
+        assert Path(stdout_path).read_text() == f"out-{i}\n"
+        assert Path(stderr_path).read_text() == f"err-{i}\n"
+
+
+def test_a_worker_credential_reports_on_its_own_instance_only(
+    token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 13 item 2: what a worker on a shared cluster holds can do nothing else."""
+    monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(token_server.dsn, "alice"))
+    settings_module.reset_cache()
+    out = tmp_path / "out"
+    out.mkdir()
+    workflow = _env_dump_workflow("credential", out, {})
+    assert workflow.run(show_progress=False) == "D"
+    mine, other = (row[0] for row in fetch(
+        token_server.dsn, "SELECT id FROM task_instance WHERE workflow_id = $1 ORDER BY id",
+        workflow.workflow_id))
+    key = bytes(value(token_server.dsn, "SELECT key FROM server_key"))
+    credential = worker_credential(key, mine)
+    forged = f"jmw_{other}_{credential.rsplit('_', 1)[1]}"
+    url = token_server.url
+
+    def call(method: str, path: str, body: object = None, token: str = credential) -> int:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        return raw(url, method, path, headers,
+                   None if body is None else json.dumps(body).encode())[0]
+
+    beat = "/api/v1/task_instances/heartbeat"
+    assert call("GET", f"/api/v1/task_instances/{mine}") == 200
+    assert call("POST", beat, {"task_instance_ids": [mine], "next_report_seconds": 60}) == 200
+    assert call("GET", f"/api/v1/task_instances/{other}") == 403
+    assert call("POST", beat, {"task_instance_ids": [mine, other], "next_report_seconds": 60}) == 403
+    assert call("POST", "/api/v1/task_instances/transitions",
+                {"source": "worker", "updates": [{"task_instance_id": other,
+                                                  "status": "E"}]}) == 403
+    for method, path in (("GET", "/api/v1/workflows"),
+                         ("GET", f"/api/v1/workflows/{workflow.workflow_id}/export"),
+                         ("POST", "/api/v1/tools")):
+        assert call(method, path, {"name": "x"} if method == "POST" else None) == 403, path
+    assert call("GET", f"/api/v1/task_instances/{other}", token=forged) == 401
+
+
+# ------------------------------------------------------------------ item 3: archives
+
+
+def test_an_archive_holds_only_the_instances_own_logs_as_their_owner_could_read_them(
+    token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 13 item 3: a user names /etc/shadow-like files as their logs; an admin's
+    `jobmon workflow archive` must not ship them."""
+    if os.geteuid() != 0:
+        pytest.fail("this probe needs root (CI runs as root)")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET\n")
+    secret.chmod(0o600)
+    # logs the owner ("nobody") can reach: /tmp itself is open to all
+    with tempfile.TemporaryDirectory(prefix="jobmon-probe-") as shared:
+        Path(shared).chmod(0o755)
+        logs_dir = Path(shared) / "logs"
+        monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(token_server.dsn, "nobody"))
+        settings_module.reset_cache()
+        out = tmp_path / "out"
+        out.mkdir()
+        workflow = _env_dump_workflow("archive", out, {"stdout": str(logs_dir),
+                                                       "stderr": str(logs_dir)}, count=3)
+        assert workflow.run(show_progress=False) == "D"
+        rows = fetch(token_server.dsn, "SELECT id, stdout_path, stderr_path FROM task_instance"
+                                       " WHERE workflow_id = $1 ORDER BY id",
+                     workflow.workflow_id)
+        (first, first_out, _), (_, second_out, second_err), (_, third_out, _) = rows
+        # what a user could report for their own instance: any path at all
+        fetch(token_server.dsn, "UPDATE task_instance SET stdout_path = $2 WHERE id = $1",
+              first, str(secret))
+        # files by the rule's names that are not the owner's to read
+        Path(second_out).unlink()
+        Path(second_out).symlink_to(secret)
+        Path(second_err).unlink()
+        os.link(secret, second_err)
+        admin = make_token(token_server.dsn, "ops", admin=True)
+        archive = tmp_path / "wf.tar.gz"
+        result = subprocess.run(
+            [sys.executable, "-m", "jobmon", "workflow", "archive", "-w",
+             str(workflow.workflow_id), "-o", str(archive)],
+            capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
+            env={**os.environ, "JOBMON__HTTP__TOKEN": admin},
+        )
+        assert result.returncode == 0, result.stderr
+        with tarfile.open(archive) as opened:
+            contents = {member.name: opened.extractfile(member).read()  # type: ignore[union-attr]
+                        for member in opened.getmembers() if member.isfile()}
+        assert not any(b"TOPSECRET" in data for data in contents.values())
+        logged = [data for name, data in contents.items() if "/logs/" in name]
+        assert Path(third_out).read_bytes() in logged  # the instance's own log is there
+        assert len(logged) == 3  # first's stderr, third's stdout and stderr
