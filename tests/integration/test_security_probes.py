@@ -24,7 +24,6 @@ import pytest
 from jobmon import settings as settings_module
 from jobmon.client.tool import Tool
 from jobmon.client.workflow import Workflow
-from jobmon.server.auth import worker_credential
 from tests.integration.helpers import ROOT, fetch, make_token, value, wait_until
 from tests.support import ServerThread
 
@@ -418,6 +417,8 @@ def test_a_worker_credential_reports_on_its_own_instance_only(
     token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Issue 13 item 2: what a worker on a shared cluster holds can do nothing else."""
+    from jobmon.server.auth import worker_credential  # here: the test predates it
+
     monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(token_server.dsn, "alice"))
     settings_module.reset_cache()
     out = tmp_path / "out"
