@@ -12,7 +12,7 @@ from jobmon.server.db import wait_for
 from jobmon.server.http import not_found, path_id, request_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
-from jobmon.server.store import instances, runs
+from jobmon.server.store import instances, log_paths, runs
 
 COALESCE_SECONDS = 0.005
 # an instance in any other status (or unknown) is told to stop
@@ -65,8 +65,9 @@ async def transitions(
 ) -> wire.TransitionsResponse:
     state = state_of(request)
     async with state.pool.acquire() as connection:
+        updates = await log_paths.own_log_paths(connection, body.updates)
         return await instances.apply_transitions(
-            connection, body.updates, body.source, state.clock.now()
+            connection, updates, body.source, state.clock.now()
         )
 
 

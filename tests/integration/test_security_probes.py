@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -505,3 +506,39 @@ def test_an_archive_holds_only_the_instances_own_logs_as_their_owner_could_read_
         logged = [data for name, data in contents.items() if "/logs/" in name]
         assert Path(third_out).read_bytes() in logged  # the instance's own log is there
         assert len(logged) == 3  # first's stderr, third's stdout and stderr
+
+
+def test_the_server_records_only_an_instances_own_log_paths(
+    token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 13 item 3: a user reported /etc/passwd as the log of their own instance."""
+    alice = make_token(token_server.dsn, "alice")
+    monkeypatch.setenv("JOBMON__HTTP__TOKEN", alice)
+    settings_module.reset_cache()
+    tool = Tool(name="probe-paths")
+    template = tool.get_task_template(template_name="nap", command_template="sleep {s}",
+                                      node_args=["s"], default_cluster_name="local")
+    workflow = tool.create_workflow(name="paths", workflow_args="probe-paths")
+    workflow.add_task(template.create_task(s=4))
+    finished: list[str] = []
+    runner = threading.Thread(target=lambda: finished.append(workflow.run(show_progress=False)))
+    runner.start()
+    try:
+        wait_until(lambda: value(token_server.dsn, "SELECT count(*) FROM task_instance "
+                                                   "WHERE status = 'R'") == 1, 60, "R")
+        instance, rule_path = fetch(token_server.dsn,
+                                    "SELECT id, stdout_path FROM task_instance")[0]
+        status, answer = raw(token_server.url, "POST", "/api/v1/task_instances/transitions",
+                             {"Authorization": f"Bearer {alice}",
+                              "Content-Type": "application/json"},
+                             json.dumps({"source": "worker", "updates": [
+                                 {"task_instance_id": instance, "status": "D",
+                                  "stdout_path": "/etc/passwd",
+                                  "stderr_path": "/root/.ssh/id_rsa"}]}).encode())
+        assert status == 200 and answer["results"] == ["applied"], answer
+    finally:
+        runner.join(60)
+    stdout_path, stderr_path = fetch(token_server.dsn,
+                                     "SELECT stdout_path, stderr_path FROM task_instance")[0]
+    assert stdout_path == rule_path and stdout_path.endswith(f".o{instance}")
+    assert stderr_path.endswith(f".e{instance}")
