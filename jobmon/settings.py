@@ -104,6 +104,27 @@ class LoadedSettings:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def descriptions() -> dict[str, str]:
+    """Each setting's description (``section.key``): the comment above it in defaults.toml."""
+    text = resources.files("jobmon").joinpath("defaults.toml").read_text()
+    found: dict[str, str] = {}
+    section, comment, shared = "", list[str](), ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section, comment, shared = stripped[1:-1], [], ""
+        elif stripped.startswith("#"):
+            comment.append(stripped.lstrip("#").strip())
+        elif "=" in stripped and section:
+            # keys right under one comment share it
+            shared = " ".join(comment) if comment else shared
+            found[f"{section}.{stripped.split('=', 1)[0].strip()}"] = shared
+            comment = []
+        elif not stripped:
+            comment, shared = [], ""
+    return found
+
+
 def _defaults() -> dict[str, dict[str, Any]]:
     text = resources.files("jobmon").joinpath("defaults.toml").read_text()
     return tomllib.loads(text)
