@@ -125,8 +125,15 @@ class _Listening:
 class ListenerSite(web.BaseSite):
     """A TCP site with bounded connections, resource-error backoff and a send timeout."""
 
-    __slots__ = ("_host", "_port", "_max_connections", "_send_timeout", "_files", "_busy",
-                 "_starting")
+    __slots__ = (
+        "_busy",
+        "_files",
+        "_host",
+        "_max_connections",
+        "_port",
+        "_send_timeout",
+        "_starting",
+    )
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int, *, backlog: int,
                  max_connections: int, send_timeout: float) -> None:

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 from jobmon import logs, wire
 from jobmon.errors import InvalidResources
-from jobmon.settings import without_secrets
 from jobmon.resources import format_runtime, parse_cores, parse_memory_mib, parse_runtime_seconds
+from jobmon.settings import without_secrets
 
 T = TypeVar("T")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from jobmon import wire
-from jobmon.server.auth import PER_USER_CLUSTERS, PRINCIPAL, Access
+from jobmon.server.auth import PER_USER_CLUSTERS, PRINCIPAL, Access, Principal
 from jobmon.server.http import path_name
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
@@ -16,7 +16,7 @@ QUEUES = "/api/v1/clusters/{cluster_name}/queues"
 
 def _owner(request: web.Request, cluster_name: str) -> str:
     """Whose queues: the caller's own on a per-user cluster (its own machine), else shared."""
-    principal = request.get(PRINCIPAL)
+    principal: Principal | None = request.get(PRINCIPAL)
     if cluster_name in PER_USER_CLUSTERS and principal is not None:
         return principal.name
     return ""

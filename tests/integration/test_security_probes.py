@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -336,10 +336,8 @@ def test_slow_senders_and_non_readers_are_cut_off(
         started = time.monotonic()
         while time.monotonic() - started < 10:  # a byte of headers every half second
             for connection in slow_headers:
-                try:
+                with suppress(OSError):
                     connection.send(b"x")
-                except OSError:
-                    pass
             time.sleep(0.5)
         assert all(_closed_by_server(c) for c in slow_headers)
         assert all(_closed_by_server(c) for c in slow_body)
@@ -443,7 +441,8 @@ def test_a_worker_credential_reports_on_its_own_instance_only(
     assert call("GET", f"/api/v1/task_instances/{mine}") == 200
     assert call("POST", beat, {"task_instance_ids": [mine], "next_report_seconds": 60}) == 200
     assert call("GET", f"/api/v1/task_instances/{other}") == 403
-    assert call("POST", beat, {"task_instance_ids": [mine, other], "next_report_seconds": 60}) == 403
+    assert call("POST", beat, {"task_instance_ids": [mine, other],
+                               "next_report_seconds": 60}) == 403
     assert call("POST", "/api/v1/task_instances/transitions",
                 {"source": "worker", "updates": [{"task_instance_id": other,
                                                   "status": "E"}]}) == 403
@@ -481,7 +480,7 @@ def test_an_archive_holds_only_the_instances_own_logs_as_their_owner_could_read_
         rows = fetch(token_server.dsn, "SELECT id, stdout_path, stderr_path FROM task_instance"
                                        " WHERE workflow_id = $1 ORDER BY id",
                      workflow.workflow_id)
-        (first, first_out, _), (_, second_out, second_err), (_, third_out, _) = rows
+        (first, _first_out, _), (_, second_out, second_err), (_, third_out, _) = rows
         # what a user could report for their own instance: any path at all
         fetch(token_server.dsn, "UPDATE task_instance SET stdout_path = $2 WHERE id = $1",
               first, str(secret))
