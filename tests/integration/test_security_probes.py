@@ -399,14 +399,21 @@ def test_tasks_get_no_credentials_and_logs_go_where_the_resources_say(
     for i in (0, 1):
         _assert_clean_environment((out / f"env-{i}.txt").read_text(),
                                   [admin, "sentinel-password", str(config)])
-    rows = fetch(token_server.dsn, "SELECT ti.id, t.name, ti.stdout_path, ti.stderr_path "
-                                   "FROM task_instance ti JOIN task t ON t.id = ti.task_id "
-                                   "WHERE ti.workflow_id = $1 ORDER BY ti.id",
-                 workflow.workflow_id)
-    assert len(rows) == 2
-    for instance_id, name, stdout_path, stderr_path in rows:
-        assert stdout_path == str(stdout / f"{name}.o{instance_id}")
-        assert stderr_path == str(stderr / f"{name}.e{instance_id}")
+    assert_logs_by_the_rule(token_server.dsn, workflow, stdout, stderr, 2)
+
+
+def assert_logs_by_the_rule(dsn: str, workflow: Workflow, stdout: Path, stderr: Path,
+                            count: int, *, cluster_job_id: bool = False) -> None:
+    """Each dump task's logs are `{stdout}/{name}.o{job_id}` (and .e), with its own lines;
+    the job id is the task instance id, or Slurm's ("123_4") with ``cluster_job_id``."""
+    rows = fetch(dsn, "SELECT ti.id, ti.distributor_id, t.name, ti.stdout_path, "
+                      "ti.stderr_path FROM task_instance ti JOIN task t ON t.id = ti.task_id "
+                      "WHERE ti.workflow_id = $1", workflow.workflow_id)
+    assert len(rows) == count
+    for instance_id, distributor_id, name, stdout_path, stderr_path in rows:
+        job = distributor_id if cluster_job_id else instance_id
+        assert stdout_path == str(stdout / f"{name}.o{job}")
+        assert stderr_path == str(stderr / f"{name}.e{job}")
         i = name.rsplit("-", 1)[1]
         assert Path(stdout_path).read_text() == f"out-{i}\n"
         assert Path(stderr_path).read_text() == f"err-{i}\n"

@@ -11,7 +11,8 @@ import pytest
 
 from jobmon import settings as settings_module
 from jobmon.client.tool import Tool
-from tests.integration.helpers import fetch, make_token
+from tests.integration.helpers import make_token
+from tests.integration.test_security_probes import assert_logs_by_the_rule
 from tests.support import ServerThread
 
 pytestmark = pytest.mark.slurm
@@ -49,17 +50,8 @@ def test_slurm_jobs_get_no_credentials_and_write_logs_by_the_rule(
         assert variables.get("JOBMON__HTTP__TOKEN", "") == ""  # not even the worker's own
         assert "JOBMON__DB__URL" not in variables
         assert variables["SLURM_ARRAY_TASK_ID"].isdigit()
-    rows = fetch(token_server.dsn, "SELECT t.name, ti.distributor_id, ti.stdout_path, "
-                                   "ti.stderr_path FROM task_instance ti JOIN task t "
-                                   "ON t.id = ti.task_id WHERE ti.workflow_id = $1",
-                 workflow.workflow_id)
-    assert len(rows) == 3
-    for name, job_id, stdout_path, stderr_path in rows:
-        assert stdout_path == str(logs / f"{name}.o{job_id}")  # job_id: "123_4"
-        assert stderr_path == str(logs / f"{name}.e{job_id}")
-        i = name.rsplit("-", 1)[1]
-        assert Path(stdout_path).read_text() == f"out-{i}\n"
-        assert Path(stderr_path).read_text() == f"err-{i}\n"
+    # job ids like "123_4": the Slurm array job and index
+    assert_logs_by_the_rule(token_server.dsn, workflow, logs, logs, 3, cluster_job_id=True)
     # the job scripts hold the workers' credentials: their owner's eyes only
     scripts = list((tmp_path / "jobmon-logs" / "slurm").glob("*.sh"))
     assert scripts
