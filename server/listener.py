@@ -88,19 +88,34 @@ def _bind(host: str, port: int, backlog: int) -> list[socket.socket]:
     infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                flags=socket.AI_PASSIVE)
     sockets: list[socket.socket] = []
+    skipped: list[OSError] = []
     try:
         for family, kind, proto, _, address in dict.fromkeys(
                 (info[0], info[1], info[2], info[3], info[4]) for info in infos):
             if sockets and port == 0:
                 address = (address[0], sockets[0].getsockname()[1], *address[2:])
-            listener = socket.socket(family, kind, proto)
+            try:
+                listener = socket.socket(family, kind, proto)
+            except OSError as error:  # no IPv6 here, say
+                skipped.append(error)
+                continue
             sockets.append(listener)
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
                 listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            listener.bind(address)
+            try:
+                listener.bind(address)
+            except OSError as error:
+                if error.errno not in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                    raise OSError(error.errno, f"cannot listen on {address[0]} port "
+                                               f"{address[1]}: {error.strerror}") from None
+                sockets.pop().close()  # an address this host does not have (::1 without IPv6)
+                skipped.append(error)
+                continue
             listener.listen(backlog)
             listener.setblocking(False)
+        if not sockets:
+            raise skipped[0] if skipped else OSError(f"{host!r} has no address to listen on")
     except OSError:
         for listener in sockets:
             listener.close()
