@@ -87,7 +87,8 @@ class BrowserGuard:
         if request.content_type not in JSON_TYPES:
             raise ApiError(415, errors.CODE_INVALID,
                            f"a {request.method} request must have Content-Type: "
-                           "application/json")
+                           "application/json, with a body or without (curl: -H "
+                           "'Content-Type: application/json')")
         origin = request.headers.get("Origin")
         if origin is not None and not self._same_origin(origin, host_header):
             raise ApiError(403, errors.CODE_FORBIDDEN,

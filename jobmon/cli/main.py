@@ -126,9 +126,11 @@ def config() -> None:
 
 
 @config.command("show")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable output (with each setting's description).")
+@click.option("--describe", is_flag=True, help="Say what each setting does.")
 @one_line_errors
-def config_show(as_json: bool) -> None:
+def config_show(as_json: bool, describe: bool) -> None:
     """The effective configuration and where each value came from."""
     import json
 
@@ -148,10 +150,11 @@ def config_show(as_json: bool) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table("setting", "value", "source", "description", box=None)
+    table = Table("setting", "value", "source", *(["description"] if describe else []),
+                  box=None)
     for row in rows:
         table.add_row(escape(row["setting"]), escape(repr(row["value"])), escape(row["source"]),
-                      escape(row["description"]))
+                      *([escape(row["description"])] if describe else []))
     Console().print(table)
 
 
