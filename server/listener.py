@@ -107,8 +107,8 @@ def _bind(host: str, port: int, backlog: int) -> list[socket.socket]:
                 listener.bind(address)
             except OSError as error:
                 if error.errno not in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
-                    raise OSError(error.errno, f"cannot listen on {address[0]} port "
-                                               f"{address[1]}: {error.strerror}") from None
+                    raise OSError(error.errno, f"cannot listen on {host or '*'} port "
+                                               f"{port}: {error.strerror}") from None
                 sockets.pop().close()  # an address this host does not have (::1 without IPv6)
                 skipped.append(error)
                 continue
