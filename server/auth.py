@@ -3,8 +3,9 @@
 A caller is a ``Principal``: the user of a bearer token (stored only as a SHA-256 hash),
 or, on a server in "local" mode, the operating-system user who runs the server, found
 from the peer of a Unix socket or a loopback connection (Linux sock_diag, else
-/proc/net/tcp) without any token. Each
-route declares an ``Access``; owner-only routes resolve the workflow they touch and
+/proc/net/tcp) without any token; or the worker of one task instance, whose credential
+(signed with the database's server key) lets it report on that instance and nothing else.
+Each route declares an ``Access``; owner-only routes resolve the workflow they touch and
 admit its owner and admins.
 """
 
