@@ -99,7 +99,12 @@ def worker_principal(key: bytes, token: str) -> Principal | None:
 
 async def server_key(connection: asyncpg.Connection) -> bytes:
     """The key that signs worker credentials: made by the first server on this database."""
-    await connection.execute(Q["insert_server_key"], secrets.token_bytes(32))
+    try:
+        await connection.execute(Q["insert_server_key"], secrets.token_bytes(32))
+    except asyncpg.UndefinedTableError:
+        raise errors.ConfigError("the database schema is older than this Jobmon: run "
+                                 "`jobmon db upgrade` (or start the server without "
+                                 "--no-upgrade)") from None
     key: bytes = await connection.fetchval(Q["server_key"])
     return key
 
