@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import signal
 import threading
@@ -107,7 +108,9 @@ def run_sync(function: Callable[..., Awaitable[T]], *, stop_on_sigterm: bool = F
         pass
     else:
         with concurrent.futures.ThreadPoolExecutor(1, "jobmon-run") as pool:
-            return pool.submit(run_sync, function, **kwargs).result()
+            elsewhere: concurrent.futures.Future[T] = pool.submit(
+                functools.partial(run_sync, function, **kwargs))
+            return elsewhere.result()
     watch = (stop_on_sigterm and threading.current_thread() is threading.main_thread()
              and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
 
