@@ -17,6 +17,9 @@ from jobmon.resources import format_runtime, parse_cores, parse_memory_mib, pars
 T = TypeVar("T")
 
 # Resource keys and the sbatch option each becomes (see jobmon.clusters for the key list).
+# Resource keys that name where a task's logs go, not an sbatch option of their own.
+LOG_KEYS = frozenset({"stdout", "stderr"})
+
 SBATCH_OPTIONS: Mapping[str, str] = {
     "cores": "--cpus-per-task",
     "memory": "--mem",
@@ -86,6 +89,8 @@ def sbatch_options(resources: Mapping[str, Any]) -> list[str]:
     try:
         for key in sorted(resources):
             value = resources[key]
+            if key in LOG_KEYS:
+                continue  # where the logs go is the job's -o/-e, set from the log paths
             option = SBATCH_OPTIONS.get(key)
             if option is None:
                 raise SubmitError(
