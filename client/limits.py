@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import msgspec.inspect
@@ -48,7 +49,11 @@ def check_text(what: str, value: object, limit: int, *, empty_ok: bool = False) 
 
 
 def check_count(what: str, value: object, limit: int) -> int:
-    """A whole number from 1 to ``limit``."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+    """A whole number from 1 to ``limit`` (numpy's integers are whole numbers too)."""
+    try:
+        count = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        count = 0
+    if isinstance(value, bool) or not 1 <= count <= limit:
         raise ValueError(f"{what}={value!r}: must be a whole number from 1 to {limit:,}")
-    return value
+    return count
