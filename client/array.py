@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jobmon import resources as resource_rules
+from jobmon.client.defaults import default_layers, resolved_cluster
 
 if TYPE_CHECKING:
     from jobmon.client.task import Task
@@ -83,13 +84,7 @@ class Array:
 
     @property
     def cluster_name(self) -> str:
-        return (
-            self._cluster_name
-            or self.template.default_cluster_name
-            or (self._workflow.default_cluster_name if self._workflow is not None else None)
-            or self.template.tool.default_cluster_name
-            or ""
-        )
+        return resolved_cluster(self._cluster_name, self.template, self._workflow)
 
     @property
     def max_attempts(self) -> int | None:
@@ -101,25 +96,15 @@ class Array:
     @property
     def compute_resources(self) -> dict[str, Any]:
         """Its tasks' resources on its cluster before each task's own (a new dict each time)."""
-        cluster = self.cluster_name
-        workflow = self._workflow
         return resource_rules.merge(
-            self.template.tool.default_compute_resources_set.get(cluster),
-            workflow.own_compute_resources_set.get(cluster) if workflow is not None else None,
-            self.template.default_compute_resources_set.get(cluster),
-            self._compute_resources,
-        )
+            *default_layers(self.template, self._workflow, self.cluster_name),
+            self._compute_resources)
 
     @property
     def resource_scales(self) -> dict[str, Any]:
-        cluster = self.cluster_name
-        workflow = self._workflow
         return resource_rules.merge(
-            self.template.tool.default_resource_scales_set.get(cluster),
-            workflow.own_resource_scales_set.get(cluster) if workflow is not None else None,
-            self.template.default_resource_scales_set.get(cluster),
-            self._resource_scales,
-        )
+            *default_layers(self.template, self._workflow, self.cluster_name, scales=True),
+            self._resource_scales)
 
     def get_tasks_by_node_args(self, **node_args: Any) -> list[Task]:
         """Its tasks whose node args match (a list of values matches any of them)."""

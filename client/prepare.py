@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from jobmon import clusters
 from jobmon import resources as resource_rules
 from jobmon.client.dag import find_cycle
+from jobmon.client.defaults import default_layers
 from jobmon.client.task import DEFAULT_MAX_ATTEMPTS, Task
 from jobmon.client.task_template import TaskTemplate
 from jobmon.errors import (
@@ -78,21 +79,16 @@ class _Layers:
         return found
 
     def resources(self, task: Task, cluster: str) -> dict[str, Any]:
-        tool = self.workflow.tool
         own = task._compute_resources
         return resource_rules.merge(
-            self.normal(tool.default_compute_resources_set.get(cluster)),
-            self.normal(self.workflow.own_compute_resources_set.get(cluster)),
-            self.normal(task.template.default_compute_resources_set.get(cluster)),
+            *(self.normal(layer) for layer in default_layers(task.template, self.workflow,
+                                                             cluster)),
             resource_rules.normalize(own) if own is not None else None,
         )
 
     def scales(self, task: Task, cluster: str) -> dict[str, Any]:
-        tool = self.workflow.tool
         return resource_rules.merge(
-            tool.default_resource_scales_set.get(cluster),
-            self.workflow.own_resource_scales_set.get(cluster),
-            task.template.default_resource_scales_set.get(cluster),
+            *default_layers(task.template, self.workflow, cluster, scales=True),
             task._resource_scales,
         ) or dict(resource_rules.DEFAULT_RESOURCE_SCALES)
 
@@ -149,8 +145,8 @@ def _graph(tasks: list[Task]) -> list[list[int]]:
         indices: list[int] = []
         held = task._upstream
         for upstream in (() if held is None else held if isinstance(held, set) else (held,)):
-            index = position(upstream)
-            if index is None:
+            index = by_object.get(id(upstream))
+            if index is None and (index := position(upstream)) is None:
                 raise MissingUpstreamError(
                     f"Upstream task {upstream.name!r} of task {task.name!r} was never added "
                     "to the workflow: add it with add_task(), or remove the dependency"

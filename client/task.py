@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jobmon import resources as resource_rules
+from jobmon.client.defaults import default_layers, resolved_cluster
 from jobmon.core.constants import SpecialChars
 
 if TYPE_CHECKING:
@@ -223,13 +224,7 @@ class Task:
     @property
     def cluster_name(self) -> str:
         """The cluster it runs on: its own, else its template's, workflow's or tool's default."""
-        return (
-            self._cluster_name
-            or self.template.default_cluster_name
-            or (self._workflow.default_cluster_name if self._workflow is not None else None)
-            or self.template.tool.default_cluster_name
-            or ""
-        )
+        return resolved_cluster(self._cluster_name, self.template, self._workflow)
 
     @property
     def max_attempts(self) -> int:
@@ -246,14 +241,9 @@ class Task:
     def compute_resources(self) -> dict[str, Any]:
         """The resources asked for on its cluster, as given: tool, workflow and template
         defaults with the task's own on top (a new dict each time)."""
-        cluster = self.cluster_name
-        layers: list[Mapping[str, Any] | None] = [
-            self.template.tool.default_compute_resources_set.get(cluster)]
-        if self._workflow is not None:
-            layers.append(self._workflow.own_compute_resources_set.get(cluster))
-        layers.append(self.template.default_compute_resources_set.get(cluster))
-        layers.append(self._compute_resources)
-        return resource_rules.merge(*layers)
+        return resource_rules.merge(
+            *default_layers(self.template, self._workflow, self.cluster_name),
+            self._compute_resources)
 
     @property
     def requested_resources(self) -> dict[str, Any]:
@@ -266,14 +256,9 @@ class Task:
     def resource_scales(self) -> dict[str, Any]:
         """How resources grow after a resource error, merged over the same layers as the
         resources; memory and runtime by half when nothing says otherwise."""
-        cluster = self.cluster_name
-        layers: list[Mapping[str, Any] | None] = [
-            self.template.tool.default_resource_scales_set.get(cluster)]
-        if self._workflow is not None:
-            layers.append(self._workflow.own_resource_scales_set.get(cluster))
-        layers.append(self.template.default_resource_scales_set.get(cluster))
-        layers.append(self._resource_scales)
-        return resource_rules.merge(*layers) or dict(resource_rules.DEFAULT_RESOURCE_SCALES)
+        return resource_rules.merge(
+            *default_layers(self.template, self._workflow, self.cluster_name, scales=True),
+            self._resource_scales) or dict(resource_rules.DEFAULT_RESOURCE_SCALES)
 
     def __repr__(self) -> str:
         return f"Task(name={self.name!r}, command={self.command!r}, task_id={self.task_id})"

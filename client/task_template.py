@@ -13,9 +13,10 @@ from jobmon import clusters
 from jobmon import resources as resource_rules
 from jobmon.client import limits, resource_files
 from jobmon.client.array import Array, is_choice
+from jobmon.client.defaults import ClusterDefaults, checked_resources
 from jobmon.client.task import Task, attributes_dict
 from jobmon.core.constants import SpecialChars
-from jobmon.errors import InvalidCommandTemplate, InvalidResources
+from jobmon.errors import InvalidCommandTemplate
 from jobmon.hashing import args_hash
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class _Options:
                                     for queue in fallback_queues]
 
 
-class TaskTemplate:
+class TaskTemplate(ClusterDefaults):
     """A command template of a tool; node args identify a task, task args vary it per run,
     op args (and any other name the command uses) do not change what the task is."""
 
@@ -189,32 +190,11 @@ class TaskTemplate:
         clusters.check_cluster(cluster_name)
         self.default_cluster_name = cluster_name
 
-    def set_default_compute_resources_from_dict(
-        self, cluster_name: str, compute_resources: Mapping[str, Any]
-    ) -> None:
-        """Defaults for its tasks on ``cluster_name``, which becomes its default cluster."""
-        self.set_default_cluster_name(cluster_name)
-        self.default_compute_resources_set[cluster_name] = checked_resources(compute_resources)
-
-    def set_default_resource_scales_from_dict(
-        self, cluster_name: str, resource_scales: Mapping[str, Any]
-    ) -> None:
-        self.set_default_cluster_name(cluster_name)
-        self.default_resource_scales_set[cluster_name] = resource_rules.prepare_scales(
-            resource_scales)
-
-    def update_default_compute_resources(self, cluster_name: str, **kwargs: Any) -> None:
-        """Change only the given resources of the defaults on ``cluster_name``."""
+    def _cluster_named(self, cluster_name: str, replaced: bool) -> None:
+        """Defaults set for a cluster make it the template's default cluster, as in Jobmon."""
         clusters.check_cluster(cluster_name)
-        current = self.default_compute_resources_set.get(cluster_name, {})
-        self.default_compute_resources_set[cluster_name] = checked_resources(
-            {**current, **kwargs})
-
-    def update_default_resource_scales(self, cluster_name: str, **kwargs: Any) -> None:
-        clusters.check_cluster(cluster_name)
-        current = self.default_resource_scales_set.get(cluster_name, {})
-        self.default_resource_scales_set[cluster_name] = resource_rules.prepare_scales(
-            {**current, **kwargs})
+        if replaced:
+            self.default_cluster_name = cluster_name
 
     def _yaml_cluster(self, default_cluster_name: str) -> str:
         cluster = default_cluster_name or self.default_cluster_name
@@ -381,16 +361,3 @@ class TaskTemplate:
 
     def __repr__(self) -> str:
         return f"TaskTemplate({self.template_name!r}, {self.command_template!r})"
-
-
-def checked_resources(compute_resources: object, where: str = "") -> dict[str, Any]:
-    """A copy of resources as given, after checking that each value can be read."""
-    if not isinstance(compute_resources, Mapping):
-        raise InvalidResources(
-            f"{where}compute resources must be a dict such as {{'memory': '2G'}}, not "
-            f"{type(compute_resources).__name__}")
-    try:
-        resource_rules.normalize(compute_resources)
-    except InvalidResources as error:
-        raise type(error)(f"{where}{error}") from None
-    return dict(compute_resources)

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from jobmon import clusters
-from jobmon import resources as resource_rules
 from jobmon.client import limits, resource_files
-from jobmon.client.task_template import TaskTemplate, checked_resources
+from jobmon.client.defaults import ClusterDefaults
+from jobmon.client.task_template import TaskTemplate
 from jobmon.client.workflow import Workflow
 from jobmon.errors import InvalidToolError, InvalidToolVersionError, MissingResourceKey
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 DEFAULT_TOOL_NAME = f"unknown-{getpass.getuser()}"
 
 
-class Tool:
+class Tool(ClusterDefaults):
     """A tool and its current version; defaults here apply to everything it creates.
 
     Nothing is sent to the server until a workflow binds.
@@ -61,38 +61,11 @@ class Tool:
         self.default_max_attempts = limits.check_count("max_attempts", value,
                                                        limits.MAX_ATTEMPTS)
 
-    def _default_cluster_if_none(self, cluster_name: str) -> None:
+    def _cluster_named(self, cluster_name: str, replaced: bool) -> None:
+        """Defaults for a cluster make it the tool's default cluster when it has none."""
         clusters.check_cluster(cluster_name)
         if not self.default_cluster_name:
             self.default_cluster_name = cluster_name
-
-    def set_default_compute_resources_from_dict(
-        self, cluster_name: str, compute_resources: Mapping[str, Any]
-    ) -> None:
-        """Defaults for tasks of this tool on ``cluster_name``; it becomes the tool's default
-        cluster if it has none."""
-        self._default_cluster_if_none(cluster_name)
-        self.default_compute_resources_set[cluster_name] = checked_resources(compute_resources)
-
-    def set_default_resource_scales_from_dict(
-        self, cluster_name: str, resource_scales: Mapping[str, Any]
-    ) -> None:
-        self._default_cluster_if_none(cluster_name)
-        self.default_resource_scales_set[cluster_name] = resource_rules.prepare_scales(
-            resource_scales)
-
-    def update_default_compute_resources(self, cluster_name: str, **kwargs: Any) -> None:
-        """Change only the given resources of the defaults on ``cluster_name``."""
-        self._default_cluster_if_none(cluster_name)
-        current = self.default_compute_resources_set.get(cluster_name, {})
-        self.default_compute_resources_set[cluster_name] = checked_resources(
-            {**current, **kwargs})
-
-    def update_default_resource_scales(self, cluster_name: str, **kwargs: Any) -> None:
-        self._default_cluster_if_none(cluster_name)
-        current = self.default_resource_scales_set.get(cluster_name, {})
-        self.default_resource_scales_set[cluster_name] = resource_rules.prepare_scales(
-            {**current, **kwargs})
 
     def _from_yaml(self, default_cluster_name: str, yaml_file: str | os.PathLike[str],
                    set_task_templates: bool, ignore_missing_keys: bool, scales: bool) -> None:

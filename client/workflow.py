@@ -15,11 +15,11 @@ from jobmon import settings as settings_module
 from jobmon.client import binder, limits
 from jobmon.client.array import Array, is_choice, matching
 from jobmon.client.connection import open_requester
+from jobmon.client.defaults import checked_resources
 from jobmon.client.prepare import Prepared, prepare
 from jobmon.client.progress import ProgressReporter
 from jobmon.client.swarm.runner import run_workflow, start_distributors
 from jobmon.client.task import Task, attributes_dict
-from jobmon.client.task_template import checked_resources
 from jobmon.hashing import args_hash
 from jobmon.requester import Requester
 from jobmon.settings import Settings
