@@ -67,6 +67,18 @@ def default_task_name(template_name: str, node_args: Mapping[str, Any]) -> str:
     return name if len(name) <= DEFAULT_NAME_LIMIT else name[:DEFAULT_NAME_LIMIT]
 
 
+def arg_list(what: str, kind: str, names: Sequence[str] | None) -> list[str]:
+    """A template's list of argument names, checked."""
+    if names is None:
+        return []
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise InvalidCommandTemplate(f"{what}: {kind} must be a list of names, not {names!r}")
+    names = list(names)
+    for name in names:
+        limits.check_text(f"{what}: a name in {kind}", name, limits.ARG_NAME)
+    return names
+
+
 class _Options:
     """create_task's options, checked once (once per array for create_tasks)."""
 
@@ -78,6 +90,9 @@ class _Options:
                  compute_resources: object, compute_resources_callable: object,
                  resource_scales: object, cluster_name: object,
                  fallback_queues: object) -> None:
+        if upstream_tasks is not None and not isinstance(upstream_tasks, Iterable):
+            raise TypeError(f"{what}: upstream_tasks must be a list of Tasks, not "
+                            f"{type(upstream_tasks).__name__}")
         self.upstream = list(upstream_tasks or ())
         self.attributes = attributes_dict(task_attributes, f"{what}: task_attributes")
         self.max_attempts = (None if max_attempts is None else
@@ -132,9 +147,9 @@ class TaskTemplate(ClusterDefaults):
         what = f"template {template_name!r}"
         self.command_template = limits.check_text(f"{what}: command_template", command_template,
                                                   limits.COMMAND_TEMPLATE, empty_ok=True)
-        self.node_args = self._arg_list(what, "node_args", node_args)
-        self.task_args = self._arg_list(what, "task_args", task_args)
-        self.op_args = self._arg_list(what, "op_args", op_args)
+        self.node_args = arg_list(what, "node_args", node_args)
+        self.task_args = arg_list(what, "task_args", task_args)
+        self.op_args = arg_list(what, "op_args", op_args)
         declared = self.node_args + self.task_args + self.op_args
         duplicates = sorted({arg for arg in declared if declared.count(arg) > 1})
         if duplicates:
@@ -165,16 +180,6 @@ class TaskTemplate(ClusterDefaults):
         self.default_resource_scales_set: dict[str, dict[str, Any]] = {}
         self.own_max_attempts: int | None = None
         self.max_concurrently_running: int | None = None
-
-    @staticmethod
-    def _arg_list(what: str, kind: str, names: Sequence[str] | None) -> list[str]:
-        if names is None:
-            return []
-        if isinstance(names, str):
-            raise InvalidCommandTemplate(f"{what}: {kind} must be a list of names, not a string")
-        for name in names:
-            limits.check_text(f"{what}: a name in {kind}", name, limits.ARG_NAME)
-        return list(names)
 
     # ------------------------------------------------------------------ defaults
 

@@ -12,7 +12,7 @@ from typing import Any
 from jobmon import clusters
 from jobmon.client import limits, resource_files
 from jobmon.client.defaults import ClusterDefaults
-from jobmon.client.task_template import TaskTemplate
+from jobmon.client.task_template import TaskTemplate, arg_list
 from jobmon.client.workflow import Workflow
 from jobmon.errors import InvalidToolError, InvalidToolVersionError, MissingResourceKey
 
@@ -147,8 +147,9 @@ class Tool(ClusterDefaults):
     ) -> TaskTemplate:
         """The template of this name: the same object for the same command and args, a new
         version when they change. Defaults given here are applied to it."""
-        signature = (command_template, list(node_args or []), list(task_args or []),
-                     list(op_args or []))
+        what = f"template {template_name!r}"
+        signature = (command_template, arg_list(what, "node_args", node_args),
+                     arg_list(what, "task_args", task_args), arg_list(what, "op_args", op_args))
         template = next(
             (version for version in self._versions.get(template_name, [])
              if (version.command_template, version.node_args, version.task_args,

@@ -196,6 +196,8 @@ class Workflow:
         return task
 
     def add_tasks(self, tasks: Iterable[Task]) -> list[Task]:
+        if not isinstance(tasks, Iterable):
+            raise TypeError(f"add_tasks takes a list of Tasks, not {type(tasks).__name__}")
         return [self.add_task(task) for task in tasks]
 
     def add_array(self, array: Array | Iterable[Task]) -> list[Task]:
