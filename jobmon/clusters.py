@@ -8,7 +8,7 @@ from typing import Any
 
 from jobmon.errors import InvalidResources
 
-# stdout and stderr name where a task's logs go; every cluster takes them.
+# "stdout" and "stderr": the folders of an instance's log files, as in IHME Jobmon (jobmon.logs)
 _COMMON = frozenset({"cores", "memory", "runtime", "queue", "project", "stdout", "stderr"})
 
 # Extra keys a cluster passes through to its scheduler.
