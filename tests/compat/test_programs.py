@@ -87,6 +87,9 @@ def test_quickstart_health_example(server: ServerThread, cluster: str, tmp_path:
                           + [f"location_result_{i}.txt" for i in range(5)] + ["summaries.txt"])
     edges = fetch(server.dsn, "SELECT count(*) FROM edge")[0][0]
     assert edges == 10  # data prep -> 5 locations -> summary
+    # its templates' "stdout"/"stderr" folders hold each task's logs (docs: "Where the logs go")
+    logged = {path.name.split(".")[0] for path in logs.iterdir()}
+    assert {"data_prep_task", "quickstart_summarization_template"} <= logged
 
 
 @pytest.mark.slow
