@@ -22,7 +22,7 @@ from jobmon.client.logging import JobmonLoggerConfig, configure_client_logging
 from jobmon.client.prepare import prepare
 from jobmon.client.task import Task
 from jobmon.client.task_template import TaskTemplate
-from jobmon.client.tool import Tool
+from jobmon.client.tool import InvalidToolError, InvalidToolVersionError, Tool
 from jobmon.client.workflow import Workflow
 from jobmon.core.constants import MaxConcurrentlyRunning
 from jobmon.core.exceptions import (
@@ -120,6 +120,11 @@ def test_tool_works_without_a_name() -> None:
     (``Tool()``)."""
     assert Tool().name == f"unknown-{getpass.getuser()}"
     assert Tool("foo").name == "foo" and Tool(name="foo").name == "foo"
+    assert Tool(tool_name="bar").name == "bar"  # as create_tasks_example.py writes it
+    assert Tool("foo", "latest").name == "foo"
+    with pytest.raises(InvalidToolVersionError, match="latest"):
+        Tool("foo", active_tool_version_id=3)
+    assert issubclass(InvalidToolError, Exception)
 
 
 def test_resources_from_dict_make_their_cluster_the_default(tool: Tool) -> None:
@@ -256,6 +261,13 @@ def test_create_array(task_template: TaskTemplate) -> None:
     assert "simple_template" in array.name
     tasks = task_template.create_tasks(name="test_array", arg=["echo 2"])
     assert "test_array" in tasks[0].array.name
+    # one string is one value here (Jobmon would make a task of each character)
+    assert [task.command for task in task_template.create_tasks(arg="echo 3")] == ["echo 3"]
+    workflow = task_template.tool.create_workflow()
+    workflow.add_tasks(tasks)
+    workflow.add_task(task_template.create_task(arg="echo 4"))
+    assert workflow.arrays == {"simple_template": tasks[0].array}
+    assert len(tasks[0].array) == 2  # the create_task task joined the template's array
 
 
 def test_create_tasks_returns_a_list_and_finds_tasks_by_node_args(tool: Tool) -> None:
