@@ -178,7 +178,7 @@ def test_hostile_names_and_args_stay_data(server: ServerThread, tmp_path: Path) 
     out = tmp_path / "out"
     out.mkdir()
     name = "'; DROP TABLE task; --"
-    hostile = "$(touch PWNED) `touch PWNED2`; rm -rf / ; ünïcødé 🚀 \"quoted\" 'single'"
+    hostile = "$(touch PWNED) `touch PWNED2`; exit 3 ; ünïcødé 🚀 \"quoted\" 'single'"
     # values are shell text in the command (as in Jobmon): untrusted text is quoted by the user
     workflow = _workflow(name, out, shlex.quote(hostile))
     assert workflow.run(show_progress=False) == "D"
