@@ -8,17 +8,15 @@ is always the one the configuration names (``jobmon config show``).
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import getpass
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import anyio
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from jobmon import errors
 from jobmon import settings as settings_module
 from jobmon.client import operator, status_tables, usage
+from jobmon.client.blocking import call as _call
 from jobmon.client.resume import ResumeOptions, resume_workflow
 from jobmon.client.swarm.orchestrator import RunOutcome
 from jobmon.status import TaskStatus, WorkflowStatus
@@ -26,8 +24,6 @@ from jobmon.status_groups import instance_statuses, task_statuses
 
 if TYPE_CHECKING:
     import pandas as pd
-
-T = TypeVar("T")
 
 __all__ = [
     "concurrency_limit", "create_resource_yaml", "get_filepaths", "get_sub_task_tree",
@@ -37,18 +33,6 @@ __all__ = [
 ]
 # Jobmon refuses to update more tasks than this at once
 MAX_UPDATE = 10_000
-
-
-def _call(function: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """Run ``function(settings, *args)`` to the end; in a thread when an event loop already
-    runs in this one (a notebook)."""
-    settings = settings_module.get()
-    try:
-        anyio.get_current_task()
-    except RuntimeError:
-        return anyio.run(function, settings, *args)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(anyio.run, function, settings, *args).result()
 
 
 def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:

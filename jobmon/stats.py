@@ -50,33 +50,46 @@ def regularized_beta(a: float, b: float, x: float) -> float:
     return 1.0 - math.exp(log_front) * _beta_fraction(b, a, 1.0 - x) / b
 
 
+def t_tail(t: float, degrees_of_freedom: float) -> float:
+    """P(T > t) for t >= 0, Student's t with the given degrees of freedom (accurate when
+    tiny, where 1 - CDF would round to 0)."""
+    nu = degrees_of_freedom
+    return 0.5 * regularized_beta(nu / 2.0, 0.5, nu / (nu + t * t))
+
+
 def t_cdf(t: float, degrees_of_freedom: float) -> float:
     """P(T <= t) for Student's t with the given degrees of freedom."""
-    nu = degrees_of_freedom
-    tail = 0.5 * regularized_beta(nu / 2.0, 0.5, nu / (nu + t * t))
+    tail = t_tail(abs(t), degrees_of_freedom)
     return 1.0 - tail if t > 0 else tail
+
+
+def t_upper(tail: float, degrees_of_freedom: float) -> float:
+    """The t >= 0 with P(T > t) = tail (0 < tail <= 0.5)."""
+    if not 0.0 < tail <= 0.5:
+        raise ValueError(f"tail probability {tail!r} must be in (0, 0.5]")
+    if degrees_of_freedom <= 0:
+        raise ValueError(f"degrees of freedom {degrees_of_freedom!r} must be positive")
+    low, high = 0.0, 1.0
+    while t_tail(high, degrees_of_freedom) > tail:
+        high *= 2.0
+    for _ in range(400):
+        middle = (low + high) / 2.0
+        if t_tail(middle, degrees_of_freedom) > tail:
+            low = middle
+        else:
+            high = middle
+        if high - low <= 1e-12 * high:
+            break
+    return (low + high) / 2.0
 
 
 def t_quantile(probability: float, degrees_of_freedom: float) -> float:
     """The t with P(T <= t) = probability (0 < probability < 1)."""
     if not 0.0 < probability < 1.0:
         raise ValueError(f"probability {probability!r} must be between 0 and 1")
-    if degrees_of_freedom <= 0:
-        raise ValueError(f"degrees of freedom {degrees_of_freedom!r} must be positive")
     if probability < 0.5:
-        return -t_quantile(1.0 - probability, degrees_of_freedom)
-    low, high = 0.0, 1.0
-    while t_cdf(high, degrees_of_freedom) < probability:
-        high *= 2.0
-    for _ in range(200):
-        middle = (low + high) / 2.0
-        if t_cdf(middle, degrees_of_freedom) < probability:
-            low = middle
-        else:
-            high = middle
-        if high - low < 1e-12 * max(1.0, high):
-            break
-    return (low + high) / 2.0
+        return -t_upper(probability, degrees_of_freedom)
+    return t_upper(1.0 - probability, degrees_of_freedom)
 
 
 def mean_interval(mean: float, stddev: float, count: int,
@@ -87,5 +100,5 @@ def mean_interval(mean: float, stddev: float, count: int,
         raise ValueError(f"confidence {confidence!r} must be between 0 and 1 (e.g. 0.95)")
     if count < 2:
         return None
-    half = t_quantile(0.5 + confidence / 2.0, count - 1) * stddev / math.sqrt(count)
+    half = t_upper((1.0 - confidence) / 2.0, count - 1) * stddev / math.sqrt(count)
     return round(mean - half, 2), round(mean + half, 2)

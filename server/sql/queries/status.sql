@@ -22,7 +22,7 @@ SELECT t.id, t.name, t.status, t.num_attempts, t.max_attempts, t.context,
        ti.exit_code, ti.error_message, ti.stderr_tail
 FROM task t
 LEFT JOIN task_instance ti ON ti.id = t.latest_instance_id
-WHERE t.workflow_id = $1 AND ($2 = 0 OR t.id < $2)
+WHERE t.workflow_id = $1 AND ($2::bigint = 0 OR t.id < $2::bigint)
   AND ($4::bigint[] IS NULL OR t.id = ANY($4::bigint[]))
   AND ($5::text[] IS NULL OR t.status = ANY($5::text[]))
 ORDER BY t.id DESC
