@@ -125,19 +125,24 @@ def _transition_error(error: BaseException) -> errors.ServerError | None:
 
 async def _taken_over(requester: Requester, workflow_id: int,
                       before: int) -> ResumeTakenOver | None:
-    """The error to end with if another resume took over from this one: of the runs made
-    since this resume began, one went to C or H (taken over) and a newer one exists."""
+    """The error to end with if another resume took over from this one: a run made since
+    this resume began went to C or H (a resume told it to stop)."""
     answer = await requester.get(f"/api/v1/workflows/{workflow_id}/runs", wire.WorkflowRuns)
     since = sorted((run for run in answer.runs if run.workflow_run_id > before),
                    key=lambda run: run.workflow_run_id)
-    taken = [run for run in since[:-1]
+    taken = [run for run in since
              if any(row.status in (WR.COLD_RESUME, WR.HOT_RESUME) for row in run.timeline)]
     if not taken:
         return None
-    newest = since[-1]
+    winners = [run for run in since if run not in taken]
+    if winners:
+        winner = winners[-1]
+        who = (f"run {winner.workflow_run_id} of {winner.user} took over and is "
+               f"{WR(winner.status).name} now")
+    else:
+        who = "another resume took over (its run starts once this one has stopped)"
     losers = ", ".join(f"run {run.workflow_run_id}" for run in taken)
     return ResumeTakenOver(
-        f"workflow {workflow_id} was resumed twice at once: run {newest.workflow_run_id} "
-        f"of {newest.user} took over and is {WR(newest.status).name} now, so this resume "
+        f"workflow {workflow_id} was resumed twice at once: {who}, so this resume "
         f"({losers}) stopped; follow it with `jobmon workflow_status -w {workflow_id}`"
     )
