@@ -25,6 +25,10 @@ from jobmon.settings import Settings
 from jobmon.status import WorkflowRunStatus, WorkflowStatus
 
 WR = WorkflowRunStatus
+# seconds between looks at the runs of the workflow, and the longest wait for the resume
+# that took over to start its run
+POLL = 0.5
+WINNER_WAIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ async def wait_until_resumable(requester: Requester, workflow_id: int, cold: boo
                                  wo.ResumeSignalRequest(cold=cold), wo.ResumeState)
     with anyio.move_on_after(wait_seconds):
         while not state.resumable:
-            await anyio.sleep(min(2.0, max(0.1, wait_seconds / 20)))
+            await anyio.sleep(min(POLL, max(0.1, wait_seconds / 20)))
             state = await requester.get(f"/api/v1/workflows/{workflow_id}/resumable",
                                         wo.ResumeState)
     if not state.resumable:
@@ -126,21 +130,30 @@ def _transition_error(error: BaseException) -> errors.ServerError | None:
 async def _taken_over(requester: Requester, workflow_id: int,
                       before: int) -> ResumeTakenOver | None:
     """The error to end with if another resume took over from this one: a run made since
-    this resume began went to C or H (a resume told it to stop)."""
-    answer = await requester.get(f"/api/v1/workflows/{workflow_id}/runs", wire.WorkflowRuns)
-    since = sorted((run for run in answer.runs if run.workflow_run_id > before),
-                   key=lambda run: run.workflow_run_id)
-    taken = [run for run in since
-             if any(row.status in (WR.COLD_RESUME, WR.HOT_RESUME) for row in run.timeline)]
+    this resume began went to C or H (a resume told it to stop). The other resume starts
+    its run once this one has stopped: it is waited for a few seconds, to name it."""
+    taken: list[wire.RunDetail] = []
+    winners: list[wire.RunDetail] = []
+    with anyio.move_on_after(WINNER_WAIT):
+        while True:
+            answer = await requester.get(f"/api/v1/workflows/{workflow_id}/runs",
+                                         wire.WorkflowRuns)
+            since = sorted((run for run in answer.runs if run.workflow_run_id > before),
+                           key=lambda run: run.workflow_run_id)
+            taken = [run for run in since if any(
+                row.status in (WR.COLD_RESUME, WR.HOT_RESUME) for row in run.timeline)]
+            winners = [run for run in since if run not in taken]
+            if not taken or winners:
+                break
+            await anyio.sleep(POLL)
     if not taken:
         return None
-    winners = [run for run in since if run not in taken]
     if winners:
         winner = winners[-1]
         who = (f"run {winner.workflow_run_id} of {winner.user} took over and is "
                f"{WR(winner.status).name} now")
     else:
-        who = "another resume took over (its run starts once this one has stopped)"
+        who = "another resume asked this run to stop so that it could take over"
     losers = ", ".join(f"run {run.workflow_run_id}" for run in taken)
     return ResumeTakenOver(
         f"workflow {workflow_id} was resumed twice at once: {who}, so this resume "
