@@ -51,12 +51,15 @@ def workflow_status(workflow_id: Iterable[int] | int | None = None,
     users = [user] if isinstance(user, str) else list(user or [])
     summaries = _call(_list_workflows, ids, users or [getpass.getuser()], limit or 5)
     frame = _frame(status_tables.workflow_rows(summaries), status_tables.WORKFLOW_COLUMNS)
-    if not frame.empty:
-        import pandas as pd
+    if frame.empty:
+        return frame.to_json() if json else frame
+    import pandas as pd
 
-        frame["CREATED_DATE"] = pd.to_datetime(frame["CREATED_DATE"], utc=True).dt.tz_localize(
-            None)
-    return frame.to_json() if json else frame
+    created = pd.to_datetime(frame["CREATED_DATE"], utc=True).dt.tz_localize(None)
+    if json:  # CREATED_DATE in milliseconds since the epoch, as Jobmon's JSON has it
+        epoch_ms = (created - pd.Timestamp(0)) // pd.Timedelta(milliseconds=1)
+        return frame.assign(CREATED_DATE=epoch_ms).to_json()
+    return frame.assign(CREATED_DATE=created)
 
 
 async def _list_workflows(settings: settings_module.Settings, ids: list[int], users: list[str],

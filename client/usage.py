@@ -85,41 +85,38 @@ def _bytes(value: float | None, whole: bool) -> str | None:
     return f"{int(value)}B" if whole else f"{float(value)}B"
 
 
+JOBMON_KEYS = ("num_tasks", "min_mem", "max_mem", "mean_mem", "min_runtime", "max_runtime",
+               "mean_runtime", "median_mem", "median_runtime", "ci_mem", "ci_runtime")
+
+
 def jobmon_stats(usage: wo.ResourceUsage) -> dict[str, Any]:
-    """Jobmon's ``formatted_stats``: memory in bytes as "123B", runtime in seconds; then the
-    high percentile (``p95_mem``, ``p95_runtime``) and the counts, which Jobmon lacks."""
+    """Jobmon's ``formatted_stats``, its keys and nothing more: memory in bytes as "123B",
+    runtime in seconds. num_tasks is None for a template version no task ever used, and 0
+    when none of its tasks passed the filters."""
     memory, runtime = usage.memory, usage.runtime
     if usage.instances == 0:
-        keys = ("min_mem", "max_mem", "mean_mem", "min_runtime", "max_runtime", "mean_runtime",
-                "median_mem", "median_runtime", "ci_mem", "ci_runtime")
-        stats: dict[str, Any] = {"num_tasks": 0, **dict.fromkeys(keys)}
-    else:
-        # Jobmon reports a runtime of 0 when none was measured, and no memory at all
-        measured = runtime.count > 0
-        stats = {
-            "num_tasks": usage.instances,
-            "min_mem": _bytes(memory.min, True), "max_mem": _bytes(memory.max, True),
-            "mean_mem": _bytes(memory.mean, False),
-            "min_runtime": int(runtime.min) if measured and runtime.min is not None else 0,
-            "max_runtime": int(runtime.max) if measured and runtime.max is not None else 0,
-            "mean_runtime": runtime.mean if measured else 0.0,
-            "median_mem": _bytes(memory.median, False),
-            "median_runtime": runtime.median if measured else 0.0,
-            "ci_mem": memory.ci, "ci_runtime": runtime.ci,
-        }
-    label = f"p{round(usage.percentile * 100):g}"
-    stats[f"{label}_mem"] = _bytes(memory.percentile, False)
-    stats[f"{label}_runtime"] = runtime.percentile
-    stats["num_instances"] = usage.instances
-    stats["num_distinct_tasks"] = usage.tasks
-    return stats
+        return {**dict.fromkeys(JOBMON_KEYS), "num_tasks": 0 if usage.has_tasks else None}
+    # Jobmon reports a runtime of 0 when none was measured, and no memory at all
+    measured = runtime.count > 0
+    return {
+        "num_tasks": usage.instances,
+        "min_mem": _bytes(memory.min, True), "max_mem": _bytes(memory.max, True),
+        "mean_mem": _bytes(memory.mean, False),
+        "min_runtime": int(runtime.min) if measured and runtime.min is not None else 0,
+        "max_runtime": int(runtime.max) if measured and runtime.max is not None else 0,
+        "mean_runtime": runtime.mean if measured else 0.0,
+        "median_mem": _bytes(memory.median, False),
+        "median_runtime": runtime.median if measured else 0.0,
+        "ci_mem": memory.ci, "ci_runtime": runtime.ci,
+    }
 
 
 def jobmon_task_usage(usage: wo.TaskResourceUsage) -> dict[str, Any]:
-    """Jobmon's ``Task.resource_usage()``: memory in bytes and runtime in seconds."""
-    return {"num_attempts": usage.num_attempts, "nodename": usage.nodename,
-            "runtime": None if usage.runtime is None else round(usage.runtime),
-            "memory": usage.memory}
+    """Jobmon's ``Task.resource_usage()``: memory (bytes) and runtime (seconds) as text, as
+    Jobmon's database holds them."""
+    return {"memory": None if usage.memory is None else str(usage.memory),
+            "nodename": usage.nodename, "num_attempts": usage.num_attempts,
+            "runtime": None if usage.runtime is None else f"{usage.runtime:g}"}
 
 
 # ------------------------------------------------------------------ resource files

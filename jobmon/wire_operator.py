@@ -55,6 +55,8 @@ class ResourceUsage(Struct, frozen=True):
     # finished instances counted (Jobmon's num_tasks) and the tasks they belong to
     instances: int
     tasks: int
+    # the version has tasks in some workflow (Jobmon's num_tasks is None when not)
+    has_tasks: bool
     percentile: float
     memory: UsageStats
     runtime: UsageStats

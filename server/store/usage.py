@@ -63,7 +63,8 @@ def _stats(row: asyncpg.Record, measure: str, ci: float | None) -> wo.UsageStats
 def _usage(row: asyncpg.Record, ci: float | None, percentile: float) -> wo.ResourceUsage:
     return wo.ResourceUsage(
         task_template_version_id=row["id"], template_name=row["name"],
-        instances=row["instances"], tasks=row["tasks"], percentile=percentile,
+        instances=row["instances"], tasks=row["tasks"], has_tasks=row["has_tasks"],
+        percentile=percentile,
         memory=_stats(row, "memory", ci), runtime=_stats(row, "runtime", ci),
         cores_min=row["cores_min"], cores_max=row["cores_max"], cores_mean=row["cores_mean"],
         queue=row["queue"], clusters=list(row["clusters"]),

@@ -4,7 +4,8 @@
 -- values ($3: {"name": ["value", ...]}): per version, the instances and tasks counted, then
 -- count, min, mean, median, the $4 percentile, max and standard deviation of the max RSS
 -- (bytes) and of the runtime (seconds), zeros (never measured) left out; and what its tasks
--- asked for: cores (absent: 1), the queue its instances used most, its clusters.
+-- asked for: cores (absent: 1), the queue its instances used most, its clusters; and
+-- whether the version has any task at all, in any workflow.
 WITH versions AS (
     SELECT v.id, tt.name
     FROM task_template_version v
@@ -55,6 +56,8 @@ WITH versions AS (
     GROUP BY t.version_id
 )
 SELECT v.id, v.name, coalesce(u.instances, 0) AS instances, coalesce(u.tasks, 0) AS tasks,
+       EXISTS (SELECT 1 FROM task_array a JOIN task t ON t.array_id = a.id
+               WHERE a.task_template_version_id = v.id) AS has_tasks,
        coalesce(u.memory_count, 0) AS memory_count, u.memory_min, u.memory_mean,
        u.memory_median, u.memory_percentile, u.memory_max, u.memory_stddev,
        coalesce(u.runtime_count, 0) AS runtime_count, u.runtime_min, u.runtime_mean,
