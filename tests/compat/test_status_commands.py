@@ -26,6 +26,7 @@ import yaml
 
 from jobmon import errors
 from jobmon.client import status_commands as sc
+from jobmon.client.task_template import TaskTemplate
 from jobmon.client.tool import Tool
 from jobmon.resources import normalize
 from tests.compat.cli_support import gated, open_gates, statuses, task_ids, user
@@ -35,7 +36,7 @@ from tests.support import ServerThread
 pytestmark = pytest.mark.timeout(600)
 
 
-def _template(tool: Tool, name: str = "my_template", cluster: str = "sequential") -> object:
+def _template(tool: Tool, name: str = "my_template", cluster: str = "sequential") -> TaskTemplate:
     return tool.get_task_template(template_name=name, command_template="echo {arg}",
                                   node_args=["arg"], default_cluster_name=cluster)
 
@@ -44,7 +45,7 @@ def _bound(name: str, args: list[str], cluster: str = "sequential") -> int:
     tool = Tool(name="compat-status")
     template = _template(tool, cluster=cluster)
     workflow = tool.create_workflow(name=name, workflow_args=name)
-    workflow.add_tasks([template.create_task(arg=arg) for arg in args])  # type: ignore[attr-defined]
+    workflow.add_tasks([template.create_task(arg=arg) for arg in args])
     return workflow.bind()
 
 
@@ -90,7 +91,7 @@ def test_workflow_tasks(server: ServerThread, tmp_path: Path) -> None:
     tool = Tool(name="compat-status")
     template = _template(tool, cluster="local")
     workflow = tool.create_workflow(name="tasks-run", workflow_args="tasks-run")
-    workflow.add_tasks([template.create_task(arg=f"echo-{i}") for i in range(6)])  # type: ignore[attr-defined]
+    workflow.add_tasks([template.create_task(arg=f"echo-{i}") for i in range(6)])
     workflow.run(show_progress=False)
     ran = workflow.workflow_id
     assert len(sc.workflow_tasks(ran, ["PENDING"])) == 0
