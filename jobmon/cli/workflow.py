@@ -50,7 +50,8 @@ def status(workflow_ids: tuple[int, ...], users: tuple[str, ...], limit: int,
     from jobmon.client.operator import list_workflows
     from jobmon.client.status_tables import WORKFLOW_COLUMNS, workflow_rows
 
-    owners = users or (() if workflow_ids else (getpass.getuser(),))
+    # as Jobmon: the workflows named with -w, whoever owns them; else the newest of -u
+    owners = () if workflow_ids else users or (getpass.getuser(),)
     summaries = run_async(functools.partial(
         list_workflows, load_settings(), users=owners, workflow_ids=workflow_ids, limit=limit))
     if as_json:
