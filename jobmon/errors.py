@@ -200,9 +200,5 @@ CODE_INTERNAL = "internal_error"
 CODE_UNAVAILABLE = "unavailable"
 
 
-class WorkflowRunStateError(JobmonError):
-    """The workflow run is not in a state that allows the request (Jobmon's name)."""
-
-
 class ResumeTakenOver(WorkflowRunStateError):
     """Another resume of the workflow started at the same time and took over from this one."""
