@@ -182,3 +182,46 @@ def test_timeout_is_how_long_to_wait_for_the_old_run_to_stop(server: ServerThrea
     finally_done = cli(f"workflow_resume -w {w} -c local")
     assert finally_done.code == 0, finally_done
     assert set(statuses(server.dsn, w).values()) == {"D"}
+
+
+@pytest.fixture
+def token_server(db_dsn: str, jobmon_env: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
+    """A server that wants an API token from every caller, as a shared one does."""
+    from jobmon import settings as settings_module
+    from tests.support import serving
+
+    monkeypatch.setenv("JOBMON__SERVER__AUTH", "token")
+    settings_module.reset_cache()
+    with serving(db_dsn, monkeypatch) as running:
+        yield running
+
+
+def test_another_user_may_not_reset_resume_or_rescale_a_workflow(
+    token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Follows advanced_usage.rst ('workflow_reset': "Must be the workflow owner") on a
+    shared server: bob reads alice's workflow but changes nothing of it."""
+    from jobmon import settings as settings_module
+    from tests.integration.helpers import make_token
+
+    def as_user(name: str) -> None:
+        monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(token_server.dsn, name))
+        settings_module.reset_cache()
+
+    as_user("alice")
+    workflow = gated("alices", tmp_path, cluster="local", width=1)
+    workflow.run(show_progress=False)
+    w = workflow.workflow_id
+    before = statuses(token_server.dsn, w)
+    as_user("bob")
+    assert cli(f"workflow_status -w {w}").code == 0
+    for line in (f"workflow_reset -w {w}", f"workflow_resume -w {w} -c local",
+                 f"update_task_status -t {w} -w {w} -s G",
+                 f"concurrency_limit -w {w} -m 3"):
+        answer = cli(line)
+        assert answer.code == 1, (line, answer)
+        assert "only its owner or an admin" in answer.stderr, (line, answer.stderr)
+    assert statuses(token_server.dsn, w) == before
+    assert value(token_server.dsn, "SELECT count(*) FROM workflow_run WHERE workflow_id = $1",
+                 w) == 1
