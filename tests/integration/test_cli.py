@@ -459,6 +459,8 @@ REACHING_THE_SERVER = [
     ("workflow", "resume", "-w", "1", "-c", "local"),
     ("task", "status", "-t", "1"), ("task", "dependencies", "-t", "1"),
     ("task", "update", "-w", "1", "-t", "1", "-s", "G", "--yes"),
+    ("workflow_reset", "-w", "1"), ("get_filepaths", "-w", "1"),
+    ("task_template_resources", "-t", "1"), ("create_resource_yaml", "-w", "1"),
 ]
 
 
