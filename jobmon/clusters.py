@@ -7,7 +7,8 @@ from typing import Any
 
 from jobmon.errors import InvalidResources
 
-_COMMON = frozenset({"cores", "memory", "runtime", "queue", "project"})
+# "stdout" and "stderr": the folders of an instance's log files, as in IHME Jobmon (jobmon.logs)
+_COMMON = frozenset({"cores", "memory", "runtime", "queue", "project", "stdout", "stderr"})
 
 # Extra keys a cluster passes through to its scheduler.
 SLURM_EXTRA_KEYS = frozenset(

@@ -313,6 +313,8 @@ class ClaimedInstance(Struct, frozen=True):
     compute_resources: dict[str, Any]
     attempt: int
     context: Any = None
+    # for a worker on a shared cluster: reports on this instance, and nothing else
+    credential: str = ""
 
 
 class KillOrder(Struct, frozen=True):

@@ -141,28 +141,35 @@ def config() -> None:
 
 
 @config.command("show")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable output (with each setting's description).")
+@click.option("--describe", is_flag=True, help="Say what each setting does.")
 @one_line_errors
-def config_show(as_json: bool) -> None:
+def config_show(as_json: bool, describe: bool) -> None:
     """The effective configuration and where each value came from."""
     import json
 
     loaded = settings_module.load()
+    meanings = settings_module.descriptions()
     rows = []
     for section, keys in loaded.values.items():
         for key, value in keys.items():
             shown = "***" if key == "token" and value else value
             rows.append({"setting": f"{section}.{key}", "value": shown,
-                         "source": loaded.sources[f"{section}.{key}"]})
+                         "source": loaded.sources[f"{section}.{key}"],
+                         "description": meanings.get(f"{section}.{key}", "")})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table("setting", "value", "source", box=None)
+    table = Table("setting", "value", "source", *(["description"] if describe else []),
+                  box=None)
     for row in rows:
-        table.add_row(row["setting"], repr(row["value"]), row["source"])
+        table.add_row(escape(row["setting"]), escape(repr(row["value"])), escape(row["source"]),
+                      *([escape(row["description"])] if describe else []))
     Console().print(table)
 
 

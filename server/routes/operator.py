@@ -47,7 +47,8 @@ async def workflow_runs(request: web.Request) -> wire.WorkflowRuns:
         return await archive.runs(connection, path_id(request, "workflow_id"))
 
 
-@API.route("GET", WORKFLOW + "/export", query=wire.PageQuery, response=wire.ExportPage,
+@API.route("GET", WORKFLOW + "/export", access=Access.WORKFLOW, query=wire.PageQuery,
+           response=wire.ExportPage,
            summary="A page of tasks with their instances and timelines (at most 2000 tasks)",
            tag="operator")
 async def export(request: web.Request, query: wire.PageQuery) -> wire.ExportPage:
@@ -69,7 +70,7 @@ async def update_tasks(
                                            state.clock.now())
 
 
-@API.route("GET", TASK, response=wire.TaskDetail,
+@API.route("GET", TASK, access=Access.TASK, response=wire.TaskDetail,
            summary="A task with every instance, its outcome and status timeline", tag="operator")
 async def task_detail(request: web.Request) -> wire.TaskDetail:
     async with state_of(request).pool.acquire() as connection:
