@@ -13,6 +13,7 @@ import asyncpg
 from jobmon import errors, wire
 from jobmon import resources as resource_rules
 from jobmon import wire_operator as wo
+from jobmon.server.auth import PER_USER_CLUSTERS
 from jobmon.server.http import conflict, not_found
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store import clusters, runs
@@ -98,7 +99,7 @@ async def increase_resources(connection: asyncpg.Connection,
     resource_scales, within their cluster's queues (a fallback queue when they outgrow
     theirs); the next attempt asks for them."""
     async with connection.transaction():
-        await _lock(connection, workflow_id)
+        workflow = await _lock(connection, workflow_id)
         rows = await connection.fetch(Q["resource_error_tasks"], workflow_id)
         queue_sets: dict[str, resource_rules.QueueSet] = {}
         configs: dict[str, wire.TaskConfig] = {}
@@ -106,7 +107,10 @@ async def increase_resources(connection: asyncpg.Connection,
         for row in rows:
             cluster = row["cluster_name"]
             if cluster not in queue_sets:
-                queue_sets[cluster] = _queue_set(await clusters.queues(connection, cluster))
+                # a per-user cluster's queues are those of the machine of the workflow's owner
+                owner = workflow["owner"] if cluster in PER_USER_CLUSTERS else ""
+                queue_sets[cluster] = _queue_set(await clusters.queues(connection, cluster,
+                                                                       owner))
             queue_set = queue_sets[cluster]
             fallback = list(row["fallback_queues"])
             scaled = resource_rules.scale_resources(
