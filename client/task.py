@@ -262,3 +262,15 @@ class Task:
 
     def __repr__(self) -> str:
         return f"Task(name={self.name!r}, command={self.command!r}, task_id={self.task_id})"
+
+    def resource_usage(self) -> dict[str, Any]:
+        """Jobmon's dict of the task's DONE instance: memory (max RSS, bytes), nodename,
+        num_attempts and runtime (seconds); all None while no instance is DONE."""
+        from jobmon.client import usage
+        from jobmon.client.blocking import call
+        from jobmon.errors import InvalidWorkflow
+
+        if self.task_id is None:
+            raise InvalidWorkflow(f"task {self.name!r} has no resource usage yet: bind or run "
+                                  "its workflow first")
+        return usage.jobmon_task_usage(call(usage.task_usage, self.task_id))

@@ -366,3 +366,22 @@ class TaskTemplate(ClusterDefaults):
 
     def __repr__(self) -> str:
         return f"TaskTemplate({self.template_name!r}, {self.command_template!r})"
+
+    def resource_usage(self, workflows: list[int] | None = None,
+                       node_args: dict[str, Any] | None = None,
+                       ci: float | None = None) -> dict[str, Any]:
+        """Jobmon's dict of what the finished instances of this template version used
+        (optionally only in some workflows, or of tasks with some node arg values):
+        num_tasks, min/max/mean/median memory ("123B"), runtime (seconds), and ci_mem and
+        ci_runtime, the intervals of the means at confidence ``ci`` (e.g. 0.95)."""
+        import json
+
+        from jobmon.client import usage
+        from jobmon.client.blocking import call
+
+        version_id = call(usage.template_version_id, self.tool.name, self.template_name,
+                          self.command_template, self.node_args, self.task_args,
+                          self.op_args)
+        found = call(usage.template_usage, version_id, workflows or [],
+                     json.dumps(node_args) if node_args else "", ci)
+        return usage.jobmon_stats(found)

@@ -210,3 +210,7 @@ class MissingResourceKey(ResourceFileError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class ResumeTakenOver(WorkflowRunStateError):
+    """Another resume of the workflow started at the same time and took over from this one."""
