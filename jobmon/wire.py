@@ -446,6 +446,8 @@ class TaskStatesQuery(Struct, frozen=True, forbid_unknown_fields=True):
     status: Annotated[str, Meta(max_length=64)] = ""
     # comma-separated ids: about 25,000 of them
     task_ids: Annotated[str, Meta(max_length=QUERY_TEXT)] = ""
+    # highest task id first; ``after_id`` then pages downwards (ids below it)
+    newest_first: bool = False
 
 
 class Outputs(Struct, frozen=True):
@@ -619,6 +621,8 @@ class TaskUpdateRequest(Struct, frozen=True, forbid_unknown_fields=True):
     status: Annotated[str, Meta(pattern="^[DG]$")]
     # answer what would change, change nothing
     dry_run: bool = False
+    # D: also every task upstream of them (G always takes everything downstream)
+    recursive: bool = False
 
 
 class TaskUpdateResponse(Struct, frozen=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from jobmon import wire
+from jobmon import wire_operator as wo
 from jobmon.server.auth import Access
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
@@ -82,6 +83,14 @@ async def task_detail(request: web.Request) -> wire.TaskDetail:
 async def task_dependencies(request: web.Request) -> wire.TaskDependencies:
     async with state_of(request).pool.acquire() as connection:
         return await operator.dependencies(connection, path_id(request, "task_id"))
+
+
+@API.route("GET", "/api/v1/task_subtree", query=wo.SubtreeQuery, response=wo.TaskSubtree,
+           summary="Tasks and everything downstream of them, with status and name",
+           tag="operator")
+async def task_subtree(request: web.Request, query: wo.SubtreeQuery) -> wo.TaskSubtree:
+    async with state_of(request).pool.acquire() as connection:
+        return await operator.subtree(connection, query)
 
 
 @API.route("GET", "/api/v1/prune_candidates", query=wire.PruneCandidatesQuery,

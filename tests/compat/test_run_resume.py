@@ -225,12 +225,13 @@ def test_give_more_resources_then_resume(cluster: str, server: ServerThread,
                                          tmp_path: Path) -> None:
     """Follows docsource/advanced/advanced_usage.rst, 'Resume By Recreating the Workflow'
     and its caveat (to run with updated resources, recreate the workflow with the same
-    workflow args): a runtime too small, not scaled (resource_scales={}), killed twice;
+    workflow args): a runtime too small, not scaled (a runtime scale of 0), killed twice;
     then the script asks for more and scales runtime after a resource error."""
     slow_instances = ("SELECT ti.status, (ti.compute_resources->>'runtime')::float AS runtime "
                       "FROM task_instance ti JOIN task t ON t.id = ti.task_id "
                       "WHERE t.name = 'slow' ORDER BY ti.id")
-    assert _resources_workflow(cluster, tmp_path, "1s", {}).run(show_progress=False) == "E"
+    assert _resources_workflow(cluster, tmp_path, "1s", {"runtime": 0}).run(
+        show_progress=False) == "E"
     assert [tuple(row) for row in fetch(server.dsn, slow_instances)] == [("Z", 1.0)] * 2
 
     # the new request is still too small, but its scales make the retry big enough
@@ -358,3 +359,51 @@ def test_same_workflow_args_with_other_tasks_raise_workflow_already_exists(
     third.add_task(template.create_task(arg="1"))
     assert third.run(show_progress=False) == "D"  # bound before, never ran: a new run
     assert third.workflow_id == first.workflow_id
+
+
+def test_workflow_and_task_attributes_are_stored_and_merged_on_resume(
+    server: ServerThread,
+) -> None:
+    """Follows tests/integration/client/test_workflow.py, test_workflow_attribute
+    (attributes stored on bind; add_attributes adds and updates) and
+    test_resume_with_old_and_new_workflow_attributes (a resume keeps the old names and
+    takes the new values), and docsource/user_guide/workflows.rst, 'Workflow Attributes'."""
+    import json
+    import subprocess
+
+    from tests.integration.helpers import ROOT
+
+    def build(year: str, attributes: dict[str, object]) -> Workflow:
+        tool = _tool("local")
+        template = tool.get_task_template(template_name="then",
+                                          command_template="echo {n}; {then}",
+                                          node_args=["n"], op_args=["then"])
+        workflow = tool.create_workflow("attributes-compat", name="attempt_resume_on_failed",
+                                        workflow_attributes=attributes,
+                                        default_cluster_name="local")
+        workflow.add_task(template.create_task(n=1, then="exit 1" if year == "2019" else "true",
+                                               max_attempts=1,
+                                               task_attributes={"year": year}))
+        return workflow
+
+    def shown(*args: str) -> dict[str, object]:
+        ran = subprocess.run([sys.executable, "-m", "jobmon", *args, "--json"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120, check=False)
+        assert ran.returncode == 0, ran.stderr
+        (first,) = json.loads(ran.stdout)
+        return dict(first["attributes"])
+
+    first = build("2019", {"location_id": 5, "year": "2019"})
+    assert first.run(show_progress=False) == "E"
+    workflow_id = str(first.workflow_id)
+    assert shown("workflow", "status", "-w", workflow_id) == {"location_id": "5",
+                                                               "year": "2019"}
+    again = build("2022", {"location_id": 5, "year": "2022", "sex": "F"})
+    assert again.run(show_progress=False, resume=True) == "D"
+    assert shown("workflow", "status", "-w", workflow_id) == {
+        "location_id": "5", "year": "2022", "sex": "F"}
+    again.add_attributes({"age_group_id": 1, "sex": 2})  # bound: stored at once
+    assert shown("workflow", "status", "-w", workflow_id) == {
+        "location_id": "5", "year": "2022", "sex": "2", "age_group_id": "1"}
+    (task,) = again.tasks.values()
+    assert shown("task", "status", "-t", str(task.task_id)) == {"year": "2022"}
