@@ -222,11 +222,7 @@ async def _allow_connections(dsn: str, allowed: bool) -> None:
     """ALTER DATABASE ... ALLOW_CONNECTIONS, and end every session when refusing."""
     import asyncpg
 
-    connection = await asyncpg.connect(dsn)
-    try:
-        name = await connection.fetchval("SELECT current_database()")
-    finally:
-        await connection.close()
+    name = dsn.rsplit("/", 1)[1].split("?", 1)[0]
     maintenance = await asyncpg.connect(admin_dsn(dsn, "postgres"))
     try:
         flag = "true" if allowed else "false"
