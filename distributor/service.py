@@ -12,6 +12,7 @@ from jobmon import wire
 from jobmon.clock import Clock, SystemClock
 from jobmon.distributor.plugins.base import AdoptingPlugin, ClusterPlugin, ReportsQueues
 from jobmon.distributor.reporter import Reporter
+from jobmon.errors import ServerError, ServerUnavailable
 from jobmon.requester import Requester
 from jobmon.settings import Settings
 
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 FULL_RECHECK = 1.0  # seconds between kill-order checks while every slot is busy
 FLUSH_TIMEOUT = 30.0
+KILL_ORDERS_TIMEOUT = 5.0
 
 
 class DistributorService:
@@ -65,6 +67,7 @@ class DistributorService:
                 intake.cancel_scope.cancel()
             log.info("stopping: no new work taken")
             with anyio.CancelScope(shield=True):
+                await self._last_kill_orders()
                 await self._plugin.stop()
                 with anyio.move_on_after(FLUSH_TIMEOUT):
                     await self.reporter.flush()
@@ -98,6 +101,28 @@ class DistributorService:
             after_id = page.next_after_id
         if self.adopted:
             log.info("adopted %d live instances launched earlier", self.adopted)
+
+    async def _last_kill_orders(self) -> None:
+        """Carry out the kill orders given since the last claim before stopping.
+
+        A stopped workflow stops its swarm, which stops this distributor at once: the
+        instances it holds, and those never claimed, must end now (killed, ERROR_FATAL)
+        rather than wait in KILL_SELF for the reaper.
+        """
+        with anyio.move_on_after(KILL_ORDERS_TIMEOUT):
+            try:
+                answer = await self._requester.post(
+                    "/api/v1/distributor/claim",
+                    wire.ClaimRequest(cluster_name=self._plugin.name, workflow_run_id=self._run_id,
+                                      limit=0, wait=0.0,
+                                      next_report_seconds=self._report_seconds),
+                    wire.ClaimResponse,
+                )
+            except (ServerError, ServerUnavailable) as error:
+                log.warning("could not read the last kill orders: %s", error)
+                return
+            if answer.kill:
+                await self._plugin.kill(answer.kill)
 
     async def _claim_loop(self) -> None:
         poll_wait = self._settings.distributor.poll_wait

@@ -313,6 +313,9 @@ class ClaimedInstance(Struct, frozen=True):
     compute_resources: dict[str, Any]
     attempt: int
     context: Any = None
+    # issued by the database at the claim; the local distributor writes it into the
+    # instance's status file, which proves the file is this launch's
+    launch_token: str = ""
 
 
 class KillOrder(Struct, frozen=True):
@@ -514,6 +517,7 @@ class LiveInstances(Struct, frozen=True):
     workflow_run_id: list[int] = []
     # the run the asking distributor serves (None: a daemon serving the whole cluster)
     for_run: int | None = None
+    launch_token: list[str] = []  # "" for an instance claimed before launch ids existed
 
 
 # ------------------------------------------------------------------ operators and the dashboard

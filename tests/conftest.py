@@ -41,7 +41,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if exitstatus == 0:
         shutil.rmtree(base, ignore_errors=True)
     else:  # kept for a look at what failed
-        print(f"\ntemporary files of this session are kept in {base}")  # noqa: T201
+        print(f"\ntemporary files of this session are kept in {base}")
 
 
 FAST_HEARTBEATS = {

@@ -67,6 +67,7 @@ async def claim(
             compute_resources=row["compute_resources"],
             attempt=row["attempt"],
             context=row["context"],
+            launch_token=row["launch_token"],
         )
         for row in rows
     ]

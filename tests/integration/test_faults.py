@@ -21,8 +21,8 @@ from tests.integration.fault_helpers import (
     distributor_of,
     done_count,
     free_port,
-    server_process,
     run_swarm,
+    server_process,
     workflow_id_of,
 )
 from tests.integration.helpers import ROOT, fetch, value, wait_until
