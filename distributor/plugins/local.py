@@ -215,16 +215,17 @@ class LocalPlugin:
         """Watch the commands a distributor that died left on this host; close the rest.
 
         An instance it claimed but never started is given up (NO_DISTRIBUTOR_ID) so that
-        it is retried at once; one it started, even if it never said so, is watched. What
-        a distributor still alive runs is its own (after a hot resume, the old run's
+        it is retried at once (if it is of this distributor's run: another run's may wait in
+        its live distributor's queue); one it started, even if it never said so, is watched.
+        What a distributor still alive runs is its own (after a hot resume, the old run's
         distributor may be finishing its commands), except what is marked for killing;
         what a dead one ran is adopted, whichever run it belongs to.
         """
         adopted = 0
         tokens = live.launch_token or [""] * len(live.task_instance_id)
-        for instance_id, workflow_id, distributor_id, status, token in zip(
-            live.task_instance_id, live.workflow_id, live.distributor_id, live.status, tokens,
-            strict=True,
+        for instance_id, workflow_id, run_id, distributor_id, status, token in zip(
+            live.task_instance_id, live.workflow_id, live.workflow_run_id, live.distributor_id,
+            live.status, tokens, strict=True,
         ):
             if instance_id in self._running:
                 continue
@@ -233,6 +234,8 @@ class LocalPlugin:
             found = self._find_process(distributor_id, status, record)
             if found is None:
                 continue
+            if found == 0 and live.for_run is not None and run_id != live.for_run:
+                continue  # claimed for another run, and not started: perhaps by a live one
             if status != TI.KILL_SELF and _owned_elsewhere(found, record):
                 continue
             if self._adopt_one(instance_id, workflow_id, status, paths, found, token):
