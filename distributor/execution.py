@@ -246,6 +246,36 @@ def is_wrapper_of(pid: int, paths: InstancePaths, launch_token: str) -> bool:
         (not launch_token or launch_token.encode() in arguments)
 
 
+@dataclass(frozen=True)
+class FoundWrapper:
+    """A wrapper process on this host, and the instance it runs."""
+
+    pid: int
+    task_instance_id: int
+    paths: InstancePaths
+    launch_token: str
+    record: WrapperRecord | None  # None: its file is not this launch's
+
+
+def wrappers_under(log_dir: Path) -> list[FoundWrapper]:
+    """The wrappers running on this host whose files are under ``log_dir`` (a /proc scan)."""
+    found = []
+    for pid in process_tree.processes():
+        arguments = process_tree.command_line(pid)
+        if len(arguments) < 7 or arguments[3] != b"jobmon-task":
+            continue
+        instance_id = process_tree.environment_number(pid, "JOBMON_TASK_INSTANCE_ID")
+        workflow_id = process_tree.environment_number(pid, "JOBMON_WORKFLOW_ID")
+        if instance_id is None or workflow_id is None:
+            continue
+        paths = InstancePaths.under(log_dir, workflow_id, instance_id)
+        if arguments[5] != str(paths.wrapper).encode():
+            continue
+        token = arguments[6].decode(errors="replace")
+        found.append(FoundWrapper(pid, instance_id, paths, token, read_wrapper(paths, token)))
+    return found
+
+
 def local_distributor_id(pid: int) -> str:
     """How a local instance is found again: host and the PID of its wrapper.
 

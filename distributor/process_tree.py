@@ -94,17 +94,28 @@ def command_line(pid: int) -> list[bytes]:
         return []
 
 
-def task_instance_of(pid: int) -> int | None:
-    """The JOBMON_TASK_INSTANCE_ID a process inherited, if it can be read."""
+def environment_number(pid: int, name: str) -> int | None:
+    """A number a process has in its environment (inherited at start), if it can be read."""
     try:
         environment = (PROC / str(pid) / "environ").read_bytes().split(b"\0")
     except OSError:
         return None
+    prefix = name.encode() + b"="
     for entry in environment:
-        if entry.startswith(b"JOBMON_TASK_INSTANCE_ID="):
-            value = entry.partition(b"=")[2]
+        if entry.startswith(prefix):
+            value = entry[len(prefix):]
             return int(value) if value.isdigit() else None
     return None
+
+
+def task_instance_of(pid: int) -> int | None:
+    """The JOBMON_TASK_INSTANCE_ID a process inherited, if it can be read."""
+    return environment_number(pid, "JOBMON_TASK_INSTANCE_ID")
+
+
+def processes() -> list[int]:
+    """Every process on this host."""
+    return [int(entry.name) for entry in PROC.iterdir() if entry.name.isdigit()]
 
 
 def kill_tree(pid: int, sig: int = signal.SIGKILL) -> None:
@@ -118,10 +129,7 @@ def kill_session(sid: int, task_instance_id: int, sig: int = signal.SIGKILL) -> 
     """Signal the processes of session ``sid`` that belong to this task instance (a scan of
     /proc, for a session whose leader was not our child); returns how many."""
     killed = 0
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
+    for pid in processes():
         if session(pid) == sid and task_instance_of(pid) == task_instance_id:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, sig)

@@ -122,7 +122,7 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
         oom = OomCounter.for_this_process()
         # what the command leaves running when it exits comes to us, to end with it
         process_tree.become_subreaper()
-        command = execution.spawn(info, paths)
+        command = execution.spawn(info, paths, info.launch_token)
         termination = _Termination(command)
         termination.install()
         heartbeat = settings.heartbeat

@@ -381,6 +381,7 @@ class InstanceInfo(Struct, frozen=True):
     attempt: int
     name: str
     context: Any = None
+    launch_token: str = ""  # see ClaimedInstance
 
 
 def encode(value: object) -> bytes:

@@ -55,6 +55,7 @@ class LocalPlugin:
         # whether what a command leaves behind comes to this process when its parent exits
         # (`jobmon distributor` makes itself a subreaper), so that it ends with the command
         self._subreaper = False
+        self._orphans_found: dict[int, execution.FoundWrapper] = {}  # from orphans()
 
     async def start(self, group: TaskGroup, reporter: Reporter) -> None:
         self._group = group
@@ -284,6 +285,23 @@ class LocalPlugin:
         self._running[instance_id] = running
         self._group.start_soon(self._await_exit, running)
         return True
+
+    def orphans(self) -> list[tuple[int, str]]:
+        """Commands of this log folder that no live distributor watches and nobody adopted."""
+        self._orphans_found = {}
+        for wrapper in execution.wrappers_under(self.log_dir):
+            record = wrapper.record
+            if wrapper.task_instance_id in self._running or record is None \
+                    or record.pid != wrapper.pid or _owned_elsewhere(wrapper.pid, record):
+                continue  # ours, another launch's, a subshell of a wrapper, or watched
+            self._orphans_found[wrapper.task_instance_id] = wrapper
+        return [(found.task_instance_id, found.launch_token)
+                for found in self._orphans_found.values()]
+
+    def end_orphan(self, task_instance_id: int) -> None:
+        found = self._orphans_found.pop(task_instance_id, None)
+        if found is not None:
+            process_tree.kill_session(found.pid, task_instance_id)
 
     # ------------------------------------------------------------------ killing
 

@@ -335,4 +335,5 @@ async def info(connection: asyncpg.Connection, instance_id: int) -> wire.Instanc
         attempt=row["attempt"],
         name=row["name"],
         context=row["context"],
+        launch_token=row["launch_token"],
     )

@@ -109,6 +109,32 @@ def test_hot_resume_after_swarm_and_distributor_died_runs_nothing_twice(
 
 
 @pytest.mark.usefixtures("fast_local")
+def test_a_resume_after_the_reaper_gave_up_kills_the_orphans_first(
+    server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too late to adopt: the server gave the instances up (UNKNOWN_ERROR) while their
+    commands still ran. The resumed run starts them again, but never beside the old ones."""
+    monkeypatch.setenv("JOBMON__HEARTBEAT__TASK_INSTANCE_INTERVAL", "1.0")
+    monkeypatch.setenv("JOBMON_TEST_SLEEP", "30")  # still running when the server gives up
+    with run_swarm(tmp_path, "given-up", "long_sleepers") as first:
+        workflow_id = workflow_id_of(server.dsn, "given-up")
+        wait_until(lambda: len(count_lines(tmp_path / "ran.log")) == 6, 60,
+                   "six tasks running")
+        os.kill(distributor_of(first.pid), signal.SIGKILL)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+    wait_until(lambda: value(server.dsn, "SELECT count(*) FROM task_instance WHERE "
+                                         "workflow_id = $1 AND status = 'U'", workflow_id) == 6,
+               60, "the reaper to give the six up")
+    with run_swarm(tmp_path, "given-up", "long_sleepers", "hot") as second:
+        out, err = second.communicate(timeout=120)
+    assert "status=D" in out, err[-3000:]
+    # each ran twice (given up, then again), but the first command never finished
+    assert count_lines(tmp_path / "ran.log") == {**{f"s{i}": 2 for i in range(6)}, "final": 1}
+    assert_each_done_once(tmp_path, tasks=7)
+
+
+@pytest.mark.usefixtures("fast_local")
 def test_a_tasks_background_children_end_with_it(server: ServerThread, tmp_path: Path) -> None:
     """`cmd &`, `setsid cmd &` and a double fork all end when the task ends, as on Slurm."""
     pids_file = tmp_path / "pids"

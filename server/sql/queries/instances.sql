@@ -131,6 +131,7 @@ SELECT ti.id, ti.status FROM task_instance ti WHERE ti.id = ANY($1::bigint[]);
 -- name: instance_info
 -- One instance with what a worker needs to run it.
 SELECT ti.id, ti.task_id, ti.workflow_id, ti.workflow_run_id, ti.status, ti.compute_resources,
-       ti.attempt, t.name, t.command, t.context
+       ti.attempt, t.name, t.command, t.context,
+       coalesce(ti.launch_token::text, '') AS launch_token
 FROM task_instance ti JOIN task t ON t.id = ti.task_id
 WHERE ti.id = $1;
