@@ -171,8 +171,9 @@ def start(instance: wire.ClaimedInstance, paths: InstancePaths) -> Running:
 def wait(started: Started) -> Finished:
     """Block until the command exits (the caller's own child); what it left in its process
     group is killed before it is reaped (until then its PID cannot be reused)."""
-    os.waitid(os.P_PID, started.pid, os.WEXITED | os.WNOWAIT)
-    kill_group(started.pid, signal.SIGKILL)
+    if hasattr(os, "waitid"):  # (not on macOS)
+        os.waitid(os.P_PID, started.pid, os.WEXITED | os.WNOWAIT)
+        kill_group(started.pid, signal.SIGKILL)
     _, status, usage = os.wait4(started.pid, 0)
     return _finished(status, usage, started.started)
 

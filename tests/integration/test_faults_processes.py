@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from jobmon import settings as settings_module
 from jobmon.clock import SystemClock
+from jobmon.distributor.execution import InstancePaths
+from jobmon.distributor.plugins import log_dir
 from jobmon.server.db import create_pool
 from tests.integration.fault_helpers import (
     assert_each_done_once,
@@ -67,14 +70,15 @@ def test_a_status_file_left_by_another_database_is_not_trusted(
     commands = [f"echo ran >> {out}/ran-{i}" for i in range(4)]
     # claimed (I) as if a distributor took them and died before starting any
     workflow_id, run_id, instance_ids = asyncio.run(_claimed(server.dsn, commands))
-    folder = jobmon_env / "data" / "jobmon" / "logs" / f"workflow-{workflow_id}"
-    folder.mkdir(parents=True)
+    logs = log_dir(settings_module.get())
     dead = _dead_pid()
     for n, instance_id in enumerate(instance_ids):
         # what the other database's instance left: its wrapper's PID, then exit status 0,
         # in the old format (PID only) and in the new one (PID, parent, its own launch id)
         first_line = f"{dead}" if n % 2 else f"{dead} {dead} {uuid.uuid4().hex}"
-        (folder / f"ti{instance_id}.wrapper").write_text(f"{first_line}\n0\n")
+        wrapper = InstancePaths.under(logs, workflow_id, instance_id).wrapper
+        wrapper.parent.mkdir(parents=True, exist_ok=True)
+        wrapper.write_text(f"{first_line}\n0\n")
     distributor = subprocess.Popen(
         [sys.executable, "-m", "jobmon", "distributor", "--cluster", "local",
          "--workflow-run-id", str(run_id)],
@@ -147,6 +151,26 @@ def test_a_tasks_background_children_end_with_it(server: ServerThread, tmp_path:
         assert wait_gone(pids, 10) == [], "children of a finished task still run"
     finally:
         kill_pids_in(pids_file)
+
+
+def test_a_cluster_tasks_background_children_end_with_its_worker(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    """The same on a cluster node, for a cluster that does not end them itself."""
+    child = f"sh -c 'echo $$ >> {tmp_path}/pids; exec sleep 300'"
+    command = f"{child} & setsid {child} & (setsid {child} &); sleep 0.5"
+    _, _, instance_ids = asyncio.run(_claimed(server.dsn, [command]))
+    try:
+        worker = subprocess.run(
+            [sys.executable, "-m", "jobmon", "worker", "--task-instance-id",
+             str(instance_ids[0])], cwd=ROOT, capture_output=True, text=True, timeout=60,
+            check=False)
+        assert worker.returncode == 0, worker.stderr
+        pids = [int(line) for line in (tmp_path / "pids").read_text().split()]
+        assert len(pids) == 3
+        assert wait_gone(pids, 5) == [], "children of a finished task still run"
+    finally:
+        kill_pids_in(tmp_path / "pids")
 
 
 @pytest.mark.usefixtures("fast_local")
