@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jobmon.errors import InvalidResources
+from jobmon.errors import InvalidMemoryFormat, InvalidResources
 
 # Keys every cluster understands. Other keys pass through to the plugin, which validates them.
 CORE_KEYS = ("cores", "memory", "runtime", "queue", "project")
@@ -25,13 +25,13 @@ _SECONDS_PER = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 def parse_memory_mib(value: object) -> int:
     """Memory in MiB. A bare number means GiB, as in Jobmon; strings take K, M, G or T."""
     if isinstance(value, bool):
-        raise InvalidResources(f"memory={value!r}: expected a size such as '512M' or '4G'")
+        raise InvalidMemoryFormat(f"memory={value!r}: expected a size such as '512M' or '4G'")
     if isinstance(value, int | float):
         mib = float(value) * 1024
     elif isinstance(value, str) and (match := _MEMORY_RE.match(value)):
         mib = float(match.group(1)) * _MEMORY_UNITS[(match.group(2) or "").upper()]
     else:
-        raise InvalidResources(
+        raise InvalidMemoryFormat(
             f"memory={value!r} is not a size: use a number with a unit such as "
             "'512M', '4G' or '1.5T' (a bare number means GiB)"
         )
