@@ -37,21 +37,29 @@ from tests.support import (
 pytestmark = pytest.mark.timeout(240)
 
 
+def _server_outage(db_dsn: str, out: Path, monkeypatch: pytest.MonkeyPatch,
+                   workflow_args: str, downtime: float, **swarm_env: str) -> None:
+    """A run whose server is killed (-9) after 50 tasks and started again ``downtime``
+    seconds later, on the same port: it ends DONE, each task done once."""
+    port = free_port()
+    monkeypatch.setenv("JOBMON__HTTP__SERVICE_URL", f"http://127.0.0.1:{port}")
+    settings_module.reset_cache()
+    with server_process(db_dsn, port) as first, \
+            run_swarm(out, workflow_args, **swarm_env) as swarm_process:
+        wait_until(lambda: done_count(out) >= 50, 120, "50 tasks done")
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        time.sleep(downtime)
+        with server_process(db_dsn, port):
+            stdout, stderr = swarm_process.communicate(timeout=180)
+    assert "status=D" in stdout, stderr[-3000:]
+    assert_each_done_once(out)
+
+
 @pytest.mark.usefixtures("fast_local")
 def test_server_killed_and_restarted(db_dsn: str, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("JOBMON__HTTP__SERVICE_URL", url)
-    with server_process(db_dsn, port) as first, run_swarm(tmp_path, "srv-kill") as swarm_process:
-        wait_until(lambda: done_count(tmp_path) >= 50, 120, "50 tasks done")
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(10)
-        time.sleep(5)
-        with server_process(db_dsn, port):
-            out, err = swarm_process.communicate(timeout=180)
-    assert "status=D" in out, err[-3000:]
-    assert_each_done_once(tmp_path)
+    _server_outage(db_dsn, tmp_path, monkeypatch, "srv-kill", downtime=5)
 
 
 @pytest.mark.usefixtures("fast_local")
@@ -262,20 +270,9 @@ def test_short_heartbeats_survive_a_long_server_outage(db_dsn: str, tmp_path: Pa
     monkeypatch.setenv("JOBMON__HEARTBEAT__WORKFLOW_RUN_INTERVAL", "0.5")
     monkeypatch.setenv("JOBMON__HEARTBEAT__TASK_INSTANCE_INTERVAL", "1.0")
     monkeypatch.setenv("JOBMON__HTTP__RETRY_MAX_WAIT", "10")
-    port = free_port()
-    monkeypatch.setenv("JOBMON__HTTP__SERVICE_URL", f"http://127.0.0.1:{port}")
-    settings_module.reset_cache()
-    with server_process(db_dsn, port) as first, \
-            run_swarm(tmp_path, "short-beats", JOBMON_TEST_SLEEP="0.1") as swarm_process:
-        wait_until(lambda: done_count(tmp_path) >= 50, 120, "50 tasks done")
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(10)
-        # the clients' attempts now come 6.4, then 10 s apart: the restarted server listens
-        # between two of them
-        time.sleep(13)
-        with server_process(db_dsn, port):
-            out, err = swarm_process.communicate(timeout=180)
-    assert "status=D" in out, err[-3000:]
-    assert_each_done_once(tmp_path)
+    # after 13 s away the clients' attempts come 6.4, then 10 s apart: the restarted
+    # server listens between two of them
+    _server_outage(db_dsn, tmp_path, monkeypatch, "short-beats", downtime=13,
+                   JOBMON_TEST_SLEEP="0.1")
     lost = value(db_dsn, "SELECT count(*) FROM workflow_run_status WHERE status = 'E'")
     assert lost == 0, "the reaper marked a live run lost"
