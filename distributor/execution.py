@@ -8,6 +8,7 @@ woken by a pidfd on Linux, so no thread is spent per running command.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import signal
@@ -19,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from jobmon import wire
+from jobmon import logs, wire
 from jobmon.distributor import process_tree
+from jobmon.settings import without_secrets
 
 if TYPE_CHECKING:  # imported where used: `jobmon worker` blocks and need not load asyncio
     import asyncio
@@ -49,6 +51,18 @@ class InstancePaths:
             context=base / f"{stem}.context.json",
             wrapper=base / f"{stem}.wrapper",
         )
+
+
+def with_logs(paths: InstancePaths, instance: wire.ClaimedInstance | wire.InstanceInfo,
+              job_id: str, log_root: Path) -> InstancePaths:
+    """``paths`` with stdout and stderr where the log rule (jobmon.logs) puts them."""
+    found = {
+        stream: Path(os.path.abspath(logs.log_path(
+            instance.compute_resources, stream, instance.name, job_id, str(log_root),
+            instance.workflow_id)))
+        for stream in logs.STREAMS
+    }
+    return dataclasses.replace(paths, stdout=found["stdout"], stderr=found["stderr"])
 
 
 @dataclass
@@ -109,7 +123,11 @@ def wrapper_for(command: str) -> str:
 
 def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
                 paths: InstancePaths) -> dict[str, str]:
-    env = dict(os.environ)
+    """A command's environment: ours less credentials, and the JOBMON_* task variables."""
+    env = without_secrets(os.environ)
+    # blank, not absent: a jobmon client inside the command must not pick up a token from
+    # the launcher's config file (a daemon's, on a cluster, is the same OS user's)
+    env["JOBMON__HTTP__TOKEN"] = ""
     env.update(
         JOBMON_TASK_ID=str(instance.task_id),
         JOBMON_TASK_INSTANCE_ID=str(instance.task_instance_id),
@@ -124,9 +142,10 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
 
 def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
                   paths: InstancePaths) -> None:
-    """Create the log directory; leave the task's saved context where it will look."""
-    if not paths.stdout.parent.is_dir():
-        paths.stdout.parent.mkdir(parents=True, exist_ok=True)
+    """Create the log folders; leave the task's saved context where it will look."""
+    for folder in {paths.stdout.parent, paths.stderr.parent, paths.output.parent}:
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         paths.output.unlink()
     if instance.context is not None:

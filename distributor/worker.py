@@ -118,7 +118,9 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
         if info.status not in _STARTABLE:
             log.warning("instance %d is %s: not starting it", task_instance_id, info.status)
             return 0
-        paths = InstancePaths.under(log_dir(settings), info.workflow_id, task_instance_id)
+        root = log_dir(settings)
+        paths = execution.with_logs(InstancePaths.under(root, info.workflow_id, task_instance_id),
+                                    info, cluster_job_id() or str(task_instance_id), root)
         oom = OomCounter.for_this_process()
         # what the command leaves running when it exits comes to us, to end with it
         process_tree.become_subreaper()

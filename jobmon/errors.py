@@ -198,3 +198,19 @@ CODE_UNAUTHORIZED = "unauthorized"
 CODE_FORBIDDEN = "forbidden"
 CODE_INTERNAL = "internal_error"
 CODE_UNAVAILABLE = "unavailable"
+
+
+class ResourceFileError(InvalidResources):
+    """A resource YAML file cannot be read, or does not hold what Jobmon's keys promise."""
+
+
+class MissingResourceKey(ResourceFileError, KeyError):
+    """A resource file has no entry for this tool, template or cluster (a KeyError, as in
+    Jobmon)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ResumeTakenOver(WorkflowRunStateError):
+    """Another resume of the workflow started at the same time and took over from this one."""

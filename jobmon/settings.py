@@ -17,6 +17,16 @@ from jobmon.errors import ConfigError
 
 ENV_PREFIX = "JOBMON__"
 CONFIG_FILE_ENV = "JOBMON__CONFIG_FILE"
+# Settings that are credentials, or say where they are: a daemon's admin token must never
+# reach the commands it runs for others, nor a user's token their own commands.
+SECRET_VARIABLES = frozenset({"JOBMON__HTTP__TOKEN", "JOBMON__DB__URL", CONFIG_FILE_ENV})
+
+
+def without_secrets(environ: Mapping[str, str], *, keep_config_file: bool = False
+                    ) -> dict[str, str]:
+    """``environ`` less Jobmon's credentials (the user's own variables stay: PATH, conda...)."""
+    dropped = SECRET_VARIABLES - ({CONFIG_FILE_ENV} if keep_config_file else set())
+    return {name: value for name, value in environ.items() if name not in dropped}
 
 
 class Http(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,6 +51,10 @@ class Server(msgspec.Struct, frozen=True, kw_only=True):
     reaper_interval: float
     idle_shutdown: float
     auth: str
+    allowed_hosts: str
+    idle_timeout: float
+    transfer_timeout: float
+    open_files: int
 
 
 class Embedded(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +102,27 @@ class LoadedSettings:
     settings: Settings
     sources: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def descriptions() -> dict[str, str]:
+    """Each setting's description (``section.key``): the comment above it in defaults.toml."""
+    text = resources.files("jobmon").joinpath("defaults.toml").read_text()
+    found: dict[str, str] = {}
+    section, comment, shared = "", list[str](), ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section, comment, shared = stripped[1:-1], [], ""
+        elif stripped.startswith("#"):
+            comment.append(stripped.lstrip("#").strip())
+        elif "=" in stripped and section:
+            # keys right under one comment share it
+            shared = " ".join(comment) if comment else shared
+            found[f"{section}.{stripped.split('=', 1)[0].strip()}"] = shared
+            comment = []
+        elif not stripped:
+            comment, shared = [], ""
+    return found
 
 
 def _defaults() -> dict[str, dict[str, Any]]:

@@ -172,6 +172,8 @@ WORKFLOW_TRANSITIONS: frozenset[tuple[WorkflowStatus, WorkflowStatus]] = frozens
         (W.DONE, W.HALTED),  # `jobmon task update -s G` reset tasks: resumable, not running
         (W.FAILED, W.DONE),  # every task marked DONE by hand
         (W.HALTED, W.DONE),
+        (W.FAILED, W.REGISTERING),  # `jobmon workflow_reset`: every task back to G
+        (W.REGISTERING, W.INSTANTIATING),  # resumed after a workflow_reset
     }
 )
 

@@ -313,6 +313,8 @@ class ClaimedInstance(Struct, frozen=True):
     compute_resources: dict[str, Any]
     attempt: int
     context: Any = None
+    # for a worker on a shared cluster: reports on this instance, and nothing else
+    credential: str = ""
     # issued by the database at the claim; the local distributor writes it into the
     # instance's status file, which proves the file is this launch's
     launch_token: str = ""
@@ -430,6 +432,8 @@ class TaskStatesQuery(Struct, frozen=True, forbid_unknown_fields=True):
     status: Annotated[str, Meta(max_length=64)] = ""
     # comma-separated ids: about 25,000 of them
     task_ids: Annotated[str, Meta(max_length=QUERY_TEXT)] = ""
+    # highest task id first; ``after_id`` then pages downwards (ids below it)
+    newest_first: bool = False
 
 
 class Outputs(Struct, frozen=True):
@@ -603,6 +607,8 @@ class TaskUpdateRequest(Struct, frozen=True, forbid_unknown_fields=True):
     status: Annotated[str, Meta(pattern="^[DG]$")]
     # answer what would change, change nothing
     dry_run: bool = False
+    # D: also every task upstream of them (G always takes everything downstream)
+    recursive: bool = False
 
 
 class TaskUpdateResponse(Struct, frozen=True):

@@ -7,6 +7,7 @@ body, or anything unexpected (logged with its traceback, never sent to the calle
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,8 @@ Handler = Callable[..., Awaitable[Any]]
 
 
 AUTH: web.AppKey[Any] = web.AppKey("jobmon_auth", object)
+# seconds a request body may take to arrive
+BODY_TIMEOUT: web.AppKey[float] = web.AppKey("jobmon_body_timeout", float)
 
 
 class ApiError(Exception):
@@ -137,7 +140,13 @@ NUL_MESSAGE = "PostgreSQL cannot store the NUL character (\\u0000) in text"
 
 
 async def decode_body(request: web.Request, schema: type[T]) -> T:
-    raw = await request.read()
+    limit = request.app.get(BODY_TIMEOUT)
+    try:
+        async with asyncio.timeout(limit):
+            raw = await request.read()
+    except TimeoutError:
+        raise ApiError(408, errors.CODE_INVALID,
+                       f"the request body did not arrive within {limit:.0f} s") from None
     if not raw:
         raise invalid("the request needs a JSON body")
     try:

@@ -20,10 +20,12 @@ from jobmon import errors
 from jobmon.clock import Clock, SystemClock
 from jobmon.server import migrate
 from jobmon.server.app import create_app
-from jobmon.server.auth import Authenticator, auth_mode
+from jobmon.server.auth import Authenticator, auth_mode, server_key
 from jobmon.server.db import Notifier, connect, create_pool
 from jobmon.server.embedded import DatabaseKeeper, EmbeddedPostgres
+from jobmon.server.guard import BrowserGuard
 from jobmon.server.heartbeats import HeartbeatBatcher
+from jobmon.server.listener import RESERVED_FILES, ListenerSite, raise_open_file_limit
 from jobmon.server.reaper import Reaper
 from jobmon.server.state import ServerState
 from jobmon.settings import Settings, embedded_data_dir
@@ -95,6 +97,7 @@ async def serve(
             if applied:
                 log.info("applied migrations %s", applied)
         version = await migrate.check(connection)
+        key = await server_key(connection)
     finally:
         await connection.close()
     pool = await create_pool(
@@ -104,18 +107,24 @@ async def serve(
         statement_timeout=settings.db.statement_timeout,
     )
     notifier = Notifier(dsn)
+    mode = auth_mode(settings.server.auth, options.host)
+    guard = (BrowserGuard(options.host, settings.server.allowed_hosts.split(","))
+             if mode == "local" else None)
     state = ServerState(pool=pool, notifier=notifier, clock=clock, settings=settings,
                         schema_version=version, database=describe(dsn),
                         heartbeats=HeartbeatBatcher(pool, clock),
-                        auth=Authenticator(pool, auth_mode(settings.server.auth, options.host)),
+                        auth=Authenticator(pool, mode, guard, key),
                         last_request=clock.monotonic())
     runner = web.AppRunner(create_app(state), access_log=None, handle_signals=False)
+    open_files = raise_open_file_limit(settings.server.open_files)
     try:
         async with anyio.create_task_group() as group:
             await group.start(notifier.run)
             await group.start(Reaper(pool, clock, settings).run, dsn)
             await runner.setup()
-            site = web.TCPSite(runner, options.host, options.port, backlog=1024)
+            site = ListenerSite(runner, options.host, options.port, backlog=1024,
+                                max_connections=max(1, open_files - RESERVED_FILES),
+                                send_timeout=settings.server.transfer_timeout)
             await site.start()
             url = _site_url(runner, options.host)
             # what exists now (modules, routes, the pool) lives as long as the server: keep

@@ -8,6 +8,8 @@ the swarm retries it with scaled resources.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -112,7 +114,9 @@ class LocalPlugin:
 
     def _start(self, instance: wire.ClaimedInstance) -> None:
         assert self._group is not None and self._reporter is not None
-        paths = InstancePaths.under(self.log_dir, instance.workflow_id, instance.task_instance_id)
+        paths = execution.with_logs(
+            InstancePaths.under(self.log_dir, instance.workflow_id, instance.task_instance_id),
+            instance, str(instance.task_instance_id), self.log_dir)
         try:
             running = execution.start(instance, paths)
         except OSError as error:
@@ -239,6 +243,7 @@ class LocalPlugin:
                 continue  # claimed for another run, and not started: perhaps by a live one
             if status != TI.KILL_SELF and _owned_elsewhere(found, record):
                 continue
+            paths = _adopted_logs(paths, found, instance_id)
             if self._adopt_one(instance_id, workflow_id, status, paths, found, token):
                 adopted += 1
         return adopted
@@ -380,3 +385,25 @@ def _owned_elsewhere(pid: int, record: execution.WrapperRecord | None) -> bool:
         return parent == record.parent  # re-parented away when its distributor died
     arguments = process_tree.command_line(record.parent)
     return b"jobmon" in arguments and b"distributor" in arguments
+
+
+def _adopted_logs(paths: InstancePaths, pid: int, instance_id: int) -> InstancePaths:
+    """The log files of a command another distributor started (by jobmon.logs' rule).
+
+    Its name and resources are not at hand here: a live command's open stdout and stderr
+    say where they are; for one that ended, its files in the default folder (when the
+    task named no folder of its own) are found by their job id, the instance id.
+    """
+    found: dict[str, Path] = {}
+    for stream, descriptor, letter in (("stdout", 1, "o"), ("stderr", 2, "e")):
+        with contextlib.suppress(OSError):
+            if pid:
+                target = Path(os.readlink(f"/proc/{pid}/fd/{descriptor}"))
+                if target.name.endswith(f".{letter}{instance_id}"):
+                    found[stream] = target
+                    continue
+        matches = sorted(paths.stdout.parent.glob(f"*.{letter}{instance_id}"))
+        if matches:
+            found[stream] = matches[0]
+    return dataclasses.replace(paths, stdout=found.get("stdout", paths.stdout),
+                               stderr=found.get("stderr", paths.stderr))

@@ -52,8 +52,8 @@ async def task_states(
 ) -> wire.TaskStates:
     statuses = [s for s in query.status.split(",") if s] or None
     rows = await connection.fetch(
-        Q["task_states_page"], workflow_id, query.after_id, query.limit, _ids(query.task_ids),
-        statuses,
+        Q["task_states_newest" if query.newest_first else "task_states_page"], workflow_id,
+        query.after_id, query.limit, _ids(query.task_ids), statuses,
     )
     if not rows and query.after_id == 0:
         await workflow_info(connection, workflow_id)  # 404 for an unknown workflow
