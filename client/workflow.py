@@ -311,7 +311,8 @@ class Workflow:
             progress = ProgressReporter(self.name, enabled=show_progress)
             async with open_requester(settings) as requester:
                 # the distributors start (an interpreter each) while the workflow binds
-                supervisor = await start_distributors(requester, prepared.clusters)
+                supervisor = await start_distributors(requester, prepared.clusters,
+                                                      settings=settings)
                 try:
                     with progress:
                         bound = await self._bind(requester, prepared, progress, resume=resume,

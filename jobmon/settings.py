@@ -249,9 +249,24 @@ def reset_cache() -> None:
 
 
 def default_data_home(environ: Mapping[str, str] | None = None) -> Path:
-    """Jobmon's per-user state directory."""
+    """Jobmon's per-user state directory: server.json, the logs and the embedded database.
+
+    The one rule, for root too: $XDG_DATA_HOME/jobmon when it is set (an absolute path),
+    else ~/.local/share/jobmon, or /var/lib/jobmon for root (the database runs as an
+    unprivileged user, who cannot enter root's home).
+    """
     environ = os.environ if environ is None else environ
-    if os.geteuid() == 0 and "XDG_DATA_HOME" not in environ:
+    data_home = environ.get("XDG_DATA_HOME", "")
+    if os.path.isabs(data_home):
+        return Path(data_home) / "jobmon"
+    if os.geteuid() == 0:
         return Path("/var/lib/jobmon")
-    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "jobmon"
+    return Path.home() / ".local" / "share" / "jobmon"
+
+
+def embedded_data_dir(settings: Settings, environ: Mapping[str, str] | None = None) -> Path:
+    """Where the embedded PostgreSQL keeps its data: ``embedded.data_dir``, else beside the
+    rest of Jobmon's state, so that whatever moves server.json moves the database too."""
+    if settings.embedded.data_dir:
+        return Path(settings.embedded.data_dir).expanduser()
+    return default_data_home(environ) / "pgdata"

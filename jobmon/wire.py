@@ -332,6 +332,9 @@ class ClaimedInstance(Struct, frozen=True):
     context: Any = None
     # for a worker on a shared cluster: reports on this instance, and nothing else
     credential: str = ""
+    # issued by the database at the claim; the local distributor writes it into the
+    # instance's status file, which proves the file is this launch's
+    launch_token: str = ""
 
 
 class KillOrder(Struct, frozen=True):
@@ -397,6 +400,7 @@ class InstanceInfo(Struct, frozen=True):
     attempt: int
     name: str
     context: Any = None
+    launch_token: str = ""  # see ClaimedInstance
 
 
 def encode(value: object) -> bytes:
@@ -536,6 +540,7 @@ class LiveInstances(Struct, frozen=True):
     workflow_run_id: list[int] = []
     # the run the asking distributor serves (None: a daemon serving the whole cluster)
     for_run: int | None = None
+    launch_token: list[str] = []  # "" for an instance claimed before launch ids existed
 
 
 # ------------------------------------------------------------------ operators and the dashboard

@@ -19,6 +19,7 @@ import msgspec
 from aiohttp import web
 
 from jobmon import errors, wire
+from jobmon.server.db import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -222,21 +223,6 @@ _HTTP_CODES = {
     413: errors.CODE_TOO_LARGE,
 }
 
-_DB_UNAVAILABLE = (
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.ConnectionFailureError,
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.CrashShutdownError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.InterfaceError,
-    # a pooled connection whose backend died mid-answer ("another operation is in
-    # progress") until asyncpg sees the socket close and drops it: the retry gets another
-    asyncpg.exceptions.InternalClientError,
-    ConnectionError,
-    OSError,
-)
-
 
 @web.middleware
 async def error_middleware(
@@ -274,7 +260,7 @@ async def error_middleware(
         return error_response(
             507, errors.CODE_UNAVAILABLE, "the database's disk is full: nothing was written"
         )
-    except _DB_UNAVAILABLE as error:
+    except TRANSIENT_ERRORS as error:
         log.warning("database unavailable in %s %s: %s", request.method, request.path, error)
         return error_response(503, errors.CODE_UNAVAILABLE, "the database is not reachable")
     except Exception:

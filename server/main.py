@@ -22,13 +22,13 @@ from jobmon.server import migrate
 from jobmon.server.app import create_app
 from jobmon.server.auth import Authenticator, auth_mode, server_key
 from jobmon.server.db import Notifier, connect, create_pool
-from jobmon.server.embedded import EmbeddedPostgres, default_data_dir
+from jobmon.server.embedded import DatabaseKeeper, EmbeddedPostgres
 from jobmon.server.guard import BrowserGuard
 from jobmon.server.heartbeats import HeartbeatBatcher
 from jobmon.server.listener import RESERVED_FILES, ListenerSite, raise_open_file_limit
 from jobmon.server.reaper import Reaper
 from jobmon.server.state import ServerState
-from jobmon.settings import Settings
+from jobmon.settings import Settings, embedded_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +52,7 @@ def open_database(settings: Settings, database_url: str) -> tuple[str, EmbeddedP
     """
     if database_url:
         return database_url, None
-    configured = settings.embedded.data_dir
-    data_dir = Path(configured) if configured else default_data_dir()
-    embedded = EmbeddedPostgres(data_dir, settings.embedded.port)
+    embedded = EmbeddedPostgres(embedded_data_dir(settings), settings.embedded.port)
     return embedded.start(), embedded
 
 
@@ -173,9 +171,16 @@ async def _stop_when_idle(state: ServerState, idle: float, stop: anyio.Event) ->
 def run_server(settings: Settings, options: ServeOptions) -> None:
     """Blocking entry point for the CLI: SIGTERM and SIGINT stop the server cleanly."""
     dsn, embedded = open_database(settings, options.database_url)
+    # the embedded database outlives any one server that uses it: if the server that
+    # started it stops (or it dies), this one starts it again
+    keeper = DatabaseKeeper(embedded) if embedded is not None else None
     try:
+        if keeper is not None:
+            keeper.start()
         anyio.run(_serve_with_signals, settings, dsn, options)
     finally:
+        if keeper is not None:
+            keeper.stop()
         if embedded is not None:
             embedded.stop()
 

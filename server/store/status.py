@@ -127,9 +127,7 @@ async def stop(
                                       message="stopped by an operator"),
                 now, "operator",
             )
-        killed = await connection.fetchval(
-            Q["kill_workflow_instances"], workflow_id, now, "operator", now + runs.KILL_GRACE
-        )
+        killed = await runs.kill_workflow_instances(connection, workflow_id, now, "operator")
     return wire.StopResponse(workflow_id=workflow_id, workflow_run_id=run_id, killed=killed)
 
 

@@ -4,10 +4,12 @@ real PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -266,3 +268,40 @@ def test_a_failed_run_says_why_and_what_to_run_next(
     assert f"jobmon workflow_tasks -w {workflow.workflow_id} -s FATAL" in err
     assert f"jobmon workflow_resume -w {workflow.workflow_id} -c local" in err
     assert "resume=True" in err
+
+
+def test_a_distributor_that_keeps_dying_raises_distributor_not_alive(
+    server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Follows docsource/advanced/advanced_usage.rst, 'When Exceptions Are Raised':
+    ``except DistributorNotAlive`` when the distributor died (here: it keeps dying, past the
+    restart window), not a RuntimeError inside an ExceptionGroup."""
+    import threading
+
+    from jobmon.core.exceptions import DistributorNotAlive
+
+    monkeypatch.setenv("JOBMON__HTTP__RETRY_SECONDS", "2")  # the restart window
+    settings_module.reset_cache()
+    workflow = _build("dying", tmp_path, 60, final=False)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            workflow.run(show_progress=False)
+        except BaseException as error:  # the test looks at what run() raised
+            raised.append(error)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    killed = 0
+    deadline = time.monotonic() + 120
+    while runner.is_alive() and time.monotonic() < deadline:
+        for pid in _distributors_of(os.getpid()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+        time.sleep(0.3)
+    runner.join(60)
+    assert killed >= 2
+    assert len(raised) == 1 and isinstance(raised[0], DistributorNotAlive), raised
+    assert "died" in str(raised[0])
