@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
 
-from jobmon import wire
+from jobmon import errors, wire
+from jobmon.client.boundary import plain_errors
 from jobmon.client.prepare import Prepared
+from jobmon.client.task import Task
 from jobmon.hashing import text_hash
 from jobmon.requester import Requester
 
@@ -40,6 +42,7 @@ class WorkflowSpec:
     max_concurrently_running: int
     default_cluster_name: str
     template_limits: dict[str, int]
+    attributes: dict[str, str | None] = field(default_factory=dict)
 
 
 async def bind(
@@ -48,8 +51,16 @@ async def bind(
     spec: WorkflowSpec,
     prepared: Prepared,
     progress: BindProgress | None = None,
+    *,
+    resume: bool = False,
+    reset_running: bool = False,
 ) -> BindResult:
-    """Create or find every row of the workflow; sets ``task_id`` on each task."""
+    """Create or find every row of the workflow; sets ``task_id`` on each task.
+
+    Before a resume (``resume``), or when the workflow never ran, tasks that exist and are
+    not DONE take the code's command, resources and max_attempts, as Jobmon's bind does;
+    those in flight only with ``reset_running`` (a cold resume).
+    """
     tool = await requester.post("/api/v1/tools", wire.ToolRequest(name=tool_name),
                                 wire.ToolResponse)
     templates = await requester.post(
@@ -75,22 +86,26 @@ async def bind(
             prepared.templates, templates.task_template_version_ids, strict=True
         )
     }
-    workflow = await requester.post(
-        "/api/v1/workflows",
-        wire.WorkflowRequest(
-            tool_version_id=tool.tool_version_id,
-            name=spec.name,
-            workflow_args=spec.workflow_args,
-            workflow_args_hash=text_hash(spec.workflow_args),
-            task_hash=prepared.task_hash,
-            user=getpass.getuser(),
-            num_tasks=len(prepared.tasks),
-            max_concurrently_running=spec.max_concurrently_running,
-            description=spec.description,
-            default_cluster_name=spec.default_cluster_name,
-        ),
-        wire.WorkflowResponse,
+    request = wire.WorkflowRequest(
+        tool_version_id=tool.tool_version_id,
+        name=spec.name,
+        workflow_args=spec.workflow_args,
+        workflow_args_hash=text_hash(spec.workflow_args),
+        task_hash=prepared.task_hash,
+        user=getpass.getuser(),
+        num_tasks=len(prepared.tasks),
+        max_concurrently_running=spec.max_concurrently_running,
+        description=spec.description,
+        default_cluster_name=spec.default_cluster_name,
+        attributes=spec.attributes,
+        resume=resume,
     )
+    try:
+        workflow = await requester.post("/api/v1/workflows", request, wire.WorkflowResponse)
+    except errors.ServerError as error:
+        if error.code == errors.CODE_WORKFLOW_ARGS_REUSED:  # what Jobmon raises for it
+            raise errors.WorkflowAlreadyExists(error.message) from None
+        raise
     workflow_id = workflow.workflow_id
     arrays = await requester.post(
         f"/api/v1/workflows/{workflow_id}/arrays",
@@ -123,7 +138,8 @@ async def bind(
         if progress is not None:
             progress(sent, total)
 
-    await _send_tasks(requester, workflow_id, prepared, array_of, advance)
+    await _send_tasks(requester, workflow_id, prepared, array_of, advance,
+                      resume=resume, reset_running=reset_running)
     if not workflow.bound:
         await _send_edges(requester, workflow_id, prepared, advance)
         await requester.post(
@@ -137,16 +153,11 @@ async def bind(
 
 async def _each_chunk(send: Callable[[int], Coroutine[None, None, None]],
                       starts: range) -> None:
-    """Send chunks concurrently; the first failure is raised as itself, not as a group."""
-    try:
+    """Send chunks concurrently; a failure is raised as itself, not as a group."""
+    with plain_errors():
         async with anyio.create_task_group() as group:
             for start in starts:
                 group.start_soon(send, start)
-    except BaseExceptionGroup as failures:
-        first = failures.exceptions[0]
-        while isinstance(first, BaseExceptionGroup):
-            first = first.exceptions[0]
-        raise first from None
 
 
 async def _send_tasks(
@@ -155,6 +166,9 @@ async def _send_tasks(
     prepared: Prepared,
     array_of: dict[str, int],
     advance: Callable[[int], None],
+    *,
+    resume: bool,
+    reset_running: bool,
 ) -> None:
     limiter = anyio.CapacityLimiter(CONCURRENT_CHUNKS)
     tasks = prepared.tasks
@@ -180,6 +194,9 @@ async def _send_tasks(
                          {**task.node_args, **task.task_args, **task.op_args}.items()}
                         for task in chunk
                     ],
+                    attributes=_attributes(chunk),
+                    resume=resume,
+                    reset_running=reset_running,
                 ),
                 wire.TasksResponse,
             )
@@ -188,6 +205,14 @@ async def _send_tasks(
             advance(len(chunk))
 
     await _each_chunk(send, range(0, len(tasks), TASK_CHUNK))
+
+
+def _attributes(chunk: list[Task]) -> list[wire.Attributes | None]:
+    """Each task's attributes (None: it has none), or [] when none of the chunk has any."""
+    # the field behind Task.task_attributes, which would make an empty dict for every task
+    found: list[wire.Attributes | None] = [
+        getattr(task, "_task_attributes", None) or None for task in chunk]
+    return found if any(found) else []
 
 
 async def _send_edges(

@@ -34,6 +34,10 @@ class ProgressReporter:
         self._last_line = 0.0
         self._last_text = ""
 
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
     def __enter__(self) -> ProgressReporter:
         if self._live:
             self._progress = Progress(
@@ -83,8 +87,8 @@ class ProgressReporter:
                 self._line(text)
 
     def message(self, text: str) -> None:
-        if self._enabled:
-            self._console.print(text)
+        if self._enabled:  # plain text: task names and errors may hold [brackets]
+            self._console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def _line(self, text: str) -> None:
         self._last_line = time.monotonic()

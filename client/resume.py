@@ -17,12 +17,12 @@ from jobmon import errors, wire
 from jobmon import wire_operator as wo
 from jobmon.client.connection import open_requester
 from jobmon.client.progress import ProgressReporter
-from jobmon.client.swarm.orchestrator import RunOutcome
+from jobmon.client.swarm.result import WorkflowRunResult
 from jobmon.client.swarm.runner import run_workflow
 from jobmon.errors import InvalidWorkflow, ResumeTakenOver, WorkflowNotResumable
 from jobmon.requester import Requester
 from jobmon.settings import Settings
-from jobmon.status import WorkflowRunStatus, WorkflowStatus
+from jobmon.status import WorkflowRunStatus
 
 WR = WorkflowRunStatus
 # seconds between looks at the runs of the workflow, and the longest wait for the resume
@@ -46,7 +46,7 @@ class ResumeOptions:
 
 
 async def resume_workflow(settings: Settings, workflow_id: int,
-                          options: ResumeOptions) -> RunOutcome:
+                          options: ResumeOptions) -> WorkflowRunResult:
     async with open_requester(settings) as requester:
         info = await requester.get(f"/api/v1/workflows/{workflow_id}", wire.WorkflowInfo)
         await _check_cluster(requester, workflow_id, options.cluster_name)
@@ -74,7 +74,7 @@ async def resume_workflow(settings: Settings, workflow_id: int,
                 if lost is None:
                     raise
                 raise lost from None
-            if outcome.status == WorkflowStatus.HALTED:
+            if outcome.final_status == WR.TERMINATED:  # a resume elsewhere took over
                 lost = await _taken_over(requester, workflow_id, before)
                 if lost is not None:
                     raise lost

@@ -18,8 +18,8 @@ from jobmon import settings as settings_module
 from jobmon.client import operator, status_tables, usage
 from jobmon.client.blocking import call as _call
 from jobmon.client.resume import ResumeOptions, resume_workflow
-from jobmon.client.swarm.orchestrator import RunOutcome
-from jobmon.status import TaskStatus, WorkflowStatus
+from jobmon.client.swarm.result import WorkflowRunResult
+from jobmon.status import TaskStatus, WorkflowRunStatus
 from jobmon.status_groups import instance_statuses, task_statuses
 
 if TYPE_CHECKING:
@@ -193,14 +193,14 @@ def resume_workflow_from_id(workflow_id: int, cluster_name: str,
                             increase_resource: bool = True) -> None:
     """Resume a workflow from the database; raises WorkflowRunStateError unless the resumed
     run ends DONE."""
-    outcome: RunOutcome = _call(resume_workflow, int(workflow_id), ResumeOptions(
+    outcome: WorkflowRunResult = _call(resume_workflow, int(workflow_id), ResumeOptions(
         cluster_name=cluster_name, cold=reset_if_running, timeout=float(timeout),
         seconds_until_timeout=float(seconds_until_timeout),
         increase_resource=increase_resource, show_progress=log))
-    if outcome.status != WorkflowStatus.DONE:
+    if outcome.final_status != WorkflowRunStatus.DONE:
         raise errors.WorkflowRunStateError(
-            f"Workflow {workflow_id} did not resume to completion: it is "
-            f"{WorkflowStatus(outcome.status).name} ({outcome.message})")
+            f"Workflow {workflow_id} did not resume to completion: its run ended "
+            f"{WorkflowRunStatus(outcome.final_status).name} ({outcome.message})")
     print(f"Workflow {workflow_id} has successfully resumed to completion.")  # noqa: T201
 
 

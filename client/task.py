@@ -6,7 +6,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jobmon import resources as resource_rules
+from jobmon.client.boundary import run_sync
+from jobmon.client.connection import open_requester
 from jobmon.client.defaults import default_layers, resolved_cluster
+from jobmon.client.task_errors import task_error
 from jobmon.core.constants import SpecialChars
 
 if TYPE_CHECKING:
@@ -70,6 +73,7 @@ class Task:
         "command",
         "compute_resources_callable",
         "fallback_queues",
+        "final_status",
         "key",
         "name",
         "node_args",
@@ -274,3 +278,21 @@ class Task:
             raise InvalidWorkflow(f"task {self.name!r} has no resource usage yet: bind or run "
                                   "its workflow first")
         return usage.jobmon_task_usage(call(usage.task_usage, self.task_id))
+
+    # ------------------------------------------------------------------ results (Jobmon)
+    # set by Workflow.run(); reading it before raises AttributeError, as in Jobmon
+    final_status: str
+
+    def get_errors(self) -> dict[str, Any] | None:
+        """The latest failed instance of this task and its error log, as Jobmon's
+        ``Task.get_errors``: {"task_instance_id": ..., "error_log": [{...}]}; None if none."""
+        if self.task_id is None:
+            return None
+        task_id = self.task_id
+
+        async def fetch() -> dict[str, Any] | None:
+            async with open_requester() as requester:
+                found = await task_error(requester, task_id)
+            return found.as_jobmon() if found is not None else None
+
+        return run_sync(fetch)

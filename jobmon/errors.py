@@ -95,7 +95,12 @@ class WorkflowRunStateError(JobmonError):
 
 class WorkflowRunTimeout(JobmonError, RuntimeError):
     """``seconds_until_timeout`` passed before every task finished (Jobmon raises a
-    RuntimeError; this is one). Submitted tasks keep running."""
+    RuntimeError; this is one). Submitted tasks keep running. ``result``: the run's counts
+    when it stopped (a WorkflowRunResult), when known."""
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class WorkflowTestError(JobmonError):

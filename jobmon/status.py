@@ -205,6 +205,9 @@ WORKFLOW_RUN_TRANSITIONS: frozenset[tuple[WorkflowRunStatus, WorkflowRunStatus]]
         (WR.BOUND, WR.STOPPED),
         (WR.INSTANTIATED, WR.STOPPED),
         (WR.LAUNCHED, WR.STOPPED),
+        # the reaper took the run for lost (its swarm was paused), but every task finished:
+        # the swarm woke and says so (the server checks that every task is DONE)
+        (WR.ERROR, WR.DONE),
         (WR.BOUND, WR.ERROR),  # the reaper found it lost before it ran
         (WR.INSTANTIATED, WR.ERROR),
         (WR.LAUNCHED, WR.ERROR),

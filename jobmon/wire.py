@@ -48,6 +48,11 @@ class HealthResponse(Struct, frozen=True):
 # ------------------------------------------------------------------ bind
 
 
+# Jobmon's workflow and task attributes: name -> value, or None for a name without one
+Attributes = dict[Annotated[str, Meta(min_length=1, max_length=255)],
+                  Annotated[str, Meta(max_length=100_000)] | None]
+
+
 class ToolRequest(Struct, frozen=True, forbid_unknown_fields=True):
     name: Name
 
@@ -85,6 +90,10 @@ class WorkflowRequest(Struct, frozen=True, forbid_unknown_fields=True):
     max_concurrently_running: Annotated[int, Meta(ge=1, le=2**31 - 1)] = 10_000
     description: Annotated[str, Meta(max_length=100_000)] = ""
     default_cluster_name: ShortText = ""
+    attributes: Attributes = {}
+    # the bind precedes a resume: an existing workflow takes the new name, description,
+    # limit and attributes (as it does when it never ran)
+    resume: bool = False
 
 
 class WorkflowResponse(Struct, frozen=True):
@@ -130,6 +139,13 @@ class TasksChunk(Struct, frozen=True, forbid_unknown_fields=True):
     command: list[Annotated[str, Meta(min_length=1, max_length=1_000_000)]]
     config_index: list[Count]
     args: list[dict[str, str]]
+    # one per task (None: none given), or empty when no task has any
+    attributes: list[Attributes | None] = []
+    # Tasks that exist already take the command, name, settings and max_attempts sent here
+    # if they are not DONE, when this bind precedes a resume or the workflow never ran. A
+    # task in flight keeps its own unless ``reset_running`` (a cold resume kills it).
+    resume: bool = False
+    reset_running: bool = False
 
 
 class TasksResponse(Struct, frozen=True):
@@ -182,6 +198,7 @@ class WorkflowInfo(Struct, frozen=True):
     latest_run_id: int | None
     latest_run_status: str | None
     default_cluster_name: str
+    attributes: dict[str, str | None] = {}
 
 
 class TaskRows(Struct, frozen=True):
@@ -409,6 +426,7 @@ class WorkflowSummary(Struct, frozen=True):
     max_concurrently_running: int
     created_at: str
     status_date: str
+    attributes: dict[str, str | None] = {}
 
 
 class TaskStates(Struct, frozen=True):
@@ -585,6 +603,7 @@ class TaskDetail(Struct, frozen=True):
     output: Any
     context: Any
     instances: list[InstanceDetail]
+    attributes: dict[str, str | None] = {}
 
 
 class TaskRef(Struct, frozen=True):
@@ -734,3 +753,41 @@ class QueueInfo(Struct, frozen=True, forbid_unknown_fields=True):
 
 class ClusterQueues(Struct, frozen=True, forbid_unknown_fields=True):
     queues: Annotated[list[QueueInfo], Meta(max_length=10_000)]
+
+
+# ------------------------------------------------------------------ errors of a run's tasks
+
+ALL_ERRORS = 10_000_000  # the limit that stands for "all" (Jobmon's get_errors(limit=None))
+
+
+class TaskErrorsQuery(Struct, frozen=True, forbid_unknown_fields=True):
+    limit: Annotated[int, Meta(ge=1, le=ALL_ERRORS)] = 1000
+    # only tasks that failed for good (ERROR_FATAL)
+    fatal_only: bool = False
+
+
+class TaskErrors(Struct, frozen=True):
+    """The latest failed instance of each task that has one (columnar), by task id."""
+
+    task_id: list[int]
+    task_name: list[str]
+    task_status: list[str]
+    task_instance_id: list[int]
+    # the status-history row of the failure: Jobmon's task_instance_error_log_id
+    error_log_id: list[int | None]
+    error_time: list[str]
+    instance_status: list[str]
+    exit_code: list[int | None]
+    error_message: list[str | None]
+    stderr_tail: list[str | None]
+
+
+class AttributesRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    """Attributes to add to a workflow, or whose values change (Jobmon's add_attributes)."""
+
+    attributes: Attributes
+
+
+class AttributesResponse(Struct, frozen=True):
+    workflow_id: int
+    attributes: dict[str, str | None]

@@ -170,7 +170,8 @@ class DistributorSupervisor:
             child.deaths += 1
             code = child.process.returncode
             if self._policy.gives_up(child.deaths, now - child.streak_since):
-                raise RuntimeError(
+                # what Jobmon's run() raises when its distributor dies (advanced_usage.rst)
+                raise errors.DistributorNotAlive(
                     f"the distributor for cluster {cluster_name!r} died {child.deaths} times "
                     f"in {now - child.streak_since:.0f} s (last exit code {code}); see "
                     f"{child.log_path}"

@@ -7,6 +7,7 @@ A heartbeat loop runs beside it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,12 +23,11 @@ from jobmon.errors import CODE_TRANSITION, ServerError
 from jobmon.requester import Requester
 from jobmon.resources import QueueLimits, QueueSet
 from jobmon.settings import Settings
-from jobmon.status import WorkflowRunStatus, WorkflowStatus
+from jobmon.status import WorkflowRunStatus
 
 log = logging.getLogger(__name__)
 
 WR = WorkflowRunStatus
-W = WorkflowStatus
 # Run statuses set by someone else that end this swarm.
 _TAKEN_OVER = {str(WR.COLD_RESUME), str(WR.HOT_RESUME)}
 _ENDED = {str(WR.STOPPED), str(WR.ERROR), str(WR.TERMINATED), str(WR.ABORTED)}
@@ -38,10 +38,12 @@ DISTRIBUTOR_CHECK = 0.2  # seconds between looks at the distributor processes
 
 @dataclass(frozen=True)
 class RunOutcome:
-    status: str  # the workflow status letter the user sees
+    status: str  # the run's final status letter: D, E, T or S, as Jobmon's run() returns
     message: str
     # a hot resume took over: let the running instances finish before this process exits
     drain: bool = False
+    # seconds_until_timeout passed: run() raises once the distributors are stopped
+    timed_out: bool = False
 
 
 class RunEnded(Exception):
@@ -121,17 +123,28 @@ class WorkflowRunOrchestrator:
         return self._state
 
     async def set_status(self, status: WorkflowRunStatus, message: str = "") -> str:
-        return await set_run_status(self._requester, self._run_id, status, message)
+        """Move the run on; RunEnded if someone else ended it (a resume, stop or the reaper)."""
+        try:
+            return await set_run_status(self._requester, self._run_id, status, message)
+        except ServerError as error:
+            if error.status == 409 and error.code == CODE_TRANSITION:
+                raise RunEnded(await self._current_status()) from None
+            raise
+
+    async def _current_status(self) -> str:
+        state = await self._requester.get(
+            self._run_path + "/changes", wire.ChangesResponse, {"cursor": ""})
+        return state.run_status
 
     async def heartbeat(self) -> wire.RunHeartbeatResponse:
         return await send_heartbeat(self._requester, self._settings, self._run_id)
 
     async def run(self) -> RunOutcome:
         """Drive the run to its end and record the outcome."""
-        await self.set_status(WR.RUNNING)
-        await self.refresh_queues()
         outcome: RunOutcome | None = None
         try:
+            await self.set_status(WR.RUNNING)
+            await self.refresh_queues()
             async with anyio.create_task_group() as group:
                 group.start_soon(self._heartbeat_loop)
                 if self._check_distributors is not None:
@@ -207,13 +220,10 @@ class WorkflowRunOrchestrator:
             await self._requester.post(self._run_path + "/schedule", body, wire.ScheduleResponse)
         except ServerError as error:
             if error.status == 409 and error.code == CODE_TRANSITION:
-                state = await self._requester.get(
-                    self._run_path + "/changes", wire.ChangesResponse, {"cursor": ""}
-                )
-                raise RunEnded(state.run_status) from None
+                raise RunEnded(await self._current_status()) from None
             raise
 
-    async def _pull(self, wait: float) -> None:
+    async def _pull(self, wait: float, raise_ended: bool = True) -> None:
         answer = await self._requester.get(
             self._run_path + "/changes",
             wire.ChangesResponse,
@@ -231,7 +241,7 @@ class WorkflowRunOrchestrator:
             strict=True,
         ):
             self._state.apply(task_id, status, attempts, error_status)
-        if answer.run_status in _TAKEN_OVER or answer.run_status in _ENDED:
+        if raise_ended and (answer.run_status in _TAKEN_OVER or answer.run_status in _ENDED):
             raise RunEnded(answer.run_status)
 
     def _show(self, status: str = "") -> None:
@@ -242,7 +252,7 @@ class WorkflowRunOrchestrator:
         self._show("end")
         if self._state.all_done:
             await self.set_status(WR.DONE)
-            return RunOutcome(str(W.DONE), f"all {self._state.size} tasks are DONE")
+            return RunOutcome(str(WR.DONE), f"all {self._state.size} tasks are DONE")
         failed = self._state.counts["F"]
         message = (
             f"{failed} task(s) failed for good"
@@ -253,17 +263,17 @@ class WorkflowRunOrchestrator:
         if failed == 0:
             message = "no task can make progress (are some tasks waiting on a cycle?)"
         await self.set_status(WR.ERROR, message)
-        return RunOutcome(str(W.FAILED), message)
+        return RunOutcome(str(WR.ERROR), message)
 
     async def _timed_out(self) -> RunOutcome:
         message = (
-            f"the run timed out after {self._timeout:g} s (seconds_until_timeout) with "
-            f"{self._state.counts['D']} of {self._state.size} tasks DONE; "
-            "run it again with resume=True to continue"
+            f"the run reached its timeout after {self._timeout:g} s (seconds_until_timeout) "
+            f"with {self._state.counts['D']} of {self._state.size} tasks DONE; tasks already "
+            "submitted keep running: run it again with resume=True to continue"
         )
         log.error(message)
         await self.set_status(WR.ERROR, message)
-        return RunOutcome(str(W.FAILED), message)
+        return RunOutcome(str(WR.ERROR), message, timed_out=True)
 
     async def _ended_by_others(self, run_status: str) -> RunOutcome:
         if run_status in _TAKEN_OVER:
@@ -271,13 +281,43 @@ class WorkflowRunOrchestrator:
                 await self.set_status(WR.TERMINATED)
             hot = run_status == WR.HOT_RESUME
             return RunOutcome(
-                str(W.HALTED),
+                str(WR.TERMINATED),
                 "a resume took over this workflow; this run ended"
                 + ("; its running tasks finish first" if hot else ""),
                 drain=hot,
             )
         if run_status == WR.STOPPED:
-            return RunOutcome(str(W.HALTED), "the workflow was stopped by an operator")
-        return RunOutcome(
-            str(W.FAILED), f"the run was ended elsewhere (status {run_status})"
+            return RunOutcome(str(WR.STOPPED), "the workflow was stopped by an operator")
+        if run_status == WR.ERROR:
+            return await self._woke_up_lost()
+        if run_status == WR.RUNNING:  # DONE refused: tasks were reset meanwhile (an operator)
+            message = ("tasks were reset while the run ended; it stops here and the "
+                       "workflow can be resumed (run the script again with resume=True)")
+            with contextlib.suppress(RunEnded):
+                await self.set_status(WR.ERROR, message)
+            return RunOutcome(str(WR.ERROR), message)
+        return RunOutcome(run_status, f"the run was ended elsewhere (status {run_status})")
+
+    async def _woke_up_lost(self) -> RunOutcome:
+        """The reaper marked this run lost (no heartbeat: the process was paused or cut off).
+
+        If every task finished meanwhile, the run is DONE after all (the server checks).
+        Otherwise this swarm stops, and the workflow can be resumed.
+        """
+        await self._pull(0, raise_ended=False)
+        if self._state.all_done:
+            try:
+                await self.set_status(WR.DONE)
+            except RunEnded:
+                pass  # a resume took over meanwhile: its run finishes the workflow
+            else:
+                self._show("end")
+                return RunOutcome(str(WR.DONE), f"all {self._state.size} tasks are DONE")
+        message = (
+            f"run {self._run_id} was marked lost: this process sent no heartbeat before its "
+            "deadline (was it paused or suspended?) and stops here; "
+            f"{self._state.counts['D']} of {self._state.size} tasks are DONE and the workflow "
+            "can be resumed (run the script again with resume=True)"
         )
+        log.warning(message)
+        return RunOutcome(str(WR.ERROR), message)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import getpass
 import logging
+import time
+from dataclasses import dataclass
 
 import anyio
 
@@ -20,9 +22,12 @@ from jobmon.client.swarm.orchestrator import (
     send_heartbeat,
     set_run_status,
 )
+from jobmon.client.swarm.result import WorkflowRunResult
+from jobmon.client.swarm.state import SwarmState
+from jobmon.client.task_errors import REPORTED_TASKS, failure_report, workflow_errors
 from jobmon.requester import Requester
 from jobmon.settings import Settings
-from jobmon.status import WorkflowRunStatus
+from jobmon.status import TaskStatus, WorkflowRunStatus
 
 log = logging.getLogger(__name__)
 WR = WorkflowRunStatus
@@ -57,6 +62,13 @@ async def start_distributors(requester: Requester, cluster_names: set[str],
     return supervisor
 
 
+@dataclass(frozen=True)
+class _Driven:
+    outcome: RunOutcome
+    state: SwarmState
+    previously_done: int  # tasks already DONE when the run started (a resume skips them)
+
+
 async def run_workflow(
     requester: Requester,
     settings: Settings,
@@ -69,13 +81,16 @@ async def run_workflow(
     cold_resume: bool = True,
     progress: ProgressReporter | None = None,
     supervisor: DistributorSupervisor | None = None,
-) -> RunOutcome:
+) -> WorkflowRunResult:
     """Run (or resume) a bound workflow to its end; ``prepared`` is None for a CLI resume.
 
-    ``supervisor`` holds distributors started early (while binding); they get the run id
-    as soon as the run exists. Whatever happens, they are stopped before this returns.
+    Returns the run's final status with its counts; raises ``WorkflowRunTimeout`` when
+    ``seconds_until_timeout`` passes. ``supervisor`` holds distributors started early
+    (while binding); they get the run id as soon as the run exists. Whatever happens,
+    they are stopped before this returns.
     """
-    outcome: RunOutcome | None = None
+    began = time.monotonic()
+    driven: _Driven | None = None
     started = [supervisor] if supervisor is not None else []
     try:
         run = await create_run(requester, workflow_id, resume, cold_resume)
@@ -85,19 +100,50 @@ async def run_workflow(
         if run.resumed_from:
             log.info("run %d took over from run(s) %s", run_id, run.resumed_from)
         try:
-            outcome = await _drive(requester, settings, workflow_id, run_id, prepared,
-                                   fail_fast, seconds_until_timeout, resume, progress,
-                                   started)
+            driven = await _drive(requester, settings, workflow_id, run_id, prepared,
+                                  fail_fast, seconds_until_timeout, resume, progress,
+                                  started)
         except BaseException as error:
             with anyio.CancelScope(shield=True), anyio.move_on_after(10):
                 await _abandon(requester, run_id, error)
             raise
     finally:
         for each in started:
-            await each.stop(drain=outcome is not None and outcome.drain)
-    if progress is not None:
-        progress.message(f"workflow {workflow_id}: {outcome.status} ({outcome.message})")
-    return outcome
+            await each.stop(drain=driven is not None and driven.outcome.drain)
+    outcome, state = driven.outcome, driven.state
+    result = WorkflowRunResult(
+        outcome.status,
+        task_final_statuses={task_id: chr(code) for task_id, code in
+                             zip(state.task_ids, state.status, strict=True)},
+        elapsed_time=time.monotonic() - began,
+        num_previously_complete=driven.previously_done,
+        workflow_id=workflow_id,
+        workflow_run_id=run_id,
+        message=outcome.message,
+    )
+    await _report(requester, result, sorted(state.clusters()), progress)
+    if outcome.timed_out:
+        raise errors.WorkflowRunTimeout(outcome.message, result)
+    return result
+
+
+async def _report(requester: Requester, result: WorkflowRunResult, clusters: list[str],
+                  progress: ProgressReporter | None) -> None:
+    """The outcome in a line; for failed tasks, their last errors and what to run next."""
+    lines = [f"workflow {result.workflow_id}: {result.final_status} ({result.message})"]
+    if result.failed_count:
+        try:
+            failed = await workflow_errors(requester, result.workflow_id,
+                                           limit=REPORTED_TASKS, fatal_only=True)
+        except (errors.ServerError, errors.ServerUnavailable) as error:
+            log.debug("no error report: %s", error)
+            failed = []
+        lines += failure_report(result.workflow_id, failed, result.failed_count, clusters)
+    for line in lines:
+        if progress is not None and progress.enabled:
+            progress.message(line)
+        else:
+            log.info(line)
 
 
 async def _drive(
@@ -111,7 +157,7 @@ async def _drive(
     resume: bool,
     progress: ProgressReporter | None,
     started: list[DistributorSupervisor],
-) -> RunOutcome:
+) -> _Driven:
     first = await requester.get(f"/api/v1/workflow_runs/{run_id}/changes", wire.ChangesResponse,
                                 {"cursor": ""})
     builder = SwarmBuilder(requester)
@@ -125,6 +171,7 @@ async def _drive(
         )
     else:
         state = await builder.build_from_workflow(workflow_id, prepared)
+    previously_done = state.counts[str(TaskStatus.DONE)]
     await set_run_status(requester, run_id, WR.INSTANTIATED)
     if not started:  # nobody started them early (a CLI resume): the caller stops them
         started.append(await start_distributors(
@@ -135,13 +182,22 @@ async def _drive(
         fail_fast=fail_fast, seconds_until_timeout=seconds_until_timeout, progress=progress,
         check_distributors=started[0].check,
     )
-    return await orchestrator.run()
+    return _Driven(await orchestrator.run(), state, previously_done)
 
 
 async def _abandon(requester: Requester, run_id: int, error: BaseException) -> None:
-    """Record that this run ended on an error, so a resume need not wait for the reaper."""
-    message = f"the swarm stopped on {type(error).__name__}: {error}"[:2000]
-    for status in (WR.ERROR, WR.ABORTED):
+    """Record that this run ended early, so a resume need not wait for the reaper.
+
+    Interrupted (Ctrl-C, SIGTERM: the run is cancelled) it is STOPPED, as Jobmon records a
+    confirmed Ctrl-C; on an error it is ERROR.
+    """
+    if isinstance(error, anyio.get_cancelled_exc_class() | KeyboardInterrupt):
+        message = "the swarm was interrupted (Ctrl-C or SIGTERM)"
+        statuses: tuple[WorkflowRunStatus, ...] = (WR.STOPPED, WR.ERROR, WR.ABORTED)
+    else:
+        message = f"the swarm stopped on {type(error).__name__}: {error}"[:2000]
+        statuses = (WR.ERROR, WR.ABORTED)
+    for status in statuses:
         try:
             await requester.post(
                 f"/api/v1/workflow_runs/{run_id}/status",

@@ -92,6 +92,7 @@ def _summary_json(summary: wire.WorkflowSummary) -> dict[str, Any]:
         "latest_run_status": summary.latest_run_status,
         "created_at": summary.created_at,
         "status_date": summary.status_date,
+        "attributes": summary.attributes,
     }
 
 
@@ -174,15 +175,15 @@ def resume(workflow_id: int, cluster_name: str, cold: bool, timeout: float,
     are skipped. Exits non-zero with the reason unless the resumed run ends DONE."""
     from jobmon.client.resume import ResumeOptions, resume_workflow
     from jobmon.errors import WorkflowRunStateError
-    from jobmon.status import WorkflowStatus
+    from jobmon.status import WorkflowRunStatus
 
     outcome = run_async(resume_workflow, load_settings(), workflow_id, ResumeOptions(
         cluster_name=cluster_name, cold=cold, timeout=timeout,
         seconds_until_timeout=seconds_until_timeout, increase_resource=increase))
-    if outcome.status != WorkflowStatus.DONE:
+    if outcome.final_status != WorkflowRunStatus.DONE:
         raise WorkflowRunStateError(
-            f"workflow {workflow_id} did not resume to completion: it is "
-            f"{WorkflowStatus(outcome.status).name} ({outcome.message})")
+            f"workflow {workflow_id} did not resume to completion: its run ended "
+            f"{WorkflowRunStatus(outcome.final_status).name} ({outcome.message})")
     click.echo(f"Workflow {workflow_id} has successfully resumed to completion "
                f"({outcome.message}).")
 

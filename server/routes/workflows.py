@@ -115,3 +115,30 @@ async def create_run(request: web.Request, body: wire.RunRequest) -> wire.RunRes
             state.clock.now(),
             deadline,
         )
+
+
+@API.route("GET", WORKFLOW + "/errors", query=wire.TaskErrorsQuery, response=wire.TaskErrors,
+           summary="The latest failed instance of each task that has one, with its error",
+           tag="read")
+async def get_task_errors(request: web.Request, query: wire.TaskErrorsQuery) -> wire.TaskErrors:
+    async with state_of(request).pool.acquire() as connection:
+        return await workflows.task_errors(connection, path_id(request, "workflow_id"), query)
+
+
+@API.route("GET", "/api/v1/tasks/{task_id}/errors", query=wire.TaskErrorsQuery,
+           response=wire.TaskErrors,
+           summary="The latest failed instance of a task, with its error", tag="read")
+async def get_errors_of_task(request: web.Request, query: wire.TaskErrorsQuery) -> wire.TaskErrors:
+    async with state_of(request).pool.acquire() as connection:
+        return await workflows.task_errors(connection, None, query,
+                                           task_id=path_id(request, "task_id"))
+
+
+@API.route("POST", WORKFLOW + "/attributes", access=Access.WORKFLOW,
+           request=wire.AttributesRequest, response=wire.AttributesResponse,
+           summary="Add attributes to a workflow, or change their values", tag="bind")
+async def add_attributes(request: web.Request,
+                         body: wire.AttributesRequest) -> wire.AttributesResponse:
+    async with state_of(request).pool.acquire() as connection:
+        return await bind.add_workflow_attributes(connection, path_id(request,
+                                                                      "workflow_id"), body)

@@ -14,7 +14,7 @@ from jobmon.server.http import ApiError, conflict, invalid, not_found
 from jobmon.server.sql import QUERIES as Q
 
 TASK_COLUMNS = ("workflow_id", "array_id", "config_id", "node_args_hash", "task_args_hash",
-                "name", "command", "args", "max_attempts", "status_date")
+                "name", "command", "args", "max_attempts", "attributes", "status_date")
 EDGE_COLUMNS = ("workflow_id", "upstream_task_id", "downstream_task_id")
 
 
@@ -123,17 +123,23 @@ async def create_workflow(
             body.num_tasks,
             body.default_cluster_name,
             now,
+            body.attributes,
         )
         row = await connection.fetchrow(
-            Q["find_workflow"], body.tool_version_id, body.workflow_args_hash
+            Q["find_workflow"], body.tool_version_id, body.user, body.workflow_args_hash
         )
-    if row["task_hash"] != body.task_hash:
-        raise conflict(
-            errors.CODE_WORKFLOW_ARGS_REUSED,
-            f"workflow_args {body.workflow_args!r} already belong to workflow {row['id']} "
-            f"({row['name']!r}) with a different set of tasks; use new workflow_args for a "
-            "new workflow, or add exactly the same tasks to resume it",
-        )
+        if row["task_hash"] != body.task_hash:
+            raise conflict(
+                errors.CODE_WORKFLOW_ARGS_REUSED,
+                f"workflow_args {body.workflow_args!r} already belong to workflow {row['id']} "
+                f"({row['name']!r}) with a different set of tasks; use new workflow_args for "
+                "a new workflow, or add exactly the same tasks to resume it",
+            )
+        if new_id is None and (body.resume or row["num_runs"] == 0):
+            await connection.execute(
+                Q["rebind_workflow"], row["id"], body.name, body.description,
+                body.max_concurrently_running, body.attributes,
+            )
     return wire.WorkflowResponse(
         workflow_id=row["id"],
         created=new_id is not None,
@@ -185,6 +191,8 @@ def _check_chunk(chunk: wire.TasksChunk) -> int:
         "config_index": chunk.config_index,
         "args": chunk.args,
     }
+    if chunk.attributes:
+        columns["attributes"] = chunk.attributes
     for field, values in columns.items():
         if len(values) != size:
             raise invalid(f"tasks chunk: {field} has {len(values)} values, array_id has {size}")
@@ -233,12 +241,16 @@ async def insert_tasks(
             chunk.command,
             chunk.args,
             [max_attempts[i] for i in chunk.config_index],
+            chunk.attributes or [None] * size,
         )
         records = [(workflow_id, *row, now) for row in zip(*columns, strict=True)]
-        await copy_or_upsert(
+        inserted = await copy_or_upsert(
             connection, "task", TASK_COLUMNS, records,
             Q["insert_tasks"], (workflow_id, *columns, now),
         )
+        if inserted < size:  # some existed: they may take the code's new values
+            await connection.execute(Q["rebind_tasks"], workflow_id, *columns,
+                                     chunk.reset_running, chunk.resume)
         ids = await connection.fetch(
             Q["task_ids_by_key"], chunk.array_id, chunk.node_args_hash, chunk.task_args_hash
         )
@@ -288,3 +300,13 @@ async def finish_bind(
             )
         status = await connection.fetchval(Q["finish_bind"], workflow_id, now)
     return wire.BoundResponse(workflow_id=workflow_id, status=status)
+
+
+async def add_workflow_attributes(
+    connection: asyncpg.Connection, workflow_id: int, body: wire.AttributesRequest
+) -> wire.AttributesResponse:
+    merged = await connection.fetchval(Q["add_workflow_attributes"], workflow_id,
+                                       body.attributes)
+    if merged is None:
+        raise not_found(f"workflow {workflow_id}")
+    return wire.AttributesResponse(workflow_id=workflow_id, attributes=merged)

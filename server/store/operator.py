@@ -55,6 +55,7 @@ def _summary(row: asyncpg.Record, counts: dict[str, int], retries: int) -> wire.
         max_concurrently_running=row["max_concurrently_running"],
         created_at=row["created_at"].isoformat(),
         status_date=row["status_date"].isoformat(),
+        attributes=row["attributes"],
     )
 
 
@@ -157,7 +158,7 @@ async def task_details(
             status_date=row["status_date"].isoformat(), num_attempts=row["num_attempts"],
             max_attempts=row["max_attempts"], array_id=row["array_id"],
             template_name=row["template_name"], output=row["output"], context=row["context"],
-            instances=by_task.get(row["id"], []),
+            instances=by_task.get(row["id"], []), attributes=row["attributes"] or {},
         )
         for row in tasks
     ]

@@ -18,6 +18,7 @@ from jobmon.status import (
     TaskInstanceStatus,
     Verdict,
     WorkflowRunStatus,
+    WorkflowStatus,
     letters,
     workflow_status_for_run,
 )
@@ -57,34 +58,56 @@ async def create_run(
                 f"workflow {workflow_id} is not completely bound yet; bind it again first",
             )
         summary = await connection.fetchrow(Q["workflow_run_summary"], workflow_id)
-        if summary["num_runs"] and summary["not_done"] == 0:
-            raise conflict(
-                errors.CODE_WORKFLOW_COMPLETE,
-                f"workflow {workflow_id} ({workflow['name']!r}) already exists and is "
-                "complete: every task is DONE. Reset tasks with `jobmon task update -s G` to "
-                "run them again, or use new workflow_args for a new workflow.",
-            )
-        if summary["num_runs"] and not body.resume:
-            raise conflict(
-                errors.CODE_WORKFLOW_EXISTS,
-                f"workflow {workflow_id} ({workflow['name']!r}) already ran (latest run "
-                f"{summary['latest_id']}, status {summary['latest_status']}). Pass resume=True "
-                f"(or run `jobmon workflow resume -w {workflow_id} -c CLUSTER`) to continue it, "
-                "or use new workflow_args for a new workflow.",
-            )
-        resumed_from: list[int] = []
-        if summary["num_runs"]:
-            resumed_from = await _take_over(connection, workflow_id, body.cold, now)
-        run_id = await connection.fetchval(
-            Q["insert_run"], workflow_id, body.user, body.jobmon_version, request_id, now,
-            report_by,
+        complete = bool(summary["num_runs"]) and summary["not_done"] == 0
+        if complete:
+            # a workflow whose tasks are all DONE is DONE, whatever its last run said (a
+            # run the reaper took for lost while its tasks finished): kept, then refused
+            await connection.execute(Q["set_workflow_status"], workflow_id,
+                                     str(WorkflowStatus.DONE), now)
+        else:
+            answer = await _start_run(connection, workflow, summary, body, request_id, now,
+                                      report_by)
+    if complete:
+        raise conflict(
+            errors.CODE_WORKFLOW_COMPLETE,
+            f"workflow {workflow_id} ({workflow['name']!r}) already exists and is "
+            "complete: every task is DONE. Reset tasks with `jobmon task update -s G` to "
+            "run them again, or use new workflow_args for a new workflow.",
         )
-        await connection.execute(Q["insert_run_history"], run_id, ["G", "L", "B"], now, "swarm")
-        if not body.cold:
-            await connection.execute(Q["adopt_instances"], workflow_id, run_id)
-        await connection.execute(
-            Q["set_workflow_status"], workflow_id, str(workflow_status_for_run(WR.BOUND)), now
+    return answer
+
+
+async def _start_run(
+    connection: asyncpg.Connection,
+    workflow: asyncpg.Record,
+    summary: asyncpg.Record,
+    body: wire.RunRequest,
+    request_id: str | None,
+    now: dt.datetime,
+    report_by: dt.datetime,
+) -> wire.RunResponse:
+    workflow_id = workflow["id"]
+    if summary["num_runs"] and not body.resume:
+        raise conflict(
+            errors.CODE_WORKFLOW_EXISTS,
+            f"workflow {workflow_id} ({workflow['name']!r}) already ran (latest run "
+            f"{summary['latest_id']}, status {summary['latest_status']}). Pass resume=True "
+            f"(or run `jobmon workflow resume -w {workflow_id} -c CLUSTER`) to continue it, "
+            "or use new workflow_args for a new workflow.",
         )
+    resumed_from: list[int] = []
+    if summary["num_runs"]:
+        resumed_from = await _take_over(connection, workflow_id, body.cold, now)
+    run_id = await connection.fetchval(
+        Q["insert_run"], workflow_id, body.user, body.jobmon_version, request_id, now,
+        report_by,
+    )
+    await connection.execute(Q["insert_run_history"], run_id, ["G", "L", "B"], now, "swarm")
+    if not body.cold:
+        await connection.execute(Q["adopt_instances"], workflow_id, run_id)
+    await connection.execute(
+        Q["set_workflow_status"], workflow_id, str(workflow_status_for_run(WR.BOUND)), now
+    )
     return wire.RunResponse(workflow_run_id=run_id, status=str(WR.BOUND),
                             resumed_from=resumed_from)
 
@@ -151,6 +174,8 @@ async def set_run_status(
                 f"{requested.name} ({requested})",
             )
         applied = verdict is Verdict.APPLY
+        if applied and requested is WR.DONE:
+            await _require_all_done(connection, run["workflow_id"], run_id)
         if applied:
             await connection.fetchval(
                 Q["update_run_status"], run_id, str(requested), now,
@@ -165,6 +190,18 @@ async def set_run_status(
         workflow_run_id=run_id, status=str(status), applied=applied,
         workflow_status=workflow_status,
     )
+
+
+async def _require_all_done(connection: asyncpg.Connection, workflow_id: int,
+                            run_id: int) -> None:
+    not_done = await connection.fetchval(Q["count_not_done"], workflow_id)
+    if not_done:
+        raise ApiError(
+            409,
+            errors.CODE_TRANSITION,
+            f"workflow run {run_id} cannot become DONE: {not_done} task(s) of workflow "
+            f"{workflow_id} are not DONE",
+        )
 
 
 async def _mirror_workflow(

@@ -35,6 +35,7 @@ async def summary(connection: asyncpg.Connection, workflow_id: int) -> wire.Work
         max_concurrently_running=info.max_concurrently_running,
         created_at=info.created_at,
         status_date=info.status_date,
+        attributes=info.attributes,
     )
 
 

@@ -26,6 +26,7 @@ async def workflow_info(connection: asyncpg.Connection, workflow_id: int) -> wir
         latest_run_id=row["latest_run_id"],
         latest_run_status=row["latest_run_status"],
         default_cluster_name=row["default_cluster_name"],
+        attributes=row["attributes"],
     )
 
 
@@ -84,4 +85,33 @@ async def arrays(connection: asyncpg.Connection, workflow_id: int) -> wire.Array
             )
             for row in rows
         ]
+    )
+
+
+async def task_errors(
+    connection: asyncpg.Connection,
+    workflow_id: int | None,
+    query: wire.TaskErrorsQuery,
+    task_id: int | None = None,
+) -> wire.TaskErrors:
+    """The latest failed instance of each task (of the workflow, or the one task)."""
+    if task_id is not None:
+        workflow_id = await connection.fetchval(Q["workflow_of_task"], task_id)
+        if workflow_id is None:
+            raise not_found(f"task {task_id}")
+    rows = await connection.fetch(Q["task_errors"], workflow_id, task_id, query.fatal_only,
+                                  query.limit)
+    if not rows and task_id is None:
+        await workflow_info(connection, workflow_id or 0)  # 404 for an unknown workflow
+    return wire.TaskErrors(
+        task_id=[row["task_id"] for row in rows],
+        task_name=[row["name"] for row in rows],
+        task_status=[row["task_status"] for row in rows],
+        task_instance_id=[row["id"] for row in rows],
+        error_log_id=[row["error_log_id"] for row in rows],
+        error_time=[row["error_time"].isoformat() for row in rows],
+        instance_status=[row["status"] for row in rows],
+        exit_code=[row["exit_code"] for row in rows],
+        error_message=[row["error_message"] for row in rows],
+        stderr_tail=[row["stderr_tail"] for row in rows],
     )

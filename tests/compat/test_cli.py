@@ -186,7 +186,7 @@ def test_the_self_service_command_lines_of_jobmons_pages(server: ServerThread,
     # progress lines, then one line with the reason
     [reason] = [line for line in failing.stderr.splitlines() if line.startswith("Error:")]
     assert failing.stderr.strip().splitlines()[-1] == reason
-    assert f"workflow {w} did not resume to completion: it is FAILED" in reason
+    assert f"workflow {w} did not resume to completion: its run ended ERROR" in reason
     assert "1 task(s) failed for good" in reason
 
     # update_task_status -s D: mark it done by hand, and the workflow is complete

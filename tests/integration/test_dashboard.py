@@ -89,7 +89,7 @@ def running(
     # finished neighbours in the list: one DONE, one FAILED
     done = mixed("dash-done", name="daily report", width=2, failing=None)
     failed = mixed("dash-failed", name="weekly model fit", width=2, failing=1)
-    for finished, status in ((done, "D"), (failed, "F")):
+    for finished, status in ((done, "D"), (failed, "E")):  # the runs' statuses
         assert in_thread(functools.partial(finished.run, show_progress=False)) == status
     workflow = dashboard("dash-1", NAME, tmp_path)
     outcome: list[str] = []
@@ -243,7 +243,7 @@ def test_dashboard_shows_a_live_workflow_and_stops_it(
     page.locator(".wf-head .pill", has_text="Halted").wait_for(timeout=90_000)
     thread.join(90)
     assert not thread.is_alive(), "the swarm did not exit after the stop"
-    assert outcome == ["H"]
+    assert outcome == ["S"]  # the run was stopped
     assert db(server.dsn, "SELECT status FROM workflow WHERE id = $1", workflow_id) == "H"
     assert db(server.dsn, "SELECT count(*) FROM task_instance WHERE workflow_id = $1 "
                           "AND status IN ('Q', 'I', 'O', 'R')", workflow_id) == 0

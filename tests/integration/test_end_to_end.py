@@ -85,7 +85,7 @@ def test_failing_task_retries_then_fails_and_blocks_downstream(
     workflow = tool.create_workflow(name="fails", workflow_args="fails-1")
     workflow.add_tasks([good, bad, after, other])
 
-    assert workflow.run(show_progress=False) == "F"
+    assert workflow.run(show_progress=False) == "E"
 
     ran = log.read_text().split()
     assert ran.count("bad") == 3

@@ -389,6 +389,11 @@ def _queues(ctx: Context) -> Replay:
                 wire.QueueInfo(name="long", max_cores=64)]), same)
 
 
+def _attributes(ctx: Context) -> Replay:
+    return Replay(f"/api/v1/workflows/{ctx.workflow()}/attributes",
+                  wire.AttributesRequest(attributes={"release": "7", "note": None}), same)
+
+
 REPLAYS: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/tools"): _tools,
     ("POST", "/api/v1/task_templates"): _templates,
@@ -415,6 +420,7 @@ REPLAYS: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/distributors/{cluster_name}/lease"): _lease,
     ("POST", "/api/v1/distributors/{cluster_name}/release"): _release,
     ("POST", "/api/v1/clusters/{cluster_name}/queues"): _queues,
+    ("POST", WORKFLOW + "/attributes"): _attributes,
 }
 
 

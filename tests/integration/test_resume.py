@@ -29,7 +29,7 @@ def test_resume_skips_done_tasks_and_gives_failed_ones_fresh_attempts(
 ) -> None:
     (tmp_path / "broken-b").touch()
     workflow = flaky_chain("flaky-1", tmp_path)
-    assert workflow.run(show_progress=False) == "F"
+    assert workflow.run(show_progress=False) == "E"
     assert count_lines(tmp_path / "ran.log") == {"a": 1, "b": 2, "side": 1}
 
     with pytest.raises(WorkflowAlreadyExists):
@@ -49,7 +49,7 @@ def test_resume_skips_done_tasks_and_gives_failed_ones_fresh_attempts(
 def test_cli_resume_needs_no_python_script(server: ServerThread, tmp_path: Path) -> None:
     (tmp_path / "broken-b").touch()
     workflow = flaky_chain("flaky-cli", tmp_path)
-    assert workflow.run(show_progress=False) == "F"
+    assert workflow.run(show_progress=False) == "E"
     (tmp_path / "broken-b").unlink()
 
     wrong = subprocess.run(
@@ -82,7 +82,7 @@ def test_cold_resume_kills_the_old_runs_instances_and_the_old_swarm_exits(
         assert resumed.run(show_progress=False, resume=True) == "D"
 
         out, err = old.communicate(timeout=60)
-        assert "status=H" in out, (out, err[-2000:])
+        assert "status=T" in out, (out, err[-2000:])
     assert resumed.workflow_id == workflow_id
     for pid in pids:  # the old instances' processes were killed
         with pytest.raises(ProcessLookupError):
@@ -105,7 +105,7 @@ def test_hot_resume_adopts_running_instances(server: ServerThread, tmp_path: Pat
         resumed = sleepers("hot-1", tmp_path)
         assert resumed.run(show_progress=False, resume=True, cold_resume=False) == "D"
         out, _ = old.communicate(timeout=60)
-        assert "status=H" in out
+        assert "status=T" in out
     # every task ran exactly once: the running ones were adopted, not restarted
     ran = count_lines(tmp_path / "ran.log")
     assert ran and set(ran.values()) == {1}, ran

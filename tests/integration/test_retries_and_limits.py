@@ -170,7 +170,7 @@ def test_fail_fast_stops_launching_but_lets_running_tasks_finish(
              for i in range(5)]
     workflow.add_tasks(later)
 
-    assert workflow.run(show_progress=False, fail_fast=True) == "F"
+    assert workflow.run(show_progress=False, fail_fast=True) == "E"
 
     ran = count_lines(tmp_path / "ran.log")
     assert ran.get("fails") == 1 and ran.get("long") == 1
@@ -194,9 +194,9 @@ def test_timeout_ends_failed_and_the_workflow_stays_resumable(
     workflow = tool.create_workflow(name="timeout", workflow_args="to-1")
     workflow.add_tasks([first, slow])
 
-    assert workflow.run(show_progress=False, seconds_until_timeout=1.5) == "F"
-    assert "timed out after 1.5 s" in workflow.last_run_message
-    assert "resume=True" in workflow.last_run_message
+    with pytest.raises(RuntimeError, match=r"timeout after 1\.5 s") as raised:
+        workflow.run(show_progress=False, seconds_until_timeout=1.5)
+    assert "resume=True" in str(raised.value)
     assert value(server.dsn, "SELECT status FROM workflow WHERE id = $1",
                  workflow.workflow_id) == "F"
 

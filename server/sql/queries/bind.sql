@@ -65,20 +65,30 @@ FROM task_template_version v
 JOIN wanted w ON w.task_template_id = v.task_template_id AND w.version_hash = v.version_hash;
 
 -- name: insert_workflow
--- Create a workflow unless (tool version, workflow_args) exists already.
+-- Create a workflow unless (tool version, owner, workflow_args) exists already.
 INSERT INTO workflow (tool_version_id, name, workflow_args, workflow_args_hash, task_hash,
                       description, owner, max_concurrently_running, num_tasks,
-                      default_cluster_name, created_at, status_date)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
-ON CONFLICT (tool_version_id, workflow_args_hash) DO NOTHING
+                      default_cluster_name, created_at, status_date, attributes)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)
+ON CONFLICT (tool_version_id, owner, workflow_args_hash) DO NOTHING
 RETURNING id;
 
 -- name: find_workflow
--- The workflow of (tool version, workflow_args).
+-- The workflow of (tool version, owner, workflow_args).
 SELECT id, task_hash, status, bound, name,
        (SELECT count(*) FROM workflow_run r WHERE r.workflow_id = workflow.id) AS num_runs
 FROM workflow
-WHERE tool_version_id = $1 AND workflow_args_hash = $2;
+WHERE tool_version_id = $1 AND owner = $2 AND workflow_args_hash = $3;
+
+-- name: rebind_workflow
+-- An existing workflow bound again before a resume, or before it ever ran: it takes the
+-- code's name, description and limit, and merges in its attributes.
+UPDATE workflow
+SET name = $2, description = $3, max_concurrently_running = $4,
+    attributes = attributes || $5::jsonb
+WHERE id = $1
+  AND (name, description, max_concurrently_running, attributes || $5::jsonb)
+      IS DISTINCT FROM (name, description, max_concurrently_running, attributes);
 
 -- name: workflow_for_bind
 -- Lock a workflow for writing its tasks; returns whether its bind completed.
@@ -123,11 +133,40 @@ SELECT count(*) FROM task_array WHERE workflow_id = $1 AND id = ANY($2::bigint[]
 -- name: insert_tasks
 -- Write a chunk of tasks; tasks that exist already are left alone.
 INSERT INTO task (workflow_id, array_id, config_id, node_args_hash, task_args_hash, name,
-                  command, args, max_attempts, status_date)
-SELECT $1, a, c, n, t, nm, cmd, ar, ma, $10
+                  command, args, max_attempts, attributes, status_date)
+SELECT $1, a, c, n, t, nm, cmd, ar, ma, at, $11
 FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
-            $8::jsonb[], $9::int[]) AS u (a, c, n, t, nm, cmd, ar, ma)
+            $8::jsonb[], $9::int[], $10::jsonb[]) AS u (a, c, n, t, nm, cmd, ar, ma, at)
 ON CONFLICT (array_id, node_args_hash, task_args_hash) DO NOTHING;
+
+-- name: rebind_tasks
+-- Existing tasks bound again before a resume ($12), or of a workflow that never ran: a task
+-- not DONE takes the code's settings, name, command, args and max_attempts; one in flight
+-- (Q, I, O, R) keeps its own unless $11 (a cold resume kills it). Attributes merge in.
+-- The conditions read the row being updated, so a concurrent status change is respected.
+UPDATE task t
+SET config_id = CASE WHEN t.status <> 'D' AND ($11 OR t.status NOT IN ('Q', 'I', 'O', 'R'))
+                     THEN u.c ELSE t.config_id END,
+    name = CASE WHEN t.status <> 'D' AND ($11 OR t.status NOT IN ('Q', 'I', 'O', 'R'))
+                THEN u.nm ELSE t.name END,
+    command = CASE WHEN t.status <> 'D' AND ($11 OR t.status NOT IN ('Q', 'I', 'O', 'R'))
+                   THEN u.cmd ELSE t.command END,
+    args = CASE WHEN t.status <> 'D' AND ($11 OR t.status NOT IN ('Q', 'I', 'O', 'R'))
+                THEN u.ar ELSE t.args END,
+    max_attempts = CASE WHEN t.status <> 'D' AND ($11 OR t.status NOT IN ('Q', 'I', 'O', 'R'))
+                        THEN u.ma ELSE t.max_attempts END,
+    attributes = CASE WHEN u.at IS NULL THEN t.attributes
+                      ELSE coalesce(t.attributes, '{}') || u.at END
+FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
+            $8::jsonb[], $9::int[], $10::jsonb[]) AS u (a, c, n, k, nm, cmd, ar, ma, at)
+WHERE t.workflow_id = $1 AND t.array_id = u.a AND t.node_args_hash = u.n
+  AND t.task_args_hash = u.k
+  AND ($12 OR NOT EXISTS (SELECT 1 FROM workflow_run r WHERE r.workflow_id = $1))
+  AND ((t.status <> 'D' AND ($11 OR t.status NOT IN ('Q', 'I', 'O', 'R'))
+        AND (t.config_id, t.name, t.command, t.args, t.max_attempts)
+            IS DISTINCT FROM (u.c, u.nm, u.cmd, u.ar, u.ma))
+       OR (u.at IS NOT NULL AND coalesce(t.attributes, '{}') || u.at
+                                IS DISTINCT FROM t.attributes));
 
 -- name: task_ids_by_key
 -- Task ids in the order of the given (array, node hash, task hash) keys.
@@ -158,3 +197,9 @@ RETURNING status;
 -- name: count_workflow_tasks
 -- The number of tasks written for a workflow.
 SELECT count(*) FROM task WHERE workflow_id = $1;
+
+-- name: add_workflow_attributes
+-- Merge attributes into a workflow's (new names added, values of known ones replaced).
+UPDATE workflow SET attributes = attributes || $2::jsonb
+WHERE id = $1
+RETURNING attributes;

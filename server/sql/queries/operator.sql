@@ -1,7 +1,8 @@
 -- name: list_workflows
 -- Workflows newest first, filtered by owner, statuses, a part of the name, and ids.
 SELECT w.id, w.name, w.owner, w.status, w.num_tasks, w.max_concurrently_running,
-       w.created_at, w.status_date, r.id AS latest_run_id, r.status AS latest_run_status
+       w.created_at, w.status_date, r.id AS latest_run_id, r.status AS latest_run_status,
+       w.attributes
 FROM workflow w
 LEFT JOIN LATERAL (
     SELECT id, status FROM workflow_run WHERE workflow_id = w.id ORDER BY id DESC LIMIT 1
@@ -69,7 +70,8 @@ ORDER BY 1, 2;
 -- name: tasks_by_id
 -- Tasks with their template name, output and context.
 SELECT t.id, t.workflow_id, t.name, t.command, t.status, t.status_date, t.num_attempts,
-       t.max_attempts, t.array_id, tt.name AS template_name, t.output, t.context
+       t.max_attempts, t.array_id, tt.name AS template_name, t.output, t.context,
+       t.attributes
 FROM task t
 JOIN task_array a ON a.id = t.array_id
 JOIN task_template_version v ON v.id = a.task_template_version_id

@@ -1,7 +1,7 @@
 -- name: workflow_info
 -- One workflow with its latest run.
 SELECT w.id, w.name, w.workflow_args, w.owner, w.status, w.max_concurrently_running,
-       w.num_tasks, w.created_at, w.status_date, w.default_cluster_name,
+       w.num_tasks, w.created_at, w.status_date, w.default_cluster_name, w.attributes,
        r.id AS latest_run_id, r.status AS latest_run_status
 FROM workflow w
 LEFT JOIN LATERAL (

@@ -117,7 +117,7 @@ def test_failures_and_rejections_end_with_the_reason(
                                     default_cluster_name="slurm")
     workflow.add_tasks([fails, rejected, too_long])
 
-    assert workflow.run(show_progress=False, seconds_until_timeout=280) == "F"
+    assert workflow.run(show_progress=False, seconds_until_timeout=280) == "E"
 
     assert workflow.workflow_id is not None
     by_task = {str(row["name"]): row for row in instances(server.dsn, workflow.workflow_id)}
