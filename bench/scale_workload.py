@@ -52,7 +52,7 @@ def wide_workflow(tasks: int, edges: int, workflow_args: str, cluster: str) -> W
         workflow.add_tasks(layer)
         del k
     extra = edges - (TEMPLATES - 1) * per
-    second = layers[1].tasks if TEMPLATES > 1 else []
+    second = layers[1] if TEMPLATES > 1 else []
     for n in range(max(0, extra)):
         second[n % per].add_upstream(layers[0][(n + 1 + n // per) % per])
     return workflow

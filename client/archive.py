@@ -1,7 +1,9 @@
 """One .tar.gz of a workflow: a JSON manifest, the tasks' outputs, and their log files.
 
 The archive is written where the command runs, because the stdout and stderr files live
-on that machine's (shared) file system, not on the server's.
+on that machine's (shared) file system, not on the server's. A log file goes in only if
+it is where jobmon.logs puts that instance's logs, and only if the workflow's owner could
+read it: an admin's archive never ships a file a user merely named.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from typing import Any
 import anyio
 import msgspec
 
-from jobmon import wire
+from jobmon import logs, wire
 from jobmon.client.connection import open_requester
+from jobmon.client.owner_files import OwnerReader
 from jobmon.requester import Requester
 from jobmon.settings import Settings
 
@@ -39,7 +41,8 @@ class ArchiveSummary:
     tasks: int = 0
     instances: int = 0
     logs: int = 0
-    missing_logs: int = 0
+    missing_logs: int = 0  # log files gone, or not readable by the workflow's owner
+    refused_logs: int = 0  # recorded paths that are not the instance's own logs
     members: list[str] = field(default_factory=list)
 
 
@@ -49,14 +52,19 @@ class _Collected:
     outputs: dict[str, Any]
     # archive member name -> file to copy
     logs: dict[str, Path]
-    missing: int
+    refused: int  # recorded paths that are not the instance's own logs
+    owner: str  # the workflow's owner, as whom the logs are read
 
 
-def _log_file(path: str | None) -> Path | None:
-    if not path:
+def _own_log(task: wire.TaskDetail, instance: wire.InstanceDetail, stream: str,
+             workflow_id: int) -> Path | None:
+    """The instance's log file if the server's record is one jobmon.logs names for it."""
+    path = getattr(instance, f"{stream}_path")
+    job_ids = [str(instance.task_instance_id), instance.distributor_id or ""]
+    if not path or not logs.is_instance_log(path, stream, task.name, job_ids,
+                                            instance.compute_resources, workflow_id):
         return None
-    candidate = Path(path)
-    return candidate if candidate.is_file() and os.access(candidate, os.R_OK) else None
+    return Path(path)
 
 
 async def _pages(requester: Requester, workflow_id: int, total: int,
@@ -98,8 +106,8 @@ async def _collect(settings: Settings, workflow_id: int, progress: Progress) -> 
     instances: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     outputs: dict[str, Any] = {}
-    logs: dict[str, Path] = {}
-    missing = 0
+    log_files: dict[str, Path] = {}
+    refused = 0
     task_rows: list[dict[str, Any]] = []
     for task in tasks:
         row = msgspec.to_builtins(task)
@@ -113,11 +121,11 @@ async def _collect(settings: Settings, workflow_id: int, progress: Progress) -> 
             del entry["timeline"]
             for stream in ("stdout", "stderr"):
                 member = f"logs/{instance.task_instance_id}.{stream}"
-                found = _log_file(getattr(instance, f"{stream}_path"))
+                found = _own_log(task, instance, stream, workflow_id)
                 if found is not None:
-                    logs[member] = found
+                    log_files[member] = found
                 elif getattr(instance, f"{stream}_path"):
-                    missing += 1
+                    refused += 1  # a path that is not this instance's log: never read
                 entry[f"{stream}_member"] = member if found is not None else None
             instances.append(entry)
             history.extend({"task_instance_id": row.task_instance_id, "time": row.time,
@@ -136,7 +144,7 @@ async def _collect(settings: Settings, workflow_id: int, progress: Progress) -> 
         "instances": instances,
         "status_history": history,
     }
-    return _Collected(manifest, outputs, logs, missing)
+    return _Collected(manifest, outputs, log_files, refused, info.user)
 
 
 def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -150,7 +158,8 @@ def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
 def _write(collected: _Collected, output: Path, root: str, progress: Progress) -> ArchiveSummary:
     summary = ArchiveSummary(path=output, tasks=len(collected.manifest["tasks"]),
                              instances=len(collected.manifest["instances"]),
-                             missing_logs=collected.missing)
+                             refused_logs=collected.refused)
+    reader = OwnerReader(collected.owner)
     # a temporary name first: a failed or interrupted run leaves no half archive behind
     partial = output.with_name(f".{output.name}.partial")
     try:
@@ -159,8 +168,11 @@ def _write(collected: _Collected, output: Path, root: str, progress: Progress) -
             total = len(collected.logs)
             for done, (member, path) in enumerate(sorted(collected.logs.items()), 1):
                 try:
-                    archive.add(path, arcname=f"{root}/{member}", recursive=False)
-                except OSError:  # removed or unreadable since we looked: leave it out
+                    with reader.open(path) as handle:
+                        info = archive.gettarinfo(arcname=f"{root}/{member}", fileobj=handle)
+                        info.uname = info.gname = ""
+                        archive.addfile(info, handle)
+                except OSError:  # gone, or not readable by the workflow's owner: left out
                     gone.add(member)
                 else:
                     summary.members.append(f"{root}/{member}")

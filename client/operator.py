@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from jobmon import wire
+from jobmon import wire_operator as wo
 from jobmon.client.connection import open_requester
 from jobmon.requester import Requester
 from jobmon.settings import Settings
@@ -34,21 +35,25 @@ async def stop_workflow(settings: Settings, workflow_id: int) -> wire.StopRespon
 
 async def list_workflows(
     settings: Settings, *, user: str = "", statuses: Iterable[str] = (), name: str = "",
-    workflow_ids: Iterable[int] = (), limit: int = 50,
+    workflow_ids: Iterable[int] = (), limit: int = 50, users: Iterable[str] = (),
 ) -> list[wire.WorkflowSummary]:
-    """Workflows newest first; with ``workflow_ids``, exactly those (404 if one is unknown)."""
+    """Workflows newest first; with ``workflow_ids``, exactly those (404 if one is unknown);
+    with ``users``, the newest ``limit`` of all of theirs."""
     wanted = sorted(set(workflow_ids))
-    params = {"user": user, "status": ",".join(statuses), "name": name,
-              "workflow_ids": ",".join(map(str, wanted)),
-              "limit": max(limit, len(wanted)) if wanted else limit}
+    owners = sorted(set(users)) or [user]
+    found: dict[int, wire.WorkflowSummary] = {}
     async with open_requester(settings) as requester:
-        answer = await requester.get("/api/v1/workflows", wire.WorkflowList, params)
-        if wanted:
-            found = {summary.workflow_id for summary in answer.workflows}
-            missing = [workflow_id for workflow_id in wanted if workflow_id not in found]
-            if missing:  # ask for the first one alone: the server's 404 says it best
-                await requester.get(f"/api/v1/workflows/{missing[0]}", wire.WorkflowInfo)
-    return answer.workflows
+        for owner in owners:
+            params = {"user": owner, "status": ",".join(statuses), "name": name,
+                      "workflow_ids": ",".join(map(str, wanted)),
+                      "limit": max(limit, len(wanted)) if wanted else limit}
+            answer = await requester.get("/api/v1/workflows", wire.WorkflowList, params)
+            found.update((summary.workflow_id, summary) for summary in answer.workflows)
+        missing = [workflow_id for workflow_id in wanted if workflow_id not in found]
+        if missing:  # ask for the first one alone: the server's 404 says it best
+            await requester.get(f"/api/v1/workflows/{missing[0]}", wire.WorkflowInfo)
+    newest = sorted(found.values(), key=lambda summary: -summary.workflow_id)
+    return newest if wanted else newest[:limit]
 
 
 class TaskRow(NamedTuple):
@@ -66,23 +71,26 @@ def last_line(text: str | None) -> str | None:
     return lines[-1] if lines else None
 
 
-async def workflow_tasks(settings: Settings, workflow_id: int,
-                         statuses: Iterable[str] = ()) -> list[TaskRow]:
-    """Every task of a workflow (optionally only some statuses), page by page."""
+async def workflow_tasks(settings: Settings, workflow_id: int, statuses: Iterable[str] = (),
+                         limit: int | None = None) -> list[TaskRow]:
+    """Tasks of a workflow (optionally only some statuses): every one, first tasks first;
+    or with ``limit``, the newest (highest id) ``limit`` of them, as Jobmon lists them."""
     rows: list[TaskRow] = []
     after = 0
     async with open_requester(settings) as requester:
         while True:
+            size = PAGE if limit is None else min(PAGE, limit - len(rows))
             page = await requester.get(
                 f"/api/v1/workflows/{workflow_id}/task_states", wire.TaskStates,
-                {"after_id": after, "limit": PAGE, "status": ",".join(statuses)},
+                {"after_id": after, "limit": size, "status": ",".join(statuses),
+                 "newest_first": limit is not None},
             )
             for i, task_id in enumerate(page.task_id):
                 error = last_line(page.stderr_tail[i]) or page.error_message[i]
                 rows.append(TaskRow(task_id, page.name[i], page.status[i], page.num_attempts[i],
                                     page.max_attempts[i], page.exit_code[i],
                                     error if page.status[i] != "D" else None))
-            if page.next_after_id is None:
+            if page.next_after_id is None or (limit is not None and len(rows) >= limit):
                 return rows
             after = page.next_after_id
 
@@ -101,14 +109,39 @@ async def task_dependencies(settings: Settings, task_id: int) -> wire.TaskDepend
 
 
 async def update_tasks(settings: Settings, workflow_id: int, task_ids: Iterable[int],
-                       status: str, dry_run: bool = False) -> wire.TaskUpdateResponse:
+                       status: str, dry_run: bool = False,
+                       recursive: bool = False) -> wire.TaskUpdateResponse:
     async with open_requester(settings) as requester:
         return await requester.post(
             f"/api/v1/workflows/{workflow_id}/task_status",
             wire.TaskUpdateRequest(task_ids=sorted(set(task_ids)), status=status,
-                                   dry_run=dry_run),
+                                   dry_run=dry_run, recursive=recursive),
             wire.TaskUpdateResponse,
         )
+
+
+async def task_subtree(settings: Settings, task_ids: Iterable[int],
+                       statuses: Iterable[str] = ()) -> wo.TaskSubtree:
+    async with open_requester(settings) as requester:
+        return await requester.get(
+            "/api/v1/task_subtree", wo.TaskSubtree,
+            {"task_ids": ",".join(str(int(i)) for i in task_ids),
+             "status": ",".join(statuses)})
+
+
+async def reset_workflow(settings: Settings, workflow_id: int,
+                         partial: bool) -> wo.ResetResponse:
+    async with open_requester(settings) as requester:
+        return await requester.post(f"/api/v1/workflows/{workflow_id}/reset",
+                                    wo.ResetRequest(partial=partial), wo.ResetResponse)
+
+
+async def file_paths(settings: Settings, workflow_id: int, array_name: str = "",
+                     job_name: str = "", limit: int = 5) -> wo.FilePaths:
+    async with open_requester(settings) as requester:
+        return await requester.get(
+            f"/api/v1/workflows/{workflow_id}/filepaths", wo.FilePaths,
+            {"array_name": array_name, "job_name": job_name, "limit": limit})
 
 
 async def prune_candidates(settings: Settings, before: dt.datetime,

@@ -10,16 +10,24 @@ from typing import TYPE_CHECKING, Any
 from jobmon import clusters
 from jobmon import resources as resource_rules
 from jobmon.client.dag import find_cycle
-from jobmon.client.task import Task
+from jobmon.client.defaults import default_layers
+from jobmon.client.task import DEFAULT_MAX_ATTEMPTS, Task
 from jobmon.client.task_template import TaskTemplate
-from jobmon.errors import CyclicGraphError, InvalidWorkflow, MissingUpstreamError
+from jobmon.errors import (
+    CyclicGraphError,
+    EmptyWorkflowError,
+    InvalidResources,
+    InvalidWorkflow,
+    MissingUpstreamError,
+    NodeDependencyNotExistError,
+)
 from jobmon.hashing import task_set_hash
 from jobmon.wire import TaskConfig
 
 if TYPE_CHECKING:
     from jobmon.client.workflow import Workflow
 
-DEFAULT_MAX_ATTEMPTS = 3
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "Prepared", "prepare"]
 
 
 @dataclass
@@ -43,10 +51,9 @@ class Prepared:
 
 def _cluster_of(task: Task, workflow: Workflow) -> str:
     name = (
-        task.cluster_name
+        task._cluster_name
         or task.template.default_cluster_name
         or workflow.default_cluster_name
-        or workflow.tool.default_cluster_name
     )
     if not name:
         raise InvalidWorkflow(
@@ -56,84 +63,133 @@ def _cluster_of(task: Task, workflow: Workflow) -> str:
     return name
 
 
+class _Layers:
+    """The default layers of one workflow, each read in canonical form once."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        self.workflow = workflow
+        self._normalized: dict[int, dict[str, Any]] = {}
+
+    def normal(self, layer: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if layer is None:
+            return None
+        found = self._normalized.get(id(layer))
+        if found is None:
+            found = self._normalized[id(layer)] = resource_rules.normalize(layer)
+        return found
+
+    def resources(self, task: Task, cluster: str) -> dict[str, Any]:
+        own = task._compute_resources
+        return resource_rules.merge(
+            *(self.normal(layer) for layer in default_layers(task.template, self.workflow,
+                                                             cluster)),
+            resource_rules.normalize(own) if own is not None else None,
+        )
+
+    def scales(self, task: Task, cluster: str) -> dict[str, Any]:
+        return resource_rules.merge(
+            *default_layers(task.template, self.workflow, cluster, scales=True),
+            task._resource_scales,
+        ) or dict(resource_rules.DEFAULT_RESOURCE_SCALES)
+
+    def max_attempts(self, task: Task) -> int:
+        """Task, then template, then workflow, then tool, then 3."""
+        return (task._max_attempts or task.template.own_max_attempts
+                or self.workflow.default_max_attempts or DEFAULT_MAX_ATTEMPTS)
+
+
 def _config_of(
-    task: Task, workflow: Workflow, cluster: str
+    task: Task, layers: _Layers, cluster: str
 ) -> tuple[TaskConfig, Mapping[str, Any] | None]:
-    static = task.compute_resources if not callable(task.compute_resources) else None
-    merged = resource_rules.merge(
-        workflow.tool.default_compute_resources.get(cluster),
-        workflow.default_compute_resources_set.get(cluster),
-        task.template.default_compute_resources,
-        static,
-    )
     try:
-        clusters.check_resources(cluster, merged)
-    except InvalidWorkflow as error:
+        merged = clusters.for_cluster(cluster, layers.resources(task, cluster))
+        scales = layers.scales(task, cluster)
+        max_attempts = layers.max_attempts(task)
+        wire_scales = resource_rules.scales_to_wire(scales, max_attempts)
+        resource_rules.try_scales(scales, merged)
+    except InvalidResources as error:
         raise type(error)(f"task {task.name!r}: {error}") from None
-    # the first layer that says anything wins; an explicit {} turns scaling off
-    scales = next(
-        (layer for layer in (task.resource_scales, task.template.default_resource_scales,
-                             workflow.tool.default_resource_scales) if layer is not None),
-        resource_rules.DEFAULT_RESOURCE_SCALES,
-    )
-    max_attempts = task.max_attempts or task.template.default_max_attempts or DEFAULT_MAX_ATTEMPTS
     config = TaskConfig(
         cluster_name=cluster,
         compute_resources=merged,
-        resource_scales=resource_rules.scales_to_wire(scales),
-        fallback_queues=list(task.fallback_queues or []),
+        resource_scales=wire_scales,
+        fallback_queues=list(task.fallback_queues),
         max_attempts=max_attempts,
     )
-    has_callable = any(callable(spec) for spec in scales.values())
-    return config, (scales if has_callable else None)
+    callables = {key: spec for key, spec in scales.items()
+                 if callable(spec) and not isinstance(spec, resource_rules.ScaleValues)}
+    return config, ({**wire_scales, **callables} if callables else None)
 
 
-def _upstream_indices(tasks: list[Task]) -> list[list[int]]:
-    """Each task's upstreams as positions in ``tasks``; raises for one not in the workflow."""
-    position = {task.key: i for i, task in enumerate(tasks)}
-    # the same Task objects are usually upstream of many tasks: look them up by identity
+def _graph(tasks: list[Task]) -> list[list[int]]:
+    """Each task's upstreams as positions in ``tasks``; raises for one not in the workflow,
+    upstream or downstream, as Jobmon checks both."""
+    # the same Task objects are upstream of many tasks: look them up by identity first;
+    # a task equal to one in the workflow (same template, node and task args) is that task
     by_object = {id(task): i for i, task in enumerate(tasks)}
+    by_key: dict[tuple[str, int, int], int] | None = None
+
+    def position(task: Task) -> int | None:
+        nonlocal by_key
+        index = by_object.get(id(task))
+        if index is None:
+            if by_key is None:
+                by_key = {other.key: i for i, other in enumerate(tasks)}
+            index = by_key.get(task.key)
+            if index is not None and tasks[index] != task:
+                index = None
+        return index
+
     upstreams: list[list[int]] = []
     for task in tasks:
-        indices: dict[int, None] = {}  # ordered, without duplicates
-        for upstream in task.upstream_tasks:
+        indices: list[int] = []
+        held = task._upstream
+        for upstream in (() if held is None else held if isinstance(held, set) else (held,)):
             index = by_object.get(id(upstream))
-            if index is None:
-                index = position.get(upstream.key)
-            if index is None:
+            if index is None and (index := position(upstream)) is None:
                 raise MissingUpstreamError(
-                    f"task {task.name!r} depends on task {upstream.name!r}, which was never "
-                    "added to the workflow: add it with add_task() or remove the dependency"
+                    f"Upstream task {upstream.name!r} of task {task.name!r} was never added "
+                    "to the workflow: add it with add_task(), or remove the dependency"
                 )
-            indices[index] = None
-        upstreams.append(list(indices))
+            indices.append(index)
+        held = task._downstream
+        for downstream in (() if held is None else held if isinstance(held, set) else (held,)):
+            if id(downstream) not in by_object and position(downstream) is None:
+                raise NodeDependencyNotExistError(
+                    f"Downstream task {downstream.name!r} of task {task.name!r} was never "
+                    "added to the workflow: add it with add_task(), or remove the dependency"
+                )
+        upstreams.append(indices)
     return upstreams
 
 
 def _settings_key(task: Task, cluster: str) -> tuple[Any, ...] | None:
     """What decides a task's config, hashable; None when it cannot be told cheaply."""
-    resources = task.compute_resources
-    if resources is None or callable(resources):
-        frozen: Any = None  # a callable is resolved at launch, not here
+    resources = task._compute_resources
+    if resources is None:
+        frozen: Any = None
     else:
         try:
             frozen = frozenset(resources.items())
         except TypeError:  # an unhashable value: work this task's config out in full
             return None
-    return (id(task.template), cluster, frozen, id(task.resource_scales), task.max_attempts,
-            tuple(task.fallback_queues or ()))
+    return (id(task.template), cluster, frozen, id(task._resource_scales), task._max_attempts,
+            tuple(task.fallback_queues))
 
 
 def prepare(workflow: Workflow) -> Prepared:
     """Check the workflow (upstreams present, no cycle, clusters and resources valid)."""
     tasks = list(workflow.tasks.values())
     if not tasks:
-        raise InvalidWorkflow(f"workflow {workflow.name!r} has no tasks: add some first")
-    upstreams = _upstream_indices(tasks)
+        raise EmptyWorkflowError(
+            f"workflow {workflow.name!r} has no tasks: add them with add_task() or add_tasks() "
+            "before bind() or run()")
+    upstreams = _graph(tasks)
     cycle = find_cycle(len(tasks), upstreams)
     if cycle is not None:
         path = " -> ".join(repr(tasks[i].name) for i in cycle)
-        raise CyclicGraphError(f"the task dependencies contain a cycle: {path}")
+        raise CyclicGraphError(
+            f"Cycle detected in the task graph: {path}. Dependencies must flow one way only")
 
     configs: list[TaskConfig] = []
     config_position: dict[str, int] = {}
@@ -143,6 +199,7 @@ def prepare(workflow: Workflow) -> Prepared:
                         upstreams=upstreams, task_hash="", clusters=used_clusters)
     templates: dict[str, TaskTemplate] = {}
     known_settings: dict[tuple[Any, ...], int] = {}
+    layers = _Layers(workflow)
     for i, task in enumerate(tasks):
         seen = templates.setdefault(task.template.template_name, task.template)
         if seen is not task.template:
@@ -156,23 +213,24 @@ def prepare(workflow: Workflow) -> Prepared:
         settings_key = _settings_key(task, cluster)
         index = known_settings.get(settings_key) if settings_key is not None else None
         if index is None:
-            config, scale_callables = _config_of(task, workflow, cluster)
+            config, overrides = _config_of(task, layers, cluster)
             key = json.dumps(
                 [config.cluster_name, config.compute_resources, config.resource_scales,
-                 config.fallback_queues, config.max_attempts, id(scale_callables)],
+                 config.fallback_queues, config.max_attempts,
+                 sorted((k, id(v)) for k, v in (overrides or {}).items() if callable(v))],
                 sort_keys=True,
             )
             index = config_position.get(key)
             if index is None:
                 index = config_position[key] = len(configs)
                 configs.append(config)
-                if scale_callables is not None:
-                    prepared.scale_overrides[index] = scale_callables
+                if overrides is not None:
+                    prepared.scale_overrides[index] = overrides
             if settings_key is not None:
                 known_settings[settings_key] = index
         config_index.append(index)
-        if callable(task.compute_resources):
-            prepared.dynamic_resources[i] = task.compute_resources
+        if task.compute_resources_callable is not None:
+            prepared.dynamic_resources[i] = task.compute_resources_callable
     prepared.templates = list(templates.values())
     prepared.task_hash = task_set_hash(task.key for task in tasks)
     return prepared

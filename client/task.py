@@ -1,38 +1,99 @@
-"""Task and Array: what a TaskTemplate creates and a Workflow runs."""
+"""Task: what a TaskTemplate creates and a Workflow runs (IHME Jobmon's Task)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from jobmon import resources as resource_rules
+from jobmon.client.defaults import default_layers, resolved_cluster
+from jobmon.core.constants import SpecialChars
+
 if TYPE_CHECKING:
+    from jobmon.client.array import Array
     from jobmon.client.task_template import TaskTemplate
+    from jobmon.client.workflow import Workflow
 
 ResourcesSpec = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+def attributes_dict(attributes: object, what: str) -> dict[str, str | None]:
+    """Attributes as Jobmon keeps them: a list names them (no value yet), a dict gives values."""
+    if attributes is None:
+        return {}
+    if isinstance(attributes, list | tuple):
+        return {str(name): None for name in attributes}
+    if isinstance(attributes, Mapping):
+        return {str(name): None if value is None else str(value)
+                for name, value in attributes.items()}
+    raise ValueError(
+        f"{what} must be a list of attribute names or a dict of attributes and their values, "
+        f"not {type(attributes).__name__}"
+    )
+
+
+def _linked(held: Task | set[Task] | None, task: Task) -> Task | set[Task]:
+    """``held`` with ``task`` in it."""
+    if held is None:
+        return task
+    if isinstance(held, set):
+        held.add(task)
+        return held
+    return held if held == task else {held, task}
+
+
+def _as_set(held: Task | set[Task] | None) -> set[Task]:
+    if held is None:
+        return set()
+    return held if isinstance(held, set) else {held}
 
 
 class Task:
-    """One shell command with its identity (template, node args, task args) and dependencies."""
+    """One shell command with its identity (template, node args, task args) and dependencies.
+
+    Two tasks are equal when their template, node args and task args are; op args, name and
+    resources are not part of a task's identity.
+    """
 
     __slots__ = (
+        "_cluster_name",
+        "_compute_resources",
+        "_downstream",
+        "_hash",
+        "_max_attempts",
+        "_resource_scales",
+        "_task_attributes",
+        "_upstream",
+        "_workflow",
         "array",
-        "cluster_name",
         "command",
-        "compute_resources",
+        "compute_resources_callable",
         "fallback_queues",
         "key",
-        "max_attempts",
         "name",
         "node_args",
         "node_args_hash",
         "op_args",
-        "resource_scales",
         "task_args",
         "task_args_hash",
         "task_id",
         "template",
-        "upstream_tasks",
     )
+
+    @staticmethod
+    def is_valid_job_name(name: str) -> bool:
+        """True for a name Jobmon accepts as a job name; raises ValueError otherwise."""
+        if not name:
+            raise ValueError("name cannot be None or empty")
+        if name[0].isdigit():
+            raise ValueError(f"name cannot begin with a digit, saw: '{name[0]}'")
+        if any(char in name for char in SpecialChars.ILLEGAL_SPECIAL_CHARACTERS):
+            raise ValueError(
+                "name contains illegal special character, illegal characters are: "
+                f"'{SpecialChars.ILLEGAL_SPECIAL_CHARACTERS}'"
+            )
+        return True
 
     def __init__(
         self,
@@ -47,10 +108,12 @@ class Task:
         name: str,
         upstream_tasks: Iterable[Task] = (),
         max_attempts: int | None = None,
-        compute_resources: ResourcesSpec | None = None,
+        compute_resources: Mapping[str, Any] | None = None,
+        compute_resources_callable: Callable[[], Mapping[str, Any]] | None = None,
         resource_scales: Mapping[str, Any] | None = None,
         fallback_queues: Sequence[str] | None = None,
         cluster_name: str | None = None,
+        task_attributes: dict[str, str | None] | None = None,
     ) -> None:
         self.template = template
         self.node_args = node_args
@@ -61,52 +124,153 @@ class Task:
         # identity within a workflow: (template name, node args hash, task args hash)
         self.key: tuple[str, int, int] = (template.template_name, node_args_hash,
                                           task_args_hash)
+        self._hash = hash(self.key)
         self.command = command
         self.name = name
-        self.upstream_tasks: list[Task] = []
+        self._upstream: Task | set[Task] | None = None
+        self._downstream: Task | set[Task] | None = None
         for upstream in upstream_tasks:
             self.add_upstream(upstream)
-        self.max_attempts = max_attempts
-        self.compute_resources = compute_resources
-        self.resource_scales = resource_scales
-        self.fallback_queues = fallback_queues
-        self.cluster_name = cluster_name
+        self._max_attempts = max_attempts
+        self._compute_resources = compute_resources
+        self.compute_resources_callable = compute_resources_callable
+        self._resource_scales = resource_scales
+        self.fallback_queues: list[str] = list(fallback_queues or [])
+        self._cluster_name = cluster_name or None
+        self._task_attributes = task_attributes or None
         self.task_id: int | None = None
         self.array: Array | None = None
+        self._workflow: Workflow | None = None
 
-    def add_upstream(self, task: Task) -> None:
-        if not isinstance(task, Task):
-            raise TypeError(f"upstream of {self.name!r} must be a Task, not {type(task).__name__}")
-        if task is self:
+    # ------------------------------------------------------------------ identity
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Task):
+            return NotImplemented
+        return self is other or (self.key == other.key and self.template is other.template)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __lt__(self, other: Task) -> bool:
+        return self.key < other.key
+
+    # ------------------------------------------------------------------ dependencies
+
+    # A task's upstreams and downstreams are held as None, one Task, or a set: most tasks
+    # have one or none, and a million tasks should not carry two sets each.
+
+    @property
+    def upstream_tasks(self) -> set[Task]:
+        """The tasks this one waits for."""
+        if not isinstance(self._upstream, set):
+            self._upstream = _as_set(self._upstream)
+        return self._upstream
+
+    @property
+    def downstream_tasks(self) -> set[Task]:
+        """The tasks that wait for this one."""
+        if not isinstance(self._downstream, set):
+            self._downstream = _as_set(self._downstream)
+        return self._downstream
+
+    def add_upstream(self, ancestor: Task) -> None:
+        """This task waits for ``ancestor`` (set semantics: adding it again changes nothing)."""
+        if not isinstance(ancestor, Task):
+            raise TypeError(
+                f"upstream of {self.name!r} must be a Task, not {type(ancestor).__name__}")
+        if ancestor is self:
             raise ValueError(f"task {self.name!r} cannot depend on itself")
-        self.upstream_tasks.append(task)
+        self._upstream = _linked(self._upstream, ancestor)
+        ancestor._downstream = _linked(ancestor._downstream, self)
 
-    def add_downstream(self, task: Task) -> None:
-        task.add_upstream(self)
-
-    def __repr__(self) -> str:
-        return f"Task(name={self.name!r}, task_id={self.task_id})"
-
-
-class Array:
-    """The tasks one ``create_tasks`` call made: the product of its list-valued args."""
-
-    def __init__(self, template: TaskTemplate, tasks: list[Task],
-                 max_concurrently_running: int | None) -> None:
-        self.template = template
-        self.tasks = tasks
-        self.max_concurrently_running = max_concurrently_running
+    def add_upstreams(self, tasks: Iterable[Task]) -> None:
         for task in tasks:
-            task.array = self
+            self.add_upstream(task)
 
-    def __iter__(self) -> Iterator[Task]:
-        return iter(self.tasks)
+    def add_downstream(self, descendant: Task) -> None:
+        """``descendant`` waits for this task."""
+        if not isinstance(descendant, Task):
+            raise TypeError(
+                f"downstream of {self.name!r} must be a Task, not {type(descendant).__name__}")
+        descendant.add_upstream(self)
 
-    def __len__(self) -> int:
-        return len(self.tasks)
+    def add_downstreams(self, tasks: Iterable[Task]) -> None:
+        for task in tasks:
+            self.add_downstream(task)
 
-    def __getitem__(self, index: int) -> Task:
-        return self.tasks[index]
+    # ------------------------------------------------------------------ attributes
+
+    @property
+    def task_attributes(self) -> dict[str, str | None]:
+        """Attributes recorded with the task (not passed to the command)."""
+        if self._task_attributes is None:
+            self._task_attributes = {}
+        return self._task_attributes
+
+    def add_attribute(self, attribute: str, value: object) -> None:
+        self.task_attributes[str(attribute)] = str(value)
+
+    # ------------------------------------------------------------------ settings, resolved
+
+    @property
+    def workflow(self) -> Workflow:
+        """The workflow the task was added to."""
+        if self._workflow is None:
+            raise AttributeError(
+                f"task {self.name!r} has no workflow yet: add it with workflow.add_task()")
+        return self._workflow
+
+    @property
+    def cluster_name(self) -> str:
+        """The cluster it runs on: its own, else its template's, workflow's or tool's default."""
+        return resolved_cluster(self._cluster_name, self.template, self._workflow)
+
+    @property
+    def max_attempts(self) -> int:
+        """Attempts before giving up: the task's, else its template's, workflow's, tool's, 3."""
+        return (
+            self._max_attempts
+            or self.template.own_max_attempts
+            or (self._workflow.default_max_attempts if self._workflow is not None else None)
+            or self.template.tool.default_max_attempts
+            or DEFAULT_MAX_ATTEMPTS
+        )
+
+    @property
+    def compute_resources(self) -> dict[str, Any]:
+        """The resources asked for on its cluster, as given: tool, workflow and template
+        defaults with the task's own on top (a new dict each time)."""
+        return resource_rules.merge(
+            *default_layers(self.template, self._workflow, self.cluster_name),
+            self._compute_resources)
+
+    @property
+    def requested_resources(self) -> dict[str, Any]:
+        """The resources without the queue, as Jobmon's ``requested_resources``."""
+        resources = self.compute_resources
+        resources.pop("queue", None)
+        return resources
+
+    @property
+    def resource_scales(self) -> dict[str, Any]:
+        """How resources grow after a resource error, merged over the same layers as the
+        resources; memory and runtime by half when nothing says otherwise."""
+        return resource_rules.merge(
+            *default_layers(self.template, self._workflow, self.cluster_name, scales=True),
+            self._resource_scales) or dict(resource_rules.DEFAULT_RESOURCE_SCALES)
 
     def __repr__(self) -> str:
-        return f"Array(template={self.template.template_name!r}, tasks={len(self.tasks)})"
+        return f"Task(name={self.name!r}, command={self.command!r}, task_id={self.task_id})"
+
+    def resource_usage(self) -> dict[str, Any]:
+        """Jobmon's dict of the task's DONE instance: memory (max RSS, bytes), nodename,
+        num_attempts and runtime (seconds); all None while no instance is DONE."""
+        from jobmon.client import usage
+        from jobmon.client.blocking import call
+        from jobmon.errors import InvalidWorkflow
+
+        if self.task_id is None:
+            raise InvalidWorkflow(f"task {self.name!r} has no resource usage yet: bind or run "
+                                  "its workflow first")
+        return usage.jobmon_task_usage(call(usage.task_usage, self.task_id))

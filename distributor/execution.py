@@ -8,6 +8,7 @@ woken by a pidfd on Linux, so no thread is spent per running command.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import signal
@@ -19,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from jobmon import wire
+from jobmon import logs, wire
+from jobmon.distributor import process_tree
+from jobmon.settings import without_secrets
 
 if TYPE_CHECKING:  # imported where used: `jobmon worker` blocks and need not load asyncio
     import asyncio
@@ -48,6 +51,18 @@ class InstancePaths:
             context=base / f"{stem}.context.json",
             wrapper=base / f"{stem}.wrapper",
         )
+
+
+def with_logs(paths: InstancePaths, instance: wire.ClaimedInstance | wire.InstanceInfo,
+              job_id: str, log_root: Path) -> InstancePaths:
+    """``paths`` with stdout and stderr where the log rule (jobmon.logs) puts them."""
+    found = {
+        stream: Path(os.path.abspath(logs.log_path(
+            instance.compute_resources, stream, instance.name, job_id, str(log_root),
+            instance.workflow_id)))
+        for stream in logs.STREAMS
+    }
+    return dataclasses.replace(paths, stdout=found["stdout"], stderr=found["stderr"])
 
 
 @dataclass
@@ -81,16 +96,25 @@ class Running(Started):
 
 
 SHELL = "/bin/sh"
-# The wrapper records its PID, runs the command, and records its status in one file, so
-# that a distributor that restarts can find a command it did not start, and how it ended.
+# The wrapper records its PID, its parent's (the distributor that started it) and the
+# instance's launch id, runs the command, and records its status in one file, so that a
+# distributor that restarts can find a command it did not start, and how it ended. The
+# launch id, issued by the database when the instance was claimed, proves that the file
+# belongs to this launch: another database numbers its instances from 1 too.
 # An EXIT trap records the status even when the command calls `exit`; a command that sets
 # its own trap, or execs, runs in a subshell instead (one more fork) so that ours survives.
 # (One file, not two: creating files is a good part of what a short task costs.)
-WRAPPER = 'echo $$ > "$2"; trap \'echo $? >> "$2"\' EXIT; eval "$1"'
+WRAPPER = 'echo "$$ $PPID $3" > "$2"; trap \'echo $? >> "$2"\' EXIT; eval "$1"'
 WRAPPER_SUBSHELL = (
-    'echo $$ > "$2"; (eval "$1"); status=$?; echo "$status" >> "$2"; exit "$status"'
+    'echo "$$ $PPID $3" > "$2"; (eval "$1"); status=$?; echo "$status" >> "$2"; exit "$status"'
 )
 _NEEDS_SUBSHELL = re.compile(r"\b(trap|exec)\b")
+
+
+def wrapper_arguments(command: str, paths: InstancePaths, launch_token: str) -> list[str]:
+    """The argv that runs ``command`` under the wrapper."""
+    return [SHELL, "-c", wrapper_for(command), "jobmon-task", command, str(paths.wrapper),
+            launch_token]
 
 
 def wrapper_for(command: str) -> str:
@@ -99,7 +123,11 @@ def wrapper_for(command: str) -> str:
 
 def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
                 paths: InstancePaths) -> dict[str, str]:
-    env = dict(os.environ)
+    """A command's environment: ours less credentials, and the JOBMON_* task variables."""
+    env = without_secrets(os.environ)
+    # blank, not absent: a jobmon client inside the command must not pick up a token from
+    # the launcher's config file (a daemon's, on a cluster, is the same OS user's)
+    env["JOBMON__HTTP__TOKEN"] = ""
     env.update(
         JOBMON_TASK_ID=str(instance.task_id),
         JOBMON_TASK_INSTANCE_ID=str(instance.task_instance_id),
@@ -114,9 +142,10 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
 
 def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
                   paths: InstancePaths) -> None:
-    """Create the log directory; leave the task's saved context where it will look."""
-    if not paths.stdout.parent.is_dir():
-        paths.stdout.parent.mkdir(parents=True, exist_ok=True)
+    """Create the log folders; leave the task's saved context where it will look."""
+    for folder in {paths.stdout.parent, paths.stderr.parent, paths.output.parent}:
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         paths.output.unlink()
     if instance.context is not None:
@@ -126,15 +155,15 @@ def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
             paths.context.unlink()
 
 
-def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths) -> Started:
+def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths,
+          launch_token: str = "") -> Started:
     """Start the command under /bin/sh in its own session; returns at once."""
     prepare_files(instance, paths)
     append = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     # posix_spawn: no fork of this (large) process, and our fds are close-on-exec already.
     pid = os.posix_spawn(
         SHELL,
-        [SHELL, "-c", wrapper_for(instance.command), "jobmon-task", instance.command,
-         str(paths.wrapper)],
+        wrapper_arguments(instance.command, paths, launch_token),
         environment(instance, paths),
         file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
@@ -146,12 +175,12 @@ def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
     return Started(instance=instance, pid=pid, paths=paths, started=time.monotonic())
 
 
-def start(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths) -> Running:
+def start(instance: wire.ClaimedInstance, paths: InstancePaths) -> Running:
     """Start the command; ``finished`` resolves in the running event loop when it exits."""
     import asyncio
 
     loop = asyncio.get_running_loop()
-    started = spawn(instance, paths)
+    started = spawn(instance, paths, instance.launch_token)
     future: asyncio.Future[Finished] = loop.create_future()
     _watch(loop, started.pid, started.started, future)
     return Running(instance=instance, pid=started.pid, paths=paths, started=started.started,
@@ -159,21 +188,52 @@ def start(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
 
 
 def wait(started: Started) -> Finished:
-    """Block until the command exits (the caller's own child)."""
+    """Block until the command exits (the caller's own child); what it left in its process
+    group is killed before it is reaped (until then its PID cannot be reused)."""
+    if hasattr(os, "waitid"):  # (not on macOS)
+        os.waitid(os.P_PID, started.pid, os.WEXITED | os.WNOWAIT)
+        kill_group(started.pid, signal.SIGKILL)
     _, status, usage = os.wait4(started.pid, 0)
     return _finished(status, usage, started.started)
 
 
-def _wrapper_record(paths: InstancePaths, line: int) -> int | None:
+@dataclass(frozen=True)
+class WrapperRecord:
+    """What an instance's wrapper wrote: its PID, its parent's, and the command's status."""
+
+    pid: int
+    parent: int  # the distributor that started it
+    exit_code: int | None  # None until the command ended (or if it was killed first)
+
+
+def read_wrapper(paths: InstancePaths, launch_token: str) -> WrapperRecord | None:
+    """The wrapper's record, if the file is provably this launch's (it names its launch id).
+
+    A file without the launch id was left by another database, or by an older Jobmon:
+    it is not trusted.
+    """
     try:
-        return int(paths.wrapper.read_text().split("\n")[line])
-    except (OSError, ValueError, IndexError):
+        lines = paths.wrapper.read_text().split("\n")
+    except OSError:
         return None
+    fields = lines[0].split()
+    if not launch_token or len(fields) != 3 or fields[2] != launch_token:
+        return None
+    try:
+        pid, parent = int(fields[0]), int(fields[1])
+    except ValueError:
+        return None
+    try:
+        exit_code: int | None = int(lines[1])
+    except (IndexError, ValueError):
+        exit_code = None
+    return WrapperRecord(pid, parent, exit_code)
 
 
-def recorded_exit(paths: InstancePaths) -> int | None:
+def recorded_exit(paths: InstancePaths, launch_token: str) -> int | None:
     """The status the command's wrapper wrote, if it got that far."""
-    return _wrapper_record(paths, 1)
+    record = read_wrapper(paths, launch_token)
+    return record.exit_code if record else None
 
 
 def _finished(status: int, usage: Any, started: float) -> Finished:
@@ -189,18 +249,51 @@ def _finished(status: int, usage: Any, started: float) -> Finished:
 # ------------------------------------------------------------------ adopting orphans
 
 
-def started_wrapper(paths: InstancePaths) -> int | None:
+def started_wrapper(paths: InstancePaths, launch_token: str) -> int | None:
     """The PID of the wrapper that started this instance, if one did (it may have ended)."""
-    return _wrapper_record(paths, 0)
+    record = read_wrapper(paths, launch_token)
+    return record.pid if record else None
 
 
-def is_wrapper_of(pid: int, paths: InstancePaths) -> bool:
-    """Whether ``pid`` is alive and is this instance's wrapper (and not a reused PID)."""
+def is_wrapper_of(pid: int, paths: InstancePaths, launch_token: str) -> bool:
+    """Whether ``pid`` is alive and is this launch's wrapper (not a reused PID, nor the
+    wrapper of an instance with the same number in another database)."""
     try:
         arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return str(paths.wrapper).encode() in arguments
+    return str(paths.wrapper).encode() in arguments and \
+        (not launch_token or launch_token.encode() in arguments)
+
+
+@dataclass(frozen=True)
+class FoundWrapper:
+    """A wrapper process on this host, and the instance it runs."""
+
+    pid: int
+    task_instance_id: int
+    paths: InstancePaths
+    launch_token: str
+    record: WrapperRecord | None  # None: its file is not this launch's
+
+
+def wrappers_under(log_dir: Path) -> list[FoundWrapper]:
+    """The wrappers running on this host whose files are under ``log_dir`` (a /proc scan)."""
+    found = []
+    for pid in process_tree.processes():
+        arguments = process_tree.command_line(pid)
+        if len(arguments) < 7 or arguments[3] != b"jobmon-task":
+            continue
+        instance_id = process_tree.environment_number(pid, "JOBMON_TASK_INSTANCE_ID")
+        workflow_id = process_tree.environment_number(pid, "JOBMON_WORKFLOW_ID")
+        if instance_id is None or workflow_id is None:
+            continue
+        paths = InstancePaths.under(log_dir, workflow_id, instance_id)
+        if arguments[5] != str(paths.wrapper).encode():
+            continue
+        token = arguments[6].decode(errors="replace")
+        found.append(FoundWrapper(pid, instance_id, paths, token, read_wrapper(paths, token)))
+    return found
 
 
 def local_distributor_id(pid: int) -> str:
@@ -224,10 +317,12 @@ def adopt(instance: wire.ClaimedInstance, pid: int, paths: InstancePaths) -> Run
     """Watch a command an earlier distributor started; ``finished`` resolves when it ends.
 
     It is not our child, so its end comes from a pidfd and its status from the file
-    its wrapper writes (None if it died before writing it, or was already gone).
+    its wrapper writes (None if it died before writing it, or was already gone). What it
+    left in its session is killed when it ends.
     """
     import asyncio
 
+    token = instance.launch_token
     loop = asyncio.get_running_loop()
     future: asyncio.Future[Finished] = loop.create_future()
     started = time.monotonic()
@@ -236,7 +331,7 @@ def adopt(instance: wire.ClaimedInstance, pid: int, paths: InstancePaths) -> Run
 
     def ended() -> None:
         if not future.done():
-            code = recorded_exit(paths)
+            code = recorded_exit(paths, token)
             future.set_result(Finished(code, None, None, time.monotonic() - started))
 
     try:
@@ -244,7 +339,7 @@ def adopt(instance: wire.ClaimedInstance, pid: int, paths: InstancePaths) -> Run
     except OSError:
         ended()  # it ended while no distributor watched it
         return running
-    if not is_wrapper_of(pid, paths):  # checked after pidfd_open: the PID cannot move now
+    if not is_wrapper_of(pid, paths, token):  # checked after pidfd_open: the PID cannot move
         os.close(pidfd)
         ended()
         return running
@@ -252,6 +347,9 @@ def adopt(instance: wire.ClaimedInstance, pid: int, paths: InstancePaths) -> Run
     def readable() -> None:
         loop.remove_reader(pidfd)
         os.close(pidfd)
+        # not our child, so its PID may be reused at once: end only what is of its session
+        # and of this instance
+        process_tree.kill_session(pid, instance.task_instance_id)
         ended()
 
     loop.add_reader(pidfd, readable)
@@ -267,6 +365,15 @@ def _watch(loop: asyncio.AbstractEventLoop, pid: int, started: float,
         return
 
     def on_exit() -> None:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                return  # not over yet
+        except ChildProcessError:
+            pass  # reaped elsewhere: wait4 says so below
+        else:
+            # it ended and is not reaped yet, so its PID (its process group's id) is not
+            # reused: end what it left in its group, as a cluster ends a job's processes
+            kill_group(pid, signal.SIGKILL)
         try:
             waited, status, usage = os.wait4(pid, os.WNOHANG)
         except ChildProcessError:

@@ -10,7 +10,7 @@ import sys
 
 import anyio
 
-from jobmon.distributor import plugins
+from jobmon.distributor import plugins, process_tree
 from jobmon.distributor.lease import DaemonLease
 from jobmon.distributor.plugins.local import LocalPlugin
 from jobmon.distributor.service import DistributorService
@@ -63,6 +63,9 @@ async def serve(settings: Settings, cluster_name: str, workflow_run_id: int | No
     if not settings.http.service_url:
         raise SystemExit("the distributor needs a server: set JOBMON__HTTP__SERVICE_URL")
     plugin = plugins.load(cluster_name, settings)
+    if isinstance(plugin, LocalPlugin):
+        # what a command leaves running when it exits comes to us, to end with it
+        process_tree.become_subreaper()
     stop = anyio.Event()
     pipe = ParentPipe(stop)
     if exit_on_stdin_close or run_id_from_stdin:

@@ -10,8 +10,14 @@ from anyio.abc import TaskStatus
 
 from jobmon import wire
 from jobmon.clock import Clock, SystemClock
-from jobmon.distributor.plugins.base import AdoptingPlugin, ClusterPlugin, ReportsQueues
+from jobmon.distributor.plugins.base import (
+    AdoptingPlugin,
+    ClusterPlugin,
+    EndsOrphans,
+    ReportsQueues,
+)
 from jobmon.distributor.reporter import Reporter
+from jobmon.errors import ServerError, ServerUnavailable
 from jobmon.requester import Requester
 from jobmon.settings import Settings
 
@@ -19,6 +25,9 @@ log = logging.getLogger(__name__)
 
 FULL_RECHECK = 1.0  # seconds between kill-order checks while every slot is busy
 FLUSH_TIMEOUT = 30.0
+KILL_ORDERS_TIMEOUT = 5.0
+# Instances whose distributor (or its successor) still runs them, or will.
+_LIVE = frozenset({"I", "O", "R", "T"})
 
 
 class DistributorService:
@@ -57,6 +66,8 @@ class DistributorService:
                 await self._report_queues(self._plugin)
             if isinstance(self._plugin, AdoptingPlugin):
                 await self._adopt(self._plugin)
+            if isinstance(self._plugin, EndsOrphans):
+                await self._end_orphans(self._plugin)
             group.start_soon(self._heartbeat_loop)
             task_status.started()
             async with anyio.create_task_group() as intake:
@@ -65,6 +76,7 @@ class DistributorService:
                 intake.cancel_scope.cancel()
             log.info("stopping: no new work taken")
             with anyio.CancelScope(shield=True):
+                await self._last_kill_orders()
                 await self._plugin.stop()
                 with anyio.move_on_after(FLUSH_TIMEOUT):
                     await self.reporter.flush()
@@ -98,6 +110,45 @@ class DistributorService:
             after_id = page.next_after_id
         if self.adopted:
             log.info("adopted %d live instances launched earlier", self.adopted)
+
+    async def _last_kill_orders(self) -> None:
+        """Carry out the kill orders given since the last claim before stopping.
+
+        A stopped workflow stops its swarm, which stops this distributor at once: the
+        instances it holds, and those never claimed, must end now (killed, ERROR_FATAL)
+        rather than wait in KILL_SELF for the reaper.
+        """
+        with anyio.move_on_after(KILL_ORDERS_TIMEOUT):
+            try:
+                answer = await self._requester.post(
+                    "/api/v1/distributor/claim",
+                    wire.ClaimRequest(cluster_name=self._plugin.name, workflow_run_id=self._run_id,
+                                      limit=0, wait=0.0,
+                                      next_report_seconds=self._report_seconds),
+                    wire.ClaimResponse,
+                )
+            except (ServerError, ServerUnavailable) as error:
+                log.warning("could not read the last kill orders: %s", error)
+                return
+            if answer.kill:
+                await self._plugin.kill(answer.kill)
+
+    async def _end_orphans(self, plugin: EndsOrphans) -> None:
+        """Kill what dead distributors left running and the server gave up on.
+
+        Its task may run again now (a resume): the old command must not run beside it.
+        """
+        for instance_id, launch_token in plugin.orphans():
+            try:
+                info = await self._requester.get(f"/api/v1/task_instances/{instance_id}",
+                                                 wire.InstanceInfo)
+            except ServerError:  # unknown here: of another database
+                continue
+            if info.launch_token != launch_token or info.status in _LIVE:
+                continue  # another database's, or its own distributor's successor adopts it
+            log.warning("instance %d is %s, but its command still ran with no distributor "
+                        "watching it: killing it", instance_id, info.status)
+            plugin.end_orphan(instance_id)
 
     async def _claim_loop(self) -> None:
         poll_wait = self._settings.distributor.poll_wait

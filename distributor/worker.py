@@ -6,11 +6,12 @@ import logging
 import os
 import signal
 import threading
+import time
 
 import msgspec
 
 from jobmon import wire
-from jobmon.distributor import execution
+from jobmon.distributor import execution, process_tree
 from jobmon.distributor.execution import Finished, InstancePaths, Started
 from jobmon.distributor.oom import OomCounter
 from jobmon.distributor.plugins import log_dir
@@ -117,9 +118,13 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
         if info.status not in _STARTABLE:
             log.warning("instance %d is %s: not starting it", task_instance_id, info.status)
             return 0
-        paths = InstancePaths.under(log_dir(settings), info.workflow_id, task_instance_id)
+        root = log_dir(settings)
+        paths = execution.with_logs(InstancePaths.under(root, info.workflow_id, task_instance_id),
+                                    info, cluster_job_id() or str(task_instance_id), root)
         oom = OomCounter.for_this_process()
-        command = execution.spawn(info, paths)
+        # what the command leaves running when it exits comes to us, to end with it
+        process_tree.become_subreaper()
+        command = execution.spawn(info, paths, info.launch_token)
         termination = _Termination(command)
         termination.install()
         heartbeat = settings.heartbeat
@@ -144,11 +149,10 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
                                    name="heartbeat", daemon=True)
         beating.start()
         try:
-            finished = execution.wait(command)
+            finished = execution.wait(command)  # what is left in its group is killed
         finally:
             done.set()
-        if command.kill_status is not None or termination.received is not None:
-            execution.kill_group(command.pid, signal.SIGKILL)  # what ignored SIGTERM goes too
+        _end_left_behind()
         if termination.received is not None:
             return 128 + termination.received
         update = execution.outcome_update(command, finished)
@@ -162,6 +166,20 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
         if finished.exit_code is not None:
             return finished.exit_code
         return 128 + (finished.signal or 0)
+
+
+def _end_left_behind() -> None:
+    """End what the command left running in sessions of its own: it came to us (a
+    subreaper) when its parent exited, as a cluster ends every process of a job."""
+    left = process_tree.children(os.getpid())
+    for pid in left:
+        process_tree.kill_tree(pid)
+    for _ in range(100):  # SIGKILL takes effect within moments (unless it may not kill)
+        process_tree.reap(left)
+        left = process_tree.children(os.getpid())
+        if not left:
+            return
+        time.sleep(0.02)
 
 
 def _failed(finished: Finished) -> bool:

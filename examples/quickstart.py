@@ -35,7 +35,7 @@ def build(workflow_args: str, out_dir: Path):  # type: ignore[no-untyped-def]
         template_name="model",
         command_template="{python} {steps} model --location {location_id} --year {year} "
                          "--out {out_dir}",
-        node_args=["location_id"], task_args=["year"], op_args=["python", "steps", "out_dir"],
+        node_args=["location_id", "year"], op_args=["python", "steps", "out_dir"],
         default_cluster_name="local",
     )
     aggregate = tool.get_task_template(

@@ -10,6 +10,7 @@ import msgspec
 
 from jobmon import wire
 from jobmon.errors import CODE_INTERNAL, ServerError, ServerUnavailable
+from jobmon.errors import server_error as error_for
 from jobmon.retry import RetryPolicy
 from jobmon.settings import Settings
 
@@ -51,10 +52,10 @@ def auth_headers(token: str) -> dict[str, str]:
 def server_error(status: int, payload: bytes) -> ServerError:
     try:
         body = msgspec.json.decode(payload, type=wire.ErrorResponse)
-        return ServerError(status, body.error.code, body.error.message)
+        return error_for(status, body.error.code, body.error.message)
     except msgspec.DecodeError:
         text = payload[:200].decode(errors="replace")
-        return ServerError(status, CODE_INTERNAL, f"HTTP {status}: {text}")
+        return error_for(status, CODE_INTERNAL, f"HTTP {status}: {text}")
 
 
 def decode(status: int, payload: bytes, response_type: type[T]) -> T:

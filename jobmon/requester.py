@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
 import aiohttp
+import anyio
 
 from jobmon import answers, wire
 from jobmon.answers import TransientHTTPError
@@ -24,6 +26,11 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncio.TimeoutError,
     TransientHTTPError,
 )
+# A server that refuses connections is asked about again at most this often.
+RECOVER_EVERY = 1.0
+
+# Given the URL that refused a connection, the URL to use from now on (None: the same).
+Recover = Callable[[str], Awaitable[str | None]]
 
 
 class Requester:
@@ -36,12 +43,31 @@ class Requester:
         token: str = "",
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        recover: Recover | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
         self._retry = retry or RetryPolicy(transient=TRANSIENT_ERRORS)
         self._session: aiohttp.ClientSession | None = None
+        # called when the server refuses connections (a local server this client started
+        # may have died: it is started again), between retries
+        self.recover = recover
+        self._recovering = anyio.Lock()
+        self._recovered_at = -RECOVER_EVERY
+
+    async def _recover(self, refused_url: str) -> None:
+        """Let ``recover`` bring the server back (once for concurrent failures)."""
+        if self.recover is None:
+            return
+        async with self._recovering:
+            if self.base_url != refused_url or \
+                    time.monotonic() - self._recovered_at < RECOVER_EVERY:
+                return  # another request just did
+            url = await self.recover(refused_url)
+            self._recovered_at = time.monotonic()
+            if url:
+                self.base_url = url.rstrip("/")
 
     @classmethod
     def from_settings(cls, settings: Settings, base_url: str | None = None) -> Requester:
@@ -116,7 +142,6 @@ class Requester:
         data = None if body is None else wire.encode(body)
         headers = answers.request_headers()
         query = answers.query_params(params)
-        url = self.base_url + path
         timeout = aiohttp.ClientTimeout(
             total=None,
             sock_connect=self._timeout.sock_connect,
@@ -129,11 +154,17 @@ class Requester:
                     # a large body goes as a stream (a fresh one for each attempt), so that
                     # aiohttp writes it without blocking the event loop
                     sent = io.BytesIO(data) if data is not None and len(data) > 65536 else data
-                    async with session.request(
-                        method, url, data=sent, params=query, headers=headers, timeout=timeout
-                    ) as response:
-                        payload = await response.read()
-                        return answers.decode(response.status, payload, response_type)
+                    base_url = self.base_url
+                    try:
+                        async with session.request(
+                            method, base_url + path, data=sent, params=query, headers=headers,
+                            timeout=timeout,
+                        ) as response:
+                            payload = await response.read()
+                            return answers.decode(response.status, payload, response_type)
+                    except aiohttp.ClientConnectorError:
+                        await self._recover(base_url)
+                        raise
         except TRANSIENT_ERRORS as error:
             raise answers.unavailable(self.base_url, method, path, error) from error
         raise AssertionError("unreachable")  # pragma: no cover

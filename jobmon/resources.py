@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jobmon.errors import InvalidResources
+from jobmon.errors import InvalidMemoryFormat, InvalidResources
 
 # Keys every cluster understands. Other keys pass through to the plugin, which validates them.
-CORE_KEYS = ("cores", "memory", "runtime", "queue", "project")
+CORE_KEYS = ("cores", "memory", "runtime", "queue", "project", "stdout", "stderr")
 
 _MEMORY_UNITS = {"": 1024, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
 # "B" and "iB" only after a unit letter: "100B" is not 100 GiB.
 _MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:I?B)?)?\s*$", re.IGNORECASE)
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])", re.IGNORECASE)
-_DURATION_FULL_RE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[dhms]\s*)+$", re.IGNORECASE)
+# a unit letter or word: 90s, 30m, 2h, 1d, and as Jobmon reads them 10min, 2hrs, 30 seconds
+_DURATION_UNIT = r"(d(?:ays?)?|h(?:(?:ou)?rs?)?|m(?:in(?:ute)?s?)?|s(?:ec(?:ond)?s?)?)"
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*" + _DURATION_UNIT, re.IGNORECASE)
+_DURATION_FULL_RE = re.compile(
+    r"^\s*(?:\d+(?:\.\d+)?\s*" + _DURATION_UNIT + r"\s*)+$", re.IGNORECASE)
 _CLOCK_RE = re.compile(r"^\s*(?:(\d+)-)?(\d+):(\d{1,2})(?::(\d{1,2}))?\s*$")
 _SECONDS_PER = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -25,13 +30,13 @@ _SECONDS_PER = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 def parse_memory_mib(value: object) -> int:
     """Memory in MiB. A bare number means GiB, as in Jobmon; strings take K, M, G or T."""
     if isinstance(value, bool):
-        raise InvalidResources(f"memory={value!r}: expected a size such as '512M' or '4G'")
+        raise InvalidMemoryFormat(f"memory={value!r}: expected a size such as '512M' or '4G'")
     if isinstance(value, int | float):
         mib = float(value) * 1024
     elif isinstance(value, str) and (match := _MEMORY_RE.match(value)):
         mib = float(match.group(1)) * _MEMORY_UNITS[(match.group(2) or "").upper()]
     else:
-        raise InvalidResources(
+        raise InvalidMemoryFormat(
             f"memory={value!r} is not a size: use a number with a unit such as "
             "'512M', '4G' or '1.5T' (a bare number means GiB)"
         )
@@ -54,7 +59,7 @@ def parse_runtime_seconds(value: object) -> int:
         seconds = float(value)
     elif isinstance(value, str) and _DURATION_FULL_RE.match(value):
         seconds = sum(
-            float(number) * _SECONDS_PER[unit.lower()]
+            float(number) * _SECONDS_PER[unit[0].lower()]
             for number, unit in _DURATION_RE.findall(value)
         )
     elif isinstance(value, str) and (match := _CLOCK_RE.match(value)):
@@ -108,7 +113,7 @@ def normalize(resources: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = parse_runtime_seconds(value)
         elif key == "cores":
             out[key] = parse_cores(value)
-        elif key in ("queue", "project"):
+        elif key in ("queue", "project", "stdout", "stderr"):
             if not isinstance(value, str) or not value.strip():
                 raise InvalidResources(f"{key}={value!r}: expected a non-empty name")
             out[key] = value.strip()
@@ -146,46 +151,155 @@ def format_runtime(seconds: int) -> str:
 
 # ---------------------------------------------------------------- scaling after resource errors
 
-ScaleSpec = float | int | Sequence[float] | Callable[[float], float]
 DEFAULT_RESOURCE_SCALES: dict[str, float] = {"memory": 0.5, "runtime": 0.5}
 SCALABLE_KEYS = ("memory", "runtime", "cores")
+# The wire form of absolute values, one per resource error: {"values": [...]}, canonical units.
+VALUES = "values"
+
+
+class ScaleValues:
+    """An iterator of absolute values, one per resource error (Jobmon's ``iter([80, 160])``).
+
+    Values are read lazily and remembered: every task the iterator was given to sees the
+    whole sequence (as Jobmon gives each task a copy), and an endless iterator is read only
+    as far as the attempts go.
+    """
+
+    __slots__ = ("_iterator", "_seen")
+
+    def __init__(self, iterator: Iterator[Any]) -> None:
+        self._iterator: Iterator[Any] | None = iterator
+        self._seen: list[Any] = []
+
+    def take(self, count: int) -> list[Any]:
+        """The first ``count`` values (fewer if the iterator ends)."""
+        while self._iterator is not None and len(self._seen) < count:
+            try:
+                self._seen.append(next(self._iterator))
+            except StopIteration:
+                self._iterator = None
+        return self._seen[:count]
+
+    def __repr__(self) -> str:
+        more = ", ..." if self._iterator is not None else ""
+        return f"ScaleValues({self._seen!r}{more})"
+
+
+# Iterators already wrapped, so that one generator given to several tasks is read once.
+_WRAPPED: weakref.WeakKeyDictionary[Iterator[Any], ScaleValues] = weakref.WeakKeyDictionary()
+
+
+def _wrap(iterator: Iterator[Any]) -> ScaleValues:
+    """The ScaleValues of an iterator, leaving the user's iterator unread where possible."""
+    try:
+        return _WRAPPED[iterator]
+    except KeyError:
+        pass
+    except TypeError:  # not weak-referenceable (a list or range iterator): copy it instead
+        try:
+            return ScaleValues(copy.deepcopy(iterator))
+        except Exception:  # an iterator that cannot be copied is read as it is
+            return ScaleValues(iterator)
+    wrapped = _WRAPPED[iterator] = ScaleValues(iterator)
+    return wrapped
+
+
+def _check_spec(key: str, spec: Any) -> None:
+    if key not in SCALABLE_KEYS:
+        raise InvalidResources(
+            f"resource_scales[{key!r}]: only {', '.join(SCALABLE_KEYS)} can be scaled"
+        )
+    if callable(spec) or isinstance(spec, Iterator | ScaleValues):
+        return
+    factors = [spec] if isinstance(spec, int | float) else spec
+    if isinstance(factors, str | bytes | Mapping) or not isinstance(factors, list | tuple):
+        raise InvalidResources(
+            f"resource_scales[{key!r}]={spec!r}: expected a factor (0.5 adds 50% after each "
+            "resource error), a list of factors (one per error), an iterator of values "
+            "(iter([2, 4]): the request after each error), or a callable (applied to the "
+            "current request)"
+        )
+    for factor in factors:
+        if (
+            isinstance(factor, bool)
+            or not isinstance(factor, int | float)
+            or not math.isfinite(factor)
+            or factor < 0
+        ):
+            raise InvalidResources(
+                f"resource_scales[{key!r}]: factor {factor!r} must be a finite number >= 0"
+            )
 
 
 def check_scales(scales: Mapping[str, Any]) -> None:
-    """Reject scale specs that could never work, before anything is sent."""
+    """Reject scale specs that could never work, before anything is sent (reads no iterator)."""
+    if not isinstance(scales, Mapping):
+        raise InvalidResources(
+            f"resource_scales={scales!r}: expected a mapping such as {{'memory': 0.5}}")
     for key, spec in scales.items():
-        if key not in SCALABLE_KEYS:
-            raise InvalidResources(
-                f"resource_scales[{key!r}]: only {', '.join(SCALABLE_KEYS)} can be scaled"
-            )
-        if callable(spec):
-            continue
-        factors = [spec] if isinstance(spec, int | float) else spec
-        if isinstance(factors, str) or not isinstance(factors, Iterable):
-            raise InvalidResources(
-                f"resource_scales[{key!r}]={spec!r}: expected a factor, a list of factors, "
-                "or a callable"
-            )
-        for factor in factors:
-            if (
-                isinstance(factor, bool)
-                or not isinstance(factor, int | float)
-                or not math.isfinite(factor)
-                or factor < 0
-            ):
-                raise InvalidResources(
-                    f"resource_scales[{key!r}]: factor {factor!r} must be a finite number >= 0"
-                )
+        _check_spec(key, spec)
 
 
-def scales_to_wire(scales: Mapping[str, Any]) -> dict[str, float | list[float]]:
-    """The JSON-safe part of resource_scales (callables stay in the binding process)."""
-    out: dict[str, float | list[float]] = {}
+def prepare_scales(scales: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked scales as the user gave them, each iterator wrapped in a ScaleValues."""
+    check_scales(scales)
+    return {key: _wrap(spec) if isinstance(spec, Iterator) else spec
+            for key, spec in scales.items()}
+
+
+def _kind(key: str) -> str:
+    return {"memory": "size", "runtime": "duration", "cores": "number of cores"}[key]
+
+
+def _canonical(key: str, value: object) -> int:
+    """A user's value for a scalable key, as Jobmon reads it: memory in GiB (or a size with a
+    unit), runtime in seconds (or a duration), cores a count."""
+    if key == "memory":
+        return parse_memory_mib(value)
+    if key == "runtime":
+        return parse_runtime_seconds(value)
+    if isinstance(value, float) and math.isfinite(value) and value > 0:
+        return math.ceil(value)
+    return parse_cores(value)
+
+
+def _user_units(key: str, canonical: float) -> float:
+    """A canonical value in the units a Jobmon scale callable sees (memory in GiB)."""
+    return canonical / 1024 if key == "memory" else canonical
+
+
+def scales_to_wire(scales: Mapping[str, Any], max_attempts: int = 3) -> dict[str, Any]:
+    """The JSON-safe part of resource_scales: factors as floats, an iterator as the values
+    for the ``max_attempts - 1`` retries; callables stay in the binding process."""
+    out: dict[str, Any] = {}
     for key, spec in scales.items():
-        if callable(spec):
+        if isinstance(spec, ScaleValues):
+            values = []
+            for value in spec.take(max(0, max_attempts - 1)):
+                try:
+                    values.append(_canonical(key, value))
+                except InvalidResources:
+                    raise InvalidResources(
+                        f"resource_scales[{key!r}]: the iterator gave {value!r}, which is not "
+                        f"a {_kind(key)} (memory: GiB or '4G', runtime: seconds or '2h', "
+                        "cores: a count)"
+                    ) from None
+            out[key] = {VALUES: values}
+        elif isinstance(spec, Mapping):
+            out[key] = {VALUES: [int(value) for value in spec[VALUES]]}
+        elif callable(spec):
             continue
-        out[key] = float(spec) if isinstance(spec, int | float) else [float(f) for f in spec]
+        else:
+            out[key] = float(spec) if isinstance(spec, int | float) else [float(f) for f in spec]
     return out
+
+
+def try_scales(scales: Mapping[str, Any], resources: Mapping[str, Any]) -> None:
+    """Apply each callable once to the starting request, so a callable that cannot work
+    (raises, or returns no number or size) is reported before anything is sent."""
+    for key, spec in scales.items():
+        if callable(spec) and not isinstance(spec, ScaleValues) and key in resources:
+            _scaled_value(key, float(resources[key]), spec, 1)
 
 
 @dataclass(frozen=True)
@@ -226,9 +340,27 @@ class QueueSet:
     default: str | None = None
 
 
-def _scaled_value(key: str, value: float, spec: ScaleSpec, resource_errors: int) -> float:
+def _scaled_value(key: str, value: float, spec: Any, resource_errors: int) -> float:
+    """The value after the ``resource_errors``-th resource error, in canonical units."""
+    if isinstance(spec, ScaleValues):
+        spec = {VALUES: [_canonical(key, v) for v in spec.take(resource_errors)]}
+    if isinstance(spec, Mapping):  # absolute values; when they run out the request stays
+        values = spec[VALUES]
+        return float(values[resource_errors - 1]) if resource_errors <= len(values) else value
     if callable(spec):
-        return float(spec(value))
+        try:
+            result = spec(_user_units(key, value))
+        except Exception as error:
+            raise InvalidResources(
+                f"resource_scales[{key!r}]: the callable raised {type(error).__name__}: {error}"
+            ) from error
+        try:
+            return _canonical(key, result)
+        except InvalidResources:
+            raise InvalidResources(
+                f"resource_scales[{key!r}]: the callable returned {result!r}, which is not a "
+                f"{_kind(key)} (memory: GiB or '4G', runtime: seconds or '2h', cores: a count)"
+            ) from None
     if isinstance(spec, int | float):
         return value * (1 + float(spec))
     factors = list(spec)
@@ -240,7 +372,7 @@ def _scaled_value(key: str, value: float, spec: ScaleSpec, resource_errors: int)
 
 def scale_resources(
     resources: Mapping[str, Any],
-    scales: Mapping[str, ScaleSpec],
+    scales: Mapping[str, Any],
     resource_errors: int,
     queues: Mapping[str, QueueLimits] | None = None,
     fallback_queues: Sequence[str] = (),
@@ -249,7 +381,8 @@ def scale_resources(
     """Resources for the next attempt after the ``resource_errors``-th resource error.
 
     A request without a queue is in ``default_queue``.
-    Each scalable key grows by its factor (compounding over attempts). If the result
+    Each scalable key grows by its factor (compounding over attempts), takes the next of its
+    absolute values, or what its callable returns; a request never shrinks. If the result
     exceeds the current queue's limits, the first fallback queue that fits is chosen;
     if none fits (or there are none), the request is capped at the limits
     of the last fallback that holds the current request, else of the current queue.

@@ -17,6 +17,16 @@ from jobmon.errors import ConfigError
 
 ENV_PREFIX = "JOBMON__"
 CONFIG_FILE_ENV = "JOBMON__CONFIG_FILE"
+# Settings that are credentials, or say where they are: a daemon's admin token must never
+# reach the commands it runs for others, nor a user's token their own commands.
+SECRET_VARIABLES = frozenset({"JOBMON__HTTP__TOKEN", "JOBMON__DB__URL", CONFIG_FILE_ENV})
+
+
+def without_secrets(environ: Mapping[str, str], *, keep_config_file: bool = False
+                    ) -> dict[str, str]:
+    """``environ`` less Jobmon's credentials (the user's own variables stay: PATH, conda...)."""
+    dropped = SECRET_VARIABLES - ({CONFIG_FILE_ENV} if keep_config_file else set())
+    return {name: value for name, value in environ.items() if name not in dropped}
 
 
 class Http(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,6 +51,10 @@ class Server(msgspec.Struct, frozen=True, kw_only=True):
     reaper_interval: float
     idle_shutdown: float
     auth: str
+    allowed_hosts: str
+    idle_timeout: float
+    transfer_timeout: float
+    open_files: int
 
 
 class Embedded(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +102,27 @@ class LoadedSettings:
     settings: Settings
     sources: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def descriptions() -> dict[str, str]:
+    """Each setting's description (``section.key``): the comment above it in defaults.toml."""
+    text = resources.files("jobmon").joinpath("defaults.toml").read_text()
+    found: dict[str, str] = {}
+    section, comment, shared = "", list[str](), ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section, comment, shared = stripped[1:-1], [], ""
+        elif stripped.startswith("#"):
+            comment.append(stripped.lstrip("#").strip())
+        elif "=" in stripped and section:
+            # keys right under one comment share it
+            shared = " ".join(comment) if comment else shared
+            found[f"{section}.{stripped.split('=', 1)[0].strip()}"] = shared
+            comment = []
+        elif not stripped:
+            comment, shared = [], ""
+    return found
 
 
 def _defaults() -> dict[str, dict[str, Any]]:
@@ -214,9 +249,24 @@ def reset_cache() -> None:
 
 
 def default_data_home(environ: Mapping[str, str] | None = None) -> Path:
-    """Jobmon's per-user state directory."""
+    """Jobmon's per-user state directory: server.json, the logs and the embedded database.
+
+    The one rule, for root too: $XDG_DATA_HOME/jobmon when it is set (an absolute path),
+    else ~/.local/share/jobmon, or /var/lib/jobmon for root (the database runs as an
+    unprivileged user, who cannot enter root's home).
+    """
     environ = os.environ if environ is None else environ
-    if os.geteuid() == 0 and "XDG_DATA_HOME" not in environ:
+    data_home = environ.get("XDG_DATA_HOME", "")
+    if os.path.isabs(data_home):
+        return Path(data_home) / "jobmon"
+    if os.geteuid() == 0:
         return Path("/var/lib/jobmon")
-    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "jobmon"
+    return Path.home() / ".local" / "share" / "jobmon"
+
+
+def embedded_data_dir(settings: Settings, environ: Mapping[str, str] | None = None) -> Path:
+    """Where the embedded PostgreSQL keeps its data: ``embedded.data_dir``, else beside the
+    rest of Jobmon's state, so that whatever moves server.json moves the database too."""
+    if settings.embedded.data_dir:
+        return Path(settings.embedded.data_dir).expanduser()
+    return default_data_home(environ) / "pgdata"

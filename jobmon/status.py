@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 
 class TaskStatus(enum.StrEnum):
@@ -22,6 +22,8 @@ class TaskStatus(enum.StrEnum):
     ERROR_RECOVERABLE = "E"
     ADJUSTING_RESOURCES = "A"
     ERROR_FATAL = "F"
+    # {letter: name}, as IHME Jobmon's TaskStatus.LABEL_DICT; filled in below the class
+    LABEL_DICT: ClassVar[dict[str, str]]
 
 
 class TaskInstanceStatus(enum.StrEnum):
@@ -38,6 +40,8 @@ class TaskInstanceStatus(enum.StrEnum):
     NO_DISTRIBUTOR_ID = "W"
     NO_HEARTBEAT = "X"
     RESOURCE_ERROR = "Z"
+    # IHME Jobmon's batch-submission letter: never entered here, so not a member
+    SUBMITTED_TO_BATCH_DISTRIBUTOR = enum.nonmember("B")
 
 
 class WorkflowStatus(enum.StrEnum):
@@ -67,6 +71,8 @@ class WorkflowRunStatus(enum.StrEnum):
     TERMINATED = "T"
     ABORTED = "A"
 
+
+TaskStatus.LABEL_DICT = {str(status): status.name for status in TaskStatus}
 
 T = TaskStatus
 TI = TaskInstanceStatus
@@ -166,6 +172,8 @@ WORKFLOW_TRANSITIONS: frozenset[tuple[WorkflowStatus, WorkflowStatus]] = frozens
         (W.DONE, W.HALTED),  # `jobmon task update -s G` reset tasks: resumable, not running
         (W.FAILED, W.DONE),  # every task marked DONE by hand
         (W.HALTED, W.DONE),
+        (W.FAILED, W.REGISTERING),  # `jobmon workflow_reset`: every task back to G
+        (W.REGISTERING, W.INSTANTIATING),  # resumed after a workflow_reset
     }
 )
 

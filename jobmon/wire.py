@@ -313,6 +313,11 @@ class ClaimedInstance(Struct, frozen=True):
     compute_resources: dict[str, Any]
     attempt: int
     context: Any = None
+    # for a worker on a shared cluster: reports on this instance, and nothing else
+    credential: str = ""
+    # issued by the database at the claim; the local distributor writes it into the
+    # instance's status file, which proves the file is this launch's
+    launch_token: str = ""
 
 
 class KillOrder(Struct, frozen=True):
@@ -378,6 +383,7 @@ class InstanceInfo(Struct, frozen=True):
     attempt: int
     name: str
     context: Any = None
+    launch_token: str = ""  # see ClaimedInstance
 
 
 def encode(value: object) -> bytes:
@@ -426,6 +432,8 @@ class TaskStatesQuery(Struct, frozen=True, forbid_unknown_fields=True):
     status: Annotated[str, Meta(max_length=64)] = ""
     # comma-separated ids: about 25,000 of them
     task_ids: Annotated[str, Meta(max_length=QUERY_TEXT)] = ""
+    # highest task id first; ``after_id`` then pages downwards (ids below it)
+    newest_first: bool = False
 
 
 class Outputs(Struct, frozen=True):
@@ -514,6 +522,7 @@ class LiveInstances(Struct, frozen=True):
     workflow_run_id: list[int] = []
     # the run the asking distributor serves (None: a daemon serving the whole cluster)
     for_run: int | None = None
+    launch_token: list[str] = []  # "" for an instance claimed before launch ids existed
 
 
 # ------------------------------------------------------------------ operators and the dashboard
@@ -598,6 +607,8 @@ class TaskUpdateRequest(Struct, frozen=True, forbid_unknown_fields=True):
     status: Annotated[str, Meta(pattern="^[DG]$")]
     # answer what would change, change nothing
     dry_run: bool = False
+    # D: also every task upstream of them (G always takes everything downstream)
+    recursive: bool = False
 
 
 class TaskUpdateResponse(Struct, frozen=True):

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from jobmon import wire
-from jobmon.server.http import AUTH, error_middleware
+from jobmon.server.http import AUTH, BODY_TIMEOUT, error_middleware
 from jobmon.server.routes import (
     API,
     clusters,
@@ -16,8 +16,10 @@ from jobmon.server.routes import (
     health,
     meta,
     operator,
+    self_service,
     task_instances,
     tools,
+    usage,
     workflow_runs,
     workflow_status,
     workflows,
@@ -26,13 +28,14 @@ from jobmon.server.state import STATE, ServerState
 
 # Route modules register on API when imported.
 ROUTE_MODULES = (health, meta, tools, workflows, workflow_runs, task_instances, workflow_status,
-                 distributors, operator, clusters)
+                 distributors, operator, clusters, usage, self_service)
 
 # The longest request line (aiohttp's default is 8190 bytes). A query value may have
 # wire.QUERY_TEXT characters (a list of task ids), and each takes up to 12 bytes once
 # UTF-8 encoded and percent-encoded. aiohttp answers a longer line itself, in plain text,
 # before any middleware could make it JSON.
 MAX_REQUEST_LINE = 12 * wire.QUERY_TEXT + 64 * 1024
+LINGER_SECONDS = 2.0
 
 
 def create_app(state: ServerState) -> web.Application:
@@ -45,11 +48,28 @@ def create_app(state: ServerState) -> web.Application:
         state.last_request = state.clock.monotonic()
         return await handler(request)
 
+    @web.middleware
+    async def guard(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if state.auth.guard is not None:  # a local server: what a web page could forge
+            state.auth.guard.check(request)
+        return await handler(request)
+
     app = web.Application(
-        middlewares=[touch, error_middleware],
+        middlewares=[touch, error_middleware, guard],
         client_max_size=state.settings.server.max_request_mb * 1024 * 1024,
-        handler_args={"max_line_size": MAX_REQUEST_LINE},
+        handler_args={
+            "max_line_size": MAX_REQUEST_LINE,
+            # from the moment a connection opens and after each answer: a connection that
+            # sends no complete request in time (idle, or trickling its headers) is closed
+            "keepalive_timeout": state.settings.server.idle_timeout,
+            # the unread rest of a body (a refused or timed-out request) is read this long
+            # before the connection is closed
+            "lingering_time": LINGER_SECONDS,
+        },
     )
+    app[BODY_TIMEOUT] = state.settings.server.transfer_timeout
     app[STATE] = state
     app[AUTH] = state.auth
     API.install(app)

@@ -3,16 +3,19 @@
 A caller is a ``Principal``: the user of a bearer token (stored only as a SHA-256 hash),
 or, on a server in "local" mode, the operating-system user who runs the server, found
 from the peer of a Unix socket or a loopback connection (Linux sock_diag, else
-/proc/net/tcp) without any token. Each
-route declares an ``Access``; owner-only routes resolve the workflow they touch and
+/proc/net/tcp) without any token; or the worker of one task instance, whose credential
+(signed with the database's server key) lets it report on that instance and nothing else.
+Each route declares an ``Access``; owner-only routes resolve the workflow they touch and
 admit its owner and admins.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import enum
 import hashlib
+import hmac
 import ipaddress
 import os
 import pwd
@@ -29,10 +32,12 @@ import asyncpg
 from aiohttp import web
 
 from jobmon import errors
+from jobmon.server.guard import BrowserGuard
 from jobmon.server.http import ApiError, parse_id
 from jobmon.server.sql import QUERIES as Q
 
 TOKEN_PREFIX = "jm_"
+WORKER_PREFIX = "jmw_"
 TOKEN_TTL = 30.0  # seconds a token's user is cached
 _CACHE_LIMIT = 100_000
 
@@ -41,7 +46,7 @@ class Access(enum.Enum):
     """What a route requires of its caller."""
 
     PUBLIC = "public"  # anyone (health, the OpenAPI document)
-    READ = "read"  # anyone on a local server; a token user on a shared one
+    READ = "read"  # any authenticated caller: status and shape, no commands or outputs
     USER = "user"  # any authenticated caller
     ADMIN = "admin"
     WORKFLOW = "workflow"  # the owner of the workflow in the path, or an admin
@@ -59,9 +64,11 @@ PER_USER_CLUSTERS = frozenset({"local", "sequential", "dummy"})
 class Principal:
     name: str
     admin: bool
+    # a worker's credential: it may report on this one task instance, and do nothing else
+    instance_id: int | None = None
 
 
-# the caller of the request; None for an anonymous reader of a local server
+# the caller of the request (None only on public routes)
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("jobmon_principal")
 
 
@@ -73,6 +80,35 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+def worker_credential(key: bytes, instance_id: int) -> str:
+    """The credential of the worker of one task instance: it reports on that instance only."""
+    digest = hmac.new(key, f"instance:{instance_id}".encode(), hashlib.sha256).digest()
+    return f"{WORKER_PREFIX}{instance_id}_{base64.urlsafe_b64encode(digest).decode().rstrip('=')}"
+
+
+def worker_principal(key: bytes, token: str) -> Principal | None:
+    """The instance a worker credential was made for, or None if it is not one of ours."""
+    number, _, _ = token[len(WORKER_PREFIX):].partition("_")
+    instance_id = parse_id(number)
+    if instance_id is None or not hmac.compare_digest(worker_credential(key, instance_id),
+                                                      token):
+        return None
+    return Principal(f"worker of task instance {instance_id}", admin=False,
+                     instance_id=instance_id)
+
+
+async def server_key(connection: asyncpg.Connection) -> bytes:
+    """The key that signs worker credentials: made by the first server on this database."""
+    try:
+        await connection.execute(Q["insert_server_key"], secrets.token_bytes(32))
+    except asyncpg.UndefinedTableError:
+        raise errors.ConfigError("the database schema is older than this Jobmon: run "
+                                 "`jobmon db upgrade` (or start the server without "
+                                 "--no-upgrade)") from None
+    key: bytes = await connection.fetchval(Q["server_key"])
+    return key
+
+
 def _unauthorized(message: str) -> ApiError:
     return ApiError(401, errors.CODE_UNAUTHORIZED, message)
 
@@ -81,8 +117,9 @@ def forbidden(message: str) -> ApiError:
     return ApiError(403, errors.CODE_FORBIDDEN, message)
 
 
-NO_TOKEN = ("this server needs an API token: set JOBMON__HTTP__TOKEN (an admin makes one "
-            "with `jobmon token create --user NAME`)")
+TOKEN_HINT = ("set JOBMON__HTTP__TOKEN (an admin makes one with "
+              "`jobmon token create --user NAME`)")
+NO_TOKEN = f"this server needs an API token: {TOKEN_HINT}"
 
 
 # sock_diag over netlink (Linux): the kernel looks one TCP socket up by its addresses
@@ -176,9 +213,13 @@ def auth_mode(configured: str, host: str) -> str:
 class Authenticator:
     """Finds the principal of each request, with caches for tokens and owners."""
 
-    def __init__(self, pool: asyncpg.Pool, mode: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, mode: str, guard: BrowserGuard | None = None,
+                 key: bytes = b"") -> None:
         self._pool = pool
+        self.key = key  # signs worker credentials (empty: none are issued or accepted)
         self.mode = mode  # "local": the server's own user needs no token; "token": all do
+        # in local mode: refuses what a web page in the owner's browser could send
+        self.guard = guard
         self.owner_uid = os.geteuid()
         self.owner = Principal(pwd.getpwuid(self.owner_uid).pw_name, admin=True)
         # token hash -> (principal, when to look again): a revoked token stops working
@@ -234,6 +275,11 @@ class Authenticator:
         return self._tcp.owners.get((peer[1], local[1])) == self.owner_uid
 
     async def _token_principal(self, token: str) -> Principal:
+        if token.startswith(WORKER_PREFIX) and self.key:
+            worker = worker_principal(self.key, token)
+            if worker is None:
+                raise _unauthorized("the worker credential is not valid")
+            return worker
         digest = hash_token(token)
         cached = self._tokens.get(digest)
         if cached is None or cached[1] < time.monotonic():
@@ -271,13 +317,19 @@ class Authenticator:
             return None
         principal = await self.principal(request)
         request[PRINCIPAL] = principal
-        if principal is None and not (access is Access.READ and self.mode == "local"):
+        if principal is None:  # in local mode too: another OS user reads nothing untokened
+            if self.mode == "local":
+                raise _unauthorized(f"only {self.owner.name!r}, who runs this server, may call "
+                                    f"it without an API token: {TOKEN_HINT}")
             raise _unauthorized(NO_TOKEN)
         return principal
 
     async def authorize(self, request: web.Request, access: Access,
                         principal: Principal | None, body: Any) -> None:
         """403 unless the caller may do this to what the request names."""
+        if principal is not None and principal.instance_id is not None:
+            self._require_own_instance(request, access, principal.instance_id, body)
+            return
         if principal is None or principal.admin or access in (
                 Access.PUBLIC, Access.READ, Access.USER):
             return
@@ -297,6 +349,15 @@ class Authenticator:
             raise forbidden(f"user {principal.name!r} is not an admin")
         kind, ids = _targets(request, access, body)
         await self._require_owner(principal, kind, ids)
+
+    @staticmethod
+    def _require_own_instance(request: web.Request, access: Access, instance_id: int,
+                              body: Any) -> None:
+        if access is Access.INSTANCES:
+            _, ids = _targets(request, access, body)
+            if ids and set(ids) == {instance_id}:
+                return
+        raise forbidden(f"a worker's credential reports on task instance {instance_id} only")
 
     async def _require_owner(self, principal: Principal, kind: str, ids: list[int]) -> None:
         owners = await self.owners(kind, ids)

@@ -20,6 +20,28 @@ log = logging.getLogger(__name__)
 
 CHANNELS = ("jobmon_task", "jobmon_work")
 
+_X = asyncpg.exceptions
+# Database states that pass: a request that met one is answered 503, which clients retry.
+# A statement timeout (504) and a full disk (507) are answered on their own, before these.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    _X.PostgresConnectionError,  # 08: the connection broke or could not be made
+    _X.ObjectNotInPrerequisiteStateError,  # 55000: ALLOW_CONNECTIONS false; 55P03, 55006
+    _X.InsufficientResourcesError,  # 53: too many connections, out of memory
+    _X.CannotConnectNowError,  # 57P03: starting up, shutting down, in recovery
+    _X.AdminShutdownError,  # 57P01
+    _X.CrashShutdownError,  # 57P02
+    _X.IdleSessionTimeoutError,  # 57P05: a pooled connection the server closed
+    _X.TransactionRollbackError,  # 40: serialization failures and deadlocks
+    _X.ReadOnlySQLTransactionError,  # 25006: a failover to a new primary under way
+    _X.IdleInTransactionSessionTimeoutError,  # 25P03
+    _X.InterfaceError,  # asyncpg: the connection was closed under it
+    # a pooled connection whose backend died mid-answer ("another operation is in
+    # progress") until asyncpg sees the socket close and drops it: the retry gets another
+    _X.InternalClientError,
+    ConnectionError,
+    OSError,
+)
+
 
 _JSONB_VERSION = b"\x01"  # the binary jsonb format: a version byte, then the JSON text
 

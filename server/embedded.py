@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import fcntl
 import importlib.util
+import logging
 import os
 import pwd
 import signal
@@ -22,7 +23,11 @@ from urllib.parse import quote
 
 from jobmon.errors import JobmonError
 
+log = logging.getLogger(__name__)
+
 PR_SET_PDEATHSIG = 1
+KEEPER_INTERVAL = 0.5  # seconds between looks at the database a server uses
+KEEPER_START_TIMEOUT = 60.0
 SOCKET_PATH_LIMIT = 107  # sun_path holds 108 bytes including the terminating NUL
 POLL_INTERVAL = 0.01
 LOG_TAIL_BYTES = 3000
@@ -71,15 +76,6 @@ def find_bin_dir() -> Path:
     return bin_dir
 
 
-def default_data_dir() -> Path:
-    """Return the data dir used when none is configured."""
-    if os.geteuid() == 0:
-        return Path("/var/lib/jobmon/pgdata")
-    data_home = os.environ.get("XDG_DATA_HOME", "")
-    base = Path(data_home) if os.path.isabs(data_home) else Path.home() / ".local" / "share"
-    return base / "jobmon" / "pgdata"
-
-
 class EmbeddedPostgres:
     """One PostgreSQL server on one data dir, started by us (owner) or found running."""
 
@@ -95,6 +91,9 @@ class EmbeddedPostgres:
         self.pid: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
+        # a thread besides the main one that may start the server: it lives as long as
+        # the server should (the parent-death signal fires when the spawning thread ends)
+        self.spawning_thread: threading.Thread | None = None
 
     @property
     def dsn(self) -> str:
@@ -123,6 +122,12 @@ class EmbeddedPostgres:
                 self._initdb(bin_dir, user)
             self._wait_ready(self._launch(bin_dir, user), deadline)
         return self.dsn
+
+    def running(self) -> bool:
+        """Whether the server we started or attached to still runs."""
+        if self._process is not None:
+            return self._process.poll() is None
+        return self.pid is not None and _is_live_postgres(self.pid, self.data_dir)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the server with a fast shutdown if we started it; otherwise do nothing."""
@@ -193,7 +198,8 @@ class EmbeddedPostgres:
         self, bin_dir: Path, user: pwd.struct_passwd | None
     ) -> subprocess.Popen[bytes]:
         """Spawn postgres as our child; it gets SIGINT (fast shutdown) when we die."""
-        if sys.platform == "linux" and threading.current_thread() is not threading.main_thread():
+        if sys.platform == "linux" and threading.current_thread() not in (
+                threading.main_thread(), self.spawning_thread):
             raise EmbeddedPostgresError(
                 "start the embedded PostgreSQL from the main thread: its parent-death signal "
                 "fires when the spawning thread exits"
@@ -248,6 +254,49 @@ class EmbeddedPostgres:
         with self.log_path.open("rb") as log:
             log.seek(max(self._log_offset, log.seek(0, os.SEEK_END) - LOG_TAIL_BYTES))
             return log.read().decode(errors="replace")
+
+
+class DatabaseKeeper:
+    """Starts the database again when it went away while a server uses it.
+
+    Several servers may use one data directory: the first starts PostgreSQL as its child,
+    the others attach. When the one that started it stops (or is killed, or PostgreSQL
+    dies), a survivor starts it again (or attaches to the one another survivor started),
+    so the database outlives any one server. A thread of its own does it: the new
+    PostgreSQL gets its parent-death signal from this thread, which lives until ``stop``.
+    """
+
+    def __init__(self, database: EmbeddedPostgres, interval: float = KEEPER_INTERVAL) -> None:
+        self._database = database
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="embedded-postgres-keeper",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._database.spawning_thread = self._thread
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(KEEPER_START_TIMEOUT + 5)
+
+    def _run(self) -> None:
+        database = self._database
+        while not self._stopping.wait(self._interval):
+            if database.running():
+                continue
+            log.warning("the PostgreSQL on %s is gone: starting it again", database.data_dir)
+            database.stop()  # forget the old process (reaped if it was ours)
+            try:
+                database.start(timeout=KEEPER_START_TIMEOUT)
+            except (EmbeddedPostgresError, OSError) as error:
+                log.error("could not start the PostgreSQL on %s again: %s", database.data_dir,
+                          error)
+                continue
+            log.info("the PostgreSQL on %s runs again (%s)", database.data_dir,
+                     "started by this server" if database.owner else "started by another")
 
 
 def _check_socket_path(data_dir: Path, port: int) -> None:

@@ -7,6 +7,7 @@ body, or anything unexpected (logged with its traceback, never sent to the calle
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ import msgspec
 from aiohttp import web
 
 from jobmon import errors, wire
+from jobmon.server.db import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,8 @@ Handler = Callable[..., Awaitable[Any]]
 
 
 AUTH: web.AppKey[Any] = web.AppKey("jobmon_auth", object)
+# seconds a request body may take to arrive
+BODY_TIMEOUT: web.AppKey[float] = web.AppKey("jobmon_body_timeout", float)
 
 
 class ApiError(Exception):
@@ -136,7 +140,13 @@ NUL_MESSAGE = "PostgreSQL cannot store the NUL character (\\u0000) in text"
 
 
 async def decode_body(request: web.Request, schema: type[T]) -> T:
-    raw = await request.read()
+    limit = request.app.get(BODY_TIMEOUT)
+    try:
+        async with asyncio.timeout(limit):
+            raw = await request.read()
+    except TimeoutError:
+        raise ApiError(408, errors.CODE_INVALID,
+                       f"the request body did not arrive within {limit:.0f} s") from None
     if not raw:
         raise invalid("the request needs a JSON body")
     try:
@@ -213,21 +223,6 @@ _HTTP_CODES = {
     413: errors.CODE_TOO_LARGE,
 }
 
-_DB_UNAVAILABLE = (
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.ConnectionFailureError,
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.CrashShutdownError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.InterfaceError,
-    # a pooled connection whose backend died mid-answer ("another operation is in
-    # progress") until asyncpg sees the socket close and drops it: the retry gets another
-    asyncpg.exceptions.InternalClientError,
-    ConnectionError,
-    OSError,
-)
-
 
 @web.middleware
 async def error_middleware(
@@ -265,7 +260,7 @@ async def error_middleware(
         return error_response(
             507, errors.CODE_UNAVAILABLE, "the database's disk is full: nothing was written"
         )
-    except _DB_UNAVAILABLE as error:
+    except TRANSIENT_ERRORS as error:
         log.warning("database unavailable in %s %s: %s", request.method, request.path, error)
         return error_response(503, errors.CODE_UNAVAILABLE, "the database is not reachable")
     except Exception:

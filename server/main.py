@@ -20,13 +20,15 @@ from jobmon import errors
 from jobmon.clock import Clock, SystemClock
 from jobmon.server import migrate
 from jobmon.server.app import create_app
-from jobmon.server.auth import Authenticator, auth_mode
+from jobmon.server.auth import Authenticator, auth_mode, server_key
 from jobmon.server.db import Notifier, connect, create_pool
-from jobmon.server.embedded import EmbeddedPostgres, default_data_dir
+from jobmon.server.embedded import DatabaseKeeper, EmbeddedPostgres
+from jobmon.server.guard import BrowserGuard
 from jobmon.server.heartbeats import HeartbeatBatcher
+from jobmon.server.listener import RESERVED_FILES, ListenerSite, raise_open_file_limit
 from jobmon.server.reaper import Reaper
 from jobmon.server.state import ServerState
-from jobmon.settings import Settings
+from jobmon.settings import Settings, embedded_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +52,7 @@ def open_database(settings: Settings, database_url: str) -> tuple[str, EmbeddedP
     """
     if database_url:
         return database_url, None
-    configured = settings.embedded.data_dir
-    data_dir = Path(configured) if configured else default_data_dir()
-    embedded = EmbeddedPostgres(data_dir, settings.embedded.port)
+    embedded = EmbeddedPostgres(embedded_data_dir(settings), settings.embedded.port)
     return embedded.start(), embedded
 
 
@@ -97,6 +97,7 @@ async def serve(
             if applied:
                 log.info("applied migrations %s", applied)
         version = await migrate.check(connection)
+        key = await server_key(connection)
     finally:
         await connection.close()
     pool = await create_pool(
@@ -106,18 +107,24 @@ async def serve(
         statement_timeout=settings.db.statement_timeout,
     )
     notifier = Notifier(dsn)
+    mode = auth_mode(settings.server.auth, options.host)
+    guard = (BrowserGuard(options.host, settings.server.allowed_hosts.split(","))
+             if mode == "local" else None)
     state = ServerState(pool=pool, notifier=notifier, clock=clock, settings=settings,
                         schema_version=version, database=describe(dsn),
                         heartbeats=HeartbeatBatcher(pool, clock),
-                        auth=Authenticator(pool, auth_mode(settings.server.auth, options.host)),
+                        auth=Authenticator(pool, mode, guard, key),
                         last_request=clock.monotonic())
     runner = web.AppRunner(create_app(state), access_log=None, handle_signals=False)
+    open_files = raise_open_file_limit(settings.server.open_files)
     try:
         async with anyio.create_task_group() as group:
             await group.start(notifier.run)
             await group.start(Reaper(pool, clock, settings).run, dsn)
             await runner.setup()
-            site = web.TCPSite(runner, options.host, options.port, backlog=1024)
+            site = ListenerSite(runner, options.host, options.port, backlog=1024,
+                                max_connections=max(1, open_files - RESERVED_FILES),
+                                send_timeout=settings.server.transfer_timeout)
             await site.start()
             url = _site_url(runner, options.host)
             # what exists now (modules, routes, the pool) lives as long as the server: keep
@@ -164,9 +171,16 @@ async def _stop_when_idle(state: ServerState, idle: float, stop: anyio.Event) ->
 def run_server(settings: Settings, options: ServeOptions) -> None:
     """Blocking entry point for the CLI: SIGTERM and SIGINT stop the server cleanly."""
     dsn, embedded = open_database(settings, options.database_url)
+    # the embedded database outlives any one server that uses it: if the server that
+    # started it stops (or it dies), this one starts it again
+    keeper = DatabaseKeeper(embedded) if embedded is not None else None
     try:
+        if keeper is not None:
+            keeper.start()
         anyio.run(_serve_with_signals, settings, dsn, options)
     finally:
+        if keeper is not None:
+            keeper.stop()
         if embedded is not None:
             embedded.stop()
 

@@ -76,6 +76,7 @@ def build(routes: list[Route]) -> dict[str, Any]:
                 "404": {"description": "Not found", **error},
                 "409": {"description": "Not allowed in the current state", **error},
                 "413": {"description": "Request body too large", **error},
+                "421": {"description": "A local server does not answer to this Host", **error},
                 "503": {"description": "Database unavailable; retry", **error},
                 "504": {"description": "A database statement timed out; retry", **error},
                 "507": {"description": "The database's disk is full; nothing was written",
@@ -86,6 +87,13 @@ def build(routes: list[Route]) -> dict[str, Any]:
             operation["responses"]["401"] = {"description": "No valid API token", **error}
             operation["responses"]["403"] = {"description": "Not the owner, nor an admin",
                                              **error}
+        if route.request is not None:
+            operation["responses"]["408"] = {"description": "The body did not arrive in time",
+                                             **error}
+        if route.method != "GET":
+            operation["responses"]["415"] = {
+                "description": "A write without Content-Type: application/json (a local "
+                               "server refuses it, as a web page could send it)", **error}
         if route.request is not None:
             operation["requestBody"] = {
                 "required": True,

@@ -42,6 +42,14 @@ _LOST_MESSAGE = "the swarm stopped heartbeating; the run was marked lost by the 
 BATCH = 10_000
 
 
+def holdoff_seconds(settings: Settings) -> float:
+    """How long a newly elected reaper waits before it judges any deadline (pure)."""
+    heartbeat = settings.heartbeat
+    longest = max(heartbeat.task_instance_interval, heartbeat.workflow_run_interval)
+    backoff = longest + 2 * settings.http.retry_max_wait
+    return max(longest * heartbeat.report_by_buffer, backoff)
+
+
 @dataclass
 class ReapResult:
     instances: int = 0
@@ -65,13 +73,13 @@ class Reaper:
     def holdoff(self) -> float:
         """How long to wait before judging deadlines after this reaper was away.
 
-        While the reaper, its server or the database was down, nobody could heartbeat:
-        give every client one full deadline to reach the server again before any
-        deadline counts.
+        While the reaper, its server or the database was down, nobody could heartbeat, and
+        each client's retries spread out to ``http.retry_max_wait`` apart: give every client
+        one full deadline, and at least one interval plus two of those waits (a client's
+        next attempt may fall that late after the server is back), before any deadline
+        counts. With short intervals the backoff is the longer of the two.
         """
-        heartbeat = self._settings.heartbeat
-        longest = max(heartbeat.task_instance_interval, heartbeat.workflow_run_interval)
-        return longest * heartbeat.report_by_buffer
+        return holdoff_seconds(self._settings)
 
     async def reap_once(self) -> ReapResult:
         now = self._clock.now()

@@ -4,6 +4,7 @@ a migrated template database, a fresh clone per test, and a server on it."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +18,37 @@ from tests.support import (
     create_template,
     drop_database,
     serving,
+    shared_temp_dir,
 )
+
+# the session's temporary directory, removed at the end unless a test failed
+_BASETEMP = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """One temporary directory per session instead of pytest's kept /tmp/pytest-of-*."""
+    if config.option.basetemp is None:
+        base = Path(tempfile.mkdtemp(prefix="jobmon-tests-"))
+        config.option.basetemp = str(base)
+        config.stash[_BASETEMP] = base
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    base = session.config.stash.get(_BASETEMP, None)
+    if base is None:
+        return
+    if exitstatus == 0:
+        shutil.rmtree(base, ignore_errors=True)
+    else:  # kept for a look at what failed
+        print(f"\ntemporary files of this session are kept in {base}")
+
 
 FAST_HEARTBEATS = {
     "JOBMON__HEARTBEAT__TASK_INSTANCE_INTERVAL": "1.0",
     "JOBMON__HEARTBEAT__WORKFLOW_RUN_INTERVAL": "1.0",
     "JOBMON__HTTP__RETRY_SECONDS": "30",
+    "JOBMON__HTTP__RETRY_MAX_WAIT": "2",
     "JOBMON__SWARM__POLL_WAIT": "2.0",
     "JOBMON__DISTRIBUTOR__POLL_WAIT": "2.0",
 }
@@ -36,13 +62,12 @@ def pg_server_dsn() -> Iterator[str]:
         return
     from jobmon.server.embedded import EmbeddedPostgres
 
-    base = Path(tempfile.mkdtemp(prefix="jm-pg-"))
-    base.chmod(0o755)  # the unprivileged postgres user must reach the data dir when root
-    embedded = EmbeddedPostgres(base / "pgdata", port=5439)
-    try:
-        yield embedded.start()
-    finally:
-        embedded.stop()
+    with shared_temp_dir("jm-pg-") as base:
+        embedded = EmbeddedPostgres(base / "pgdata", port=5439)
+        try:
+            yield embedded.start()
+        finally:
+            embedded.stop()
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +105,13 @@ def server(
     """A server on a fresh database; the client finds it through JOBMON__HTTP__SERVICE_URL."""
     with serving(db_dsn, monkeypatch) as running:
         yield running
+
+
+@pytest.fixture
+def fast_local(jobmon_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight local commands at once and deadlines of about 6 s, for the fault tests."""
+    monkeypatch.setenv("JOBMON__LOCAL__MAX_PARALLEL", "8")
+    # deadlines of 6 s: a replaced distributor adopts its orphans well before the reaper
+    # gives them up, even on a busy 2-core machine
+    monkeypatch.setenv("JOBMON__HEARTBEAT__TASK_INSTANCE_INTERVAL", "2.0")
+    settings_module.reset_cache()

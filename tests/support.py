@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio
 import anyio.from_thread
@@ -136,3 +139,18 @@ def serving(dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]
         yield running
     finally:
         running.stop()
+
+
+@contextlib.contextmanager
+def shared_temp_dir(prefix: str) -> Iterator[Path]:
+    """A short directory under the system temp dir that others may enter; removed afterwards.
+
+    For PostgreSQL data directories: as root the server runs as another user, who cannot
+    enter pytest's tmp_path (0700), and a socket path must fit in 107 bytes.
+    """
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        base.chmod(0o755)
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import getpass
 import logging
-from urllib.parse import quote
 
 import anyio
 
@@ -48,31 +47,12 @@ async def create_run(
         raise
 
 
-async def clusters_without_daemon(requester: Requester, cluster_names: set[str]) -> list[str]:
-    """The clusters this run starts a distributor for: those no live daemon serves."""
-    needed = []
-    for name in sorted(cluster_names):
-        try:
-            daemon = await requester.get(f"/api/v1/distributors/{quote(name, safe='')}",
-                                         wire.DistributorStatus)
-        except errors.ServerError:  # a server without daemons
-            needed.append(name)
-            continue
-        if daemon.live:
-            log.info("cluster %r is served by the daemon pid %d on %s", name,
-                     daemon.process_id, daemon.hostname)
-        else:
-            needed.append(name)
-    return needed
-
-
 async def start_distributors(requester: Requester, cluster_names: set[str],
-                             workflow_run_id: int | None = None) -> DistributorSupervisor:
+                             workflow_run_id: int | None = None,
+                             settings: Settings | None = None) -> DistributorSupervisor:
     """Distributor children for the clusters no daemon serves; they may precede the run."""
-    supervisor = DistributorSupervisor(
-        requester.base_url, await clusters_without_daemon(requester, cluster_names),
-        workflow_run_id,
-    )
+    supervisor = DistributorSupervisor(requester, sorted(cluster_names), workflow_run_id,
+                                       settings)
     await supervisor.start()
     return supervisor
 
@@ -148,7 +128,7 @@ async def _drive(
     await set_run_status(requester, run_id, WR.INSTANTIATED)
     if not started:  # nobody started them early (a CLI resume): the caller stops them
         started.append(await start_distributors(
-            requester, {c.cluster_name for c in state.configs}, run_id))
+            requester, {c.cluster_name for c in state.configs}, run_id, settings))
     await set_run_status(requester, run_id, WR.LAUNCHED)
     orchestrator = WorkflowRunOrchestrator(
         requester, settings, run_id, state, first.cursor,

@@ -15,6 +15,7 @@ from typing import Any
 
 from jobmon import resources as resource_rules
 from jobmon.client.swarm.retry import Retry, decide
+from jobmon.errors import CallableReturnedInvalidObject
 from jobmon.resources import QueueSet
 from jobmon.status import TASK_ACTIVE, TaskStatus
 from jobmon.wire import TaskConfig
@@ -284,7 +285,12 @@ class SwarmState:
         dynamic = self.dynamic_resources.get(task_id)
         if dynamic is not None:
             base = self.configs[self.config_of[i]].compute_resources
-            return resource_rules.merge(base, resource_rules.normalize(dynamic()))
+            given = dynamic()
+            if not isinstance(given, Mapping):
+                raise CallableReturnedInvalidObject(
+                    f"the compute resources callable {dynamic!r} of task {task_id} returned "
+                    f"{given!r}: it must return a dict such as {{'memory': '2G'}}")
+            return resource_rules.merge(base, resource_rules.normalize(given))
         return self._next_resources.get(i)
 
     # ------------------------------------------------------------------ outcome

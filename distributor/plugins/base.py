@@ -73,3 +73,21 @@ class ReportsQueues(Protocol):
     async def queues(self) -> list[wire.QueueInfo]:
         """The cluster's queues; the swarm scales resources within them."""
         ...
+
+
+@runtime_checkable
+class EndsOrphans(Protocol):
+    """A plugin that can find commands left running by distributors that died and that
+    nobody adopted (the server gave their instances up, or they are of another database).
+
+    After adoption, the service asks the server about each; those whose instance is this
+    launch (same launch id) and no longer live are killed before anything runs again.
+    """
+
+    def orphans(self) -> list[tuple[int, str]]:
+        """(task instance id, launch id) of each such command on this host."""
+        ...
+
+    def end_orphan(self, task_instance_id: int) -> None:
+        """Kill that command and what it started."""
+        ...

@@ -8,6 +8,8 @@ the swarm retries it with scaled resources.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -52,10 +54,15 @@ class LocalPlugin:
         self._baseline_rss = 0
         # set by a hot takeover: on stop, let running commands finish instead of killing them
         self.drain = False
+        # whether what a command leaves behind comes to this process when its parent exits
+        # (`jobmon distributor` makes itself a subreaper), so that it ends with the command
+        self._subreaper = False
+        self._orphans_found: dict[int, execution.FoundWrapper] = {}  # from orphans()
 
     async def start(self, group: TaskGroup, reporter: Reporter) -> None:
         self._group = group
         self._reporter = reporter
+        self._subreaper = process_tree.is_subreaper()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         group.start_soon(self._watch)
 
@@ -107,7 +114,9 @@ class LocalPlugin:
 
     def _start(self, instance: wire.ClaimedInstance) -> None:
         assert self._group is not None and self._reporter is not None
-        paths = InstancePaths.under(self.log_dir, instance.workflow_id, instance.task_instance_id)
+        paths = execution.with_logs(
+            InstancePaths.under(self.log_dir, instance.workflow_id, instance.task_instance_id),
+            instance, str(instance.task_instance_id), self.log_dir)
         try:
             running = execution.start(instance, paths)
         except OSError as error:
@@ -135,6 +144,7 @@ class LocalPlugin:
     async def _await_exit(self, running: Running) -> None:
         assert self._reporter is not None
         finished = await running.finished
+        self._end_left_behind(running)
         self._running.pop(running.instance.task_instance_id, None)
         self._cores_used -= running.extra["cores"]
         # ru_maxrss of a direct child includes the memory of the process that spawned it
@@ -156,10 +166,35 @@ class LocalPlugin:
         self._freed.set()
         self._freed = anyio.Event()
 
+    # ------------------------------------------------------------------ what commands leave
+
+    def _orphans(self) -> list[int]:
+        """Our children that are no command's wrapper: what commands left behind."""
+        wrappers = {running.pid for running in self._running.values()}
+        return [pid for pid in process_tree.children(os.getpid()) if pid not in wrappers]
+
+    def _end_left_behind(self, running: Running) -> None:
+        """End what an ended command left running in a session of its own (its process
+        group ended with it); they came to us when their parent exited."""
+        if not self._subreaper:
+            return
+        instance_id = running.instance.task_instance_id
+        for pid in self._orphans():
+            if process_tree.session(pid) == running.pid or \
+                    process_tree.task_instance_of(pid) == instance_id:
+                log.info("instance %d left pid %d running: killing it", instance_id, pid)
+                process_tree.kill_tree(pid)
+
+    def _reap_orphans(self) -> None:
+        """Collect what commands left behind once it ended (no zombies pile up)."""
+        if self._subreaper:
+            process_tree.reap([pid for pid in self._orphans() if process_tree.is_zombie(pid)])
+
     async def _watch(self) -> None:
         """Enforce memory (tree RSS) and runtime; remember each command's peak RSS."""
         while True:
             await anyio.sleep(WATCH_INTERVAL)
+            self._reap_orphans()
             now = time.monotonic()
             for running in list(self._running.values()):
                 if running.kill_status is not None:
@@ -185,40 +220,46 @@ class LocalPlugin:
         """Watch the commands a distributor that died left on this host; close the rest.
 
         An instance it claimed but never started is given up (NO_DISTRIBUTOR_ID) so that
-        it is retried at once; one it started, even if it never said so, is watched.
-        Instances of other runs of the workflow belong to their own distributor (after a
-        hot resume it may still be finishing them), except those marked for killing.
+        it is retried at once (if it is of this distributor's run: another run's may wait in
+        its live distributor's queue); one it started, even if it never said so, is watched.
+        What a distributor still alive runs is its own (after a hot resume, the old run's
+        distributor may be finishing its commands), except what is marked for killing;
+        what a dead one ran is adopted, whichever run it belongs to.
         """
         adopted = 0
-        for instance_id, workflow_id, run_id, distributor_id, status in zip(
+        tokens = live.launch_token or [""] * len(live.task_instance_id)
+        for instance_id, workflow_id, run_id, distributor_id, status, token in zip(
             live.task_instance_id, live.workflow_id, live.workflow_run_id, live.distributor_id,
-            live.status, strict=True,
+            live.status, tokens, strict=True,
         ):
             if instance_id in self._running:
                 continue
-            if live.for_run is not None and run_id != live.for_run \
-                    and status != TI.KILL_SELF:
-                continue
             paths = InstancePaths.under(self.log_dir, workflow_id, instance_id)
-            found = self._find_process(distributor_id, status, paths)
+            record = execution.read_wrapper(paths, token)
+            found = self._find_process(distributor_id, status, record)
             if found is None:
                 continue
-            if self._adopt_one(instance_id, workflow_id, status, paths, found):
+            if found == 0 and live.for_run is not None and run_id != live.for_run:
+                continue  # claimed for another run, and not started: perhaps by a live one
+            if status != TI.KILL_SELF and _owned_elsewhere(found, record):
+                continue
+            paths = _adopted_logs(paths, found, instance_id)
+            if self._adopt_one(instance_id, workflow_id, status, paths, found, token):
                 adopted += 1
         return adopted
 
     def _find_process(self, distributor_id: str, status: str,
-                      paths: InstancePaths) -> int | None:
+                      record: execution.WrapperRecord | None) -> int | None:
         """The PID of the instance's wrapper on this host (0: never started), or None."""
         if status != TI.INSTANTIATED:
             found = execution.parse_local_distributor_id(distributor_id)
             if found is None or found[0] != execution.NODENAME:
                 return None  # launched elsewhere
             return found[1]
-        return execution.started_wrapper(paths) or 0
+        return record.pid if record else 0
 
     def _adopt_one(self, instance_id: int, workflow_id: int, status: str,
-                   paths: InstancePaths, pid: int) -> bool:
+                   paths: InstancePaths, pid: int, token: str) -> bool:
         assert self._group is not None and self._reporter is not None
         if status == TI.INSTANTIATED and pid == 0:
             self._reporter.report(wire.InstanceUpdate(
@@ -228,6 +269,7 @@ class LocalPlugin:
         instance = wire.ClaimedInstance(
             task_instance_id=instance_id, task_id=0, workflow_id=workflow_id, workflow_run_id=0,
             array_id=0, name="", command="", compute_resources={}, attempt=0,
+            launch_token=token,
         )
         running = execution.adopt(instance, pid, paths)
         alive = not running.finished.done()  # adopt() found its wrapper still running
@@ -248,6 +290,23 @@ class LocalPlugin:
         self._running[instance_id] = running
         self._group.start_soon(self._await_exit, running)
         return True
+
+    def orphans(self) -> list[tuple[int, str]]:
+        """Commands of this log folder that no live distributor watches and nobody adopted."""
+        self._orphans_found = {}
+        for wrapper in execution.wrappers_under(self.log_dir):
+            record = wrapper.record
+            if wrapper.task_instance_id in self._running or record is None \
+                    or record.pid != wrapper.pid or _owned_elsewhere(wrapper.pid, record):
+                continue  # ours, another launch's, a subshell of a wrapper, or watched
+            self._orphans_found[wrapper.task_instance_id] = wrapper
+        return [(found.task_instance_id, found.launch_token)
+                for found in self._orphans_found.values()]
+
+    def end_orphan(self, task_instance_id: int) -> None:
+        found = self._orphans_found.pop(task_instance_id, None)
+        if found is not None:
+            process_tree.kill_session(found.pid, task_instance_id)
 
     # ------------------------------------------------------------------ killing
 
@@ -306,3 +365,45 @@ class LocalPlugin:
         with anyio.move_on_after(TERM_GRACE + 5):
             while self._running:
                 await self._freed.wait()
+        if self._subreaper:  # left behind by commands, and not known as theirs
+            for pid in self._orphans():
+                process_tree.kill_tree(pid)
+            for _ in range(50):  # SIGKILL takes effect within moments: collect them
+                if all(process_tree.is_zombie(pid) for pid in self._orphans()):
+                    break
+                await anyio.sleep(0.02)
+            self._reap_orphans()
+
+
+def _owned_elsewhere(pid: int, record: execution.WrapperRecord | None) -> bool:
+    """Whether another live distributor on this host runs this command, or just ran it and
+    will report how it ended (its wrapper names the distributor that started it)."""
+    if record is None or record.parent in (0, os.getpid()) or pid == 0:
+        return False
+    parent = process_tree.parent(pid)
+    if parent is not None:
+        return parent == record.parent  # re-parented away when its distributor died
+    arguments = process_tree.command_line(record.parent)
+    return b"jobmon" in arguments and b"distributor" in arguments
+
+
+def _adopted_logs(paths: InstancePaths, pid: int, instance_id: int) -> InstancePaths:
+    """The log files of a command another distributor started (by jobmon.logs' rule).
+
+    Its name and resources are not at hand here: a live command's open stdout and stderr
+    say where they are; for one that ended, its files in the default folder (when the
+    task named no folder of its own) are found by their job id, the instance id.
+    """
+    found: dict[str, Path] = {}
+    for stream, descriptor, letter in (("stdout", 1, "o"), ("stderr", 2, "e")):
+        with contextlib.suppress(OSError):
+            if pid:
+                target = Path(os.readlink(f"/proc/{pid}/fd/{descriptor}"))
+                if target.name.endswith(f".{letter}{instance_id}"):
+                    found[stream] = target
+                    continue
+        matches = sorted(paths.stdout.parent.glob(f"*.{letter}{instance_id}"))
+        if matches:
+            found[stream] = matches[0]
+    return dataclasses.replace(paths, stdout=found.get("stdout", paths.stdout),
+                               stderr=found.get("stderr", paths.stderr))

@@ -223,7 +223,8 @@ class SlurmPlugin:
         job_name = f"jobmon-{first.workflow_id}-{uuid.uuid4().hex[:10]}"
         out_dir = self._slurm_dir / f"workflow-{first.workflow_id}"
         script = self._slurm_dir / f"{job_name}.sh"
-        text = job_script(self._python, [instance.task_instance_id for instance in chunk])
+        text = job_script(self._python, [instance.task_instance_id for instance in chunk],
+                          [instance.credential for instance in chunk])
         await anyio.to_thread.run_sync(_write_script, script, text, out_dir)
         argv = sbatch_argv(count=len(chunk), job_name=job_name,
                            stdout_pattern=out_dir / "%A_%a.out",
@@ -248,8 +249,8 @@ class SlurmPlugin:
                 task_instance_id=instance.task_instance_id,
                 status=str(TI.LAUNCHED),
                 distributor_id=format_job(key),
-                stdout_path=str(out_dir / f"{job_id}_{index}.out"),
-                stderr_path=str(out_dir / f"{job_id}_{index}.err"),
+                # the command's logs: the worker reports them (jobmon.logs); sbatch's own
+                # files under out_dir hold only what the worker itself says
                 next_report_seconds=max(LAUNCHED_REPORT_SECONDS, self._report_seconds),
             ))
         log.info("submitted %d instances as job array %d", len(chunk), job_id)
@@ -432,6 +433,9 @@ class SlurmPlugin:
 
 
 def _write_script(script: Path, text: str, out_dir: Path) -> None:
+    """The job script, readable by its owner only: it holds the workers' credentials."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    script.write_text(text)
-    script.chmod(0o755)
+    descriptor = os.open(script, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o700)
+    with os.fdopen(descriptor, "w") as handle:
+        os.fchmod(handle.fileno(), 0o700)
+        handle.write(text)

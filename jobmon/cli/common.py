@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -87,7 +88,8 @@ class Command(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         greedy = {name for param in self.params if isinstance(param, ManyValues)
                   for name in param.opts}
-        return super().parse_args(ctx, spread_values(args, greedy))
+        return super().parse_args(ctx, spread_values([normalize_option(arg) for arg in args],
+                                                     greedy))
 
 
 def spread_values(args: list[str], greedy: set[str]) -> list[str]:
@@ -103,6 +105,59 @@ def spread_values(args: list[str], greedy: set[str]) -> list[str]:
             spread.append(current)  # a further value of the same option
         spread.append(arg)
     return spread
+
+
+# Jobmon's names of options that ours spell differently (after "_" became "-").
+OPTION_ALIASES = {
+    "task-ids": "task-id",  # task_status
+    "new-status": "status",  # update_task_status
+    "task-template-version-id": "task-template-version",  # task_template_resources
+    "print-file": "print",  # task_template_resources
+}
+
+
+def normalize_token(name: str) -> str:
+    """Option names as Jobmon writes them are ours: ``--workflow_id`` is ``--workflow-id``."""
+    dashed = name.replace("_", "-")
+    return OPTION_ALIASES.get(dashed, dashed)
+
+
+def normalize_option(arg: str) -> str:
+    if arg.startswith("--"):
+        name, equals, value = arg[2:].partition("=")
+        return "--" + normalize_token(name) + equals + value
+    return arg
+
+
+# Jobmon's spelling of a command -> the command (`jobmon workflow_status` is `jobmon workflow
+# status`); jobmon.cli.main adds them to the root group.
+JOBMON_SPELLINGS: dict[str, click.Command] = {}
+
+C = TypeVar("C", bound=click.Command)
+
+
+def spellings(grouped: str, jobmon_name: str) -> Callable[[C], C]:
+    """One command, two spellings: ours (``workflow status``) and IHME Jobmon's
+    (``workflow_status``); its help names both."""
+
+    def register(command: C) -> C:
+        command.help = (inspect.cleandoc(command.help or "") + f"\n\nSpellings: `jobmon "
+                        f"{grouped}` and, as in IHME Jobmon, `jobmon {jobmon_name}`.")
+        JOBMON_SPELLINGS[jobmon_name] = command
+        return command
+
+    return register
+
+
+def interactive() -> bool:
+    """Someone at a terminal can answer a question."""
+    return sys.stdin.isatty()
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask at a terminal unless --yes; a script (no terminal) is not asked, as in Jobmon."""
+    if not yes and interactive():
+        click.confirm(question, abort=True, err=True)
 
 
 class OneLineGroup(click.Group):

@@ -9,8 +9,17 @@ from pathlib import Path
 import click
 
 from jobmon import settings as settings_module
-from jobmon.cli.common import OneLineGroup, load_settings, one_line_errors
+from jobmon.cli import maintenance  # noqa: F401  (adds prune and archive to `workflow`)
+from jobmon.cli.common import (
+    JOBMON_SPELLINGS,
+    OneLineGroup,
+    load_settings,
+    normalize_token,
+    one_line_errors,
+    spellings,
+)
 from jobmon.cli.task import task
+from jobmon.cli.template import template
 from jobmon.cli.token import token
 from jobmon.cli.workflow import workflow
 
@@ -23,13 +32,19 @@ def setup_logging(level: str) -> None:
     )
 
 
-@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                                 "token_normalize_func": normalize_token})
 @click.version_option(package_name="jobmon")
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
               help="Logging detail on stderr.")
 def main(log_level: str) -> None:
-    """Jobmon: run large workflows of shell tasks on Slurm or local processes."""
+    """Jobmon: run large workflows of shell tasks on Slurm or local processes.
+
+    The commands with underscores (workflow_status, task_status, ...) are IHME Jobmon's
+    spellings of the grouped ones, with Jobmon's options; option names may be written with
+    underscores too (--workflow_id).
+    """
     setup_logging(log_level)
 
 
@@ -126,34 +141,68 @@ def config() -> None:
 
 
 @config.command("show")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable output (with each setting's description).")
+@click.option("--describe", is_flag=True, help="Say what each setting does.")
 @one_line_errors
-def config_show(as_json: bool) -> None:
+def config_show(as_json: bool, describe: bool) -> None:
     """The effective configuration and where each value came from."""
     import json
 
     loaded = settings_module.load()
+    meanings = settings_module.descriptions()
     rows = []
     for section, keys in loaded.values.items():
         for key, value in keys.items():
             shown = "***" if key == "token" and value else value
             rows.append({"setting": f"{section}.{key}", "value": shown,
-                         "source": loaded.sources[f"{section}.{key}"]})
+                         "source": loaded.sources[f"{section}.{key}"],
+                         "description": meanings.get(f"{section}.{key}", "")})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table("setting", "value", "source", box=None)
+    table = Table("setting", "value", "source", *(["description"] if describe else []),
+                  box=None)
     for row in rows:
-        table.add_row(row["setting"], repr(row["value"]), row["source"])
+        table.add_row(escape(row["setting"]), escape(repr(row["value"])), escape(row["source"]),
+                      *([escape(row["description"])] if describe else []))
     Console().print(table)
+
+
+@spellings("config update", "update_config")
+@config.command("update")
+@click.argument("key")
+@click.argument("value")
+@click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The file to change [default: JOBMON__CONFIG_FILE, else "
+                   "~/.config/jobmon/jobmon.toml].")
+@one_line_errors
+def config_update(key: str, value: str, config_file: Path | None) -> None:
+    """Set one setting (section.key, as `jobmon config show` lists them) in the TOML
+    configuration file; Jobmon's names map onto ours where one exists."""
+    from jobmon.config_file import update_setting
+
+    click.echo(update_setting(key, value, config_file))
+
+
+@main.command()
+def version() -> None:
+    """The version of Jobmon (also `jobmon --version`)."""
+    import jobmon
+
+    click.echo(jobmon.__version__)
 
 
 main.add_command(workflow)
 main.add_command(task)
+main.add_command(template)
 main.add_command(token)
+for jobmon_name, command in sorted(JOBMON_SPELLINGS.items()):
+    main.add_command(command, jobmon_name)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

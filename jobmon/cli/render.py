@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,18 +27,20 @@ MACHINES: dict[str, type[Any]] = {
     "task": TaskStatus, "workflow": WorkflowStatus, "instance": TaskInstanceStatus,
     "run": WorkflowRunStatus,
 }
-# Task statuses as `jobmon workflow status` counts them (as Jobmon 3.x does).
-TASK_GROUPS: dict[str, tuple[str, ...]] = {
-    "PENDING": ("G", "Q", "I", "O", "E", "A"),
-    "RUNNING": ("R",),
-    "DONE": ("D",),
-    "FATAL": ("F",),
-}
-
-
 def console() -> Console:
     """Rich output on stdout; 80 columns and no colour when it is not a terminal."""
     return Console(highlight=False, soft_wrap=False)
+
+
+def print_wide(grid: Table) -> None:
+    """A table with Jobmon's columns: as wide as it needs when not on a terminal (piped
+    output is never folded), the terminal's width otherwise."""
+    out = console()
+    if not out.is_terminal:
+        unbounded = Console(highlight=False, soft_wrap=False, width=1_000_000)
+        needed = unbounded.measure(grid).maximum
+        out = Console(highlight=False, soft_wrap=False, width=max(80, needed))
+    out.print(grid)
 
 
 def status_name(letter: str | None, machine: str = "task") -> str:
@@ -62,17 +64,8 @@ def table(*columns: str, title: str | None = None) -> Table:
     return grid
 
 
-def group_counts(counts: Mapping[str, int]) -> dict[str, int]:
-    return {group: sum(counts.get(letter, 0) for letter in letters)
-            for group, letters in TASK_GROUPS.items()}
-
-
 def percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
-
-
-def with_percent(part: int, whole: int) -> str:
-    return f"{part} ({percent(part, whole):.0f}%)"
 
 
 def short_time(text: str | None) -> str:

@@ -1,4 +1,5 @@
-"""`jobmon task ...`: one task's instances and dependencies; mark tasks DONE or reset them."""
+"""`jobmon task ...`: one task's instances and dependencies; mark tasks DONE or reset them
+(also in IHME Jobmon's spellings: task_status, task_dependencies, update_task_status)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,21 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from jobmon.cli.common import Command, ManyValues, load_settings, one_line_errors, run_async
+from jobmon.cli.common import (
+    Command,
+    ManyValues,
+    confirm,
+    load_settings,
+    one_line_errors,
+    run_async,
+    spellings,
+)
 
 if TYPE_CHECKING:
     from jobmon import wire
 
 STDERR_LINES = 15
+TASK_IDS = ("-t", "--task-id")
 
 
 @click.group()
@@ -37,7 +47,7 @@ def _task_json(detail: wire.TaskDetail) -> dict[str, Any]:
     return data
 
 
-def _show_task(detail: wire.TaskDetail) -> None:
+def _show_task(detail: wire.TaskDetail, filtered: bool = False) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
@@ -50,7 +60,7 @@ def _show_task(detail: wire.TaskDetail) -> None:
         status_text(detail.status), f"  attempts {detail.num_attempts}/{detail.max_attempts}")
     out.print(header)
     if not detail.instances:
-        out.print("no instances yet")
+        out.print("no instances in those statuses" if filtered else "no instances yet")
         return
     grid = table("INSTANCE", "TRY", "STATUS", "JOB ID", "NODE", "EXIT", "MAXRSS", "WALL")
     grid.columns[4].overflow = "fold"
@@ -80,81 +90,108 @@ def _show_task(detail: wire.TaskDetail) -> None:
                             expand=False))
 
 
+@spellings("task status", "task_status")
 @task.command("status", cls=Command)
-@click.option("-t", "--task-id", "task_ids", cls=ManyValues, type=click.IntRange(min=1),
+@click.option(*TASK_IDS, "task_ids", cls=ManyValues, type=click.IntRange(min=1),
               required=True, metavar="ID ...")
-@click.option("--json", "as_json", is_flag=True,
-              help="Machine-readable output: a list with one object per task.")
+@click.option("-s", "--status", "statuses", cls=ManyValues, metavar="STATUS ...",
+              help="Only instances in these: PENDING, RUNNING, DONE, FATAL (any case), "
+                   "status names (ERROR) or letters (E).")
+@click.option("-n", "--json", "as_json", is_flag=True,
+              help="Machine-readable output: a list with one object per task (Jobmon's -n).")
 @one_line_errors
-def status(task_ids: tuple[int, ...], as_json: bool) -> None:
-    """The task's instances: status timeline, cluster job id, node, exit code, maxrss,
+def status(task_ids: tuple[int, ...], statuses: tuple[str, ...], as_json: bool) -> None:
+    """The tasks' instances: status timeline, cluster job id, node, exit code, maxrss,
     wallclock, stderr tail, and log paths."""
-    from jobmon.client.operator import task_details
+    import msgspec
 
+    from jobmon.client.operator import task_details
+    from jobmon.status_groups import instance_statuses
+
+    try:
+        letters = set(instance_statuses(statuses))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'-s' / '--status'") from None
     details = run_async(task_details, load_settings(), task_ids)
+    if letters:
+        details = [msgspec.structs.replace(detail, instances=[
+            instance for instance in detail.instances if instance.status in letters])
+            for detail in details]
     if as_json:
         click.echo(json.dumps([_task_json(detail) for detail in details], indent=2))
         return
     for index, detail in enumerate(details):
         if index:
             click.echo()
-        _show_task(detail)
+        _show_task(detail, bool(letters))
 
 
+@spellings("task update", "update_task_status")
 @task.command("update", cls=Command)
-@click.option("-w", "--workflow-id", type=click.IntRange(min=1), required=True)
-@click.option("-t", "--task-id", "task_ids", cls=ManyValues, type=click.IntRange(min=1),
+@click.option("-w", "--workflow-id", type=click.IntRange(min=1),
+              required=True)
+@click.option(*TASK_IDS, "task_ids", cls=ManyValues, type=click.IntRange(min=1),
               required=True, metavar="ID ...")
 @click.option("-s", "--status", "new_status", required=True,
               type=click.Choice(["D", "G"]),
               help="D: mark DONE. G: reset to REGISTERING with fresh attempts, with everything "
               "downstream; a later resume runs them.")
-@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("-r", "--recursive", is_flag=True,
+              help="With D: mark everything upstream of them DONE too.")
+@click.option("-f", "--force", is_flag=True, hidden=True,
+              help="Accepted as Jobmon accepts it (it allows -r there).")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation at a terminal.")
 @one_line_errors
-def update(workflow_id: int, task_ids: tuple[int, ...], new_status: str, yes: bool) -> None:
-    """Mark tasks DONE, or reset them and everything downstream (not while the workflow runs)."""
+def update(workflow_id: int, task_ids: tuple[int, ...], new_status: str, recursive: bool,
+           force: bool, yes: bool) -> None:
+    """Mark tasks DONE, or reset them and everything downstream (not while the workflow
+    runs). At a terminal it asks first, unless --yes."""
+    from jobmon.cli.common import interactive
     from jobmon.cli.render import status_name
     from jobmon.client.operator import update_tasks
 
     settings = load_settings()
     letter = new_status.upper()
-    if not yes:
-        preview = run_async(update_tasks, settings, workflow_id, task_ids, letter, True)
-        downstream = len(set(preview.task_ids) - set(task_ids))
+    if not yes and interactive():
+        preview = run_async(update_tasks, settings, workflow_id, task_ids, letter, True,
+                            recursive)
+        others = len(set(preview.task_ids) - set(task_ids))
+        where = "upstream" if letter == "D" else "downstream"
         what = f"{len(preview.task_ids)} task(s)" + (
-            f" ({downstream} of them downstream)" if downstream else "")
-        click.confirm(f"workflow {workflow_id}: set {what} to {status_name(letter)}?",
-                      abort=True, err=True)
-    answer = run_async(update_tasks, settings, workflow_id, task_ids, letter)
-    downstream = len(set(answer.task_ids) - set(task_ids))
+            f" ({others} of them {where})" if others else "")
+        confirm(f"workflow {workflow_id}: set {what} to {status_name(letter)}?", yes)
+    answer = run_async(update_tasks, settings, workflow_id, task_ids, letter, False, recursive)
+    others = len(set(answer.task_ids) - set(task_ids))
+    where = "upstream" if letter == "D" else "downstream"
     click.echo(f"workflow {workflow_id}: {len(answer.task_ids)} task(s) set to "
-               f"{status_name(letter)}" + (f", {downstream} of them downstream"
-                                           if downstream else "")
+               f"{status_name(letter)}" + (f", {others} of them {where}" if others else "")
                + f"; the workflow is {status_name(answer.workflow_status, 'workflow')}")
 
 
+@spellings("task dependencies", "task_dependencies")
 @task.command("dependencies", cls=Command)
 @click.option("-t", "--task-id", type=click.IntRange(min=1), required=True)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("-n", "--json", "as_json", is_flag=True, help="Machine-readable output.")
 @one_line_errors
 def dependencies(task_id: int, as_json: bool) -> None:
-    """The task's upstream and downstream tasks, with their status."""
+    """The task's upstream and downstream tasks, with their status (a letter) and name."""
     import msgspec
 
-    from jobmon.cli.render import console, status_text, table
     from jobmon.client.operator import task_dependencies
 
     answer = run_async(task_dependencies, load_settings(), task_id)
     if as_json:
         click.echo(json.dumps(msgspec.to_builtins(answer), indent=2))
         return
-    out = console()
-    for title, refs in (("upstream", answer.upstream), ("downstream", answer.downstream)):
-        if not refs:
-            out.print(f"{title}: none")
-            continue
-        grid = table("ID", "NAME", "STATUS", title=f"{title} ({len(refs)}):")
-        grid.columns[1].overflow = "fold"
+    # the layout Jobmon documents, with the task's name after its status
+    line = "{:<8} {:<15} {:<15} {}"
+    for title, refs in (("Upstream Tasks:", answer.upstream),
+                        ("Downstream Tasks:", answer.downstream)):
+        if title.startswith("Downstream"):
+            click.echo()
+        click.echo(f"{title}\n")
+        click.echo(line.format("", "Task ID", "Status", "Name").rstrip())
         for ref in refs:
-            grid.add_row(str(ref.task_id), ref.name, status_text(ref.status))
-        out.print(grid)
+            click.echo(line.format("", ref.task_id, ref.status, ref.name))
+        if not refs:
+            click.echo(line.format("", "(none)", "", "").rstrip())

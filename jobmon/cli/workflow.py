@@ -1,98 +1,79 @@
-"""`jobmon workflow ...`: watch and steer workflows by id."""
+"""`jobmon workflow ...`: watch and steer workflows by id (also in IHME Jobmon's spellings:
+workflow_status, workflow_tasks, concurrency_limit, workflow_resume, workflow_reset)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from jobmon.cli.common import Command, ManyValues, load_settings, one_line_errors, run_async
+from jobmon.cli.common import (
+    Command,
+    ManyValues,
+    load_settings,
+    one_line_errors,
+    run_async,
+    spellings,
+)
 
 if TYPE_CHECKING:
     from jobmon import wire
-    from jobmon.cli.render import Steps
-    from jobmon.settings import Settings
+
+WORKFLOW_ID = ("-w", "--workflow-id")
+JSON_HELP = "Machine-readable output (JSON), as Jobmon's -n."
 
 
 @click.group()
 def workflow() -> None:
-    """Workflows: status, tasks, resume, limits, stop, prune, archive."""
+    """Workflows: status, tasks, resume, reset, limits, stop, log paths, prune, archive."""
 
 
-@workflow.command()
-@click.option("-w", "--workflow-id", type=int, required=True)
-@click.option("-c", "--cluster", "cluster_name", required=True,
-              help="The cluster the resumed tasks run on.")
-@click.option("--cold/--hot", default=True, show_default=True,
-              help="Cold kills the old run's instances; hot lets them finish and adopts them.")
-@click.option("--timeout", "seconds_until_timeout", type=float, default=36000.0,
-              show_default=True, help="Seconds before the resumed run gives up.")
+@spellings("workflow status", "workflow_status")
+@workflow.command(cls=Command)
+@click.option(*WORKFLOW_ID, "workflow_ids", cls=ManyValues, type=click.IntRange(min=1),
+              metavar="ID ...", help="These workflows (default: the newest of -u).")
+@click.option("-u", "--user", "users", cls=ManyValues, metavar="USER ...",
+              help="The newest workflows of these users [default: you].")
+@click.option("-l", "--limit", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many of the newest workflows without -w.")
+@click.option("-n", "--json", "as_json", is_flag=True, help=JSON_HELP)
 @one_line_errors
-def resume(workflow_id: int, cluster_name: str, cold: bool, seconds_until_timeout: float) -> None:
-    """Resume a workflow from the database; no Python script needed."""
-    from jobmon.client.resume import resume_workflow
+def status(workflow_ids: tuple[int, ...], users: tuple[str, ...], limit: int,
+           as_json: bool) -> None:
+    """Workflows and their tasks by status: PENDING, SCHEDULED, RUNNING, DONE and FATAL,
+    each with its share, and retries; newest first."""
+    import getpass
+    import json
 
-    outcome = run_async(resume_workflow, load_settings(), workflow_id, cluster_name, cold,
-                        seconds_until_timeout)
-    click.echo(f"workflow {workflow_id}: {outcome.status} ({outcome.message})")
-    if outcome.status != "D":
-        raise SystemExit(1)
+    from jobmon.cli.render import print_wide, short_time, status_text, table
+    from jobmon.client.operator import list_workflows
+    from jobmon.client.status_tables import WORKFLOW_COLUMNS, workflow_rows
 
-
-@workflow.command()
-@click.option("-w", "--workflow-id", type=int, required=True)
-@click.option("-m", "--max-tasks", "limit", type=click.IntRange(min=1), required=True,
-              help="The new limit of tasks running at once.")
-@one_line_errors
-def concurrency(workflow_id: int, limit: int) -> None:
-    """Change the limit of a running workflow; it applies within one swarm tick."""
-    from jobmon.client.operator import set_concurrency
-
-    answer = run_async(set_concurrency, load_settings(), workflow_id, limit)
-    click.echo(f"workflow {workflow_id}: max_concurrently_running = "
-               f"{answer.max_concurrently_running}")
-
-
-@workflow.command()
-@click.option("-w", "--workflow-id", type=int, required=True)
-@one_line_errors
-def stop(workflow_id: int) -> None:
-    """Stop a running workflow and kill its instances."""
-    from jobmon.client.operator import stop_workflow
-
-    answer = run_async(stop_workflow, load_settings(), workflow_id)
-    run = f"run {answer.workflow_run_id} stopped" if answer.workflow_run_id else "no live run"
-    click.echo(f"workflow {workflow_id}: {run}, {answer.killed} instance(s) to kill")
-
-
-def _task_statuses(given: tuple[str, ...]) -> list[str]:
-    """Task status letters from letters, names (DONE) or `workflow status` groups (PENDING)."""
-    from jobmon.cli.render import TASK_GROUPS
-    from jobmon.status import TaskStatus
-
-    letters: list[str] = []
-    for word in (part.strip().upper() for value in given for part in value.split(",")):
-        if not word:
-            continue
-        if word in TASK_GROUPS:
-            letters.extend(TASK_GROUPS[word])
-        elif word in TaskStatus.__members__:
-            letters.append(str(TaskStatus[word]))
-        elif word in {str(status) for status in TaskStatus}:
-            letters.append(word)
-        else:
-            known = ", ".join(str(status) for status in TaskStatus)
-            raise click.BadParameter(f"{word!r} is not a task status (one of {known}, "
-                                     "a status name, or PENDING/RUNNING/DONE/FATAL)",
-                                     param_hint="'-s' / '--status'")
-    return sorted(set(letters))
+    # as Jobmon: the workflows named with -w, whoever owns them; else the newest of -u
+    owners = () if workflow_ids else users or (getpass.getuser(),)
+    summaries = run_async(functools.partial(
+        list_workflows, load_settings(), users=owners, workflow_ids=workflow_ids, limit=limit))
+    if as_json:
+        click.echo(json.dumps([_summary_json(summary) for summary in summaries], indent=2))
+        return
+    if not summaries:
+        click.echo(f"no workflows of user {', '.join(owners)}" if owners else "no workflows")
+        return
+    grid = table(*WORKFLOW_COLUMNS)
+    grid.columns[1].overflow = "fold"
+    for column in grid.columns[4:]:
+        column.justify = "right"
+    for summary, row in zip(summaries, workflow_rows(summaries), strict=True):
+        grid.add_row(*(str(row[column]) for column in WORKFLOW_COLUMNS[:2]),
+                     status_text(summary.status, "workflow"), short_time(summary.created_at),
+                     *(str(row[column]) for column in WORKFLOW_COLUMNS[4:]))
+    print_wide(grid)
 
 
 def _summary_json(summary: wire.WorkflowSummary) -> dict[str, Any]:
-    from jobmon.cli.render import group_counts, percent, status_name
+    from jobmon.cli.render import percent, status_name
+    from jobmon.status_groups import group_counts
 
     groups = group_counts(summary.counts)
     return {
@@ -114,65 +95,36 @@ def _summary_json(summary: wire.WorkflowSummary) -> dict[str, Any]:
     }
 
 
+def task_letters(given: tuple[str, ...]) -> list[str]:
+    from jobmon.status_groups import task_statuses
+
+    try:
+        return task_statuses(given)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'-s' / '--status'") from None
+
+
+@spellings("workflow tasks", "workflow_tasks")
 @workflow.command(cls=Command)
-@click.option("-w", "--workflow-id", "workflow_ids", cls=ManyValues, type=click.IntRange(min=1),
-              metavar="ID ...", help="These workflows (default: your recent ones).")
-@click.option("-u", "--user", default=None, help="Only this user's workflows [default: you, "
-              "when no -w is given].")
-@click.option("-n", "--limit", type=click.IntRange(1, 1000), default=20, show_default=True,
-              help="How many recent workflows without -w.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@one_line_errors
-def status(workflow_ids: tuple[int, ...], user: str | None, limit: int, as_json: bool) -> None:
-    """A table: id, name, status, tasks by status with percent, retries."""
-    import getpass
-    import json
-
-    from jobmon.cli.render import console, group_counts, status_text, table, with_percent
-    from jobmon.client.operator import list_workflows
-
-    if user is None and not workflow_ids:
-        user = getpass.getuser()
-    summaries = run_async(functools.partial(
-        list_workflows, load_settings(), user=user or "", workflow_ids=workflow_ids,
-        limit=limit))
-    if as_json:
-        click.echo(json.dumps([_summary_json(summary) for summary in summaries], indent=2))
-        return
-    if not summaries:
-        click.echo(f"no workflows of user {user}" if user else "no workflows")
-        return
-    grid = table("ID", "NAME", "STATUS", "TASKS", "PENDING", "RUNNING", "DONE", "FATAL",
-                 "RETRIES")
-    grid.columns[1].overflow = "fold"
-    for column in grid.columns[3:]:
-        column.justify = "right"
-    for summary in summaries:
-        groups = group_counts(summary.counts)
-        grid.add_row(str(summary.workflow_id), summary.name,
-                     status_text(summary.status, "workflow"), str(summary.num_tasks),
-                     *(with_percent(groups[group], summary.num_tasks)
-                       for group in ("PENDING", "RUNNING", "DONE", "FATAL")),
-                     str(summary.retries))
-    console().print(grid)
-
-
-@workflow.command(cls=Command)
-@click.option("-w", "--workflow-id", type=click.IntRange(min=1), required=True)
+@click.option(*WORKFLOW_ID, type=click.IntRange(min=1), required=True)
 @click.option("-s", "--status", "statuses", cls=ManyValues, metavar="STATUS ...",
-              help="Only tasks in these statuses: letters (D F), names (DONE) or groups "
-              "(PENDING RUNNING DONE FATAL).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+              help="Only tasks in these: PENDING, SCHEDULED, RUNNING, DONE, FATAL (any case), "
+                   "status names (ERROR_FATAL) or letters (F).")
+@click.option("-l", "--limit", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many tasks, newest (highest id) first.")
+@click.option("-n", "--json", "as_json", is_flag=True, help=JSON_HELP)
 @one_line_errors
-def tasks(workflow_id: int, statuses: tuple[str, ...], as_json: bool) -> None:
-    """The tasks with status, attempts and their latest error."""
+def tasks(workflow_id: int, statuses: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """A workflow's tasks, newest first: status, retries and the last line of their error."""
     import json
 
-    from jobmon.cli.render import console, status_name, status_text, table
-    from jobmon.client.operator import workflow_tasks
+    from jobmon.cli.render import print_wide, status_name, table
+    from jobmon.client.operator import list_workflows, workflow_tasks
+    from jobmon.client.status_tables import TASK_COLUMNS, task_rows
 
-    letters = _task_statuses(statuses)
-    rows = run_async(workflow_tasks, load_settings(), workflow_id, letters)
+    letters = task_letters(statuses)
+    settings = load_settings()
+    rows = run_async(workflow_tasks, settings, workflow_id, letters, limit)
     if as_json:
         click.echo(json.dumps([
             {"task_id": row.task_id, "name": row.name, "status": row.status,
@@ -184,130 +136,131 @@ def tasks(workflow_id: int, statuses: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"workflow {workflow_id}: no tasks" + (" in " + ", ".join(letters)
                                                           if letters else ""))
         return
-    grid = table("ID", "NAME", "STATUS", "TRIES", "ERROR")
+    grid = table(*TASK_COLUMNS, "ERROR")
     grid.columns[1].overflow = "fold"
-    grid.columns[4].overflow = "ellipsis"
-    grid.columns[4].no_wrap = True
+    for row, shown in zip(rows, task_rows(rows), strict=True):
+        grid.add_row(*(str(shown[column]) for column in TASK_COLUMNS), row.error or "")
+    print_wide(grid)
+    if len(rows) == limit:
+        [summary] = run_async(functools.partial(list_workflows, settings,
+                                                workflow_ids=[workflow_id]))
+        total = sum(count for letter, count in summary.counts.items()
+                    if not letters or letter in letters)
+        if total > limit:
+            click.echo(f"the newest {limit} of {total} tasks; -l {total} shows them all",
+                       err=True)
+
+
+@spellings("workflow resume", "workflow_resume")
+@workflow.command(cls=Command)
+@click.option(*WORKFLOW_ID, type=int, required=True)
+@click.option("-c", "--cluster", "--cluster-name", "cluster_name",
+              required=True, help="The cluster the resumed tasks run on.")
+@click.option("--reset-running-jobs/--hot", "--cold/ ", "cold", default=False,
+              help="Kill the running tasks and run them again (a cold resume) [default: let "
+                   "them finish: hot].")
+@click.option("-t", "--timeout", type=click.FloatRange(min=0), default=180.0,
+              show_default=True, help="Seconds to wait for the old run to stop.")
+@click.option("--seconds-until-timeout", type=click.FloatRange(min=0), default=36000.0,
+              show_default=True, help="Seconds the resumed run may take.")
+@click.option("--increase-resource/--use-original-resources", "increase", default=True,
+              show_default=True,
+              help="Scale the resources of tasks whose last attempt hit a resource error "
+                   "(by their resource_scales), or keep them.")
+@one_line_errors
+def resume(workflow_id: int, cluster_name: str, cold: bool, timeout: float,
+           seconds_until_timeout: float, increase: bool) -> None:
+    """Resume a workflow from the database; no Python script needed. Tasks already DONE
+    are skipped. Exits non-zero with the reason unless the resumed run ends DONE."""
+    from jobmon.client.resume import ResumeOptions, resume_workflow
+    from jobmon.errors import WorkflowRunStateError
+    from jobmon.status import WorkflowStatus
+
+    outcome = run_async(resume_workflow, load_settings(), workflow_id, ResumeOptions(
+        cluster_name=cluster_name, cold=cold, timeout=timeout,
+        seconds_until_timeout=seconds_until_timeout, increase_resource=increase))
+    if outcome.status != WorkflowStatus.DONE:
+        raise WorkflowRunStateError(
+            f"workflow {workflow_id} did not resume to completion: it is "
+            f"{WorkflowStatus(outcome.status).name} ({outcome.message})")
+    click.echo(f"Workflow {workflow_id} has successfully resumed to completion "
+               f"({outcome.message}).")
+
+
+@spellings("workflow reset", "workflow_reset")
+@workflow.command()
+@click.option(*WORKFLOW_ID, type=click.IntRange(min=1), required=True)
+@click.option("-p", "--partial-reset", "partial", is_flag=True,
+              help="Keep DONE tasks DONE.")
+@one_line_errors
+def reset(workflow_id: int, partial: bool) -> None:
+    """Every task back to REGISTERING, so that a resume runs them all again; only when the
+    workflow's latest run ended in ERROR."""
+    from jobmon.client.operator import reset_workflow
+    from jobmon.client.status_commands import reset_message
+
+    answer = run_async(reset_workflow, load_settings(), workflow_id, partial)
+    click.echo(f"{reset_message(workflow_id)} {answer.tasks_reset} task(s) are REGISTERING "
+               "again; `jobmon workflow_resume` runs them.")
+
+
+@spellings("workflow concurrency", "concurrency_limit")
+@workflow.command()
+@click.option(*WORKFLOW_ID, type=click.IntRange(min=1), required=True)
+@click.option("-m", "--max-tasks", "limit", type=click.IntRange(min=1),
+              required=True, help="The new limit of tasks running at once.")
+@one_line_errors
+def concurrency(workflow_id: int, limit: int) -> None:
+    """Change the limit of a running workflow; it applies within one swarm tick."""
+    from jobmon.client.operator import set_concurrency
+    from jobmon.client.status_commands import concurrency_message
+
+    answer = run_async(set_concurrency, load_settings(), workflow_id, limit)
+    click.echo(concurrency_message(answer.workflow_id, answer.max_concurrently_running))
+
+
+@workflow.command()
+@click.option(*WORKFLOW_ID, type=int, required=True)
+@one_line_errors
+def stop(workflow_id: int) -> None:
+    """Stop a running workflow and kill its instances."""
+    from jobmon.client.operator import stop_workflow
+
+    answer = run_async(stop_workflow, load_settings(), workflow_id)
+    run = f"run {answer.workflow_run_id} stopped" if answer.workflow_run_id else "no live run"
+    click.echo(f"workflow {workflow_id}: {run}, {answer.killed} instance(s) to kill")
+
+
+@spellings("workflow filepaths", "get_filepaths")
+@workflow.command(cls=Command)
+@click.option(*WORKFLOW_ID, type=click.IntRange(min=1), required=True)
+@click.option("-a", "--array-name", default="", help="Only this array "
+              "(task template).")
+@click.option("-j", "--job-name", default="", help="Only this task name.")
+@click.option("-l", "--limit", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many instances, first tasks first.")
+@click.option("-n", "--json", "as_json", is_flag=True, help=JSON_HELP)
+@one_line_errors
+def filepaths(workflow_id: int, array_name: str, job_name: str, limit: int,
+              as_json: bool) -> None:
+    """Where the workflow's task instances wrote stdout (OUTPUT_PATH) and stderr
+    (ERROR_PATH)."""
+    import json
+
+    from jobmon.cli.render import print_wide, table
+    from jobmon.client.operator import file_paths
+    from jobmon.client.status_tables import PATH_COLUMNS, path_rows
+
+    rows = path_rows(run_async(file_paths, load_settings(), workflow_id, array_name, job_name,
+                               limit))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(f"workflow {workflow_id}: no task instances"
+                   + (" of that array or name" if array_name or job_name else " yet"))
+        return
+    grid = table(*PATH_COLUMNS)
     for row in rows:
-        grid.add_row(str(row.task_id), row.name, status_text(row.status),
-                     f"{row.num_attempts}/{row.max_attempts}", row.error or "")
-    console().print(grid)
-
-
-FINISHED = ("D", "F", "H", "A")
-
-
-@workflow.command(cls=Command)
-@click.option("--before", required=True, metavar="DATE",
-              type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                                   "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
-              help="Workflows whose status last changed before this local time.")
-@click.option("--status", "statuses", cls=ManyValues, metavar="STATUS ...",
-              default=FINISHED, show_default=True,
-              help="Only workflows in these statuses (finished ones only: D F H A).")
-@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
-@click.option("--batch-size", type=click.IntRange(1, 50_000), default=1000, hidden=True,
-              help="Tasks deleted per transaction.")
-@one_line_errors
-def prune(before: dt.datetime, statuses: tuple[str, ...], dry_run: bool,
-          batch_size: int) -> None:
-    """Delete finished workflows older than DATE with everything about them, in small batches."""
-    letters = sorted({part.strip().upper() for value in statuses for part in value.split(",")
-                      if part.strip()})
-    running = [letter for letter in letters if letter not in FINISHED]
-    if running:
-        raise click.BadParameter(
-            f"{', '.join(running)} is not a finished status; prune deletes only "
-            f"{' '.join(FINISHED)} workflows, never running ones", param_hint="'--status'")
-    moment = before.astimezone()  # a naive time is the local time
-    settings = load_settings()
-    if dry_run:
-        _prune_dry_run(settings, moment, letters)
-    else:
-        _prune(settings, moment, letters, batch_size)
-
-
-def _prune_dry_run(settings: Settings, before: dt.datetime, letters: list[str]) -> None:
-    from jobmon.cli.render import console, short_time, status_text, table
-    from jobmon.client.operator import prune_candidates
-
-    candidates = run_async(prune_candidates, settings, before, letters)
-    if candidates:
-        since = short_time(before.isoformat())
-        grid = table("ID", "NAME", "USER", "STATUS", "SINCE", "TASKS",
-                     title=f"would delete (dry run), last changed before {since}:")
-        grid.columns[1].overflow = "fold"
-        grid.columns[5].justify = "right"
-        for found in candidates:
-            grid.add_row(str(found.workflow_id), found.name, found.user,
-                         status_text(found.status, "workflow"), short_time(found.status_date),
-                         str(found.num_tasks))
-        console().print(grid)
-    click.echo(f"dry run: would delete {len(candidates)} workflow(s) with "
-               f"{sum(found.num_tasks for found in candidates)} task(s)")
-
-
-def _prune(settings: Settings, before: dt.datetime, letters: list[str], batch_size: int) -> None:
-    from jobmon.cli.render import steps
-    from jobmon.client.connection import open_requester
-    from jobmon.client.operator import prune_candidates, prune_workflow
-    from jobmon.errors import ServerError
-
-    candidates = run_async(prune_candidates, settings, before, letters)
-    deleted_tasks = 0
-    refused: list[str] = []
-    others = 0  # workflows of other users: only their owners and admins may delete them
-
-    async def delete_all() -> None:
-        nonlocal deleted_tasks, others
-        async with open_requester(settings) as requester:
-            with steps() as progress:
-                for found in candidates:
-                    show = functools.partial(_show_prune, progress,
-                                             f"workflow {found.workflow_id}", found.num_tasks)
-                    try:
-                        deleted_tasks += await prune_workflow(requester, found, before,
-                                                              letters, show, batch_size)
-                    except ServerError as error:
-                        if error.status == 403:
-                            others += 1
-                            continue
-                        if error.status != 409:
-                            raise
-                        refused.append(f"skipped workflow {found.workflow_id}: {error.message}")
-                        continue
-                    progress.line(f"deleted workflow {found.workflow_id} {found.name!r} "
-                                  f"({found.num_tasks} tasks)")
-
-    run_async(delete_all)
-    click.echo(f"deleted {len(candidates) - len(refused) - others} workflow(s) with "
-               f"{deleted_tasks} task(s)"
-               + (f"; left {others} of other users (their owners or an admin may prune them)"
-                  if others else ""))
-    if refused:
-        for line in refused:
-            click.echo(line, err=True)
-        raise SystemExit(1)
-
-
-def _show_prune(progress: Steps, label: str, total: int, done: int) -> None:
-    progress.update(label, done, total)
-
-
-@workflow.command(cls=Command)
-@click.option("-w", "--workflow-id", type=click.IntRange(min=1), required=True)
-@click.option("-o", "--output", required=True, metavar="FILE.tar.gz",
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="The archive to write (replaced if it exists).")
-@one_line_errors
-def archive(workflow_id: int, output: Path) -> None:
-    """The outputs, statuses and logs of a workflow as one .tar.gz archive."""
-    from jobmon.cli.render import steps
-    from jobmon.client.archive import write_archive
-
-    with steps() as progress:
-        written = run_async(write_archive, load_settings(), workflow_id, output,
-                            progress.update)
-    click.echo(f"wrote {written.path}: {written.tasks} task(s), {written.instances} "
-               f"instance(s), {written.logs} log file(s)"
-               + (f" ({written.missing_logs} no longer exist)" if written.missing_logs else ""))
+        grid.add_row(*(str(row[column]) for column in PATH_COLUMNS))
+    print_wide(grid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from jobmon import wire
-from jobmon.server.auth import Access
+from jobmon.server.auth import PER_USER_CLUSTERS, PRINCIPAL, Access, Principal
 from jobmon.server.http import path_name
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
@@ -14,18 +14,30 @@ from jobmon.server.store import clusters
 QUEUES = "/api/v1/clusters/{cluster_name}/queues"
 
 
+def _owner(request: web.Request, cluster_name: str) -> str:
+    """Whose queues: the caller's own on a per-user cluster (its own machine), else shared."""
+    principal: Principal | None = request.get(PRINCIPAL)
+    if cluster_name in PER_USER_CLUSTERS and principal is not None:
+        return principal.name
+    return ""
+
+
 @API.route("POST", QUEUES, access=Access.CLUSTER,
            request=wire.ClusterQueues, response=wire.ClusterQueues,
-           summary="Replace the cluster's queues and their limits", tag="distributor")
+           summary="Replace the cluster's queues and their limits (a per-user cluster's: "
+                   "the caller's own)", tag="distributor")
 async def replace_queues(request: web.Request, body: wire.ClusterQueues) -> wire.ClusterQueues:
     state = state_of(request)
+    cluster_name = path_name(request, "cluster_name")
     async with state.pool.acquire() as connection:
-        return await clusters.replace_queues(connection, path_name(request, "cluster_name"),
-                                             body, state.clock.now())
+        return await clusters.replace_queues(connection, cluster_name,
+                                             _owner(request, cluster_name), body,
+                                             state.clock.now())
 
 
 @API.route("GET", QUEUES, response=wire.ClusterQueues,
            summary="The cluster's queues and their limits, the default first", tag="run")
 async def queues(request: web.Request) -> wire.ClusterQueues:
+    cluster_name = path_name(request, "cluster_name")
     async with state_of(request).pool.acquire() as connection:
-        return await clusters.queues(connection, path_name(request, "cluster_name"))
+        return await clusters.queues(connection, cluster_name, _owner(request, cluster_name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from jobmon import wire
+from jobmon import wire_operator as wo
 from jobmon.server.auth import Access
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
@@ -46,7 +47,8 @@ async def workflow_runs(request: web.Request) -> wire.WorkflowRuns:
         return await archive.runs(connection, path_id(request, "workflow_id"))
 
 
-@API.route("GET", WORKFLOW + "/export", query=wire.PageQuery, response=wire.ExportPage,
+@API.route("GET", WORKFLOW + "/export", access=Access.WORKFLOW, query=wire.PageQuery,
+           response=wire.ExportPage,
            summary="A page of tasks with their instances and timelines (at most 2000 tasks)",
            tag="operator")
 async def export(request: web.Request, query: wire.PageQuery) -> wire.ExportPage:
@@ -68,7 +70,7 @@ async def update_tasks(
                                            state.clock.now())
 
 
-@API.route("GET", TASK, response=wire.TaskDetail,
+@API.route("GET", TASK, access=Access.TASK, response=wire.TaskDetail,
            summary="A task with every instance, its outcome and status timeline", tag="operator")
 async def task_detail(request: web.Request) -> wire.TaskDetail:
     async with state_of(request).pool.acquire() as connection:
@@ -81,6 +83,14 @@ async def task_detail(request: web.Request) -> wire.TaskDetail:
 async def task_dependencies(request: web.Request) -> wire.TaskDependencies:
     async with state_of(request).pool.acquire() as connection:
         return await operator.dependencies(connection, path_id(request, "task_id"))
+
+
+@API.route("GET", "/api/v1/task_subtree", query=wo.SubtreeQuery, response=wo.TaskSubtree,
+           summary="Tasks and everything downstream of them, with status and name",
+           tag="operator")
+async def task_subtree(request: web.Request, query: wo.SubtreeQuery) -> wo.TaskSubtree:
+    async with state_of(request).pool.acquire() as connection:
+        return await operator.subtree(connection, query)
 
 
 @API.route("GET", "/api/v1/prune_candidates", query=wire.PruneCandidatesQuery,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import anyio
+import msgspec
 from aiohttp import web
 
 from jobmon import wire
-from jobmon.server.auth import Access
+from jobmon.server.auth import PER_USER_CLUSTERS, Access, worker_credential
 from jobmon.server.db import wait_for
 from jobmon.server.http import not_found, path_id, request_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
-from jobmon.server.store import instances, runs
+from jobmon.server.store import instances, log_paths, runs
 
 COALESCE_SECONDS = 0.005
 # an instance in any other status (or unknown) is told to stop
@@ -35,6 +36,11 @@ async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResp
             claimed = await instances.claim(connection, body, run_id, state.clock.now(),
                                             request_id(request))
             kill = await instances.kill_orders(connection, body.cluster_name, run_id)
+        if body.cluster_name not in PER_USER_CLUSTERS and state.auth.key:
+            # a shared cluster runs `jobmon worker`, which reports with its own credential
+            claimed = [msgspec.structs.replace(
+                instance, credential=worker_credential(state.auth.key, instance.task_instance_id))
+                for instance in claimed]
         return wire.ClaimResponse(instances=claimed, kill=kill)
 
     answer = await collect()
@@ -59,8 +65,9 @@ async def transitions(
 ) -> wire.TransitionsResponse:
     state = state_of(request)
     async with state.pool.acquire() as connection:
+        updates = await log_paths.own_log_paths(connection, body.updates)
         return await instances.apply_transitions(
-            connection, body.updates, body.source, state.clock.now()
+            connection, updates, body.source, state.clock.now()
         )
 
 

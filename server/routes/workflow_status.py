@@ -21,7 +21,7 @@ async def workflow_summary(request: web.Request) -> wire.WorkflowSummary:
         return await status.summary(connection, path_id(request, "workflow_id"))
 
 
-@API.route("GET", WORKFLOW + "/task_states", query=wire.TaskStatesQuery,
+@API.route("GET", WORKFLOW + "/task_states", access=Access.WORKFLOW, query=wire.TaskStatesQuery,
            response=wire.TaskStates,
            summary="A page of tasks with status, attempts, context and latest error",
            tag="status")
@@ -30,7 +30,8 @@ async def task_states(request: web.Request, query: wire.TaskStatesQuery) -> wire
         return await status.task_states(connection, path_id(request, "workflow_id"), query)
 
 
-@API.route("GET", WORKFLOW + "/outputs", query=wire.PageQuery, response=wire.Outputs,
+@API.route("GET", WORKFLOW + "/outputs", access=Access.WORKFLOW, query=wire.PageQuery,
+           response=wire.Outputs,
            summary="A page of the outputs DONE tasks left in JOBMON_OUTPUT", tag="status")
 async def outputs(request: web.Request, query: wire.PageQuery) -> wire.Outputs:
     async with state_of(request).pool.acquire() as connection:

@@ -61,7 +61,8 @@ async def insert_tasks(request: web.Request, body: wire.TasksChunk) -> wire.Task
         )
 
 
-@API.route("GET", WORKFLOW + "/tasks", query=wire.PageQuery, response=wire.TaskRows,
+@API.route("GET", WORKFLOW + "/tasks", access=Access.WORKFLOW, query=wire.PageQuery,
+           response=wire.TaskRows,
            summary="A page of the workflow's tasks in id order", tag="read")
 async def get_tasks(request: web.Request, query: wire.PageQuery) -> wire.TaskRows:
     async with state_of(request).pool.acquire() as connection:

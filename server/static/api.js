@@ -36,7 +36,9 @@ export async function request(method, path, { query, body, signal } = {}) {
     }
   }
   const headers = { Accept: "application/json", ...authHeaders() };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // every write is JSON, with a body or without: a local server refuses other writes, as
+  // those are what a page on another site could send
+  if (body !== undefined || method !== "GET") headers["Content-Type"] = "application/json";
   let response;
   try {
     response = await fetch(url, {

@@ -85,4 +85,5 @@ async def live_instances(
         workflow_id=[row["workflow_id"] for row in rows],
         workflow_run_id=[row["workflow_run_id"] for row in rows],
         for_run=query.workflow_run_id,
+        launch_token=[row["launch_token"] for row in rows],
     )

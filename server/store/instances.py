@@ -67,6 +67,7 @@ async def claim(
             compute_resources=row["compute_resources"],
             attempt=row["attempt"],
             context=row["context"],
+            launch_token=row["launch_token"],
         )
         for row in rows
     ]
@@ -334,4 +335,5 @@ async def info(connection: asyncpg.Connection, instance_id: int) -> wire.Instanc
         attempt=row["attempt"],
         name=row["name"],
         context=row["context"],
+        launch_token=row["launch_token"],
     )

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from jobmon import errors, wire
+from jobmon import wire_operator as wo
 from jobmon.server.http import conflict, invalid, not_found
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store.workflows import workflow_info
@@ -183,6 +184,15 @@ async def dependencies(connection: asyncpg.Connection, task_id: int) -> wire.Tas
                                  upstream=refs["up"], downstream=refs["down"])
 
 
+async def subtree(connection: asyncpg.Connection, query: wo.SubtreeQuery) -> wo.TaskSubtree:
+    task_ids = id_list(query.task_ids, "task_ids") or []
+    rows = await connection.fetch(Q["task_subtree"], task_ids,
+                                  letter_list(query.status, TaskStatus, "task"))
+    return wo.TaskSubtree(task_id=[row["id"] for row in rows],
+                          status=[row["status"] for row in rows],
+                          name=[row["name"] for row in rows])
+
+
 def workflow_status_after_update(requested: TaskStatus, all_done: bool) -> WorkflowStatus | None:
     """The workflow status that follows an operator's task update, if it should change.
 
@@ -235,7 +245,11 @@ async def _update_tasks(
     if strangers:
         shown = ", ".join(map(str, strangers[:10])) + (" ..." if len(strangers) > 10 else "")
         raise not_found(f"task {shown} of workflow {workflow_id}")
-    if requested is TaskStatus.DONE:
+    if requested is TaskStatus.DONE and body.recursive:
+        changed = [row[0] for row in
+                   await connection.fetch(Q["mark_tasks_done_upstream"], workflow_id, task_ids,
+                                          now)]
+    elif requested is TaskStatus.DONE:
         await connection.execute(Q["mark_tasks_done"], workflow_id, task_ids, now)
         changed = task_ids
     else:

@@ -11,9 +11,11 @@ import asyncpg
 from jobmon import errors, wire
 from jobmon.server.http import ApiError, conflict, invalid, not_found
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store import instances
 from jobmon.status import (
     WORKFLOW_RUN,
     WORKFLOW_RUN_ACTIVE,
+    TaskInstanceStatus,
     Verdict,
     WorkflowRunStatus,
     letters,
@@ -96,12 +98,32 @@ async def _take_over(
     )]
     await connection.execute(Q["terminate_lost_resumed_runs"], workflow_id, now)
     if cold:
-        await connection.execute(Q["kill_workflow_instances"], workflow_id, now, "swarm",
-                                 now + KILL_GRACE)
+        await kill_workflow_instances(connection, workflow_id, now, "swarm")
         await connection.execute(Q["reset_tasks_cold"], workflow_id, now)
     else:
         await connection.execute(Q["reset_tasks_hot"], workflow_id, now)
     return taken
+
+
+async def kill_workflow_instances(
+    connection: asyncpg.Connection, workflow_id: int, now: dt.datetime, source: str
+) -> int:
+    """Mark every live instance of the workflow for killing; returns how many.
+
+    Those never claimed (still queued) end at once, ERROR_FATAL: no distributor holds
+    them, so none would confirm their kill and they would wait for the reaper.
+    """
+    rows = await connection.fetch(Q["kill_workflow_instances"], workflow_id, now, source,
+                                  now + KILL_GRACE)
+    queued = [row["id"] for row in rows if row["was"] == TaskInstanceStatus.QUEUED]
+    if queued:
+        await instances.apply_transitions(connection, [
+            wire.InstanceUpdate(task_instance_id=instance_id,
+                                status=str(TaskInstanceStatus.ERROR_FATAL),
+                                error_message="killed before any distributor took it")
+            for instance_id in queued
+        ], source, now)
+    return len(rows)
 
 
 async def set_run_status(

@@ -52,8 +52,8 @@ async def task_states(
 ) -> wire.TaskStates:
     statuses = [s for s in query.status.split(",") if s] or None
     rows = await connection.fetch(
-        Q["task_states_page"], workflow_id, query.after_id, query.limit, _ids(query.task_ids),
-        statuses,
+        Q["task_states_newest" if query.newest_first else "task_states_page"], workflow_id,
+        query.after_id, query.limit, _ids(query.task_ids), statuses,
     )
     if not rows and query.after_id == 0:
         await workflow_info(connection, workflow_id)  # 404 for an unknown workflow
@@ -126,9 +126,7 @@ async def stop(
                                       message="stopped by an operator"),
                 now, "operator",
             )
-        killed = await connection.fetchval(
-            Q["kill_workflow_instances"], workflow_id, now, "operator", now + runs.KILL_GRACE
-        )
+        killed = await runs.kill_workflow_instances(connection, workflow_id, now, "operator")
     return wire.StopResponse(workflow_id=workflow_id, workflow_run_id=run_id, killed=killed)
 
 

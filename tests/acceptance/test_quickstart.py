@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import shared_temp_dir
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.timeout(300)
@@ -24,13 +26,18 @@ def _clean_env(home: Path) -> dict[str, str]:
     return env
 
 
-def test_quickstart_runs_on_the_embedded_defaults_and_refuses_a_rerun(tmp_path: Path) -> None:
-    home = tmp_path / "home with space"
-    home.mkdir()
-    if os.geteuid() == 0:  # the embedded PostgreSQL runs as an unprivileged user: let it in
-        for path in (tmp_path, home):
-            path.chmod(0o755)
+def test_quickstart_runs_on_the_embedded_defaults_and_refuses_a_rerun() -> None:
+    # the database lives in XDG_DATA_HOME, as root too, where the embedded PostgreSQL runs
+    # as an unprivileged user: a directory it may enter (pytest's tmp_path is not one)
+    with shared_temp_dir("jm-quickstart-") as base:
+        home = base / "home with space"
+        home.mkdir(mode=0o755)
+        _quickstart(home)
+
+
+def _quickstart(home: Path) -> None:
     env = _clean_env(home)
+    env["TMPDIR"] = str(home.parent)  # the example writes its report under the temp dir
     args = f"qs-{time.time_ns()}"
     try:
         first = subprocess.run([sys.executable, "examples/quickstart.py", args], cwd=ROOT,

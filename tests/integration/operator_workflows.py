@@ -7,6 +7,7 @@ recognisable stderr and no retry; so report never runs and the workflow ends FAI
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 from jobmon.client.tool import Tool
@@ -38,7 +39,7 @@ def mixed(workflow_args: str, name: str = "mixed", work_seconds: float = 0.0,
     )
     workflow = tool.create_workflow(name=name, workflow_args=workflow_args,
                                     max_concurrently_running=100)
-    first = prep.create_task(step="all", payload=json.dumps(OUTPUT), name="prep-all")
+    first = prep.create_task(step="all", payload=shlex.quote(json.dumps(OUTPUT)), name="prep-all")
     middle = [work.create_task(item=i, seconds=work_seconds,
                                failing=-1 if failing is None else failing,
                                upstream_tasks=[first], max_attempts=1, name=f"work-{i}")
@@ -95,7 +96,7 @@ def dashboard(workflow_args: str, name: str, gate: Path, width: int = 6) -> Work
     )
     workflow = tool.create_workflow(name=name, workflow_args=workflow_args,
                                     max_concurrently_running=50)
-    first = prep.create_task(step="all", payload=json.dumps(OUTPUT), name="prep-all")
+    first = prep.create_task(step="all", payload=shlex.quote(json.dumps(OUTPUT)), name="prep-all")
     middle = [work.create_task(item=i, gate=str(gate), upstream_tasks=[first], max_attempts=1,
                                name=f"work-{i}") for i in range(width)]
     holds = [hold.create_task(n=n, seconds=600, upstream_tasks=[first], name=f"hold-{n}")

@@ -130,19 +130,21 @@ def test_workflow_status_table_and_json_match_the_database(
     mixed_row = rows[failed.workflow_id]
     assert mixed_row["name"] == "mixed <b>run</b>"
     assert mixed_row["status_name"] == "FAILED"
-    assert mixed_row["tasks"] == {"PENDING": 1, "RUNNING": 0, "DONE": 4, "FATAL": 1}
+    # PENDING, SCHEDULED, RUNNING, DONE, FATAL: the groups of Jobmon's workflow_status
+    assert mixed_row["tasks"] == {"PENDING": 1, "SCHEDULED": 0, "RUNNING": 0, "DONE": 4,
+                                  "FATAL": 1}
     assert mixed_row["percent"]["DONE"] == 66.7
     assert mixed_row["retries"] == 0
     assert rows[done.workflow_id]["tasks"]["DONE"] == 4
 
+    # the columns of Jobmon's workflow_status table (wider than 80 columns, as Jobmon's)
     table = cli("workflow", "status", "-w", str(failed.workflow_id))
     assert table.code == 0
-    fits(table.stdout)
     header, line = table.stdout.splitlines()[:2]
-    assert header.split() == ["ID", "NAME", "STATUS", "TASKS", "PENDING", "RUNNING", "DONE",
-                              "FATAL", "RETRIES"]
+    assert header.split() == ["WF_ID", "WF_NAME", "WF_STATUS", "CREATED_DATE", "TASKS",
+                              "PENDING", "SCHEDULED", "RUNNING", "DONE", "FATAL", "RETRIES"]
     assert line.split()[0] == str(failed.workflow_id)
-    assert "FAILED" in line and "4 (67%)" in line and "1 (17%)" in line
+    assert "FAILED" in line and "4 (66.7%)" in line and "1 (16.7%)" in line
 
     # without -w: the user's recent workflows, newest first
     mine = cli("workflow", "status")
@@ -159,9 +161,11 @@ def test_workflow_tasks_filters_by_status(
 ) -> None:
     failed, _ = finished
     workflow_id = str(failed.workflow_id)
-    everything = json.loads(cli("workflow", "tasks", "-w", workflow_id, "--json").stdout)
+    # newest first and at most -l/--limit of them (5 by default), as Jobmon lists them
+    everything = json.loads(cli("workflow", "tasks", "-w", workflow_id, "--json",
+                                "-l", "100").stdout)
     in_db = fetch(server.dsn, "SELECT id, name, status, num_attempts, max_attempts FROM task "
-                              "WHERE workflow_id = $1 ORDER BY id", failed.workflow_id)
+                              "WHERE workflow_id = $1 ORDER BY id DESC", failed.workflow_id)
     assert [(row["task_id"], row["name"], row["status"], row["num_attempts"],
              row["max_attempts"]) for row in everything] == [tuple(row) for row in in_db]
 
@@ -173,16 +177,21 @@ def test_workflow_tasks_filters_by_status(
                           "--json").stdout)
     assert sorted(row["name"] for row in some) == ["report-final", "work-2"]
 
+    # Jobmon's columns (STATUS is its group), then the last line of the error
     table = cli("workflow", "tasks", "-w", workflow_id, "-s", "F", "D")
     fits(table.stdout)
     lines = table.stdout.splitlines()
-    assert lines[0].split() == ["ID", "NAME", "STATUS", "TRIES", "ERROR"]
+    assert lines[0].split() == ["TASK_ID", "TASK_NAME", "STATUS", "RETRIES", "ERROR"]
     assert len(lines) == 1 + 5
+    assert "the newest 5 of 5 tasks" not in table.stderr
     failing = next(line for line in lines if "work-2" in line)
-    assert "ERROR_FATAL" in failing and "1/1" in failing and ERROR_LINE in failing
+    assert failing.split()[2:4] == ["FATAL", "0"] and ERROR_LINE in failing
+    fewer = cli("workflow", "tasks", "-w", workflow_id, "-s", "D", "-l", "2")
+    assert len(fewer.stdout.splitlines()) == 1 + 2
+    assert "the newest 2 of 4 tasks; -l 4 shows them all" in fewer.stderr
 
     assert_one_line_failure(cli("workflow", "tasks", "-w", workflow_id, "-s", "Y"),
-                            "'Y' is not a task status")
+                            "'Y' is not a status")
 
 
 def test_task_status_shows_every_instance_with_its_timeline(
@@ -228,23 +237,31 @@ def test_task_dependencies(server: ServerThread, finished: tuple[Workflow, Workf
     assert [(ref["name"], ref["status"]) for ref in answer["upstream"]] == [("prep-all", "D")]
     assert [(ref["name"], ref["status"]) for ref in answer["downstream"]] == \
         [("report-final", "G")]
+    # the layout Jobmon's monitoring page documents, with names after the status letter
     text = cli("task", "dependencies", "-t", str(work)).stdout
-    assert "upstream (1):" in text and "downstream (1):" in text
-    assert "prep-all" in text and "REGISTERING" in text
+    upstream, downstream = text.split("Downstream Tasks:")
+    assert upstream.startswith("Upstream Tasks:\n\n")
+    assert upstream.split("\n")[2].split() == ["Task", "ID", "Status", "Name"]
     prep = task_id(server.dsn, failed.workflow_id, "prep-all")
+    assert upstream.split("\n")[3].split() == [str(prep), "D", "prep-all"]
+    report = task_id(server.dsn, failed.workflow_id, "report-final")
+    assert downstream.split("\n")[3].split() == [str(report), "G", "report-final"]
     text = cli("task", "dependencies", "-t", str(prep)).stdout
-    assert "upstream: none" in text and "downstream (4):" in text
+    upstream, downstream = text.split("Downstream Tasks:")
+    assert "(none)" in upstream
+    assert len([line for line in downstream.splitlines() if "work-" in line]) == 4
 
 
 def test_task_update_marks_done_and_resets_downstream_then_resume_runs_them(
-    server: ServerThread, finished: tuple[Workflow, Workflow]
+    server: ServerThread, finished: tuple[Workflow, Workflow], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failed, _ = finished
     workflow_id = failed.workflow_id
     ids = {name: task_id(server.dsn, workflow_id, name)
            for name in ("prep-all", "work-0", "work-2", "report-final")}
 
-    # no --yes and nobody answers: nothing changes
+    # at a terminal, without --yes, it asks first; nobody answers: nothing changes
+    monkeypatch.setattr("jobmon.cli.common.interactive", lambda: True)
     refused = cli("task", "update", "-w", str(workflow_id), "-t", str(ids["work-2"]), "-s", "D")
     assert refused.code == 1 and "Aborted" in refused.stderr
     assert counts_in_db(server.dsn, workflow_id) == {"D": 4, "F": 1, "G": 1}
@@ -298,7 +315,8 @@ def test_running_workflow_refuses_updates_and_prune_and_obeys_limits_and_stop(
                             "never running ones")
 
     limited = cli("workflow", "concurrency", "-w", workflow_id, "-m", "3")
-    assert limited.code == 0 and "max_concurrently_running = 3" in limited.stdout
+    assert limited.code == 0
+    assert f"Workflow ID {workflow_id} max concurrently running updated to 3" in limited.stdout
     assert value(server.dsn, "SELECT max_concurrently_running FROM workflow WHERE id = $1",
                  int(workflow_id)) == 3
 
@@ -441,6 +459,8 @@ REACHING_THE_SERVER = [
     ("workflow", "resume", "-w", "1", "-c", "local"),
     ("task", "status", "-t", "1"), ("task", "dependencies", "-t", "1"),
     ("task", "update", "-w", "1", "-t", "1", "-s", "G", "--yes"),
+    ("workflow_reset", "-w", "1"), ("get_filepaths", "-w", "1"),
+    ("task_template_resources", "-t", "1"), ("create_resource_yaml", "-w", "1"),
 ]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from jobmon import wire
+from jobmon import wire_operator as wo
 from jobmon.server import openapi
 from jobmon.server.app import create_app  # noqa: F401  (registers every route on API)
 from jobmon.server.routes import API
@@ -325,6 +326,43 @@ def _prune(ctx: Context) -> Replay:
                   wire.PruneRequest(before=before, statuses=["H"]), gone)
 
 
+def _reset(ctx: Context) -> Replay:
+    live = ctx.live()
+    ctx.ok("POST", f"/api/v1/workflow_runs/{live.workflow_run_id}/status",
+           wire.RunStatusRequest(status="E", message="failed"))
+
+    def check(first: Answer, second: Answer) -> None:
+        assert first.body["tasks_reset"] > 0 and first.body["workflow_status"] == "G", first
+        same_but(tasks_reset=0)(first, second)
+
+    return Replay(f"/api/v1/workflows/{live.workflow_id}/reset", wo.ResetRequest(), check)
+
+
+def _resume_signal(ctx: Context) -> Replay:
+    live = ctx.live()
+
+    def check(first: Answer, second: Answer) -> None:
+        assert first.body["taken_over"] == [live.workflow_run_id], first
+        assert first.body["waiting_for"][0]["status"] == "C", first
+        same_but(taken_over=[])(first, second)
+
+    return Replay(f"/api/v1/workflows/{live.workflow_id}/resume_signal",
+                  wo.ResumeSignalRequest(cold=True), check)
+
+
+def _increase_resources(ctx: Context) -> Replay:
+    live = ctx.live()
+    ctx.ok("POST", "/api/v1/task_instances/transitions", wire.TransitionsRequest(
+        source="distributor", updates=[wire.InstanceUpdate(task_instance_id=live.instances["O"][0],
+                                                           status="Z")]))
+
+    def check(first: Answer, second: Answer) -> None:
+        assert len(first.body["task_ids"]) == 1, first
+        same(first, second)
+
+    return Replay(f"/api/v1/workflows/{live.workflow_id}/increase_resources", None, check)
+
+
 def _lease_request(ctx: Context) -> tuple[str, wire.LeaseRequest]:
     return (f"/api/v1/distributors/{ctx.unique('cluster')}",
             wire.LeaseRequest(token="replayed-token-0123", hostname="replay-host",
@@ -371,6 +409,9 @@ REPLAYS: dict[tuple[str, str], Case] = {
     ("DELETE", WORKFLOW): _clear,
     ("POST", WORKFLOW + "/task_status"): _task_status,
     ("POST", WORKFLOW + "/prune"): _prune,
+    ("POST", WORKFLOW + "/reset"): _reset,
+    ("POST", WORKFLOW + "/resume_signal"): _resume_signal,
+    ("POST", WORKFLOW + "/increase_resources"): _increase_resources,
     ("POST", "/api/v1/distributors/{cluster_name}/lease"): _lease,
     ("POST", "/api/v1/distributors/{cluster_name}/release"): _release,
     ("POST", "/api/v1/clusters/{cluster_name}/queues"): _queues,

@@ -63,7 +63,8 @@ def test_cli_resume_needs_no_python_script(server: ServerThread, tmp_path: Path)
         [sys.executable, "-m", "jobmon", "workflow", "resume", "-w", str(workflow.workflow_id),
          "-c", "local"], capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr
-    assert f"workflow {workflow.workflow_id}: D" in done.stdout
+    assert f"Workflow {workflow.workflow_id} has successfully resumed to completion" \
+        in done.stdout
     assert count_lines(tmp_path / "ran.log") == {"a": 1, "b": 3, "side": 1, "c": 1}
 
 

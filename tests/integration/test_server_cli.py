@@ -8,14 +8,13 @@ import pwd
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.integration.helpers import ROOT, value, wait_until
-from tests.support import admin_dsn
+from tests.support import admin_dsn, shared_temp_dir
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -73,7 +72,11 @@ def test_db_upgrade_reports_an_unreachable_database_in_one_line() -> None:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="switching to a normal user needs root")
 def test_embedded_db_upgrade_as_a_normal_user() -> None:
-    home = Path(tempfile.mkdtemp(prefix="jm-user-"))
+    with shared_temp_dir("jm-user-") as home:
+        _upgrade_as_nobody(home)
+
+
+def _upgrade_as_nobody(home: Path) -> None:
     home.chmod(0o777)
     env = _clean_env(HOME=str(home), XDG_DATA_HOME=str(home / "data"),
                      XDG_CONFIG_HOME=str(home / "config"))
@@ -86,9 +89,12 @@ def test_embedded_db_upgrade_as_a_normal_user() -> None:
     assert not (data / "postmaster.pid").exists()
 
 
-def test_embedded_server_killed_leaves_no_postgres_behind(tmp_path: Path) -> None:
-    base = Path(tempfile.mkdtemp(prefix="jm-kill-"))
-    base.chmod(0o755)
+def test_embedded_server_killed_leaves_no_postgres_behind() -> None:
+    with shared_temp_dir("jm-kill-") as base:
+        _kill_embedded_server(base)
+
+
+def _kill_embedded_server(base: Path) -> None:
     ready = base / "ready.json"
     env = _clean_env(XDG_DATA_HOME=str(base / "data"), XDG_CONFIG_HOME=str(base / "config"),
                      JOBMON__EMBEDDED__DATA_DIR=str(base / "pgdata"))

@@ -88,9 +88,35 @@ def big(workflow_args: str, out: Path) -> Workflow:
     return workflow
 
 
+def long_sleepers(workflow_args: str, out: Path) -> Workflow:
+    """``sleepers`` sleeping JOBMON_TEST_SLEEP seconds (default 15)."""
+    return sleepers(workflow_args, out, seconds=float(os.environ.get("JOBMON_TEST_SLEEP", "15")))
+
+
+# a child that writes its PID, then sleeps 300 s
+_CHILD = "sh -c 'echo $$ >> {out}/pids; exec sleep 300'"
+
+
+def background_children(workflow_args: str, out: Path) -> Workflow:
+    """One task that leaves three children behind: in its group, in a new session, and
+    double-forked in a new session (re-parented when its parent exits)."""
+    tool = Tool(name="tests")
+    template = tool.get_task_template(
+        template_name="leaves_children",
+        command_template=(MARK + f"; {_CHILD} & setsid {_CHILD} & (setsid {_CHILD} &); "
+                          "sleep 1; echo done-{task} >> {out}/done.log"),
+        node_args=["task"], op_args=["out"], default_cluster_name="local",
+    )
+    workflow = tool.create_workflow(name="children", workflow_args=workflow_args)
+    workflow.add_task(template.create_task(task="parent", out=str(out)))
+    return workflow
+
+
 BUILDERS: dict[str, Callable[[str, Path], Workflow]] = {
     "two_hundred": two_hundred,
     "big": big,
     "sleepers": sleepers,
+    "long_sleepers": long_sleepers,
     "flaky_chain": flaky_chain,
+    "background_children": background_children,
 }

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from jobmon.distributor.execution import (
-    SHELL,
     InstancePaths,
+    read_wrapper,
     recorded_exit,
     started_wrapper,
-    wrapper_for,
+    wrapper_arguments,
 )
+
+TOKEN = "5f0c1d2e3b4a49d8a7e6f5c4b3a29180"
 
 
 @pytest.mark.parametrize(
@@ -32,19 +35,34 @@ def test_the_wrapper_records_pid_and_status(tmp_path: Path, command: str, status
                                             stdout: str) -> None:
     paths = InstancePaths.under(tmp_path, 1, 2)
     paths.wrapper.parent.mkdir()
-    with subprocess.Popen([SHELL, "-c", wrapper_for(command), "jobmon-task", command,
-                           str(paths.wrapper)],
+    with subprocess.Popen(wrapper_arguments(command, paths, TOKEN),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as shell:
         out, _ = shell.communicate(timeout=30)
     assert shell.returncode == status
     assert out.strip() == stdout
-    assert recorded_exit(paths) == status
-    assert started_wrapper(paths) == shell.pid
+    assert recorded_exit(paths, TOKEN) == status
+    assert started_wrapper(paths, TOKEN) == shell.pid
+    record = read_wrapper(paths, TOKEN)
+    assert record is not None and record.parent == os.getpid()
 
 
 def test_nothing_recorded_reads_as_unknown(tmp_path: Path) -> None:
     paths = InstancePaths.under(tmp_path, 1, 2)
-    assert recorded_exit(paths) is None and started_wrapper(paths) is None
+    assert recorded_exit(paths, TOKEN) is None and started_wrapper(paths, TOKEN) is None
     paths.wrapper.parent.mkdir()
-    paths.wrapper.write_text("123\n")  # started; killed before it could record a status
-    assert started_wrapper(paths) == 123 and recorded_exit(paths) is None
+    paths.wrapper.write_text(f"123 1 {TOKEN}\n")  # started; killed before recording a status
+    assert started_wrapper(paths, TOKEN) == 123 and recorded_exit(paths, TOKEN) is None
+
+
+@pytest.mark.parametrize("first_line", [
+    "123",  # an older Jobmon's file: no launch id
+    "123 1 0123456789abcdef0123456789abcdef",  # another launch (another database)
+    "123 1",  # launched without a launch id
+])
+def test_a_file_of_another_launch_is_not_trusted(tmp_path: Path, first_line: str) -> None:
+    paths = InstancePaths.under(tmp_path, 1, 2)
+    paths.wrapper.parent.mkdir()
+    paths.wrapper.write_text(f"{first_line}\n0\n")
+    assert read_wrapper(paths, TOKEN) is None
+    assert recorded_exit(paths, TOKEN) is None and started_wrapper(paths, TOKEN) is None
+    assert read_wrapper(paths, "") is None

@@ -7,10 +7,12 @@ import pytest
 from rich.console import Console
 
 from jobmon.cli.common import spread_values
-from jobmon.cli.render import group_counts, seconds, size, table, with_percent
-from jobmon.cli.workflow import _task_statuses
+from jobmon.cli.render import seconds, size, table
+from jobmon.cli.workflow import task_letters
+from jobmon.client.status_tables import with_percent
 from jobmon.server.store.operator import workflow_status_after_update
 from jobmon.status import WORKFLOW, TaskStatus, Verdict, WorkflowStatus
+from jobmon.status_groups import group_counts, instance_statuses
 
 
 @pytest.mark.parametrize(("args", "expected"), [
@@ -26,11 +28,17 @@ def test_several_values_after_one_flag(args: list[str], expected: list[str]) -> 
 
 
 def test_task_status_words() -> None:
-    assert _task_statuses(("F", "done")) == ["D", "F"]
-    assert _task_statuses(("PENDING",)) == ["A", "E", "G", "I", "O", "Q"]
-    assert _task_statuses(("R,ERROR_FATAL",)) == ["F", "R"]
-    with pytest.raises(click.BadParameter, match="'Y' is not a task status"):
-        _task_statuses(("Y",))
+    assert task_letters(("F", "done")) == ["D", "F"]
+    # Jobmon's groups: O (LAUNCHED) is SCHEDULED, not PENDING
+    assert task_letters(("PENDING",)) == ["A", "E", "G", "I", "Q"]
+    assert task_letters(("pending", "Scheduled")) == ["A", "E", "G", "I", "O", "Q"]
+    assert task_letters(("R,ERROR_FATAL",)) == ["F", "R"]
+    with pytest.raises(click.BadParameter, match="'Y' is not a status"):
+        task_letters(("Y",))
+    # instances: Jobmon's groups, names (ERROR) and letters
+    assert instance_statuses(("done",)) == ["D"]
+    assert instance_statuses(("ERROR", "Z")) == ["E", "Z"]
+    assert instance_statuses(("fatal",)) == ["E", "F", "K", "U", "W", "X", "Z"]
 
 
 def test_updates_move_the_workflow_only_along_its_transition_table() -> None:
@@ -46,10 +54,12 @@ def test_updates_move_the_workflow_only_along_its_transition_table() -> None:
 
 
 def test_counts_and_units_as_people_read_them() -> None:
-    assert group_counts({"G": 1, "Q": 2, "E": 1, "R": 3, "D": 4, "F": 5}) == \
-        {"PENDING": 4, "RUNNING": 3, "DONE": 4, "FATAL": 5}
-    assert with_percent(2, 3) == "2 (67%)"
-    assert with_percent(0, 0) == "0 (0%)"
+    assert group_counts({"G": 1, "Q": 2, "E": 1, "O": 2, "R": 3, "D": 4, "F": 5}) == \
+        {"PENDING": 4, "SCHEDULED": 2, "RUNNING": 3, "DONE": 4, "FATAL": 5}
+    # as Jobmon writes a share: one decimal
+    assert with_percent(2, 3) == "2 (66.7%)"
+    assert with_percent(2, 2) == "2 (100.0%)"
+    assert with_percent(0, 0) == "0 (0.0%)"
     assert size(None) == "-" and size(512) == "512B" and size(3 * 1024**3) == "3.0G"
     assert seconds(None) == "-" and seconds(2.5) == "2.5s" and seconds(3725) == "1:02:05"
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,8 +23,10 @@ from jobmon.resources import (
     parse_cores,
     parse_memory_mib,
     parse_runtime_seconds,
+    prepare_scales,
     scale_resources,
     scales_to_wire,
+    try_scales,
 )
 
 # ------------------------------------------------------------------ memory
@@ -73,7 +77,10 @@ def test_invalid_resources_is_an_invalid_workflow() -> None:
     [(3600, 3600), (90.2, 91), ("90", 90), ("90s", 90), ("30m", 1800), ("2h", 7200),
      ("1h30m", 5400), ("1h 30m", 5400), ("1.5h", 5400), ("1d", 86400), ("2H", 7200),
      ("01:30:00", 5400), ("1-00:00:00", 86400), ("2-03:04:05", 2 * 86400 + 3 * 3600 + 245),
-     ("10:00", 600), ("0:45", 45)],  # MM:SS, as in Slurm's --time
+     ("10:00", 600), ("0:45", 45),  # MM:SS, as in Slurm's --time
+     # unit words, as Jobmon reads them
+     ("10min", 600), ("30 minutes", 1800), ("2hrs", 7200), ("2 hours", 7200), ("45sec", 45),
+     ("30 seconds", 30), ("1 day", 86400)],
 )
 def test_parse_runtime(value: object, seconds: int) -> None:
     assert parse_runtime_seconds(value) == seconds
@@ -86,7 +93,7 @@ def test_days_with_hours_and_minutes_follow_slurm() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["", "soon", "1x", "h", "-5", "0", 0, -1, "0s", "0:00", "1:2:3:4", "30 minutes", True,
+    ["", "soon", "1x", "h", "-5", "0", 0, -1, "0s", "0:00", "1:2:3:4", "30 minutesx", "1ms", True,
      None, [30], float("nan"), float("inf"), "²", "1..5"],
 )
 def test_bad_runtime_is_rejected_naming_the_value(value: object) -> None:
@@ -184,7 +191,7 @@ def test_runtime_round_trips(seconds: int) -> None:
 @pytest.mark.parametrize(
     "scales",
     [{"memory": 0.5}, {"runtime": 1}, {"cores": 0}, {"memory": [0.5, 1.0, 2]},
-     {"memory": (0.1,)}, {"memory": lambda value: value * 2}, {}],
+     {"memory": (0.1,)}, {"memory": lambda value: value * 2}, {"runtime": iter([1, 2])}, {}],
 )
 def test_check_scales_accepts_factors_lists_and_callables(scales: dict[str, Any]) -> None:
     check_scales(scales)
@@ -193,6 +200,7 @@ def test_check_scales_accepts_factors_lists_and_callables(scales: dict[str, Any]
 @pytest.mark.parametrize(
     "scales",
     [{"memory": "0.5"}, {"memory": -0.5}, {"memory": [0.5, -1]}, {"memory": ["0.5"]},
+     {"memory": {"values": [1]}}, {"memory": {0.5}}, {"memory": b"1"},
      {"memory": True}, {"memory": None}, {"disk": 0.5}, {"queue": 0.5},
      {"memory": float("nan")}, {"runtime": float("inf")}, {"memory": [0.5, float("inf")]}],
 )
@@ -240,14 +248,93 @@ def test_an_empty_list_leaves_the_value_alone() -> None:
     assert scale_resources({"memory": 1000}, {"memory": []}, 1) == {"memory": 1000}
 
 
-def test_a_callable_is_applied_to_the_current_value() -> None:
-    got = scale_resources({"memory": 1000, "runtime": 60},
-                          {"memory": lambda value: value + 24, "runtime": lambda v: v * 10}, 1)
-    assert got == {"memory": 1024, "runtime": 600}
+def test_a_callable_is_applied_to_the_current_value_in_jobmon_units() -> None:
+    # as in Jobmon, a memory callable sees and returns GiB (or a size), runtime seconds
+    got = scale_resources({"memory": 2048, "runtime": 60},
+                          {"memory": lambda gib: gib + 1, "runtime": lambda v: v * 10}, 1)
+    assert got == {"memory": 3072, "runtime": 600}
+    assert scale_resources({"memory": 1024}, {"memory": lambda gib: "1536M"}, 1) == {
+        "memory": 1536}
+    assert scale_resources({"runtime": 60}, {"runtime": lambda s: "2m"}, 1) == {"runtime": 120}
 
 
 def test_a_callable_cannot_shrink_the_request() -> None:
-    assert scale_resources({"memory": 1000}, {"memory": lambda value: 10}, 1) == {"memory": 1000}
+    assert scale_resources({"memory": 4096}, {"memory": lambda gib: 1}, 1) == {"memory": 4096}
+
+
+@pytest.mark.parametrize(("result", "shown"), [("lots", "'lots'"), (None, "None"),
+                                                ([2], "[2]"), (-1, "-1")])
+def test_a_callable_returning_garbage_is_a_clear_error(result: object, shown: str) -> None:
+    with pytest.raises(InvalidResources, match=r"resource_scales\['memory'\]") as caught:
+        scale_resources({"memory": 1024}, {"memory": lambda gib: result}, 1)
+    assert f"returned {shown}" in str(caught.value)
+
+
+def test_a_callable_that_raises_is_a_clear_error() -> None:
+    with pytest.raises(InvalidResources, match="callable raised ZeroDivisionError"):
+        scale_resources({"runtime": 60}, {"runtime": lambda s: s / 0}, 1)
+
+
+def test_try_scales_calls_each_callable_once_on_the_start() -> None:
+    seen: list[float] = []
+    try_scales({"memory": lambda gib: seen.append(gib) or gib * 2, "runtime": 0.5},
+               {"memory": 2048, "runtime": 60})
+    assert seen == [2.0]
+    with pytest.raises(InvalidResources, match="returned 'x'"):
+        try_scales({"runtime": lambda s: "x"}, {"runtime": 60})
+    try_scales({"cores": lambda n: "x"}, {"memory": 1})  # no cores asked: nothing to try
+
+
+# ------------------------------------------------------------------ absolute values (iterators)
+
+
+def test_an_iterator_gives_the_request_after_each_resource_error() -> None:
+    # advanced_usage.rst 'Custom Resource Scales': iter([100, 120]) are runtimes in seconds
+    scales = prepare_scales({"runtime": iter([100, 120]), "memory": iter([2, "3G"])})
+    wire = scales_to_wire(scales, max_attempts=3)
+    assert wire == {"runtime": {"values": [100, 120]}, "memory": {"values": [2048, 3072]}}
+    resources: dict[str, Any] = {"runtime": 90, "memory": 1024}
+    seen = []
+    for error in range(1, 4):
+        resources = scale_resources(resources, wire, error)
+        seen.append(dict(resources))
+    # when the values run out the request stays, as Jobmon re-uses the last one
+    assert seen == [{"runtime": 100, "memory": 2048}, {"runtime": 120, "memory": 3072},
+                    {"runtime": 120, "memory": 3072}]
+
+
+def test_an_iterator_is_read_only_as_far_as_the_retries_go() -> None:
+    endless = itertools.count(start=100, step=10)
+    wire = scales_to_wire(prepare_scales({"runtime": endless}), max_attempts=4)
+    assert wire == {"runtime": {"values": [100, 110, 120]}}
+
+
+def test_checking_scales_does_not_read_the_users_iterator() -> None:
+    values = iter([100, 120])
+    scales = prepare_scales({"runtime": values})
+    check_scales(scales)
+    assert scales_to_wire(scales)["runtime"] == {"values": [100, 120]}
+    # every task given the same iterator sees all of it, as Jobmon copies it per task
+    again = prepare_scales({"runtime": values})
+    assert scales_to_wire(again)["runtime"] == {"values": [100, 120]}
+    assert list(values) == [100, 120]  # the user's own iterator is left unread
+
+
+def test_one_generator_given_to_several_tasks_is_read_once() -> None:
+    def values() -> Iterator[int]:
+        yield from (100, 120)
+
+    generator = values()
+    first, second = prepare_scales({"runtime": generator}), prepare_scales({"runtime": generator})
+    assert scales_to_wire(first) == scales_to_wire(second) == {"runtime": {"values": [100, 120]}}
+
+
+@pytest.mark.parametrize("value", ["lots", None, -5, [1]])
+def test_garbage_from_an_iterator_is_refused_before_anything_is_sent(value: object) -> None:
+    scales = prepare_scales({"memory": iter([2, value])})
+    with pytest.raises(InvalidResources, match=r"resource_scales\['memory'\]: the iterator gave"):
+        scales_to_wire(scales, max_attempts=3)
+    assert scales_to_wire(scales, max_attempts=2) == {"memory": {"values": [2048]}}
 
 
 def test_keys_without_a_scale_or_without_a_value_are_untouched() -> None:

@@ -51,6 +51,12 @@ def test_every_documented_extra_key_has_an_option() -> None:
                        "--qos=high", "--tmp=10G"]
 
 
+def test_log_keys_are_not_sbatch_options() -> None:
+    # stdout/stderr (Jobmon's log folders) decide the job's log paths, not an option here
+    assert sbatch_options({"cores": 1, "stdout": "/logs/o", "stderr": "/logs/e"}) == [
+        "--cpus-per-task=1"]
+
+
 def test_unknown_or_unsafe_resources_are_refused_with_a_reason() -> None:
     with pytest.raises(SubmitError, match="no option for the resource 'colour'"):
         sbatch_options({"colour": "blue"})

@@ -10,6 +10,7 @@ import pytest
 
 from jobmon.client.swarm.retry import Retry, decide
 from jobmon.client.swarm.state import SwarmState, TickPlan
+from jobmon.errors import CallableReturnedInvalidObject
 from jobmon.wire import TaskConfig
 
 ACTIVE = set("QIOR")
@@ -249,6 +250,28 @@ def test_dynamic_resources_are_evaluated_when_the_task_is_queued() -> None:
     sent = state.plan().queue[0].compute_resources
     assert calls == [1]
     assert sent == {"cores": 1, "memory": 2048, "runtime": 600}
+
+
+def test_dynamic_resources_that_are_no_dict_are_jobmons_error() -> None:
+    state = make_state(1, dynamic_resources={tid(0): lambda: ["2G"]})
+    with pytest.raises(CallableReturnedInvalidObject, match=r"returned \['2G'\]"):
+        state.plan()
+
+
+def test_absolute_scale_values_come_one_per_resource_error() -> None:
+    # Jobmon's iter([...]) arrives as {"values": [...]} in canonical units
+    state = SwarmState(
+        task_ids=[tid(0)], array_ids=[1], statuses="G", num_attempts=[0], max_attempts=[4],
+        config_index=[0], edges=[], max_concurrently_running=10, array_limits={},
+        configs=[TaskConfig(cluster_name="local", compute_resources=dict(BASE), max_attempts=4,
+                            resource_scales={"memory": {"values": [3000, 5000]}})])
+    state.plan()
+    sent = []
+    for _ in range(3):
+        state.apply(tid(0), "E", state.attempts[0], error_status="Z")
+        plan = state.plan()
+        sent.append(plan.queue[0].compute_resources["memory"])
+    assert sent == [3000, 5000, 5000]
 
 
 def test_used_up_attempts_are_fatal_and_block_the_downstream() -> None:

@@ -42,3 +42,11 @@ ORDER BY t.id;
 -- name: revoke_api_token
 -- Revoke a token by id.
 UPDATE api_token SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id;
+
+-- name: insert_server_key
+-- Keep a new key for worker credentials, unless a server made one already.
+INSERT INTO server_key (id, key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING;
+
+-- name: server_key
+-- The key for worker credentials.
+SELECT key FROM server_key WHERE id = 1;

@@ -32,7 +32,7 @@ RETURNING cluster_name;
 -- Claimed ones (I) have no cluster id yet: "" (a local plugin may find them started); so
 -- have those killed before launch (K), which only a successor can end now.
 SELECT id, coalesce(distributor_id, '') AS distributor_id, status, workflow_id,
-       workflow_run_id
+       workflow_run_id, coalesce(launch_token::text, '') AS launch_token
 FROM task_instance
 WHERE cluster_name = $1 AND ($2::bigint IS NULL OR workflow_id = $2)
   AND (status IN ('O', 'R', 'T') AND distributor_id IS NOT NULL OR status IN ('I', 'K'))

@@ -8,11 +8,12 @@ WITH claimed AS (
     FOR UPDATE SKIP LOCKED
 ), moved AS (
     UPDATE task_instance ti
-    SET status = 'I', status_date = $4, report_by = $5, claim_request_id = $6
+    SET status = 'I', status_date = $4, report_by = $5, claim_request_id = $6,
+        launch_token = gen_random_uuid()
     FROM claimed
     WHERE ti.id = claimed.id
     RETURNING ti.id, ti.task_id, ti.workflow_id, ti.workflow_run_id, ti.array_id,
-              ti.compute_resources, ti.attempt
+              ti.compute_resources, ti.attempt, ti.launch_token
 ), history AS (
     INSERT INTO task_instance_status (task_instance_id, status, status_time, source)
     SELECT id, 'I', $4, 'distributor' FROM moved
@@ -23,7 +24,8 @@ WITH claimed AS (
     WHERE task.id = moved.task_id AND task.status = 'Q' AND task.latest_instance_id = moved.id
 )
 SELECT moved.id, moved.task_id, moved.workflow_id, moved.workflow_run_id, moved.array_id,
-       moved.compute_resources, moved.attempt, t.name, t.command, t.context
+       moved.compute_resources, moved.attempt, t.name, t.command, t.context,
+       moved.launch_token::text AS launch_token
 FROM moved JOIN task t ON t.id = moved.task_id
 ORDER BY moved.id;
 
@@ -35,10 +37,12 @@ WITH again AS (
     SET report_by = $4
     WHERE claim_request_id = $1 AND status = 'I' AND cluster_name = $2
       AND ($3::bigint IS NULL OR workflow_run_id = $3)
-    RETURNING id, task_id, workflow_id, workflow_run_id, array_id, compute_resources, attempt
+    RETURNING id, task_id, workflow_id, workflow_run_id, array_id, compute_resources, attempt,
+              launch_token
 )
 SELECT again.id, again.task_id, again.workflow_id, again.workflow_run_id, again.array_id,
-       again.compute_resources, again.attempt, t.name, t.command, t.context
+       again.compute_resources, again.attempt, t.name, t.command, t.context,
+       coalesce(again.launch_token::text, '') AS launch_token
 FROM again JOIN task t ON t.id = again.task_id
 ORDER BY again.id;
 
@@ -127,6 +131,7 @@ SELECT ti.id, ti.status FROM task_instance ti WHERE ti.id = ANY($1::bigint[]);
 -- name: instance_info
 -- One instance with what a worker needs to run it.
 SELECT ti.id, ti.task_id, ti.workflow_id, ti.workflow_run_id, ti.status, ti.compute_resources,
-       ti.attempt, t.name, t.command, t.context
+       ti.attempt, t.name, t.command, t.context,
+       coalesce(ti.launch_token::text, '') AS launch_token
 FROM task_instance ti JOIN task t ON t.id = ti.task_id
 WHERE ti.id = $1;

@@ -105,6 +105,20 @@ FROM edge e JOIN task t ON t.id = e.downstream_task_id
 WHERE e.upstream_task_id = $2
 ORDER BY 1 DESC, 2;
 
+-- name: task_subtree
+-- Some tasks and everything downstream of them (the closure over the edge table), with
+-- their status and name; optionally only those in some statuses ($2).
+WITH RECURSIVE closure (id) AS (
+    SELECT unnest($1::bigint[])
+    UNION
+    SELECT e.downstream_task_id
+    FROM edge e JOIN closure c ON e.upstream_task_id = c.id
+)
+SELECT t.id, t.status, t.name
+FROM closure c JOIN task t ON t.id = c.id
+WHERE $2::text[] IS NULL OR t.status = ANY($2::text[])
+ORDER BY t.id;
+
 -- name: tasks_not_in_workflow
 -- Which of the given task ids are not tasks of the workflow.
 SELECT given.id
@@ -118,6 +132,24 @@ UPDATE task
 SET status = 'D', status_date = $3, error_status = NULL, next_resources = NULL,
     change_xid = pg_current_xact_id()
 WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status <> 'D';
+
+-- name: mark_tasks_done_upstream
+-- An operator marks tasks DONE with everything upstream of them (the closure over the edge
+-- table); returns every task of the closure.
+WITH RECURSIVE closure (id) AS (
+    SELECT unnest($2::bigint[])
+    UNION
+    SELECT e.upstream_task_id
+    FROM edge e JOIN closure c ON e.downstream_task_id = c.id
+    WHERE e.workflow_id = $1
+), marked AS (
+    UPDATE task t
+    SET status = 'D', status_date = $3, error_status = NULL, next_resources = NULL,
+        change_xid = pg_current_xact_id()
+    FROM closure c
+    WHERE t.id = c.id AND t.workflow_id = $1 AND t.status <> 'D'
+)
+SELECT id FROM closure ORDER BY id;
 
 -- name: reset_tasks_downstream
 -- An operator resets tasks and everything downstream of them (the closure over the edge

@@ -59,17 +59,24 @@ WHERE workflow_id = $1 AND status IN ('E', 'A', 'F', 'G')
 
 -- name: kill_workflow_instances
 -- Ask distributors to kill every live instance of a workflow (cold resume, stop); if no
--- distributor confirms by report_by ($4), the reaper takes the instance for dead.
-WITH killed AS (
-    UPDATE task_instance
-    SET status = 'K', status_date = $2, report_by = $4
+-- distributor confirms by report_by ($4), the reaper takes the instance for dead. Returns
+-- each instance with the status it had: one still queued (Q) was never claimed, so no
+-- distributor will confirm its kill, and the caller ends it at once.
+WITH live AS (
+    SELECT id, status FROM task_instance
     WHERE workflow_id = $1 AND status IN ('Q', 'I', 'O', 'R', 'T')
-    RETURNING id
+    FOR UPDATE
+), killed AS (
+    UPDATE task_instance ti
+    SET status = 'K', status_date = $2, report_by = $4
+    FROM live
+    WHERE ti.id = live.id
+    RETURNING ti.id, live.status AS was
 ), history AS (
     INSERT INTO task_instance_status (task_instance_id, status, status_time, source)
     SELECT id, 'K', $2, $3 FROM killed
 )
-SELECT count(*) FROM killed;
+SELECT id, was FROM killed;
 
 -- name: adopt_instances
 -- Hot resume: queued instances of earlier runs go to the new run's distributor; launched

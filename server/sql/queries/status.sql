@@ -16,6 +16,18 @@ WHERE t.workflow_id = $1 AND t.id > $2
 ORDER BY t.id
 LIMIT $3;
 
+-- name: task_states_newest
+-- The same page, highest task id first: ids below $2 (0: from the top).
+SELECT t.id, t.name, t.status, t.num_attempts, t.max_attempts, t.context,
+       ti.exit_code, ti.error_message, ti.stderr_tail
+FROM task t
+LEFT JOIN task_instance ti ON ti.id = t.latest_instance_id
+WHERE t.workflow_id = $1 AND ($2::bigint = 0 OR t.id < $2::bigint)
+  AND ($4::bigint[] IS NULL OR t.id = ANY($4::bigint[]))
+  AND ($5::text[] IS NULL OR t.status = ANY($5::text[]))
+ORDER BY t.id DESC
+LIMIT $3;
+
 -- name: outputs_page
 -- A page of DONE tasks that left an output.
 SELECT id, name, output FROM task
