@@ -1,10 +1,11 @@
 """IHME Jobmon 3.6's documentation, followed step by step by a new user.
 
-Each program under jobmon_docs/programs/ is the code of one page of Jobmon's documentation
-(repository ihmeuw-scicomp/jobmon, tag client-3.6.0), changed only in cluster name, queue
-names and paths (and where the page itself is broken for IHME Jobmon too, as each file's
-header says). Each runs as its own Python process against a real server, as a user runs it,
-on "local" and on "sequential"; the resource-retry pages also on the dev Slurm.
+Each program under doc_programs/programs/ follows one page of Jobmon's documentation
+(repository ihmeuw-scicomp/jobmon, tag client-3.6.0) step by step, with the page's calls as
+the page shows them, changed only in cluster name, queue names and paths (and where the page
+is broken for IHME Jobmon too, as each file's header says). Each runs as its own Python
+process against a real server, as a user runs it, on "local" and on "sequential"; the
+resource-retry pages and the deployment smoke test also on the dev Slurm.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.helpers import fetch
 from tests.support import ServerThread
 
-PROGRAMS = Path(__file__).parent / "jobmon_docs" / "programs"
+PROGRAMS = Path(__file__).parent / "doc_programs" / "programs"
 CLUSTERS = ["local", "sequential"]
 # the queue a user names on each cluster (Jobmon's own non-Slurm clusters have "null.q")
 QUEUES = {"local": "null.q", "sequential": "null.q", "slurm": "debug"}
@@ -51,6 +53,11 @@ def test_quickstart_first_workflow(server: ServerThread, tmp_path: Path, cluster
     """quickstart.rst, 'Your First Workflow': two echo tasks, one upstream of the other."""
     out = ran(run_program("quickstart_first.py", cluster, tmp_path))
     assert "Workflow completed with status: D" in out
+    rows = fetch(server.dsn, "SELECT name, status, command FROM task ORDER BY id")
+    # the message went into the command as it is (Jobmon's str.format), not shell-quoted
+    assert [tuple(row) for row in rows] == [
+        ("say_hello", "D", "echo Hello from Jobmon!"),
+        ("say_goodbye", "D", "echo Goodbye from Jobmon!")]
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
@@ -227,11 +234,40 @@ def test_quickstart_health_example(server: ServerThread, tmp_path: Path, cluster
     out = ran(run_program("health_example.py", cluster, tmp_path))
     assert re.search(r"Workflow \d+ completed with status D\.", out)
     assert "5 locations, total 105" in out
+    # each task's stdout and stderr went to the folders its resources name
+    logs = {path.name for path in (tmp_path / "logs").iterdir()}
+    assert any(name.startswith("data_prep_task.o") for name in logs)
+    assert any(name.startswith("data_prep_task.e") for name in logs)
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
 def test_six_job_smoke_test(server: ServerThread, tmp_path: Path, cluster: str) -> None:
     """dev/workflows/six_job_test.py with its resources YAML: IHME's deployment smoke test."""
-    result = run_program("six_job_test.py", cluster, tmp_path, cluster)
-    out = ran(result)
-    assert "All good, dancing pixies" in out
+    out = ran(run_program("six_job_test.py", cluster, tmp_path, cluster))
+    assert "smoke test passed" in out
+    _check_six_job_resources(server, tmp_path, queue="null.q", long_queue="null.q")
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+def test_six_job_smoke_test_on_slurm(server: ServerThread, tmp_path: Path) -> None:
+    """dev/workflows/six_job_test.py on cluster "slurm": the tool's resources (memory a bare
+    number of GiB, runtime seconds, a queue, log folders) and phase_1's own queue and
+    runtime, read from the YAML file, reach Slurm."""
+    out = ran(run_program("six_job_test.py", "slurm", tmp_path, "slurm",
+                          env={"DOCS_LONG_QUEUE": "batch"}, timeout=400))
+    assert "smoke test passed" in out
+    _check_six_job_resources(server, tmp_path, queue="debug", long_queue="batch")
+
+
+def _check_six_job_resources(server: ServerThread, workdir: Path, queue: str,
+                             long_queue: str) -> None:
+    rows = fetch(server.dsn, "SELECT t.name, ti.compute_resources FROM task t "
+                             "JOIN task_instance ti ON ti.task_id = t.id ORDER BY t.name")
+    used = {row["name"]: row["compute_resources"] for row in rows}
+    assert sorted(used) == ["t1", "t2", "t3", "t4", "t5", "t6"]
+    assert used["t1"]["runtime"] == 90_000 and used["t1"].get("queue", long_queue) == long_queue
+    assert used["t2"]["runtime"] == 60 and used["t2"]["memory"] == 1024
+    assert used["t2"].get("queue", queue) == queue
+    # the tool's stdout and stderr folders hold the tasks' logs
+    assert {path.name.split(".")[0] for path in (workdir / "logs").iterdir()} >= {"t1", "t6"}
