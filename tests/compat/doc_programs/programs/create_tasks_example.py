@@ -1,6 +1,6 @@
 # docsource/create_tasks_example.py (advanced_usage.rst, "Arrays").
-# Changed: cluster, queue and the script path. (The page writes Tool(tool_name=...), which
-# IHME Jobmon 3.6 rejects with a TypeError as well: Tool's argument is name.)
+# Changed: cluster, queue and the script path. The page writes Tool(tool_name=...), which
+# IHME Jobmon 3.6 itself rejects (its argument is name); it is accepted here.
 import os
 
 from jobmon.client.api import Tool
@@ -9,7 +9,7 @@ script = os.path.join(os.environ["DOCS_DIR"], "model_script.py")
 with open(script, "w") as f:
     f.write("import sys; print('model for', sys.argv[-1])\n")
 
-tool = Tool(name='my_example_tool')
+tool = Tool(tool_name='my_example_tool')
 
 example_task_template = tool.get_task_template(
     template_name="my_example_task_template",
