@@ -1,20 +1,21 @@
-"""docsource/getting_started/quickstart.rst, 'A More Realistic Example' and 'Running on a
-Cluster' (adapted: see README.md)."""
-import sys  # adapted
+# docsource/getting_started/quickstart.rst, "A More Realistic Example".
+# Changed: cluster (DOCS_CLUSTER), the scripts' paths and the output directory (DOCS_DIR).
+import os
+import sys
 
 from jobmon.client.tool import Tool
 
-cluster_name, scripts, output_dir = sys.argv[1:4]  # adapted
-python = sys.executable  # adapted: "python" in the page
+here = os.path.dirname(os.path.abspath(__file__))
+steps = os.path.join(os.path.dirname(here), "tasks", "location_steps.py")
 
 tool = Tool(name="location_processor")
-tool.set_default_cluster_name(cluster_name)  # adapted: "slurm" in the page
+tool.set_default_cluster_name(os.environ["DOCS_CLUSTER"])
 
 # Template for processing one location
 process_template = tool.get_task_template(
     template_name="process_location",
-    command_template=python + " " + scripts + "/process.py --location {location_id} "  # adapted
-                     "--output {output_dir}",
+    command_template=f"{sys.executable} {steps} location --location_id {{location_id}} "
+                     "--root_data_dir {output_dir}",
     node_args=["location_id"],
     op_args=["output_dir"],
 )
@@ -22,7 +23,7 @@ process_template = tool.get_task_template(
 # Template for aggregating results
 aggregate_template = tool.get_task_template(
     template_name="aggregate",
-    command_template=python + " " + scripts + "/aggregate.py --input {output_dir}",  # adapted
+    command_template=f"{sys.executable} {steps} summarize --root_data_dir {{output_dir}}",
     op_args=["output_dir"],
 )
 
@@ -32,7 +33,10 @@ workflow = tool.create_workflow(
 )
 
 locations = [1, 2, 3, 4, 5]
-# output_dir = "/path/to/output"  # adapted: from the command line
+output_dir = os.environ["DOCS_DIR"]
+for loc_id in locations:  # the inputs the location step reads
+    with open(os.path.join(output_dir, f"input_{loc_id}.json"), "w") as f:
+        f.write('{"value": %d}' % loc_id)
 
 # Create a task for each location
 process_tasks = []
@@ -64,23 +68,7 @@ agg_task = aggregate_template.create_task(
 for task in process_tasks:
     agg_task.add_upstream(task)
 
-# 'Running on a Cluster': a task with the full set of resources, as the page shows it
-hello = tool.get_task_template(
-    template_name="echo_template", command_template="echo {message}", node_args=["message"])
-task = hello.create_task(
-    name="my_task",
-    message="Hello",
-    compute_resources={
-        "cores": 1,
-        "memory": "2G",
-        "runtime": "10m",
-        "queue": "all.q",
-        "project": "proj_yourproject",
-    }
-)
-agg_task.add_upstream(task)  # adapted: the page runs it on its own
-
 # Add all tasks and run
-workflow.add_tasks(process_tasks + [agg_task, task])  # adapted: + task
+workflow.add_tasks(process_tasks + [agg_task])
 status = workflow.run()
 print(f"Workflow completed with status: {status}")

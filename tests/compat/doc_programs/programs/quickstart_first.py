@@ -1,11 +1,12 @@
-"""docsource/getting_started/quickstart.rst, 'Your First Workflow' (adapted: see README.md)."""
-import sys  # adapted
+# docsource/getting_started/quickstart.rst, "Your First Workflow", as a user types it.
+# Changed: the cluster name comes from DOCS_CLUSTER.
+import os
 
 from jobmon.client.tool import Tool
 
 # 1. Create a Tool (identifies your application)
 tool = Tool(name="quickstart_tutorial")
-tool.set_default_cluster_name(sys.argv[1])  # adapted: "sequential" in the page
+tool.set_default_cluster_name(os.environ["DOCS_CLUSTER"])  # Run locally for this demo
 
 # 2. Create a TaskTemplate (pattern for tasks)
 template = tool.get_task_template(
