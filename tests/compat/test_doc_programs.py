@@ -5,7 +5,8 @@ Each program under doc_programs/programs/ follows one page of Jobmon's documenta
 the page shows them, changed only in cluster name, queue names and paths (and where the page
 is broken for IHME Jobmon too, as each file's header says). Each runs as its own Python
 process against a real server, as a user runs it, on "local" and on "sequential"; the
-resource-retry pages and the deployment smoke test also on the dev Slurm.
+deployment smoke test also on the dev Slurm (the resource-retry pages run on Slurm in
+tests/compat/slurm/test_resource_retries.py).
 """
 
 from __future__ import annotations
@@ -104,16 +105,6 @@ def test_resource_retry(server: ServerThread, tmp_path: Path, cluster: str,
     Resource Scales' (an iterator of absolute runtimes): killed for time, then it fits."""
     env = {"DOCS_RUNTIME": "2", "DOCS_SLEEP": "3", "DOCS_SCALES": scales}
     out = ran(run_program("resource_retry.py", cluster, tmp_path, env=env))
-    assert "status: D" in out
-
-
-@pytest.mark.slurm
-@pytest.mark.parametrize("scales", ["default", "iterator"])
-def test_resource_retry_on_slurm(server: ServerThread, tmp_path: Path, scales: str) -> None:
-    """advanced_usage.rst 'Resource Retry' and 'Custom Resource Scales' on the dev Slurm:
-    Slurm kills the job at its time limit (TIMEOUT), Jobmon retries it with more time."""
-    env = {"DOCS_RUNTIME": "60", "DOCS_SLEEP": "75", "DOCS_SCALES": scales}
-    out = ran(run_program("resource_retry.py", "slurm", tmp_path, env=env, timeout=420))
     assert "status: D" in out
 
 
