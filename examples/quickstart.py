@@ -7,6 +7,7 @@ already done and says how to resume it or start a new one.
 
 from __future__ import annotations
 
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +25,9 @@ def build(workflow_args: str, out_dir: Path):  # type: ignore[no-untyped-def]
     tool.set_default_compute_resources_from_dict(
         cluster_name="local", compute_resources={"cores": 1, "memory": "1G", "runtime": "10m"}
     )
-    common = {"python": sys.executable, "steps": str(STEPS), "out_dir": str(out_dir)}
+    # values go into the command as they are (shell text, as in IHME Jobmon): quote paths
+    common = {"python": shlex.quote(sys.executable), "steps": shlex.quote(str(STEPS)),
+              "out_dir": shlex.quote(str(out_dir))}
     prepare = tool.get_task_template(
         template_name="prepare",
         command_template="{python} {steps} prepare --location {location_id} --out {out_dir}",

@@ -37,7 +37,7 @@ def test_quickstart_runs_on_the_embedded_defaults_and_refuses_a_rerun() -> None:
 
 def _quickstart(home: Path) -> None:
     env = _clean_env(home)
-    env["TMPDIR"] = str(home.parent)  # the example writes its report under the temp dir
+    env["TMPDIR"] = str(home)  # the example writes its report under the temp dir (a space)
     args = f"qs-{time.time_ns()}"
     try:
         first = subprocess.run([sys.executable, "examples/quickstart.py", args], cwd=ROOT,
