@@ -115,3 +115,13 @@ def fast_local(jobmon_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # gives them up, even on a busy 2-core machine
     monkeypatch.setenv("JOBMON__HEARTBEAT__TASK_INSTANCE_INTERVAL", "2.0")
     settings_module.reset_cache()
+
+
+@pytest.fixture
+def token_server(db_dsn: str, jobmon_env: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
+    """A server that wants an API token from every caller, as a shared one does."""
+    monkeypatch.setenv("JOBMON__SERVER__AUTH", "token")
+    settings_module.reset_cache()
+    with serving(db_dsn, monkeypatch) as running:
+        yield running

@@ -184,19 +184,6 @@ def test_timeout_is_how_long_to_wait_for_the_old_run_to_stop(server: ServerThrea
     assert set(statuses(server.dsn, w).values()) == {"D"}
 
 
-@pytest.fixture
-def token_server(db_dsn: str, jobmon_env: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
-    """A server that wants an API token from every caller, as a shared one does."""
-    from jobmon import settings as settings_module
-    from tests.support import serving
-
-    monkeypatch.setenv("JOBMON__SERVER__AUTH", "token")
-    settings_module.reset_cache()
-    with serving(db_dsn, monkeypatch) as running:
-        yield running
-
-
 def test_another_user_may_not_reset_resume_or_rescale_a_workflow(
     token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

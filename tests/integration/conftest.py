@@ -1,16 +1,13 @@
-"""Fixtures shared by integration tests: a store pool, a server that wants tokens."""
+"""Fixtures shared by integration tests: a store pool."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
-from jobmon import settings as settings_module
 from jobmon.server.db import create_pool
-from tests.support import ServerThread, serving
 
 
 @pytest.fixture
@@ -26,13 +23,3 @@ async def pool(db_dsn: str, jobmon_env: object) -> AsyncIterator[asyncpg.Pool]:
         yield created
     finally:
         await created.close()
-
-
-@pytest.fixture
-def token_server(db_dsn: str, jobmon_env: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
-    """A server that wants an API token from every caller, as a shared one does."""
-    monkeypatch.setenv("JOBMON__SERVER__AUTH", "token")
-    settings_module.reset_cache()
-    with serving(db_dsn, monkeypatch) as running:
-        yield running
