@@ -234,7 +234,7 @@ def test_quickstart_health_example(server: ServerThread, tmp_path: Path, cluster
 @pytest.mark.parametrize("cluster", CLUSTERS)
 def test_six_job_smoke_test(server: ServerThread, tmp_path: Path, cluster: str) -> None:
     """dev/workflows/six_job_test.py with its resources YAML: IHME's deployment smoke test."""
-    out = ran(run_program("six_job_test.py", cluster, tmp_path, cluster))
+    out = ran(run_program("six_job_smoke.py", cluster, tmp_path, cluster))
     assert "smoke test passed" in out
     _check_six_job_resources(server, tmp_path, queue="null.q", long_queue="null.q")
 
@@ -245,7 +245,7 @@ def test_six_job_smoke_test_on_slurm(server: ServerThread, tmp_path: Path) -> No
     """dev/workflows/six_job_test.py on cluster "slurm": the tool's resources (memory a bare
     number of GiB, runtime seconds, a queue, log folders) and phase_1's own queue and
     runtime, read from the YAML file, reach Slurm."""
-    out = ran(run_program("six_job_test.py", "slurm", tmp_path, "slurm",
+    out = ran(run_program("six_job_smoke.py", "slurm", tmp_path, "slurm",
                           env={"DOCS_LONG_QUEUE": "batch"}, timeout=400))
     assert "smoke test passed" in out
     _check_six_job_resources(server, tmp_path, queue="debug", long_queue="batch")

@@ -1,7 +1,7 @@
 # The deployment smoke test of IHME Jobmon's dev/workflows (six_job_test.py and its resources
 # YAML), as a user writes it: six tasks in four tiers, one template per tier, resources read
 # from a YAML file with set_task_templates and ignore_missing_keys, configure_client_logging
-# first. Usage: six_job_test.py CLUSTER [WORKFLOW_ID_FILE]. Queue and folders come from
+# first. Usage: six_job_smoke.py CLUSTER [WORKFLOW_ID_FILE]. Queue and folders come from
 # DOCS_QUEUE and DOCS_DIR; the tasks sleep about a second instead of 10-25 s.
 import os
 import sys
