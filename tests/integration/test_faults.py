@@ -29,8 +29,8 @@ from tests.integration.helpers import ROOT, fetch, value, wait_until
 from tests.support import (
     ServerThread,
     admin_dsn,
-    database_name,
     create_template,
+    database_name,
     drop_database,
     shared_temp_dir,
 )
