@@ -170,8 +170,8 @@ def test_timeout_raises_and_resume_finishes(server: ServerThread, tmp_path: Path
     """advanced_usage.rst: 'RuntimeError (timeout) - Exception raised', then 'increase
     timeout and resume to wait for completion'."""
     env = {"DOCS_SLEEP": "6"}
-    first = ran(run_program("timeout.py", cluster, tmp_path, "2", "new", env=env))
-    assert "timed out: " in first
+    result = run_program("timeout.py", cluster, tmp_path, "2", "new", env=env)
+    assert "timed out: " in ran(result), result.stderr[-4000:]
     second = ran(run_program("timeout.py", cluster, tmp_path, "120", "resume", env=env))
     assert "status: D" in second
 
