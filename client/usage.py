@@ -13,10 +13,8 @@ from jobmon import wire
 from jobmon import wire_operator as wo
 from jobmon.client.connection import open_requester
 from jobmon.settings import Settings
-# the one rule of suggested requests lives in jobmon core: the server uses it too
-from jobmon.usage_rules import CHOICES as CHOICES
+from jobmon.usage_rules import CHOICES as CHOICES  # the one rule, in jobmon core
 from jobmon.usage_rules import suggested_requests as suggested_requests
-
 
 
 async def template_usage(
