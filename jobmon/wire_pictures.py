@@ -58,7 +58,7 @@ class ResourcePicture(Struct, frozen=True):
 
 class TimelineQuery(Struct, frozen=True, forbid_unknown_fields=True):
     # the run to show; 0: the latest
-    workflow_run_id: Annotated[int, Meta(ge=0)] = 0
+    workflow_run_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
     # above this many instances the timeline is aggregated: running counts over time
     max_bars: Annotated[int, Meta(ge=0, le=100_000)] = 3000
     # time slices of an aggregated timeline
@@ -106,7 +106,7 @@ class TemplateConcurrencyRequest(Struct, frozen=True, forbid_unknown_fields=True
 
     max_concurrently_running: Limit
     task_template: Annotated[str, Meta(max_length=1000)] = ""
-    array_id: Annotated[int, Meta(ge=0)] = 0
+    array_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
 
 
 class TemplateConcurrencyResponse(Struct, frozen=True):

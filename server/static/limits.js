@@ -34,7 +34,7 @@ export function templateLimits(workflowId, act) {
     } },
       h("label", { class: "template-limit-name", title: array.template_name },
         array.template_name),
-      input, h("button", { type: "submit", class: "button ghost" }, "Apply"));
+      input, h("button", { type: "submit", class: "button ghost" }, "Set"));
     return form;
   }
 

@@ -36,11 +36,14 @@ export function suggestionText(suggested) {
 }
 
 function ticks(low, high, measure) {
-  // memory: powers of 4 from 1 KiB; runtime: 1 s, 10 s, 1 min, 10 min, 1 h, 10 h, 100 h
+  // memory: powers of 2 from 1 MiB; runtime: 1-2-5 steps of seconds, then of minutes, hours
   const steps = measure === "memory"
-    ? Array.from({ length: 16 }, (_, i) => 1024 * 4 ** i)
-    : [0.1, 1, 10, 60, 600, 3600, 36000, 360000];
-  return steps.filter((value) => value >= low && value <= high);
+    ? Array.from({ length: 24 }, (_, i) => MIB * 2 ** i)
+    : [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 18000,
+       36000, 86400, 172800, 432000];
+  const inside = steps.filter((value) => value >= low && value <= high);
+  const every = Math.ceil(inside.length / 6);  // at most six labels an axis
+  return inside.filter((_, i) => i % every === 0);
 }
 
 // a small, fixed offset per instance: points with the same request spread into a strip
@@ -90,9 +93,11 @@ function panel(template, measure) {
                 transform: `rotate(-90 12 ${(y0 + y1) / 2})` }, "used"),
     // used = requested, and a fifth of it: above the first is over, below the second waste
     s("line", { class: "res-diagonal", x1: x(low), y1: y(low), x2: x(high), y2: y(high) },
-      s("title", {}, "used = requested")),
-    s("line", { class: "res-fifth", x1: x(low * 5), y1: y(low), x2: x(high), y2: y(high / 5) },
-      s("title", {}, "used = a fifth of the request")));
+      s("title", {}, "used = requested")));
+  if (low * 5 < high) {
+    svg.append(s("line", { class: "res-fifth", x1: x(low * 5), y1: y(low), x2: x(high),
+                           y2: y(high / 5) }, s("title", {}, "used = a fifth of the request")));
+  }
   if (suggested) {
     svg.append(s("g", { class: "res-suggested" },
       s("line", { x1: x0, x2: x1, y1: y(suggested), y2: y(suggested) }),

@@ -8,9 +8,10 @@ from typing import Any
 
 import asyncpg
 
+from jobmon import errors
 from jobmon import wire_operator as wo
 from jobmon import wire_pictures as wp
-from jobmon.server.http import invalid, not_found
+from jobmon.server.http import ApiError, invalid, not_found
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store.usage import workflow_template_usage
 from jobmon.server.store.workflows import workflow_info
@@ -119,8 +120,9 @@ async def set_template_concurrency(
             raise not_found(f"array {body.array_id} of workflow {workflow_id}")
         names = [row[0] for row in await connection.fetch(Q["template_names_of_workflow"],
                                                           workflow_id)]
-        raise not_found(f"task template {body.task_template!r} in workflow {workflow_id} "
-                        f"(its templates: {', '.join(names) or 'none'})")
+        raise ApiError(404, errors.CODE_NOT_FOUND,
+                       f"workflow {workflow_id} has no task template {body.task_template!r} "
+                       f"(its templates: {', '.join(names) or 'none'})")
     return wp.TemplateConcurrencyResponse(
         workflow_id=workflow_id, array_id=rows[0]["id"], task_template=rows[0]["name"],
         max_concurrently_running=body.max_concurrently_running)

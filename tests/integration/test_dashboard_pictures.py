@@ -195,7 +195,7 @@ def test_pictures_of_resources_and_time_and_live_template_limits(
     form = page.locator(f'.template-limit-form[data-array-id="{wait_array}"]')
     eventually(lambda: form.locator("input").input_value() == "1", 30, "the current limit")
     form.locator("input").fill("3")
-    form.get_by_role("button", name="Apply").click()
+    form.get_by_role("button", name="Set").click()
     page.get_by_text("At most 3 tasks of wait run at once now.").wait_for(timeout=30_000)
     eventually(lambda: db(dsn, RUNNING_WAIT, workflow_id) == 3, 30,
                "the swarm to run three wait tasks")
@@ -204,7 +204,8 @@ def test_pictures_of_resources_and_time_and_live_template_limits(
                "three open bars on the timeline")
     page.locator(".toast").last.wait_for(state="detached", timeout=30_000)
     shot = shoot(page, "workflow-pictures")
-    assert shot.stat().st_size > 10_000
+    for card in ("timeline", "resources"):  # each picture on its own, at full size
+        page.locator(f"#{card}").screenshot(path=str(shot.with_name(f"{card}.png")))
 
     # ---- from the CLI, in Jobmon's spelling with the template option: five at once
     changed = in_thread(jobmon, f"concurrency_limit --workflow_id {workflow_id} --max_tasks 5 "
@@ -216,7 +217,7 @@ def test_pictures_of_resources_and_time_and_live_template_limits(
     eventually(lambda: form.locator("input").input_value() == "5", 30, "the page to show 5")
     unknown = in_thread(jobmon, f"workflow concurrency -w {workflow_id} -t nosuch -m 2")
     assert unknown.code != 0
-    assert "task template 'nosuch'" in unknown.stderr and "fit, hog, slow, wait" in \
+    assert "has no task template 'nosuch'" in unknown.stderr and "fit, hog, slow, wait" in \
         unknown.stderr
 
     # ---- above max_bars the timeline counts instances running per template instead
