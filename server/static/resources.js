@@ -176,10 +176,18 @@ export function resourcesCard(workflowId) {
   const element = h("section", { class: "card", id: "resources" },
     h("h2", {}, "Resources by task template"), legend, body);
 
+  let fetchedAt = 0;
+  let took = 0;
+
   async function load() {
+    const asked = Date.now();
     const answer = await get(`/workflows/${workflowId}/resource_picture`);
+    fetchedAt = Date.now();
+    took = fetchedAt - asked;
     fill(body, answer.templates.length ? answer.templates.map(
       (template) => templateView(template, workflowId)) : h("p", { class: "muted" }, "No tasks."));
   }
-  return { element, load };
+  // as the timeline: no sooner than ten times as long as the last answer took
+  const due = () => Date.now() - fetchedAt >= 10 * took;
+  return { element, load, due };
 }

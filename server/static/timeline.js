@@ -137,6 +137,7 @@ export function timelineCard(workflowId, params) {
   const query = { max_bars: params.get("max_bars") || undefined };
   let answer = null;
   let fetchedAt = 0;
+  let took = 0;
 
   function render() {
     if (!answer) return;
@@ -164,14 +165,22 @@ export function timelineCard(workflowId, params) {
   }
 
   async function load() {
+    const asked = Date.now();
     answer = await get(`/workflows/${workflowId}/timeline`, query);
     fetchedAt = Date.now();
+    took = fetchedAt - asked;
     render();
+  }
+
+  // a big run's timeline costs the server more: ask again no sooner than ten times as long
+  // as the last answer took (a small one, every time something moved)
+  function due() {
+    return Date.now() - fetchedAt >= 10 * took;
   }
 
   // open bars grow between requests, without asking the server
   function tick() {
     if (answer && answer.bars && answer.bars.ended.some((end) => !end)) render();
   }
-  return { element, load, tick };
+  return { element, load, tick, due };
 }

@@ -44,6 +44,8 @@ export function workflowPage(root, workflowId, params) {
   let templateEdges = [];
   let latestRun;
   let latestCounts;
+  let timelineStale = false;
+  let resourcesStale = false;
   let ticks = 0;
   let workflow = null;
   const jobs = [];  // one-off requests, each in a tick of its own
@@ -96,12 +98,20 @@ export function workflowPage(root, workflowId, params) {
     const counts = JSON.stringify(answer.summary.counts);
     if (latestCounts !== undefined && counts !== latestCounts) {
       want(loadTasks);
-      want(timeline.load);  // instances started or ended
+      timelineStale = true;  // instances started or ended
       if (finished(JSON.parse(counts)) !== finished(JSON.parse(latestCounts))) {
-        want(resources.load);
+        resourcesStale = true;
       }
     }
     latestCounts = counts;
+    if (timelineStale && timeline.due()) {
+      timelineStale = false;
+      want(timeline.load);
+    }
+    if (resourcesStale && resources.due()) {
+      resourcesStale = false;
+      want(resources.load);
+    }
     return answer.summary;
   }
 

@@ -298,8 +298,8 @@ def _concurrency(ctx: Context) -> Replay:
 
 def _template_concurrency(ctx: Context) -> Replay:
     return Replay(f"/api/v1/workflows/{ctx.seeded.live_workflow_id}/template_concurrency",
-                  wp.TemplateConcurrencyRequest(max_concurrently_running=3, task_template="sleeper"),
-                  same)
+                  wp.TemplateConcurrencyRequest(max_concurrently_running=3,
+                                                task_template="sleeper"), same)
 
 
 def _stop(ctx: Context) -> Replay:

@@ -139,8 +139,8 @@ WITH ran AS (
     LEFT JOIN moves m ON m.array_id = a.array_id AND m.slice = g.slice
     GROUP BY a.array_id, g.slice
 )
-SELECT array_id, array_agg(running ORDER BY slice) AS counts,
-       sum(starts) AS instances
+SELECT array_id, array_agg(running::integer ORDER BY slice) AS counts,
+       sum(starts)::bigint AS instances
 FROM (
     SELECT array_id, slice, starts,
            sum(starts - stops) OVER (PARTITION BY array_id ORDER BY slice) AS running
