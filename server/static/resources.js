@@ -10,7 +10,7 @@ import { statusColour, statusName } from "./status.js";
 
 const W = 500;
 const H = 250;
-const M = { left: 64, right: 14, top: 12, bottom: 40 };
+const M = { left: 80, right: 14, top: 12, bottom: 40 };
 const MIB = 1024 * 1024;
 const MEASURES = {
   memory: { title: "Memory: max RSS against the request", used: "maxrss",
