@@ -38,7 +38,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     base = session.config.stash.get(_BASETEMP, None)
     if base is None:
         return
-    if exitstatus == 0:
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         shutil.rmtree(base, ignore_errors=True)
     else:  # kept for a look at what failed
         print(f"\ntemporary files of this session are kept in {base}")
