@@ -101,7 +101,7 @@ async def serve(
             applied = await migrate.upgrade(connection)
             if applied:
                 log.info("applied migrations %s", applied)
-        version = await migrate.check(connection)
+        version = await migrate.check(connection, require_latest=not options.upgrade)
         key = await server_key(connection)
     finally:
         await connection.close()
