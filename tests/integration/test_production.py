@@ -195,3 +195,35 @@ def test_a_server_killed_behind_nginx_is_not_noticed_by_any_client(
     # and the restarted server took its share again
     assert any(row[0] > restarted_at and first in row[4] for row in requests), \
         "the restarted server got no requests"
+
+
+def test_the_shipped_site_configuration_is_valid_as_it_is(tmp_path: Path) -> None:
+    """`nginx -t` on nginx/jobmon.conf with TLS, changed only where it names this host's
+    paths and ports (a self-signed certificate stands in for the real one)."""
+    nginx = _nginx()
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("openssl is needed to make a test certificate")
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=jobmon.example.org", "-keyout", str(tmp_path / "privkey.pem"),
+                    "-out", str(tmp_path / "fullchain.pem")],
+                   capture_output=True, timeout=60, check=True)
+    site = (NGINX_DIR / "jobmon.conf").read_text()
+    for shipped, here in (("/etc/ssl/jobmon", str(tmp_path)),
+                          ("/etc/nginx/jobmon-proxy.conf", str(NGINX_DIR / "jobmon-proxy.conf")),
+                          ("listen 80;", f"listen 127.0.0.1:{free_port()};"),
+                          ("listen 443 ssl;", f"listen 127.0.0.1:{free_port()} ssl;")):
+        assert shipped in site, shipped
+        site = site.replace(shipped, here)
+    site = "\n".join(line for line in site.splitlines() if "listen [::]" not in line)
+    (tmp_path / "site.conf").write_text(site)
+    temp_paths = " ".join(f"{kind}_temp_path {tmp_path}/{kind};"
+                          for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nevents {{}}\n"
+        f"http {{ access_log off; {temp_paths} include {tmp_path}/site.conf; }}\n")
+    checked = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"),
+                              "-c", str(tmp_path / "nginx.conf")],
+                             capture_output=True, text=True, timeout=30, check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert "test is successful" in checked.stderr
