@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x6A6F626D6F6E
 
 
-class SchemaTooNew(RuntimeError):
+class SchemaTooNew(JobmonError, RuntimeError):
     """The database was migrated by a newer Jobmon than this one."""
 
 

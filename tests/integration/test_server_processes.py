@@ -99,3 +99,18 @@ def test_idle_shutdown_is_refused_with_several_processes(tmp_path: Path) -> None
         cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode == 2
     assert "--processes" in completed.stderr and "one process" in completed.stderr
+
+
+def test_a_schema_newer_than_this_jobmon_is_refused_in_one_line(db_dsn: str,
+                                                                tmp_path: Path) -> None:
+    """As after a rollback to an older Jobmon without restoring the database."""
+    fetch(db_dsn, "INSERT INTO schema_migrations (version, name) VALUES (9999, 'future')")
+    for command in (["server", "--database-url", db_dsn, "--port", "0", "--no-upgrade"],
+                    ["db", "upgrade", "--database-url", db_dsn]):
+        completed = subprocess.run([sys.executable, "-m", "jobmon", *command], cwd=ROOT,
+                                   env=_env(tmp_path), capture_output=True, text=True,
+                                   timeout=60, check=False)
+        assert completed.returncode == 1, command
+        assert "Traceback" not in completed.stderr, completed.stderr[-2000:]
+        last = completed.stderr.strip().splitlines()[-1]
+        assert "schema is at version 9999" in last and last.endswith("upgrade Jobmon"), last
