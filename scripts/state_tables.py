@@ -35,7 +35,7 @@ def machine_table(title: str, machine: status.Machine[Any]) -> str:
     """One machine: each status, what it may become, and (if any) late reports it ignores."""
     kinds = list(machine.status_type)
     late = bool(machine.late)
-    lines = [f"#### {title} (`{machine.status_type.__name__}`)", "",
+    lines = [f"### {title} (`{machine.status_type.__name__}`)", "",
              "| | status | may become |" + (" ignored when late |" if late else ""),
              "|---|---|---|" + ("---|" if late else "")]
     for current in kinds:
@@ -49,7 +49,7 @@ def machine_table(title: str, machine: status.Machine[Any]) -> str:
 
 def mapping_table(title: str, header: tuple[str, str],
                   mapping: Mapping[enum.StrEnum, enum.StrEnum]) -> str:
-    lines = [f"#### {title}", "", f"| {header[0]} | {header[1]} |", "|---|---|"]
+    lines = [f"### {title}", "", f"| {header[0]} | {header[1]} |", "|---|---|"]
     lines += [f"| `{key}` {key.name} | `{value}` {value.name} |"
               for key, value in mapping.items()]
     return "\n".join(lines)
