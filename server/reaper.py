@@ -101,7 +101,8 @@ class Reaper:
             if updates:
                 answer = await instances.apply_transitions(connection, updates, "reaper", now)
                 result.instances = answer.results.count("applied")
-            for row in await connection.fetch(Q["overdue_runs"], now, BATCH):
+            for row in await connection.fetch(Q["overdue_runs"], now, BATCH,
+                                                list(OVERDUE_RUN)):
                 target = OVERDUE_RUN[row["status"]]
                 message = _LOST_MESSAGE if target is WR.ERROR else ""
                 answer_run = await runs.set_run_status(
