@@ -105,7 +105,9 @@ def slurm_arrays(env: dict[str, str], quick: bool) -> list[Result]:
     # every job's `jobmon worker` competes for the same cores, and all of it takes ~40 min.
     # JOBMON_BENCH_SLURM_DRAIN=1 waits for the whole drain.
     drain_all = os.environ.get("JOBMON_BENCH_SLURM_DRAIN") == "1"
-    window = 10 if quick else 60
+    # quick: long enough that a dev cluster sharing its 2 cores with a loaded test run still
+    # finishes some jobs (20 of 500 in 10 s when idle, none in 10 s beside 4 test workers)
+    window = 30 if quick else 60
     completed = subprocess.run(
         [sys.executable, str(HERE / "slurm_workload.py"), str(count),
          f"bench-slurm-{time.time_ns()}", "all" if drain_all else str(window)],
