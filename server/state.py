@@ -9,7 +9,7 @@ import asyncpg
 from aiohttp import web
 
 from jobmon.clock import Clock
-from jobmon.server.auth import Authenticator
+from jobmon.server.auth import PRINCIPAL, Authenticator
 from jobmon.server.db import Notifier
 from jobmon.server.heartbeats import HeartbeatBatcher
 from jobmon.settings import Settings
@@ -36,3 +36,9 @@ STATE = web.AppKey("jobmon_state", ServerState)
 
 def state_of(request: web.Request) -> ServerState:
     return request.app[STATE]
+
+
+def user_of(request: web.Request) -> str | None:
+    """The name of the user who made the request, for the history (None: nobody known)."""
+    principal = request.get(PRINCIPAL)
+    return principal.name if principal is not None else None

@@ -284,7 +284,8 @@ async def insert_edges(
 
 
 async def finish_bind(
-    connection: asyncpg.Connection, workflow_id: int, body: wire.BoundRequest, now: dt.datetime
+    connection: asyncpg.Connection, workflow_id: int, body: wire.BoundRequest, now: dt.datetime,
+    user: str | None = None,
 ) -> wire.BoundResponse:
     async with connection.transaction():
         row = await connection.fetchrow(Q["workflow_for_bind"], workflow_id)
@@ -298,7 +299,7 @@ async def finish_bind(
                 f"workflow {workflow_id} has {written} tasks written, but the bind declared "
                 f"{row['num_tasks']}; send the remaining tasks and bind again",
             )
-        status = await connection.fetchval(Q["finish_bind"], workflow_id, now)
+        status = await connection.fetchval(Q["finish_bind"], workflow_id, now, user)
     return wire.BoundResponse(workflow_id=workflow_id, status=status)
 
 

@@ -207,14 +207,14 @@ def workflow_status_after_update(requested: TaskStatus, all_done: bool) -> Workf
 
 async def update_tasks(
     connection: asyncpg.Connection, workflow_id: int, body: wire.TaskUpdateRequest,
-    now: dt.datetime,
+    now: dt.datetime, user: str | None = None,
 ) -> wire.TaskUpdateResponse:
     """Mark tasks DONE, or reset them and their downstream, in one transaction; 409 if running."""
     requested = TaskStatus(body.status)
     transaction = connection.transaction()
     await transaction.start()
     try:
-        answer = await _update_tasks(connection, workflow_id, body, requested, now)
+        answer = await _update_tasks(connection, workflow_id, body, requested, now, user)
     except BaseException:
         await transaction.rollback()
         raise
@@ -227,7 +227,7 @@ async def update_tasks(
 
 async def _update_tasks(
     connection: asyncpg.Connection, workflow_id: int, body: wire.TaskUpdateRequest,
-    requested: TaskStatus, now: dt.datetime,
+    requested: TaskStatus, now: dt.datetime, user: str | None,
 ) -> wire.TaskUpdateResponse:
     workflow = await connection.fetchrow(Q["lock_workflow"], workflow_id)
     if workflow is None:
@@ -246,24 +246,34 @@ async def _update_tasks(
     if strangers:
         shown = ", ".join(map(str, strangers[:10])) + (" ..." if len(strangers) > 10 else "")
         raise not_found(f"task {shown} of workflow {workflow_id}")
+    # what the operator asked for, on each task's history row
+    context = {"request": "task update", "status": str(requested), "task_ids": task_ids[:20],
+               "tasks": len(task_ids), "recursive": body.recursive}
     if requested is TaskStatus.DONE and body.recursive:
         changed = [row[0] for row in
                    await connection.fetch(Q["mark_tasks_done_upstream"], workflow_id, task_ids,
-                                          now)]
+                                          now, user, context)]
     elif requested is TaskStatus.DONE:
-        await connection.execute(Q["mark_tasks_done"], workflow_id, task_ids, now)
+        await connection.execute(Q["mark_tasks_done"], workflow_id, task_ids, now, user,
+                                 context)
         changed = task_ids
     else:
         changed = [row[0] for row in
                    await connection.fetch(Q["reset_tasks_downstream"], workflow_id, task_ids,
-                                          now)]
+                                          now, user, context)]
     all_done = await connection.fetchval(Q["count_tasks_not_done"], workflow_id) == 0
     target = workflow_status_after_update(requested, all_done)
     status = workflow["status"]
+    context["changed"] = len(changed)
+    moved = None
     if target is not None:
         moved = await connection.fetchval(Q["move_workflow_status"], workflow_id, str(target),
-                                          now, WORKFLOW.allowed_from(target))
+                                          now, WORKFLOW.allowed_from(target), "operator", user,
+                                          "task_update", context)
         status = moved or status
+    if moved is None:  # the workflow's status stayed: the action is recorded all the same
+        await connection.execute(Q["record_workflow_action"], workflow_id, None, now,
+                                 "operator", user, "task_update", context)
     return wire.TaskUpdateResponse(workflow_id=workflow_id, status=str(requested),
                                    task_ids=changed, workflow_status=status,
                                    dry_run=body.dry_run)
