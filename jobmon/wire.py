@@ -635,6 +635,8 @@ class TaskDetail(Struct, frozen=True):
     context: Any
     instances: list[InstanceDetail]
     attributes: dict[str, str | None] = {}
+    # the task's own status changes (kind "task"), oldest first
+    history: list[HistoryRow] = []
 
 
 class TaskRef(Struct, frozen=True):

@@ -130,14 +130,22 @@ async def template_edges(connection: asyncpg.Connection, workflow_id: int) -> wi
 async def task_details(
     connection: asyncpg.Connection, task_ids: list[int]
 ) -> list[wire.TaskDetail]:
-    """Tasks with every instance and its timeline, in three queries whatever their number."""
+    """Tasks with every instance and its timeline, and their own history, in four queries
+    whatever their number."""
     tasks = await connection.fetch(Q["tasks_by_id"], task_ids)
     instances = await connection.fetch(Q["instances_of_tasks"], task_ids)
     timelines: dict[int, list[wire.HistoryRow]] = defaultdict(list)
     for row in await connection.fetch(Q["history_of_tasks"], task_ids):
         timelines[row["task_instance_id"]].append(wire.HistoryRow(
             time=row["status_time"].isoformat(), task_instance_id=row["task_instance_id"],
-            status=row["status"], source=row["source"]))
+            status=row["status"], source=row["source"], from_status=row["from_status"],
+            user=row["username"], context=row["context"]))
+    own: dict[int, list[wire.HistoryRow]] = defaultdict(list)
+    for row in await connection.fetch(Q["task_history_of_tasks"], task_ids):
+        own[row["task_id"]].append(wire.HistoryRow(
+            time=row["status_time"].isoformat(), task_instance_id=row["task_instance_id"],
+            status=row["status"], source=row["source"], kind="task",
+            from_status=row["from_status"], user=row["username"], context=row["context"]))
     by_task: dict[int, list[wire.InstanceDetail]] = defaultdict(list)
     for row in instances:
         by_task[row["task_id"]].append(wire.InstanceDetail(
@@ -159,6 +167,7 @@ async def task_details(
             max_attempts=row["max_attempts"], array_id=row["array_id"],
             template_name=row["template_name"], output=row["output"], context=row["context"],
             instances=by_task.get(row["id"], []), attributes=row["attributes"] or {},
+            history=own.get(row["id"], []),
         )
         for row in tasks
     ]

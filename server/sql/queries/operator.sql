@@ -89,12 +89,23 @@ WHERE task_id = ANY($1::bigint[])
 ORDER BY task_id, id;
 
 -- name: history_of_tasks
--- The status timeline of every instance of some tasks.
-SELECT h.task_instance_id, h.status_time, h.status, h.source
+-- The status timeline of every instance of some tasks, with who made each change and why.
+SELECT h.task_instance_id, h.status_time, h.status, h.source,
+       lag(h.status) OVER (PARTITION BY h.task_instance_id ORDER BY h.id) AS from_status,
+       h.username, coalesce(h.context, '{}') AS context
 FROM task_instance_status h
 JOIN task_instance ti ON ti.id = h.task_instance_id
 WHERE ti.task_id = ANY($1::bigint[])
 ORDER BY h.task_instance_id, h.status_time, h.id;
+
+-- name: task_history_of_tasks
+-- The status changes of some tasks themselves, with who made them and why.
+SELECT task_id, status_time, task_instance_id, status, source,
+       lag(status, 1, 'G') OVER (PARTITION BY task_id ORDER BY id) AS from_status, username,
+       coalesce(context, '{}') AS context
+FROM task_status
+WHERE task_id = ANY($1::bigint[])
+ORDER BY task_id, id;
 
 -- name: task_neighbours
 -- The direct upstream ('up') and downstream ('down') tasks of a task, with their status.
