@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 from aiohttp import web
@@ -12,6 +12,7 @@ from jobmon.clock import Clock
 from jobmon.server.auth import PRINCIPAL, Authenticator
 from jobmon.server.db import Notifier
 from jobmon.server.heartbeats import HeartbeatBatcher
+from jobmon.server.metrics import Metrics
 from jobmon.settings import Settings
 
 
@@ -26,6 +27,8 @@ class ServerState:
     heartbeats: HeartbeatBatcher
     auth: Authenticator
     last_request: float = 0.0
+    # this app's Prometheus registry (tests run several servers in one process)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def report_by(self, seconds: float) -> dt.datetime:
         return self.clock.now() + dt.timedelta(seconds=seconds)

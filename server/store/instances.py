@@ -10,6 +10,7 @@ import asyncpg
 
 from jobmon import wire
 from jobmon.server.http import invalid, not_found
+from jobmon.server.metrics import count_transitions
 from jobmon.server.sql import QUERIES as Q
 from jobmon.status import (
     TASK,
@@ -56,6 +57,9 @@ async def claim(
             Q["claim_instances"], body.cluster_name, run_id, body.limit, now, report_by,
             request_id, user,
         )
+    if rows:
+        count_transitions("task_instance", "I", len(rows))
+        count_transitions("task", "I", rows[0].get("tasks_moved") or 0)
     return [
         wire.ClaimedInstance(
             task_instance_id=row["id"],
@@ -82,6 +86,11 @@ async def kill_orders(
         wire.KillOrder(task_instance_id=row[0], distributor_id=row[1], status=row[2])
         for row in rows
     ]
+
+
+def affected(status: str) -> int:
+    """The row count of a command status such as ``INSERT 0 5`` or ``UPDATE 5``."""
+    return int(status.rsplit(" ", 1)[-1])
 
 
 def _optional_column(updates: Sequence[wire.InstanceUpdate], field: str) -> list[object]:
@@ -123,12 +132,15 @@ async def _apply_group(
     )
     if not rows:
         return set()
+    if via is not None:
+        count_transitions("task_instance", str(via), len(rows))
+    count_transitions("task_instance", str(status), len(rows))
     task_status = TASK_FOLLOWS_INSTANCE.get(status)
     if task_status is not None:
         task_from = set(TASK.allowed_from(task_status))
         if via is not None:
             task_from.update(TASK.allowed_from(TASK_FOLLOWS_INSTANCE[via]))
-        await connection.execute(
+        followed = await connection.execute(
             Q["tasks_follow_instances"],
             [row["task_id"] for row in rows],
             [row["id"] for row in rows],
@@ -139,6 +151,7 @@ async def _apply_group(
             source,
             user,
         )
+        count_transitions("task", str(task_status), affected(followed))
     moved = {row["id"] for row in rows}
     payloads = [
         update for update in updates

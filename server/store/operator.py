@@ -11,7 +11,9 @@ import asyncpg
 from jobmon import errors, wire
 from jobmon import wire_operator as wo
 from jobmon.server.http import conflict, invalid, not_found
+from jobmon.server.metrics import count_transitions
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.instances import affected
 from jobmon.server.store.workflows import workflow_info
 from jobmon.status import WORKFLOW, TaskStatus, WorkflowStatus
 
@@ -258,18 +260,17 @@ async def _update_tasks(
     # what the operator asked for, on each task's history row
     context = {"request": "task update", "status": str(requested), "task_ids": task_ids[:20],
                "tasks": len(task_ids), "recursive": body.recursive}
-    if requested is TaskStatus.DONE and body.recursive:
-        changed = [row[0] for row in
-                   await connection.fetch(Q["mark_tasks_done_upstream"], workflow_id, task_ids,
-                                          now, user, context)]
-    elif requested is TaskStatus.DONE:
-        await connection.execute(Q["mark_tasks_done"], workflow_id, task_ids, now, user,
-                                 context)
+    if requested is TaskStatus.DONE and not body.recursive:
+        moved_count = affected(await connection.execute(
+            Q["mark_tasks_done"], workflow_id, task_ids, now, user, context))
         changed = task_ids
     else:
-        changed = [row[0] for row in
-                   await connection.fetch(Q["reset_tasks_downstream"], workflow_id, task_ids,
-                                          now, user, context)]
+        query = "mark_tasks_done_upstream" if requested is TaskStatus.DONE \
+            else "reset_tasks_downstream"
+        rows = await connection.fetch(Q[query], workflow_id, task_ids, now, user, context)
+        changed = [row["id"] for row in rows]
+        moved_count = rows[0]["moved"] if rows else 0
+    count_transitions("task", str(requested), moved_count)
     all_done = await connection.fetchval(Q["count_tasks_not_done"], workflow_id) == 0
     target = workflow_status_after_update(requested, all_done)
     status = workflow["status"]
@@ -280,6 +281,8 @@ async def _update_tasks(
                                           now, WORKFLOW.allowed_from(target), "operator", user,
                                           "task_update", context)
         status = moved or status
+        if moved is not None:
+            count_transitions("workflow", str(target))
     if moved is None:  # the workflow's status stayed: the action is recorded all the same
         await connection.execute(Q["record_workflow_action"], workflow_id, None, now,
                                  "operator", user, "task_update", context)

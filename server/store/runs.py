@@ -10,8 +10,10 @@ import asyncpg
 
 from jobmon import errors, wire
 from jobmon.server.http import ApiError, conflict, invalid, not_found
+from jobmon.server.metrics import count_transitions
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store import instances
+from jobmon.server.store.instances import affected
 from jobmon.status import (
     WORKFLOW_RUN,
     WORKFLOW_RUN_ACTIVE,
@@ -63,8 +65,8 @@ async def create_run(
         if complete:
             # a workflow whose tasks are all DONE is DONE, whatever its last run said (a
             # run the reaper took for lost while its tasks finished): kept, then refused
-            await connection.execute(
-                Q["set_workflow_status"], workflow_id, str(WorkflowStatus.DONE), now,
+            await set_workflow_status(
+                connection, workflow_id, str(WorkflowStatus.DONE), now,
                 summary["latest_id"], "swarm", user,
                 {"reason": "every task is DONE (found when a run was asked for)"})
         else:
@@ -108,10 +110,12 @@ async def _start_run(
     )
     await connection.execute(Q["insert_run_history"], run_id, ["G", "L", "B"], now, "swarm",
                              user)
+    for letter in "GLB":
+        count_transitions("workflow_run", letter)
     if not body.cold:
         await connection.execute(Q["adopt_instances"], workflow_id, run_id)
-    await connection.execute(
-        Q["set_workflow_status"], workflow_id, str(workflow_status_for_run(WR.BOUND)), now,
+    await set_workflow_status(
+        connection, workflow_id, str(workflow_status_for_run(WR.BOUND)), now,
         run_id, "swarm", user,
         {"resume": "cold" if body.cold else "hot"} if resumed_from or summary["num_runs"]
         else None,
@@ -125,19 +129,35 @@ async def _take_over(
     user: str | None,
 ) -> list[int]:
     takeover = WR.COLD_RESUME if cold else WR.HOT_RESUME
-    taken = [row[0] for row in await connection.fetch(
-        Q["takeover_runs"], workflow_id, str(takeover), now, "swarm", user
-    )]
-    await connection.execute(Q["terminate_lost_resumed_runs"], workflow_id, now)
+    taken = await take_over_runs(connection, workflow_id, takeover, now, "swarm", user)
     context = {"reason": f"{'cold' if cold else 'hot'} resume"}
     if cold:
         await kill_workflow_instances(connection, workflow_id, now, "swarm", user, context)
-        await connection.execute(Q["reset_tasks_cold"], workflow_id, now, "swarm", user,
-                                 context)
-    else:
-        await connection.execute(Q["reset_tasks_hot"], workflow_id, now, "swarm", user,
-                                 context)
+    reset = await connection.execute(Q["reset_tasks_cold" if cold else "reset_tasks_hot"],
+                                     workflow_id, now, "swarm", user, context)
+    count_transitions("task", "G", affected(reset))
     return taken
+
+
+async def take_over_runs(connection: asyncpg.Connection, workflow_id: int,
+                         takeover: WorkflowRunStatus, now: dt.datetime, source: str,
+                         user: str | None) -> list[int]:
+    """The workflow's live runs go to C or H; those told so before and lost go to T."""
+    taken = [row[0] for row in await connection.fetch(
+        Q["takeover_runs"], workflow_id, str(takeover), now, source, user)]
+    count_transitions("workflow_run", str(takeover), len(taken))
+    ended = await connection.fetch(Q["terminate_lost_resumed_runs"], workflow_id, now)
+    count_transitions("workflow_run", str(WR.TERMINATED), len(ended))
+    return taken
+
+
+async def set_workflow_status(connection: asyncpg.Connection, workflow_id: int, status: str,
+                              now: dt.datetime, run_id: int | None, source: str,
+                              user: str | None, context: dict[str, Any] | None) -> None:
+    """The workflow's status follows its run; the change is recorded and counted."""
+    moved = await connection.execute(Q["set_workflow_status"], workflow_id, status, now,
+                                     run_id, source, user, context)
+    count_transitions("workflow", status, affected(moved))
 
 
 async def kill_workflow_instances(
@@ -151,6 +171,7 @@ async def kill_workflow_instances(
     """
     rows = await connection.fetch(Q["kill_workflow_instances"], workflow_id, now, source,
                                   now + KILL_GRACE, user, context)
+    count_transitions("task_instance", "K", len(rows))
     queued = [row["id"] for row in rows if row["was"] == TaskInstanceStatus.QUEUED]
     if queued:
         await instances.apply_transitions(connection, [
@@ -191,10 +212,11 @@ async def set_run_status(
         if applied and requested is WR.DONE:
             await _require_all_done(connection, run["workflow_id"], run_id)
         if applied:
-            await connection.fetchval(
+            moved = await connection.fetchval(
                 Q["update_run_status"], run_id, str(requested), now,
                 WORKFLOW_RUN.allowed_from(requested), body.message, source, user,
             )
+            count_transitions("workflow_run", str(requested), moved)
             await _mirror_workflow(connection, run["workflow_id"], run_id, requested, now,
                                    source, user, body.message)
         status = requested if applied else current
@@ -234,8 +256,8 @@ async def _mirror_workflow(
         "SELECT max(id) FROM workflow_run WHERE workflow_id = $1", workflow_id
     )
     if latest == run_id:
-        await connection.execute(
-            Q["set_workflow_status"], workflow_id, str(workflow_status_for_run(status)), now,
+        await set_workflow_status(
+            connection, workflow_id, str(workflow_status_for_run(status)), now,
             run_id, source, user, {"reason": message} if message else None,
         )
 
@@ -274,6 +296,8 @@ async def schedule(
         if body.adjust:
             adjusted = _count(await connection.execute(Q["tasks_to_adjusting"], workflow_id,
                                                        body.adjust, now, user, run_id))
+        count_transitions("task", "F", fatal)
+        count_transitions("task", "A", adjusted)
         queued: list[int] = []
         for group in body.queue:
             queued.extend(await _queue_group(connection, workflow_id, run_id, group, now, user))
@@ -313,6 +337,8 @@ async def _queue_group(
         [row["next_resources"] for row in rows],
         user,
     )
+    count_transitions("task", "Q", len(rows))
+    count_transitions("task_instance", "Q", len(rows))
     return [row["id"] for row in rows]
 
 

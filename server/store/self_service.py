@@ -15,6 +15,7 @@ from jobmon import resources as resource_rules
 from jobmon import wire_operator as wo
 from jobmon.server.auth import PER_USER_CLUSTERS
 from jobmon.server.http import conflict, not_found
+from jobmon.server.metrics import count_transitions
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store import clusters, runs
 from jobmon.status import WORKFLOW, WorkflowRunStatus, WorkflowStatus
@@ -52,9 +53,12 @@ async def reset(connection: asyncpg.Connection, workflow_id: int, body: wo.Reset
         moved = await connection.fetchval(Q["move_workflow_status"], workflow_id, str(target),
                                           now, WORKFLOW.allowed_from(target), "operator", user,
                                           "reset", {**context, "tasks": count})
+        count_transitions("task", "G", count)
         if moved is None:
             await connection.execute(Q["record_workflow_action"], workflow_id, None, now,
                                      "operator", user, "reset", {**context, "tasks": count})
+        else:
+            count_transitions("workflow", str(target))
     return wo.ResetResponse(workflow_id=workflow_id, tasks_reset=count,
                             workflow_status=moved or workflow["status"])
 
@@ -75,13 +79,13 @@ async def signal_resume(connection: asyncpg.Connection, workflow_id: int,
     takeover = WR.COLD_RESUME if body.cold else WR.HOT_RESUME
     async with connection.transaction():
         await _lock(connection, workflow_id)
-        taken = [row[0] for row in await connection.fetch(
-            Q["takeover_runs"], workflow_id, str(takeover), now, "operator", user)]
-        await connection.execute(Q["terminate_lost_resumed_runs"], workflow_id, now)
+        taken = await runs.take_over_runs(connection, workflow_id, takeover, now, "operator",
+                                          user)
         context = {"request": "workflow resume", "cold": body.cold, "taken_over": taken}
         if body.cold:
-            await connection.execute(Q["kill_workflow_instances"], workflow_id, now,
-                                     "operator", now + runs.KILL_GRACE, user, context)
+            killed = await connection.fetch(Q["kill_workflow_instances"], workflow_id, now,
+                                            "operator", now + runs.KILL_GRACE, user, context)
+            count_transitions("task_instance", "K", len(killed))
         await connection.execute(Q["record_workflow_action"], workflow_id, None, now,
                                  "operator", user, "resume", context)
         waiting = await _waiting_for(connection, workflow_id)

@@ -200,8 +200,9 @@ WITH old AS (
 ), history AS (
     INSERT INTO workflow_status (workflow_id, status, status_time, source, username)
     SELECT id, status, $2, 'swarm', $3 FROM bound WHERE was = 'G' AND status = 'Q'
+    RETURNING id
 )
-SELECT status FROM bound;
+SELECT status, (SELECT count(*) FROM history) AS moved FROM bound;
 
 -- name: count_workflow_tasks
 -- The number of tasks written for a workflow.

@@ -30,7 +30,8 @@ WITH claimed AS (
 )
 SELECT moved.id, moved.task_id, moved.workflow_id, moved.workflow_run_id, moved.array_id,
        moved.compute_resources, moved.attempt, t.name, t.command, t.context,
-       moved.launch_token::text AS launch_token
+       moved.launch_token::text AS launch_token,
+       (SELECT count(*) FROM task_moved) AS tasks_moved
 FROM moved JOIN task t ON t.id = moved.task_id
 ORDER BY moved.id;
 

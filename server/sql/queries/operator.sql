@@ -172,7 +172,7 @@ WITH RECURSIVE closure (id) AS (
     INSERT INTO task_status (task_id, status, status_time, source, username, context)
     SELECT id, 'D', $3, 'operator', $4, $5::jsonb FROM marked
 )
-SELECT id FROM closure ORDER BY id;
+SELECT id, (SELECT count(*) FROM marked) AS moved FROM closure ORDER BY id;
 
 -- name: reset_tasks_downstream
 -- An operator resets tasks and everything downstream of them (the closure over the edge
@@ -196,7 +196,7 @@ WITH RECURSIVE closure (id) AS (
     INSERT INTO task_status (task_id, status, status_time, source, username, context)
     SELECT id, 'G', $3, 'operator', $4, $5::jsonb FROM reset
 )
-SELECT id FROM closure ORDER BY id;
+SELECT id, (SELECT count(*) FROM reset) AS moved FROM closure ORDER BY id;
 
 -- name: count_tasks_not_done
 -- How many tasks of a workflow are not DONE.
