@@ -25,6 +25,14 @@ _LIVE = frozenset("IORT")
                    "waits up to `wait` seconds for work",
            tag="distributor")
 async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResponse:
+    answer = await _claim(request, body)
+    metrics = state_of(request).metrics
+    metrics.claims.labels(body.cluster_name).inc()
+    metrics.claimed.labels(body.cluster_name).inc(len(answer.instances))
+    return answer
+
+
+async def _claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResponse:
     state = state_of(request)
     run_id = body.workflow_run_id
     if run_id is not None:
