@@ -283,7 +283,7 @@ async def _update_tasks(
         status = moved or status
         if moved is not None:
             count_transitions("workflow", str(target))
-    if moved is None:  # the workflow's status stayed: the action is recorded all the same
+    if moved is None and moved_count:  # the workflow's status stayed; the tasks' did not
         await connection.execute(Q["record_workflow_action"], workflow_id, None, now,
                                  "operator", user, "task_update", context)
     return wire.TaskUpdateResponse(workflow_id=workflow_id, status=str(requested),

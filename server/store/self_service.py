@@ -54,7 +54,7 @@ async def reset(connection: asyncpg.Connection, workflow_id: int, body: wo.Reset
                                           now, WORKFLOW.allowed_from(target), "operator", user,
                                           "reset", {**context, "tasks": count})
         count_transitions("task", "G", count)
-        if moved is None:
+        if moved is None and count:
             await connection.execute(Q["record_workflow_action"], workflow_id, None, now,
                                      "operator", user, "reset", {**context, "tasks": count})
         else:
@@ -86,8 +86,10 @@ async def signal_resume(connection: asyncpg.Connection, workflow_id: int,
             killed = await connection.fetch(Q["kill_workflow_instances"], workflow_id, now,
                                             "operator", now + runs.KILL_GRACE, user, context)
             count_transitions("task_instance", "K", len(killed))
-        await connection.execute(Q["record_workflow_action"], workflow_id, None, now,
-                                 "operator", user, "resume", context)
+            context["killed"] = len(killed)
+        if taken or context.get("killed"):  # a retried signal changes nothing again
+            await connection.execute(Q["record_workflow_action"], workflow_id, None, now,
+                                     "operator", user, "resume", context)
         waiting = await _waiting_for(connection, workflow_id)
     return wo.ResumeState(workflow_id=workflow_id, resumable=not waiting, taken_over=taken,
                           waiting_for=waiting)

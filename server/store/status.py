@@ -153,8 +153,9 @@ async def stop(
         context = {"request": "workflow stop", "run": run_id}
         killed = await runs.kill_workflow_instances(connection, workflow_id, now, "operator",
                                                     user, context)
-        await connection.execute(Q["record_workflow_action"], workflow_id, run_id, now,
-                                 "operator", user, "stop", {**context, "killed": killed})
+        if run_id is not None or killed:  # a retried stop changes nothing again
+            await connection.execute(Q["record_workflow_action"], workflow_id, run_id, now,
+                                     "operator", user, "stop", {**context, "killed": killed})
     return wire.StopResponse(workflow_id=workflow_id, workflow_run_id=run_id, killed=killed)
 
 

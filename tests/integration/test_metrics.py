@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from jobmon import settings as settings_module
 from jobmon.clock import SystemClock
 from jobmon.server.db import create_pool
-from tests.integration.helpers import make_token, workflow_with_instances
+from tests.integration.helpers import ROOT, make_token, workflow_with_instances
 from tests.integration.workflows import sleepers
 from tests.support import ServerThread, serving
 
@@ -92,6 +92,12 @@ def test_metrics_count_a_real_run(server: ServerThread, tmp_path: Path) -> None:
     assert _value(samples, "jobmon_long_poll_waiters", channel="jobmon_work") is not None
     # nothing is live once the run is over
     assert not [name for name, _ in samples if name == "jobmon_task_instances"]
+
+    # every metric the Grafana dashboard in deploy/ asks for is one this server serves
+    dashboard = (ROOT / "deploy" / "grafana" / "jobmon.json").read_text()
+    served = {name for name, _ in samples}
+    wanted = set(re.findall(r"jobmon_[a-z_]+", dashboard))
+    assert wanted and wanted <= served, wanted - served
 
     # three instances claimed and not launched (written past this server): live, by cluster
     # and status, read from the database at each scrape

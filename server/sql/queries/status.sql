@@ -89,7 +89,8 @@ ORDER BY status_time, after, id;
 
 -- name: set_concurrency
 -- Change a workflow's limit; a running swarm sees it in its next change poll. Recorded as
--- an operator action of user $4, with the limit before and after.
+-- an operator action of user $4, with the limit before and after, if it changed (a
+-- retried request changes nothing the second time).
 WITH old AS (
     SELECT id, max_concurrently_running AS was FROM workflow WHERE id = $1 FOR UPDATE
 ), changed AS (
@@ -101,7 +102,7 @@ WITH old AS (
                                  context)
     SELECT id, status, $3, 'operator', $4, 'concurrency',
            jsonb_build_object('from', was, 'to', $2::int)
-    FROM changed
+    FROM changed WHERE was <> $2
 )
 SELECT id FROM changed;
 
