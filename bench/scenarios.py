@@ -237,7 +237,7 @@ def _peak_rss(pid: int) -> float:
 def history(env: dict[str, str], quick: bool) -> list[Result]:
     """The cost of the history: a mid-size run on the no-op plugin, then its history's rows,
     bytes, and the time to write the task history again in one statement."""
-    tasks = 10_000 if quick else 100_000
+    tasks = 5_000 if quick else 100_000
     figures = _scale_script(env, "million", str(tasks), f"history-{time.time_ns()}",
                             timeout=1800)
     completed = subprocess.run(

@@ -188,7 +188,7 @@ ON CONFLICT DO NOTHING;
 -- name: finish_bind
 -- Mark the bind complete once every task is written; G to Q is recorded for the user ($3).
 WITH old AS (
-    SELECT id, status AS was FROM workflow WHERE id = $1 FOR UPDATE
+    SELECT id, status AS was FROM workflow WHERE id = $1 FOR NO KEY UPDATE
 ), bound AS (
     UPDATE workflow w
     SET bound = true,

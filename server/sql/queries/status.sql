@@ -92,7 +92,7 @@ ORDER BY status_time, after, id;
 -- an operator action of user $4, with the limit before and after, if it changed (a
 -- retried request changes nothing the second time).
 WITH old AS (
-    SELECT id, max_concurrently_running AS was FROM workflow WHERE id = $1 FOR UPDATE
+    SELECT id, max_concurrently_running AS was FROM workflow WHERE id = $1 FOR NO KEY UPDATE
 ), changed AS (
     UPDATE workflow w SET max_concurrently_running = $2
     FROM old WHERE w.id = old.id
