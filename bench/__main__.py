@@ -13,7 +13,7 @@ from bench.harness import (
     remove_leftovers,
     write_json,
 )
-from bench.scenarios import SCENARIOS
+from bench.scenarios import SCENARIOS, SERVER_ENV
 
 
 def main() -> int:
@@ -28,7 +28,7 @@ def main() -> int:
         for name in args.only or list(SCENARIOS):
             # a fresh server and database each: no scenario measures what an earlier one left
             # (a 100,000-task bind grows the server's heap, and its collector's passes)
-            with private_server(leftovers=leftovers) as env:
+            with private_server(SERVER_ENV.get(name), leftovers=leftovers) as env:
                 results.extend(SCENARIOS[name](env, args.quick))
     finally:
         remove_leftovers(leftovers)

@@ -114,6 +114,37 @@ def file_creation_us(directory: Path, count: int = 200) -> float:
     return (time.perf_counter() - started) / count * 1e6
 
 
+def cpu_seconds(root_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the live processes under ``root_pid``
+    (itself included), summed by kind: "postgres" for PostgreSQL, "server" for the rest."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    kinds: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        name_end = stat.rindex(")")
+        fields = stat[name_end + 2:].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+        kinds[pid] = "postgres" if b"postgres" in command.split(b"\0")[0] else "server"
+    totals = {"server": 0.0, "postgres": 0.0}
+    for pid, seconds in used.items():
+        ancestor = pid
+        while ancestor not in (0, 1, root_pid) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor == root_pid:
+            totals[kinds[pid]] += seconds
+    return totals
+
+
 def print_table(results: list[Result]) -> None:
     header = ("scenario", "figure", "value", "target", "pass")
     rows = [

@@ -28,7 +28,8 @@ from jobmon.client.workflow import Workflow
 TEMPLATES = 10
 
 
-def wide_workflow(tasks: int, edges: int, workflow_args: str, cluster: str) -> Workflow:
+def wide_workflow(tasks: int, edges: int, workflow_args: str, cluster: str,
+                  compute_resources: dict[str, object] | None = None) -> Workflow:
     """TEMPLATES templates of tasks/TEMPLATES each; task i of template k depends on task i
     of template k-1, and the first template's tasks get extra upstreams up to ``edges``."""
     tool = Tool(name="bench-scale")
@@ -43,7 +44,7 @@ def wide_workflow(tasks: int, edges: int, workflow_args: str, cluster: str) -> W
     previous = None
     layers = []
     for k, template in enumerate(templates):
-        layer = template.create_tasks(i=list(range(per)))
+        layer = template.create_tasks(i=list(range(per)), compute_resources=compute_resources)
         if previous is not None:
             for task, upstream in zip(layer, previous, strict=True):
                 task.add_upstream(upstream)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.harness import Result, file_creation_us
+from bench.harness import Result, cpu_seconds, file_creation_us
 
 HERE = Path(__file__).resolve().parent
 
@@ -128,6 +128,9 @@ def slurm_arrays(env: dict[str, str], quick: bool) -> list[Result]:
     ]
 
 
+# the private server's environment for a scenario, where it differs from the default
+SERVER_ENV: dict[str, dict[str, str]] = {"heartbeats-2p": {"JOBMON__SERVER__PROCESSES": "2"}}
+
 SCENARIOS: dict[str, Callable[[dict[str, str], bool], list[Result]]] = {
     "chain": chain,
     "levels": levels_of_arrays,
@@ -180,10 +183,12 @@ def _wrk_figures(output: str) -> tuple[float, float, int]:
     return rate, p99, int(bad.group(1)) if bad else 0
 
 
-def heartbeats(env: dict[str, str], quick: bool) -> list[Result]:
-    """Worker heartbeats accepted by one server process, from 200 concurrent senders."""
+def heartbeats(env: dict[str, str], quick: bool, processes: int = 1) -> list[Result]:
+    """Worker heartbeats accepted by ``processes`` server processes on one port (the
+    server's environment says how many: SERVER_ENV), from 200 concurrent senders."""
     senders, seconds = 200, (3 if quick else 15)
-    name = f"worker heartbeats, {senders} concurrent senders, one server process"
+    name = (f"worker heartbeats, {senders} concurrent senders, "
+            + ("one server process" if processes == 1 else f"{processes} server processes"))
     wrk = shutil.which("wrk")
     if wrk is None:
         return [Result(name, "skipped", float("nan"), "", "-", None,
@@ -191,16 +196,28 @@ def heartbeats(env: dict[str, str], quick: bool) -> list[Result]:
     setup = _scale_script(env, "heartbeat-setup", str(senders), f"hb-{time.time_ns()}")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_WRK_SCRIPT.replace("%%", "%"))
+    server_pid = int(env["JOBMON_BENCH_SERVER_PID"])
+    before = cpu_seconds(server_pid)
     completed = subprocess.run(
         [wrk, "-t2", f"-c{senders}", f"-d{seconds}s", "--latency", "-s", script.name,
          env["JOBMON__HTTP__SERVICE_URL"], "--", str(int(setup["first_id"])), str(senders)],
         capture_output=True, text=True, timeout=seconds + 60, check=False,
     )
+    after = cpu_seconds(server_pid)
     Path(script.name).unlink()
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed: {completed.stderr}")
     rate, p99, bad = _wrk_figures(completed.stdout)
-    detail = f"{bad} non-2xx answers" if bad else "every answer 200"
+    # where the cores went: the server processes near one core each means the server
+    # tier is the limit; less, with PostgreSQL and wrk taking the rest, means the host is
+    used = {kind: (after[kind] - before[kind]) / seconds for kind in after}
+    detail = (f"{bad} non-2xx answers" if bad else "every answer 200") + (
+        f"; cores used: server processes {used['server']:.2f}, PostgreSQL "
+        f"{used['postgres']:.2f} (wrk and the rest of the host not counted)")
+    if processes > 1:  # the scaling figure: no target, compare with the one-process line
+        return [Result(name, "heartbeats per second", rate, "/s", "-",
+                       None if quick or bad == 0 else False, detail),
+                Result(name, "p99 latency", p99, "ms", "-", None)]
     return [
         Result(name, "heartbeats per second", rate, "/s", ">= 5,000",
                None if quick else rate >= 5000 and bad == 0, detail),
@@ -272,6 +289,9 @@ SCENARIOS.update({
     "history": history,
     "bind": bind_and_build,
     "heartbeats": heartbeats,
+    # the same against `jobmon server --processes 2` (SO_REUSEPORT): the scaling of the
+    # server tier on this host
+    "heartbeats-2p": lambda env, quick: heartbeats(env, quick, processes=2),
     "million": million,
     # last: its cancelled jobs take a while to go, and would share the cores with the next
     "slurm": slurm_arrays,

@@ -55,6 +55,7 @@ class Server(msgspec.Struct, frozen=True, kw_only=True):
     idle_timeout: float
     transfer_timeout: float
     open_files: int
+    processes: int
     metrics_public: bool
 
 

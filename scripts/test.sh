@@ -43,5 +43,20 @@ if [ "$(id -u)" = 0 ] && ! command -v wrk >/dev/null 2>&1 && command -v apt-get 
     || echo "warning: could not install wrk; the benchmark test will fail" >&2
 fi
 
+if [ "$(id -u)" = 0 ]; then
+  # as root nginx is installed below: the production-shape test must then run, not skip
+  export JOBMON_REQUIRE_NGINX=1
+fi
+if [ "$(id -u)" = 0 ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ] \
+    && command -v apt-get >/dev/null; then
+  # tests/integration/test_production.py runs Debian's nginx (as a child process with its
+  # own configuration; the package's service is not started) in front of two servers
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; } \
+    || echo "warning: could not install nginx; the production-shape test will fail" >&2
+fi
+
 bash scripts/check.sh
-.venv/bin/python -m pytest "$@"
+# several workers (pytest-xdist): most tests wait on processes, not on the CPU; the Slurm
+# tests share one worker (tests/conftest.py). JOBMON_TEST_WORKERS=0 runs them serially.
+.venv/bin/python -m pytest -n "${JOBMON_TEST_WORKERS:-4}" --dist loadgroup "$@"

@@ -224,7 +224,7 @@ class EmbeddedPostgres:
                 os.chown(self.log_path, user.pw_uid, user.pw_gid)
             self._process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd="/",
-                start_new_session=True, preexec_fn=_parent_death_signal(), **_credentials(user),
+                start_new_session=True, preexec_fn=parent_death_signal(), **_credentials(user),
             )
         self.owner, self.pid = True, self._process.pid
         return self._process
@@ -454,7 +454,7 @@ def _pick_tcp_port(port: int) -> int:
         return free_port
 
 
-def _parent_death_signal() -> Callable[[], None] | None:
+def parent_death_signal() -> Callable[[], None] | None:
     """Return a preexec function that makes the child get SIGINT when our thread dies."""
     if sys.platform != "linux":
         return None

@@ -83,8 +83,12 @@ class ShortageLog:
         self._since = None
 
 
-def _bind(host: str, port: int, backlog: int) -> list[socket.socket]:
-    """Listening sockets for every address of ``host`` (all on one port, even port 0)."""
+def _bind(host: str, port: int, backlog: int, reuse_port: bool = False) -> list[socket.socket]:
+    """Listening sockets for every address of ``host`` (all on one port, even port 0).
+
+    With ``reuse_port``, several processes listen on the same port (SO_REUSEPORT) and the
+    kernel spreads new connections over them.
+    """
     infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                flags=socket.AI_PASSIVE)
     sockets: list[socket.socket] = []
@@ -101,6 +105,8 @@ def _bind(host: str, port: int, backlog: int) -> list[socket.socket]:
                 continue
             sockets.append(listener)
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if family == socket.AF_INET6:
                 listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             try:
@@ -146,13 +152,15 @@ class ListenerSite(web.BaseSite):
         "_host",
         "_max_connections",
         "_port",
+        "_reuse_port",
         "_send_timeout",
         "_starting",
     )
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int, *, backlog: int,
-                 max_connections: int, send_timeout: float) -> None:
+                 max_connections: int, send_timeout: float, reuse_port: bool = False) -> None:
         super().__init__(runner, backlog=backlog)
+        self._reuse_port = reuse_port
         self._host = host
         self._port = port
         self._max_connections = max_connections
@@ -167,7 +175,7 @@ class ListenerSite(web.BaseSite):
 
     async def start(self) -> None:
         await super().start()
-        listening = _Listening(_bind(self._host, self._port, self._backlog))
+        listening = _Listening(_bind(self._host, self._port, self._backlog, self._reuse_port))
         self._server = listening  # type: ignore[assignment]  # what runner.addresses reads
         loop = asyncio.get_running_loop()
         listening.tasks = [loop.create_task(self._accept(listener))

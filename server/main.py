@@ -28,6 +28,7 @@ from jobmon.server.heartbeats import HeartbeatBatcher
 from jobmon.server.listener import RESERVED_FILES, ListenerSite, raise_open_file_limit
 from jobmon.server.reaper import Reaper
 from jobmon.server.state import ServerState
+from jobmon.server.supervisor import supervise
 from jobmon.settings import Settings, embedded_data_dir
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,10 @@ class ServeOptions:
     ready_file: Path | None = None
     idle_shutdown: float = 0.0
     upgrade: bool = True
+    # server processes on this port (SO_REUSEPORT), supervised by this one; 1: serve here
+    processes: int = 1
+    # bind the port with SO_REUSEPORT (set for each of the supervisor's processes)
+    reuse_port: bool = False
     # called with the URL once listening (tests use it instead of a ready file)
     on_ready: Callable[[str], None] | None = None
 
@@ -96,7 +101,7 @@ async def serve(
             applied = await migrate.upgrade(connection)
             if applied:
                 log.info("applied migrations %s", applied)
-        version = await migrate.check(connection)
+        version = await migrate.check(connection, require_latest=not options.upgrade)
         key = await server_key(connection)
     finally:
         await connection.close()
@@ -124,7 +129,8 @@ async def serve(
             await runner.setup()
             site = ListenerSite(runner, options.host, options.port, backlog=1024,
                                 max_connections=max(1, open_files - RESERVED_FILES),
-                                send_timeout=settings.server.transfer_timeout)
+                                send_timeout=settings.server.transfer_timeout,
+                                reuse_port=options.reuse_port)
             await site.start()
             url = _site_url(runner, options.host)
             # what exists now (modules, routes, the pool) lives as long as the server: keep
@@ -196,5 +202,28 @@ async def _serve_with_signals(settings: Settings, dsn: str, options: ServeOption
                     return
 
         group.start_soon(watch_signals)
-        await serve(settings, dsn, options, stop=stop)
+        if options.processes > 1:
+            await _supervise(dsn, options, stop)
+        else:
+            await serve(settings, dsn, options, stop=stop)
         group.cancel_scope.cancel()
+
+
+async def _supervise(dsn: str, options: ServeOptions, stop: anyio.Event) -> None:
+    """Migrate once, then run ``options.processes`` server processes on one port."""
+    if options.upgrade:
+        applied = await upgrade_database(dsn)
+        if applied:
+            log.info("applied migrations %s", applied)
+
+    def ready(port: int) -> None:
+        shown = options.host if options.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        url = f"http://{shown}:{port}"
+        log.info("jobmon %s serving %s on %s with %d processes", jobmon.__version__,
+                 describe(dsn), url, options.processes)
+        if options.ready_file is not None:
+            _write_ready_file(options.ready_file, url)
+        if options.on_ready is not None:
+            options.on_ready(url)
+
+    await supervise(dsn, options.host, options.port, options.processes, stop, ready)

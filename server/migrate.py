@@ -6,6 +6,7 @@ import logging
 
 import asyncpg
 
+from jobmon.errors import JobmonError
 from jobmon.server.sql import migrations
 
 log = logging.getLogger(__name__)
@@ -14,8 +15,12 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x6A6F626D6F6E
 
 
-class SchemaTooNew(RuntimeError):
+class SchemaTooNew(JobmonError, RuntimeError):
     """The database was migrated by a newer Jobmon than this one."""
+
+
+class SchemaTooOld(JobmonError, RuntimeError):
+    """The database lacks migrations this Jobmon needs, and may not apply them itself."""
 
 
 def latest_version() -> int:
@@ -57,9 +62,16 @@ async def upgrade(connection: asyncpg.Connection) -> list[int]:
     return applied
 
 
-async def check(connection: asyncpg.Connection) -> int:
-    """Refuse a schema newer than this code; returns the current version."""
+async def check(connection: asyncpg.Connection, require_latest: bool = False) -> int:
+    """Refuse a schema newer than this code (and, with ``require_latest``, an older one);
+    returns the current version."""
     have = await current_version(connection)
+    if require_latest and have < latest_version():
+        raise SchemaTooOld(
+            f"the database schema is at version {have}, but this Jobmon needs "
+            f"{latest_version()}: run `jobmon db upgrade` (this server was started with "
+            "--no-upgrade)"
+        )
     if have > latest_version():
         raise SchemaTooNew(
             f"the database schema is at version {have}, but this Jobmon knows only "

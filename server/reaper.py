@@ -113,7 +113,8 @@ class Reaper:
                 for update, outcome in zip(updates, answer.results, strict=True):
                     if outcome == "applied":
                         self._metrics.reaped.labels("task_instance", update.status).inc()
-            for row in await connection.fetch(Q["overdue_runs"], now, BATCH):
+            for row in await connection.fetch(Q["overdue_runs"], now, BATCH,
+                                                list(OVERDUE_RUN)):
                 target = OVERDUE_RUN[row["status"]]
                 message = _LOST_MESSAGE if target is WR.ERROR else ""
                 answer_run = await runs.set_run_status(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -59,13 +61,26 @@ def main(log_level: str) -> None:
 @click.option("--idle-shutdown", type=float, default=0.0,
               help="Exit after this many seconds without requests (0: never).")
 @click.option("--no-upgrade", is_flag=True, help="Do not apply migrations at start.")
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Server processes sharing the port (SO_REUSEPORT), one per core at most "
+                   "[server.processes].")
+@click.option("--reuse-port", is_flag=True, hidden=True)
+@click.option("--ready-fd", type=int, default=None, hidden=True)
 @one_line_errors
 def server(database_url: str, host: str | None, port: int | None, ready_file: Path | None,
-           idle_shutdown: float, no_upgrade: bool) -> None:
+           idle_shutdown: float, no_upgrade: bool, processes: int | None,
+           reuse_port: bool, ready_fd: int | None) -> None:
     """Run the server (embedded PostgreSQL if no database URL is configured)."""
     from jobmon.server.main import ServeOptions, run_server
 
     settings = load_settings()
+    processes = processes if processes is not None else settings.server.processes
+    if processes < 1:
+        raise click.BadParameter(f"must be at least 1, not {processes}",
+                                 param_hint="--processes / server.processes")
+    if processes > 1 and idle_shutdown > 0:
+        raise click.BadParameter("--idle-shutdown watches one process; it cannot be used "
+                                 "with several", param_hint="--processes")
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)
     run_server(
@@ -77,8 +92,21 @@ def server(database_url: str, host: str | None, port: int | None, ready_file: Pa
             ready_file=ready_file,
             idle_shutdown=idle_shutdown,
             upgrade=not no_upgrade,
+            processes=processes,
+            reuse_port=reuse_port,
+            on_ready=None if ready_fd is None else _say_ready_on(ready_fd),
         ),
     )
+
+
+def _say_ready_on(descriptor: int) -> Callable[[str], None]:
+    """Write the URL to the supervisor's pipe once listening (`--processes`)."""
+
+    def say(url: str) -> None:
+        with os.fdopen(descriptor, "w") as pipe:
+            pipe.write(url + "\n")
+
+    return say
 
 
 @main.group()

@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.timeout(600)
+# it drives the dev Slurm too: with the Slurm tests (one pytest-xdist worker), not beside them
+pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("slurm")]
 
 
 def test_every_benchmark_scenario_runs_at_a_small_size(tmp_path: Path) -> None:

@@ -32,11 +32,18 @@ def _build(workflow_args: str, out: Path, seconds: float, final: bool) -> Workfl
 @pytest.fixture
 def quick_reaper(db_dsn: str, jobmon_env: Path,
                  monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
-    """A server whose reaper looks every half second (runs are overdue after 3.1 s)."""
+    """A server whose reaper looks every half second (runs are overdue after 6.2 s)."""
     monkeypatch.setenv("JOBMON__SERVER__REAPER_INTERVAL", "0.5")
     settings_module.reset_cache()
     with serving(db_dsn, monkeypatch) as running:
         yield running
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT at its default in the swarm, as a terminal gives it: a test run started in
+    the background by a non-interactive shell ignores SIGINT, and its children inherit that
+    (a program started so never gets KeyboardInterrupt, rightly)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Swarm:
@@ -47,7 +54,7 @@ class Swarm:
             [sys.executable, "-m", "tests.integration.run_fault_workflows", workflow_args,
              str(tmp_path), str(seconds), "final" if final else "-"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=_ctrl_c_as_in_a_terminal,
         )
 
     def finish(self, timeout: float) -> tuple[int, str, str]:

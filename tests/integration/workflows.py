@@ -52,6 +52,17 @@ def flaky_chain(workflow_args: str, out: Path) -> Workflow:
 
 def two_hundred(workflow_args: str, out: Path) -> Workflow:
     """4 levels of 50 tasks; each writes its name to OUT_DIR/done.log when it finishes."""
+    return layers(workflow_args, out, "two hundred", levels=4, width=50)
+
+
+def five_hundred(workflow_args: str, out: Path) -> Workflow:
+    """5 levels of 100 tasks; each writes its name to OUT_DIR/done.log when it finishes."""
+    return layers(workflow_args, out, "five hundred", levels=5, width=100)
+
+
+def layers(workflow_args: str, out: Path, name: str, levels: int, width: int) -> Workflow:
+    """``levels`` levels of ``width`` tasks, each task after two of the level above; each
+    sleeps JOBMON_TEST_SLEEP seconds, then writes its name to OUT_DIR/done.log."""
     seconds = os.environ.get("JOBMON_TEST_SLEEP", "0.02")
     tool = Tool(name="tests")
     template = tool.get_task_template(
@@ -59,15 +70,15 @@ def two_hundred(workflow_args: str, out: Path) -> Workflow:
         command_template="sleep {seconds}; echo {task} >> {out}/done.log",
         node_args=["task"], op_args=["seconds", "out"], default_cluster_name="local",
     )
-    workflow = tool.create_workflow(name="two hundred", workflow_args=workflow_args)
+    workflow = tool.create_workflow(name=name, workflow_args=workflow_args)
     previous: list = []
-    for level in range(4):
+    for level in range(levels):
         layer = [
             template.create_task(
                 task=f"L{level}-{i}", seconds=seconds, out=str(out),
-                upstream_tasks=[previous[i], previous[(i + 1) % 50]] if previous else [],
+                upstream_tasks=[previous[i], previous[(i + 1) % width]] if previous else [],
             )
-            for i in range(50)
+            for i in range(width)
         ]
         workflow.add_tasks(layer)
         previous = layer
@@ -114,6 +125,7 @@ def background_children(workflow_args: str, out: Path) -> Workflow:
 
 BUILDERS: dict[str, Callable[[str, Path], Workflow]] = {
     "two_hundred": two_hundred,
+    "five_hundred": five_hundred,
     "big": big,
     "sleepers": sleepers,
     "long_sleepers": long_sleepers,

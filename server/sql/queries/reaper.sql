@@ -10,8 +10,8 @@ ORDER BY report_by
 LIMIT $2;
 
 -- name: overdue_runs
--- Runs whose swarm stopped heartbeating.
+-- Runs whose swarm stopped heartbeating, in the statuses $3 (server/reaper.py's OVERDUE_RUN).
 SELECT id, status FROM workflow_run
-WHERE status IN ('G', 'L', 'B', 'I', 'O', 'R', 'C', 'H') AND report_by < $1
+WHERE status = ANY($3::text[]) AND report_by < $1
 ORDER BY report_by
 LIMIT $2;

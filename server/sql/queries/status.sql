@@ -88,9 +88,9 @@ FROM (
 ORDER BY status_time, after, id;
 
 -- name: set_concurrency
--- Change a workflow's limit; a running swarm sees it in its next change poll. Recorded as
--- an operator action of user $4, with the limit before and after, if it changed (a
--- retried request changes nothing the second time).
+-- Change a workflow's limit; a running swarm's change poll is woken to apply it at once.
+-- Recorded as an operator action of user $4, with the limit before and after, if it
+-- changed (a retried request changes nothing the second time).
 WITH old AS (
     SELECT id, max_concurrently_running AS was FROM workflow WHERE id = $1 FOR NO KEY UPDATE
 ), changed AS (
@@ -104,7 +104,7 @@ WITH old AS (
            jsonb_build_object('from', was, 'to', $2::int)
     FROM changed WHERE was <> $2
 )
-SELECT id FROM changed;
+SELECT id, pg_notify('jobmon_task', id::text) FROM changed;
 
 -- name: live_run_of_workflow
 -- The workflow's run that is still live, if any.
