@@ -112,15 +112,19 @@ async def test_operator_actions_appear_with_the_user_who_made_them(
     w = str(workflow_id)
 
     await anyio.to_thread.run_sync(_as, token, "workflow", "concurrency", "-w", w, "-m", "7")
+    await anyio.to_thread.run_sync(_as, token, "workflow", "concurrency", "-w", w, "-m", "2",
+                                   "-t", "t")
     await anyio.to_thread.run_sync(_as, token, "workflow", "stop", "-w", w)
     await anyio.to_thread.run_sync(_as, token, "task", "update", "-w", w, "-t",
                                    str(task_ids[0]), "-s", "D", "--yes")
 
     rows = await _workflow_rows(pool, workflow_id)
     actions = [(row["action"], row["username"]) for row in rows if row["action"]]
-    assert actions == [("concurrency", "alice"), ("stop", "alice"), ("task_update", "alice")]
-    concurrency = next(row for row in rows if row["action"] == "concurrency")
-    assert concurrency["context"]["to"] == 7 and concurrency["source"] == "operator"
+    assert actions == [("concurrency", "alice"), ("concurrency", "alice"), ("stop", "alice"),
+                       ("task_update", "alice")]
+    workflow_limit, template_limit = (row for row in rows if row["action"] == "concurrency")
+    assert workflow_limit["context"]["to"] == 7 and workflow_limit["source"] == "operator"
+    assert (template_limit["context"]["template"], template_limit["context"]["to"]) == ("t", 2)
     stopped = next(row for row in rows if row["action"] == "stop")
     assert stopped["context"]["run"] == run_id and stopped["context"]["killed"] == 3
     # the stop moved the run (S) and its workflow, and asked to kill every instance, as alice
@@ -169,8 +173,8 @@ async def test_operator_actions_appear_with_the_user_who_made_them(
     shown = json.loads(await anyio.to_thread.run_sync(_as, token, "workflow", "history",
                                                       "-w", w, "--json"))
     assert [(row["action"], row["user"]) for row in shown if row["action"]] == [
-        ("concurrency", "alice"), ("stop", "alice"), ("task_update", "alice"),
-        ("prune", "alice")]
+        ("concurrency", "alice"), ("concurrency", "alice"), ("stop", "alice"),
+        ("task_update", "alice"), ("prune", "alice")]
     assert shown[-1]["context"]["statuses"] == ["H"]
     table = await anyio.to_thread.run_sync(_as, token, "workflow", "history", "-w", w)
     assert f"workflow {w} history" in table and "prune" in table
