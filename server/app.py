@@ -70,7 +70,10 @@ def create_app(state: ServerState) -> web.Application:
         return await handler(request)
 
     app = web.Application(
-        middlewares=[touch, metrics.middleware(state.metrics, state.clock.monotonic),
+        middlewares=[touch, metrics.middleware(
+                         state.metrics, state.clock.monotonic,
+                         lambda: state.metrics.sample_process(state.pool,
+                                                              state.notifier.waiting())),
                      error_middleware, guard, metrics_access],
         client_max_size=state.settings.server.max_request_mb * 1024 * 1024,
         handler_args={

@@ -10,6 +10,7 @@ pool, long-poll waiters) are read when /metrics is scraped.
 from __future__ import annotations
 
 import contextvars
+import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
@@ -17,6 +18,7 @@ import asyncpg
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from jobmon.server.sql import QUERIES as Q
 
@@ -25,6 +27,9 @@ DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
                     10.0, 30.0, 60.0)
 # One label value for every path no route matched: raw paths would make a series each.
 UNMATCHED = "unmatched"
+# `jobmon server --processes N` gives its processes one folder for their metrics
+# (prometheus_client's multiprocess mode): any of them answers /metrics for all of them.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
@@ -33,6 +38,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         registry = self.registry
+        self.multiprocess = bool(os.environ.get(MULTIPROCESS_DIR))
         self.transitions = Counter(
             "jobmon_transitions", "Status changes applied, by object and the status entered",
             ["object", "status"], registry=registry)
@@ -51,18 +57,21 @@ class Metrics:
         self.claimed = Counter(
             "jobmon_claimed_instances", "Task instances distributors claimed, by cluster",
             ["cluster"], registry=registry)
+        # read from the database at a scrape: the same whichever process reads them
         self.instances = Gauge(
             "jobmon_task_instances", "Live task instances by cluster and status (at scrape)",
-            ["cluster", "status"], registry=registry)
+            ["cluster", "status"], registry=registry, multiprocess_mode="mostrecent")
         self.queue_depth = Gauge(
             "jobmon_queue_depth", "Queued task instances no distributor claimed yet, by "
-            "cluster", ["cluster"], registry=registry)
+            "cluster", ["cluster"], registry=registry, multiprocess_mode="mostrecent")
+        # each process's own: summed over the live processes
         self.pool_size = Gauge(
             "jobmon_db_pool_connections", "Database pool connections: open, idle, and the "
-            "most it may open", ["state"], registry=registry)
+            "most it may open", ["state"], registry=registry, multiprocess_mode="livesum")
         self.waiters = Gauge(
             "jobmon_long_poll_waiters", "Requests waiting for a change (swarm polls on "
-            "jobmon_task, distributor claims on jobmon_work)", ["channel"], registry=registry)
+            "jobmon_task, distributor claims on jobmon_work)", ["channel"], registry=registry,
+            multiprocess_mode="livesum")
 
     def count(self, kind: str, status: str, number: int = 1) -> None:
         if number:
@@ -78,12 +87,20 @@ class Metrics:
             self.instances.labels(row["cluster_name"], row["status"]).set(row["count"])
             if row["status"] == "Q":
                 self.queue_depth.labels(row["cluster_name"]).set(row["count"])
+        self.sample_process(pool, waiters)
+        if self.multiprocess:
+            every_process = CollectorRegistry()
+            MultiProcessCollector(every_process)  # type: ignore[no-untyped-call]
+            return generate_latest(every_process)
+        return generate_latest(self.registry)
+
+    def sample_process(self, pool: asyncpg.Pool, waiters: dict[str, int]) -> None:
+        """This process's pool and long-poll waiters, now."""
         self.pool_size.labels("open").set(pool.get_size())
         self.pool_size.labels("idle").set(pool.get_idle_size())
         self.pool_size.labels("max").set(pool.get_max_size())
         for channel in ("jobmon_task", "jobmon_work"):
             self.waiters.labels(channel).set(waiters.get(channel, 0))
-        return generate_latest(self.registry)
 
     async def scrape(self, request: web.Request) -> web.Response:
         """GET /metrics (the app installs it with its own access check)."""
@@ -127,9 +144,13 @@ def route_label(request: web.Request) -> str:
     return resource.canonical
 
 
-def middleware(metrics: Metrics, clock: Callable[[], float]) -> Callable[..., Awaitable[
-        web.StreamResponse]]:
-    """Time every request by route and code, and count its status changes for ``metrics``."""
+def middleware(metrics: Metrics, clock: Callable[[], float],
+               sample: Callable[[], None]) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """Time every request by route and code, and count its status changes for ``metrics``.
+
+    With several server processes, ``sample`` records this process's pool and waiters after
+    each request, so that whichever process answers /metrics shows them as of then.
+    """
 
     @web.middleware
     async def measure(
@@ -148,5 +169,7 @@ def middleware(metrics: Metrics, clock: Callable[[], float]) -> Callable[..., Aw
         finally:
             metrics.requests.labels(route_label(request), request.method, str(code)).observe(
                 clock() - start)
+            if metrics.multiprocess:
+                sample()
 
     return measure

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import urllib.error
 import urllib.request
@@ -15,7 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from jobmon import settings as settings_module
 from jobmon.clock import SystemClock
 from jobmon.server.db import create_pool
-from tests.integration.helpers import ROOT, make_token, workflow_with_instances
+from tests.integration.fault_helpers import children, ready_server
+from tests.integration.helpers import ROOT, make_token, wait_until, workflow_with_instances
 from tests.integration.workflows import sleepers
 from tests.support import ServerThread, serving
 
@@ -124,3 +126,28 @@ def test_metrics_ask_for_a_token_unless_made_public(
         assert status == 200 and "jobmon_transitions" in text
         # the rest of the API still wants its token
         assert _get(public.url + "/api/v1/workflows")[0] == 401
+
+
+def test_several_server_processes_answer_metrics_for_all_of_them(
+    db_dsn: str, tmp_path: Path
+) -> None:
+    env = {name: text for name, text in os.environ.items() if not name.startswith("JOBMON__")}
+    env.update(XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               JOBMON__DB__POOL_MAX_SIZE="3")
+    folders = tmp_path / "data" / "jobmon" / "metrics"
+    with ready_server(env, tmp_path / "ready.json", tmp_path / "server.log",
+                      "--processes", "2", "--database-url", db_dsn) as (supervisor, url):
+        wait_until(lambda: len(children(supervisor.pid)) == 2, 30, "two server processes")
+        for _ in range(30):  # a connection each: the kernel spreads them over the processes
+            assert _get(url + "/api/v1/workflows")[0] == 200
+        route = ("jobmon_http_request_duration_seconds_count",
+                 (("code", "200"), ("method", "GET"), ("route", "/api/v1/workflows")))
+        # whichever process answers, it counts the requests both served, and both pools
+        for _ in range(6):
+            samples = _scrape(ServerThread(db_dsn, url=url))
+            assert samples[route] == 30
+            # each process records its pool after each request: both served some
+            assert _value(samples, "jobmon_db_pool_connections", state="max") == 2 * 3
+        assert len(list(folders.glob("server-*"))) == 1
+    # the metrics folder goes with the server
+    assert not list(folders.glob("server-*"))
