@@ -253,7 +253,42 @@ def _peak_rss(pid: int) -> float:
     return float("nan")
 
 
+def history(env: dict[str, str], quick: bool) -> list[Result]:
+    """The cost of the history: a mid-size run on the no-op plugin, then its history's rows,
+    bytes, and the time to write the task history again in one statement."""
+    tasks = 5_000 if quick else 100_000
+    figures = _scale_script(env, "million", str(tasks), f"history-{time.time_ns()}",
+                            timeout=1800)
+    completed = subprocess.run(
+        [sys.executable, str(HERE / "history_cost.py"), env["JOBMON__EMBEDDED__DATA_DIR"]],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"history figures failed:\n{completed.stderr[-3000:]}")
+    cost = json.loads(completed.stdout.strip().splitlines()[-1])
+    name = f"history of {tasks:,} tasks run on a no-op plugin"
+    rows = sum(value for key, value in cost.items() if key.endswith("_status_rows"))
+    size = sum(value for key, value in cost.items() if key.endswith("_status_bytes"))
+    by_table = ", ".join(
+        f"{key.removesuffix('_rows')} {int(value):,}" for key, value in cost.items()
+        if key.endswith("_status_rows"))
+    mib = 1024**2
+    return [
+        Result(name, "run total (bind and run)", figures["seconds"], "s", "-", None),
+        Result(name, "history rows per task", rows / cost["tasks"], "rows", "-", None,
+               by_table),
+        Result(name, "history on disk", size / mib, "MiB", "-", None,
+               f"{size / cost['database_bytes']:.0%} of the database "
+               f"({cost['database_bytes'] / mib:,.0f} MiB)"),
+        Result(name, "task history written again in one INSERT",
+               cost["task_status_rewrite_seconds"], "s", "-", None,
+               f"{int(cost['task_status_rows']):,} rows with their index; the A/B figures "
+               "in bench/README.md give the cost in run time"),
+    ]
+
+
 SCENARIOS.update({
+    "history": history,
     "bind": bind_and_build,
     "heartbeats": heartbeats,
     # the same against `jobmon server --processes 2` (SO_REUSEPORT): the scaling of the

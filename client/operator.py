@@ -116,6 +116,12 @@ async def task_details(settings: Settings, task_ids: Iterable[int]) -> list[wire
                 for task_id in dict.fromkeys(task_ids)]
 
 
+async def workflow_history(settings: Settings, workflow_id: int) -> wire.WorkflowHistory:
+    async with open_requester(settings) as requester:
+        return await requester.get(f"/api/v1/workflows/{workflow_id}/history",
+                                   wire.WorkflowHistory)
+
+
 async def task_dependencies(settings: Settings, task_id: int) -> wire.TaskDependencies:
     async with open_requester(settings) as requester:
         return await requester.get(f"/api/v1/tasks/{task_id}/dependencies",

@@ -28,11 +28,54 @@ class TaskState(NamedTuple):
     error: str | None
 
 
-class HistoryEntry(NamedTuple):
-    time: dt.datetime
-    task_instance_id: int
-    status: str
-    source: str
+class HistoryEntry(tuple[dt.datetime, "int | None", str, str]):
+    """(time, task_instance_id, status, source), as Jobmon's history gives it, and more.
+
+    It is still a 4-tuple (unpack it, compare it with one); the rest are attributes:
+    ``kind`` ("instance", "task", "workflow" or "run"), ``from_status``, ``user`` (who
+    asked; None for the server's own reaper), ``action`` (an operator's: task_update,
+    stop, resume, concurrency, reset, prune, clear), ``workflow_run_id`` and ``context``
+    (run, cluster job id, host, pid, the reason or what an operator asked for).
+    """
+
+    kind: str
+    from_status: str | None
+    user: str | None
+    action: str | None
+    workflow_run_id: int | None
+    context: dict[str, Any]
+
+    def __new__(cls, time: dt.datetime, task_instance_id: int | None, status: str, source: str,
+                *, kind: str = "instance", from_status: str | None = None,
+                user: str | None = None, action: str | None = None,
+                workflow_run_id: int | None = None,
+                context: dict[str, Any] | None = None) -> HistoryEntry:
+        entry = super().__new__(cls, (time, task_instance_id, status, source))
+        entry.kind, entry.from_status, entry.user = kind, from_status, user
+        entry.action, entry.workflow_run_id = action, workflow_run_id
+        entry.context = dict(context or {})
+        return entry
+
+    @property
+    def time(self) -> dt.datetime:
+        return self[0]
+
+    @property
+    def task_instance_id(self) -> int | None:
+        return self[1]
+
+    @property
+    def status(self) -> str:
+        return self[2]
+
+    @property
+    def source(self) -> str:
+        return self[3]
+
+    def __repr__(self) -> str:
+        return (f"HistoryEntry({self.time.isoformat()}, {self.kind} "
+                f"{self.from_status or '-'}->{self.status}, {self.source}, user={self.user!r}"
+                f"{', action=' + self.action if self.action else ''}, context={self.context!r})")
 
 
 def _error_text(exit_code: int | None, message: str | None, stderr: str | None) -> str | None:
@@ -102,12 +145,27 @@ class AsyncWorkflowStatus:
                 return collected
             after = page.next_after_id
 
-    async def history(self, task_id: int) -> list[HistoryEntry]:
+    async def history(self, task_id: int | None = None,
+                      everything: bool = False) -> list[HistoryEntry]:
+        if task_id is None:
+            return await self._workflow_history()
         answer = await self._requester.get(f"/api/v1/tasks/{int(task_id)}/history",
                                            wire.TaskHistory)
         return [
             HistoryEntry(dt.datetime.fromisoformat(row.time), row.task_instance_id, row.status,
-                         row.source)
+                         row.source, kind=row.kind, from_status=row.from_status, user=row.user,
+                         workflow_run_id=row.context.get("run"), context=row.context)
+            for row in answer.rows
+            if everything or row.kind == "instance"
+        ]
+
+    async def _workflow_history(self) -> list[HistoryEntry]:
+        answer = await self._requester.get(self._path + "/history", wire.WorkflowHistory)
+        return [
+            HistoryEntry(dt.datetime.fromisoformat(row.time), None, row.status, row.source,
+                         kind=row.kind, from_status=row.from_status, user=row.user,
+                         action=row.action, workflow_run_id=row.workflow_run_id,
+                         context=row.context)
             for row in answer.rows
         ]
 
@@ -147,9 +205,16 @@ class WorkflowStatus:
         """{task_name: [output values, one per DONE task that left one]}."""
         return self._call(lambda status: status.outputs())
 
-    def history(self, task_id: int) -> list[HistoryEntry]:
-        """[(time, task_instance_id, status, source)] of the task, oldest first."""
-        return self._call(lambda status: status.history(task_id))
+    def history(self, task_id: int | None = None,
+                everything: bool = False) -> list[HistoryEntry]:
+        """The history, oldest first, as (time, task_instance_id, status, source) entries.
+
+        With a task id: every status of its instances, as in Jobmon; with ``everything``,
+        the task's own status changes too (kind "task"). Without one: the workflow's and its
+        runs' status changes and the operator actions on it (kinds "workflow" and "run").
+        Each entry also says where it came from, who made it, and its context.
+        """
+        return self._call(lambda status: status.history(task_id, everything))
 
     def clear(self) -> int:
         """Delete everything about the (finished) workflow; returns how many tasks went."""

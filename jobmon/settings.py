@@ -56,6 +56,7 @@ class Server(msgspec.Struct, frozen=True, kw_only=True):
     transfer_timeout: float
     open_files: int
     processes: int
+    metrics_public: bool
 
 
 class Embedded(msgspec.Struct, frozen=True, kw_only=True):

@@ -462,15 +462,46 @@ class Outputs(Struct, frozen=True):
 
 
 class HistoryRow(Struct, frozen=True, array_like=True):
+    """One status change: of an instance (kind "instance"), or of the task itself ("task",
+    with the instance whose report moved it, if one did)."""
+
     time: str
-    task_instance_id: int
+    task_instance_id: int | None
     status: str
+    # who: swarm, distributor, worker, reaper or operator
     source: str
+    kind: str = "instance"
+    # the status before (None: the instance's first)
+    from_status: str | None = None
+    # the user whose request made the change (None: the server's own reaper)
+    user: str | None = None
+    # run, cluster job id, host, pid, reason, what an operator asked for
+    context: dict[str, Any] = {}
 
 
 class TaskHistory(Struct, frozen=True):
     task_id: int
     rows: list[HistoryRow]
+
+
+class WorkflowHistoryRow(Struct, frozen=True):
+    """A status change of a workflow or of one of its runs, or an operator action on it."""
+
+    time: str
+    kind: str  # "workflow" or "run"
+    workflow_run_id: int | None
+    from_status: str | None
+    status: str
+    source: str
+    user: str | None
+    # task_update, stop, resume, concurrency, reset, prune, clear; None: a status change
+    action: str | None
+    context: dict[str, Any]
+
+
+class WorkflowHistory(Struct, frozen=True):
+    workflow_id: int
+    rows: list[WorkflowHistoryRow]
 
 
 class ConcurrencyRequest(Struct, frozen=True, forbid_unknown_fields=True):
@@ -604,6 +635,8 @@ class TaskDetail(Struct, frozen=True):
     context: Any
     instances: list[InstanceDetail]
     attributes: dict[str, str | None] = {}
+    # the task's own status changes (kind "task"), oldest first
+    history: list[HistoryRow] = []
 
 
 class TaskRef(Struct, frozen=True):

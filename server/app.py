@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from jobmon import wire
+from jobmon.server import metrics
+from jobmon.server.auth import Access
 from jobmon.server.http import AUTH, BODY_TIMEOUT, error_middleware
 from jobmon.server.routes import (
     API,
@@ -57,8 +59,22 @@ def create_app(state: ServerState) -> web.Application:
             state.auth.guard.check(request)
         return await handler(request)
 
+    @web.middleware
+    async def metrics_access(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        # /metrics is for any caller who may read (a token in token mode), unless the
+        # settings make it public for a scraper on a trusted network
+        if request.path == "/metrics" and not state.settings.server.metrics_public:
+            await state.auth.authenticate(request, Access.READ)
+        return await handler(request)
+
     app = web.Application(
-        middlewares=[touch, error_middleware, guard],
+        middlewares=[touch, metrics.middleware(
+                         state.metrics, state.clock.monotonic,
+                         lambda: state.metrics.sample_process(state.pool,
+                                                              state.notifier.waiting())),
+                     error_middleware, guard, metrics_access],
         client_max_size=state.settings.server.max_request_mb * 1024 * 1024,
         handler_args={
             "max_line_size": MAX_REQUEST_LINE,
@@ -74,5 +90,6 @@ def create_app(state: ServerState) -> web.Application:
     app[STATE] = state
     app[AUTH] = state.auth
     API.install(app)
+    app.router.add_get("/metrics", state.metrics.scrape)
     dashboard.install(app)
     return app

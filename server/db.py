@@ -152,6 +152,13 @@ class Notifier:
         for event in self._waiters.get((channel, payload), ()):
             event.set()
 
+    def waiting(self) -> dict[str, int]:
+        """How many requests wait on each channel now (for /metrics)."""
+        counts: dict[str, int] = defaultdict(int)
+        for (channel, _), waiters in self._waiters.items():
+            counts[channel] += len(waiters)
+        return dict(counts)
+
     def wake_all(self) -> None:
         for waiters in self._waiters.values():
             for event in waiters:

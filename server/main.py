@@ -125,7 +125,7 @@ async def serve(
     try:
         async with anyio.create_task_group() as group:
             await group.start(notifier.run)
-            await group.start(Reaper(pool, clock, settings).run, dsn)
+            await group.start(Reaper(pool, clock, settings, state.metrics).run, dsn)
             await runner.setup()
             site = ListenerSite(runner, options.host, options.port, backlog=1024,
                                 max_connections=max(1, open_files - RESERVED_FILES),

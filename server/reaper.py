@@ -13,6 +13,7 @@ from anyio.abc import TaskStatus
 
 from jobmon import wire
 from jobmon.clock import Clock
+from jobmon.server.metrics import Metrics, counting
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store import instances, runs
 from jobmon.settings import Settings
@@ -59,8 +60,10 @@ class ReapResult:
 class Reaper:
     """Moves overdue instances (R to T to U, O to X, I to W) and lost runs (to E or T)."""
 
-    def __init__(self, pool: asyncpg.Pool, clock: Clock, settings: Settings) -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock, settings: Settings,
+                 metrics: Metrics | None = None) -> None:
         self._pool = pool
+        self._metrics = metrics or Metrics()
         self._clock = clock
         self._settings = settings
 
@@ -82,6 +85,12 @@ class Reaper:
         return holdoff_seconds(self._settings)
 
     async def reap_once(self) -> ReapResult:
+        with counting(self._metrics):
+            result = await self._reap_once()
+        self._metrics.reaper_passes.inc()
+        return result
+
+    async def _reap_once(self) -> ReapResult:
         now = self._clock.now()
         result = ReapResult()
         async with self._pool.acquire() as connection:
@@ -101,6 +110,9 @@ class Reaper:
             if updates:
                 answer = await instances.apply_transitions(connection, updates, "reaper", now)
                 result.instances = answer.results.count("applied")
+                for update, outcome in zip(updates, answer.results, strict=True):
+                    if outcome == "applied":
+                        self._metrics.reaped.labels("task_instance", update.status).inc()
             for row in await connection.fetch(Q["overdue_runs"], now, BATCH,
                                                 list(OVERDUE_RUN)):
                 target = OVERDUE_RUN[row["status"]]
@@ -110,6 +122,8 @@ class Reaper:
                     wire.RunStatusRequest(status=str(target), message=message), now, "reaper",
                 )
                 result.runs += answer_run.applied
+                if answer_run.applied:
+                    self._metrics.reaped.labels("workflow_run", str(target)).inc()
         if result.instances or result.runs:
             log.info("reaper: %d instances and %d runs were overdue", result.instances,
                      result.runs)

@@ -12,20 +12,25 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio
 
 from jobmon.errors import JobmonError
 from jobmon.server.embedded import parent_death_signal
+from jobmon.server.metrics import MULTIPROCESS_DIR
+from jobmon.settings import default_data_home
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +167,7 @@ class Supervisor:
                     f"{self._budget.window:.0f} s: giving up")
             log.error("server process %d (pid %d) exited with code %d: starting another",
                       child.index, child.process.pid, code)
+            forget_metrics_of(child.process.pid, self._env)
             child.close()
             self.children[position] = self._spawn(child.index)
 
@@ -198,7 +204,47 @@ def child_command(host: str, port: int, ready_fd: int) -> list[str]:
 async def supervise(dsn: str, host: str, port: int, count: int, stop: anyio.Event,
                     on_ready: Callable[[int], None]) -> None:
     """Run ``count`` server processes on ``host``:``port`` until ``stop`` is set."""
-    env = {**os.environ, "JOBMON__DB__URL": dsn}
+    # the processes' metrics in one folder, so that any of them answers /metrics for all
+    metrics_dir = metrics_folder(default_data_home() / "metrics")
+    env = {**os.environ, "JOBMON__DB__URL": dsn, MULTIPROCESS_DIR: str(metrics_dir)}
+    try:
+        await _supervise(env, host, port, count, stop, on_ready)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def metrics_folder(parent: Path) -> Path:
+    """A new folder for this supervisor's metrics; those of supervisors that died without
+    removing theirs (SIGKILL) go."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for old in parent.glob("server-*"):
+        pid = old.name.removeprefix("server-").split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"server-{os.getpid()}-", dir=parent))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def forget_metrics_of(pid: int, env: dict[str, str]) -> None:
+    """A dead process's live gauges (its pool, its waiters) no longer count; its counters
+    do, as Prometheus expects of a counter."""
+    from prometheus_client import multiprocess
+
+    if env.get(MULTIPROCESS_DIR):
+        multiprocess.mark_process_dead(pid, env[MULTIPROCESS_DIR])  # type: ignore[no-untyped-call]
+
+
+async def _supervise(env: dict[str, str], host: str, port: int, count: int,
+                     stop: anyio.Event, on_ready: Callable[[int], None]) -> None:
     with reserved_port(host, port) as shared_port:
         supervisor = Supervisor(lambda ready: child_command(host, shared_port, ready), env,
                                 count)

@@ -40,11 +40,40 @@ def _task_json(detail: wire.TaskDetail) -> dict[str, Any]:
     for instance in data["instances"]:
         instance["status_name"] = status_name(instance["status"], "instance")
         instance["timeline"] = [
-            {"time": time, "status": letter, "status_name": status_name(letter, "instance"),
-             "source": source}
-            for time, _, letter, source in instance["timeline"]
+            {"time": row[0], "status": row[2], "status_name": status_name(row[2], "instance"),
+             "source": row[3]}
+            for row in instance["timeline"]
         ]
+    data["history"] = [
+        {"time": row.time, "from_status": row.from_status, "status": row.status,
+         "status_name": status_name(row.status), "source": row.source, "user": row.user,
+         "task_instance_id": row.task_instance_id, "context": row.context}
+        for row in detail.history
+    ]
     return data
+
+
+def context_text(context: dict[str, Any]) -> str:
+    """A history row's context on one line: ``reason: ...; run 3; task_ids 1,2``."""
+    parts = []
+    for key, value in context.items():
+        shown = ",".join(map(str, value)) if isinstance(value, list) else value
+        parts.append(f"{key} {shown}")
+    return "; ".join(parts)
+
+
+def _show_history(detail: wire.TaskDetail) -> None:
+    from jobmon.cli.render import console, short_time, status_text, table
+
+    history = table("TIME", "FROM", "TO", "BY", "USER", "INSTANCE", "CONTEXT",
+                    title=f"task {detail.task_id} history")
+    history.columns[6].overflow = "fold"
+    for row in detail.history:
+        history.add_row(short_time(row.time), status_text(row.from_status), status_text(row.status),
+                        row.source, row.user or "-",
+                        "-" if row.task_instance_id is None else str(row.task_instance_id),
+                        context_text(row.context) or "-")
+    console().print(history)
 
 
 def _show_task(detail: wire.TaskDetail, filtered: bool = False) -> None:
@@ -59,6 +88,8 @@ def _show_task(detail: wire.TaskDetail, filtered: bool = False) -> None:
         f"  workflow {detail.workflow_id}  template {detail.template_name}  ",
         status_text(detail.status), f"  attempts {detail.num_attempts}/{detail.max_attempts}")
     out.print(header)
+    if detail.history:
+        _show_history(detail)
     if not detail.instances:
         out.print("no instances in those statuses" if filtered else "no instances yet")
         return
@@ -73,11 +104,11 @@ def _show_task(detail: wire.TaskDetail, filtered: bool = False) -> None:
     out.print(grid)
     for instance in detail.instances:
         out.print()
-        timeline = table("TIME", "STATUS", "SOURCE",
+        timeline = table("TIME", "STATUS", "SOURCE", "USER", "CONTEXT",
                          title=f"instance {instance.task_instance_id} (try {instance.attempt})")
         for row in instance.timeline:
             timeline.add_row(short_time(row.time), status_text(row.status, "instance"),
-                             row.source)
+                             row.source, row.user or "-", context_text(row.context) or "-")
         out.print(timeline)
         if instance.error_message:
             out.print(Text.assemble(("error: ", "bold"), instance.error_message))

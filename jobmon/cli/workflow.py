@@ -152,6 +152,39 @@ def tasks(workflow_id: int, statuses: tuple[str, ...], limit: int, as_json: bool
                        err=True)
 
 
+@workflow.command(cls=Command)
+@click.option(*WORKFLOW_ID, type=click.IntRange(min=1), required=True)
+@click.option("-n", "--json", "as_json", is_flag=True, help=JSON_HELP)
+@one_line_errors
+def history(workflow_id: int, as_json: bool) -> None:
+    """Every status of the workflow and its runs, and the operator actions on it (task
+    update, stop, resume, concurrency, reset, prune), with who made each and why; oldest
+    first. A pruned workflow's record remains."""
+    import json
+
+    import msgspec
+
+    from jobmon.cli.render import console, short_time, status_text, table
+    from jobmon.cli.task import context_text
+    from jobmon.client.operator import workflow_history
+
+    answer = run_async(workflow_history, load_settings(), workflow_id)
+    if as_json:
+        click.echo(json.dumps(msgspec.to_builtins(answer.rows), indent=2))
+        return
+    grid = table("TIME", "WHAT", "FROM", "TO", "BY", "USER", "ACTION", "CONTEXT",
+                 title=f"workflow {workflow_id} history")
+    grid.columns[7].overflow = "fold"
+    for row in answer.rows:
+        machine = "run" if row.kind == "run" else "workflow"
+        grid.add_row(short_time(row.time),
+                     f"run {row.workflow_run_id}" if row.kind == "run" else "workflow",
+                     status_text(row.from_status, machine) if row.from_status else "-",
+                     status_text(row.status, machine), row.source, row.user or "-",
+                     row.action or "-", context_text(row.context) or "-")
+    console().print(grid)
+
+
 @spellings("workflow resume", "workflow_resume")
 @workflow.command(cls=Command)
 @click.option(*WORKFLOW_ID, type=int, required=True)

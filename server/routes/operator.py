@@ -9,7 +9,7 @@ from jobmon import wire_operator as wo
 from jobmon.server.auth import Access
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
-from jobmon.server.state import state_of
+from jobmon.server.state import state_of, user_of
 from jobmon.server.store import archive, operator
 
 WORKFLOW = "/api/v1/workflows/{workflow_id}"
@@ -67,7 +67,7 @@ async def update_tasks(
     state = state_of(request)
     async with state.pool.acquire() as connection:
         return await operator.update_tasks(connection, path_id(request, "workflow_id"), body,
-                                           state.clock.now())
+                                           state.clock.now(), user_of(request))
 
 
 @API.route("GET", TASK, access=Access.TASK, response=wire.TaskDetail,
@@ -108,5 +108,7 @@ async def prune_candidates(
            summary="Delete one batch of a finished workflow; the last batch deletes it",
            tag="operator")
 async def prune(request: web.Request, body: wire.PruneRequest) -> wire.PruneResponse:
-    async with state_of(request).pool.acquire() as connection:
-        return await archive.prune_batch(connection, path_id(request, "workflow_id"), body)
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await archive.prune_batch(connection, path_id(request, "workflow_id"), body,
+                                         state.clock.now(), user_of(request))

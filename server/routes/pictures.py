@@ -11,7 +11,7 @@ from jobmon import wire_pictures as wp
 from jobmon.server.auth import Access
 from jobmon.server.http import json_response, path_id
 from jobmon.server.routes import API
-from jobmon.server.state import state_of
+from jobmon.server.state import state_of, user_of
 from jobmon.server.store import pictures
 from jobmon.status import vocabulary
 
@@ -55,6 +55,8 @@ async def timeline(request: web.Request, query: wp.TimelineQuery) -> wp.Timeline
 async def set_template_concurrency(
     request: web.Request, body: wp.TemplateConcurrencyRequest
 ) -> wp.TemplateConcurrencyResponse:
-    async with state_of(request).pool.acquire() as connection:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
         return await pictures.set_template_concurrency(
-            connection, path_id(request, "workflow_id"), body)
+            connection, path_id(request, "workflow_id"), body, state.clock.now(),
+            user_of(request))

@@ -9,7 +9,7 @@ from jobmon import wire_operator as wo
 from jobmon.server.auth import Access
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
-from jobmon.server.state import state_of
+from jobmon.server.state import state_of, user_of
 from jobmon.server.store import self_service
 
 WORKFLOW = "/api/v1/workflows/{workflow_id}"
@@ -23,7 +23,7 @@ async def reset(request: web.Request, body: wo.ResetRequest) -> wo.ResetResponse
     state = state_of(request)
     async with state.pool.acquire() as connection:
         return await self_service.reset(connection, path_id(request, "workflow_id"), body,
-                                        state.clock.now())
+                                        state.clock.now(), user_of(request))
 
 
 @API.route("POST", WORKFLOW + "/resume_signal", access=Access.WORKFLOW,
@@ -34,7 +34,7 @@ async def signal_resume(request: web.Request, body: wo.ResumeSignalRequest) -> w
     state = state_of(request)
     async with state.pool.acquire() as connection:
         return await self_service.signal_resume(connection, path_id(request, "workflow_id"),
-                                                body, state.clock.now())
+                                                body, state.clock.now(), user_of(request))
 
 
 @API.route("GET", WORKFLOW + "/resumable", response=wo.ResumeState,

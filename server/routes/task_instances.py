@@ -11,7 +11,7 @@ from jobmon.server.auth import PER_USER_CLUSTERS, Access, worker_credential
 from jobmon.server.db import wait_for
 from jobmon.server.http import not_found, path_id, request_id
 from jobmon.server.routes import API
-from jobmon.server.state import state_of
+from jobmon.server.state import state_of, user_of
 from jobmon.server.store import instances, log_paths, runs
 
 COALESCE_SECONDS = 0.005
@@ -25,6 +25,14 @@ _LIVE = frozenset("IORT")
                    "waits up to `wait` seconds for work",
            tag="distributor")
 async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResponse:
+    answer = await _claim(request, body)
+    metrics = state_of(request).metrics
+    metrics.claims.labels(body.cluster_name).inc()
+    metrics.claimed.labels(body.cluster_name).inc(len(answer.instances))
+    return answer
+
+
+async def _claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResponse:
     state = state_of(request)
     run_id = body.workflow_run_id
     if run_id is not None:
@@ -34,7 +42,7 @@ async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResp
     async def collect() -> wire.ClaimResponse:
         async with state.pool.acquire() as connection:
             claimed = await instances.claim(connection, body, run_id, state.clock.now(),
-                                            request_id(request))
+                                            request_id(request), user_of(request))
             kill = await instances.kill_orders(connection, body.cluster_name, run_id)
         if body.cluster_name not in PER_USER_CLUSTERS and state.auth.key:
             # a shared cluster runs `jobmon worker`, which reports with its own credential
@@ -67,7 +75,7 @@ async def transitions(
     async with state.pool.acquire() as connection:
         updates = await log_paths.own_log_paths(connection, body.updates)
         return await instances.apply_transitions(
-            connection, updates, body.source, state.clock.now()
+            connection, updates, body.source, state.clock.now(), user_of(request)
         )
 
 

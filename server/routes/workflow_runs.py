@@ -10,7 +10,7 @@ from jobmon.server.auth import Access
 from jobmon.server.db import wait_for
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
-from jobmon.server.state import state_of
+from jobmon.server.state import state_of, user_of
 from jobmon.server.store import runs
 
 RUN = "/api/v1/workflow_runs/{workflow_run_id}"
@@ -27,7 +27,8 @@ async def set_status(request: web.Request, body: wire.RunStatusRequest) -> wire.
     state = state_of(request)
     async with state.pool.acquire() as connection:
         return await runs.set_run_status(
-            connection, path_id(request, "workflow_run_id"), body, state.clock.now()
+            connection, path_id(request, "workflow_run_id"), body, state.clock.now(), "swarm",
+            user_of(request),
         )
 
 
@@ -54,7 +55,8 @@ async def schedule(request: web.Request, body: wire.ScheduleRequest) -> wire.Sch
     state = state_of(request)
     async with state.pool.acquire() as connection:
         return await runs.schedule(
-            connection, path_id(request, "workflow_run_id"), body, state.clock.now()
+            connection, path_id(request, "workflow_run_id"), body, state.clock.now(),
+            user_of(request),
         )
 
 

@@ -8,7 +8,7 @@ from jobmon import wire
 from jobmon.server.auth import Access
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
-from jobmon.server.state import state_of
+from jobmon.server.state import state_of, user_of
 from jobmon.server.store import status
 
 WORKFLOW = "/api/v1/workflows/{workflow_id}"
@@ -39,10 +39,19 @@ async def outputs(request: web.Request, query: wire.PageQuery) -> wire.Outputs:
 
 
 @API.route("GET", "/api/v1/tasks/{task_id}/history", response=wire.TaskHistory,
-           summary="Every status of every instance of a task, oldest first", tag="status")
+           summary="Every status of a task and of its instances, oldest first, with who "
+                   "made each change and its context", tag="status")
 async def task_history(request: web.Request) -> wire.TaskHistory:
     async with state_of(request).pool.acquire() as connection:
         return await status.history(connection, path_id(request, "task_id"))
+
+
+@API.route("GET", WORKFLOW + "/history", response=wire.WorkflowHistory,
+           summary="Every status of the workflow and its runs, and the operator actions on "
+                   "it, with who and why; kept after a prune", tag="status")
+async def workflow_history(request: web.Request) -> wire.WorkflowHistory:
+    async with state_of(request).pool.acquire() as connection:
+        return await status.workflow_history(connection, path_id(request, "workflow_id"))
 
 
 @API.route("POST", WORKFLOW + "/concurrency", access=Access.WORKFLOW,
@@ -52,8 +61,10 @@ async def task_history(request: web.Request) -> wire.TaskHistory:
 async def set_concurrency(
     request: web.Request, body: wire.ConcurrencyRequest
 ) -> wire.ConcurrencyResponse:
-    async with state_of(request).pool.acquire() as connection:
-        return await status.set_concurrency(connection, path_id(request, "workflow_id"), body)
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await status.set_concurrency(connection, path_id(request, "workflow_id"), body,
+                                            state.clock.now(), user_of(request))
 
 
 @API.route("POST", WORKFLOW + "/stop", access=Access.WORKFLOW, response=wire.StopResponse,
@@ -61,12 +72,15 @@ async def set_concurrency(
 async def stop(request: web.Request) -> wire.StopResponse:
     state = state_of(request)
     async with state.pool.acquire() as connection:
-        return await status.stop(connection, path_id(request, "workflow_id"), state.clock.now())
+        return await status.stop(connection, path_id(request, "workflow_id"), state.clock.now(),
+                                 user_of(request))
 
 
 @API.route("DELETE", WORKFLOW, access=Access.WORKFLOW, response=wire.ClearResponse,
            summary="Delete everything about a finished workflow (409 while it runs)",
            tag="operator")
 async def clear(request: web.Request) -> wire.ClearResponse:
-    async with state_of(request).pool.acquire() as connection:
-        return await status.clear(connection, path_id(request, "workflow_id"))
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await status.clear(connection, path_id(request, "workflow_id"), state.clock.now(),
+                                  user_of(request))

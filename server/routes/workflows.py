@@ -9,7 +9,7 @@ from jobmon import wire
 from jobmon.server.auth import PRINCIPAL, Access
 from jobmon.server.http import path_id, request_id
 from jobmon.server.routes import API
-from jobmon.server.state import state_of
+from jobmon.server.state import state_of, user_of
 from jobmon.server.store import bind, runs, workflows
 
 WORKFLOW = "/api/v1/workflows/{workflow_id}"
@@ -95,7 +95,8 @@ async def finish_bind(request: web.Request, body: wire.BoundRequest) -> wire.Bou
     state = state_of(request)
     async with state.pool.acquire() as connection:
         return await bind.finish_bind(
-            connection, path_id(request, "workflow_id"), body, state.clock.now()
+            connection, path_id(request, "workflow_id"), body, state.clock.now(),
+            user_of(request),
         )
 
 
@@ -114,6 +115,7 @@ async def create_run(request: web.Request, body: wire.RunRequest) -> wire.RunRes
             request_id(request),
             state.clock.now(),
             deadline,
+            user_of(request),
         )
 
 

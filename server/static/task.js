@@ -4,6 +4,7 @@ import { get } from "./api.js";
 import {
   bytes, clockTime, duration, fill, fullTime, h, hms, resourceText, timeAgo,
 } from "./dom.js";
+import { fillHistory, taskRows } from "./history.js";
 import { crumbs, notFound, Poller } from "./live.js";
 import { pill, statusColour, TASK_LIVE } from "./status.js";
 
@@ -13,8 +14,10 @@ export function taskPage(root, taskId) {
   const instances = h("div", { class: "instances" });
   const neighbours = h("div", { class: "neighbours" }, h("p", { class: "muted" }, "Loading…"));
   const output = h("div", {});
+  const history = h("div", {});
   fill(root, head,
     h("section", { class: "card", id: "instances" }, h("h2", {}, "Instances"), instances),
+    h("section", { class: "card", id: "history" }, h("h2", {}, "History"), history),
     h("div", { class: "grid-2" },
       h("section", { class: "card", id: "dependencies" }, h("h2", {}, "Dependencies"),
         neighbours),
@@ -43,6 +46,9 @@ export function taskPage(root, taskId) {
            { text: task.name });
     renderHead(task);
     renderInstances(task);
+    if (shownFor !== task.status || !history.firstChild) {  // changes when the task does
+      fillHistory(history, taskRows(await get(`/tasks/${taskId}/history`)));
+    }
     fill(output, task.output === null || task.output === undefined
       ? h("p", { class: "muted" }, "None (a task leaves one by writing JSON to $JOBMON_OUTPUT).")
       : h("pre", { class: "code" }, JSON.stringify(task.output, null, 2)));

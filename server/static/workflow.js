@@ -4,6 +4,7 @@
 import { get, post } from "./api.js";
 import { dagView } from "./dag.js";
 import { fill, h, lastLine, percent, plural, timeAgo } from "./dom.js";
+import { fillHistory } from "./history.js";
 import { templateLimits } from "./limits.js";
 import { crumbs, notFound, Poller, toast } from "./live.js";
 import { resourcesCard } from "./resources.js";
@@ -25,6 +26,7 @@ export function workflowPage(root, workflowId, params) {
   const errors = h("div", { class: "error-groups" });
   const tasks = h("div", { class: "task-table" });
   const runs = h("div", { class: "runs" });
+  const history = h("div", {});
   const taskFilter = { status: params.get("status") || "", after: [0] };
   const timeline = timelineCard(workflowId, params);
   const resources = resourcesCard(workflowId);
@@ -39,7 +41,8 @@ export function workflowPage(root, workflowId, params) {
     resources.element,
     h("section", { class: "card", id: "errors" }, h("h2", {}, "Failed tasks by error"), errors),
     h("section", { class: "card", id: "tasks" }, h("h2", {}, "Tasks"), filterChips(), tasks),
-    h("section", { class: "card", id: "runs" }, h("h2", {}, "Runs"), runs));
+    h("section", { class: "card", id: "runs" }, h("h2", {}, "Runs"), runs),
+    h("section", { class: "card", id: "history" }, h("h2", {}, "History"), history));
 
   let templateEdges = [];
   let latestRun;
@@ -122,7 +125,12 @@ export function workflowPage(root, workflowId, params) {
     renderTasks(page);
   }
 
+  async function loadHistory() {
+    fillHistory(history, (await get(`${base}/history`)).rows);
+  }
+
   async function loadRuns() {
+    jobs.push(loadHistory);  // the history changes with the runs, and with actions
     const answer = await get(`${base}/runs`);
     fill(runs, answer.runs.length ? h("ol", { class: "run-list" }, answer.runs.slice().reverse()
       .map((run) => h("li", {},
@@ -199,6 +207,7 @@ export function workflowPage(root, workflowId, params) {
     } catch (error) {
       toast(error.message, "error");
     }
+    jobs.push(loadHistory);  // the action is in the history now, with its user
     poller.poke();
   }
 

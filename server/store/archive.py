@@ -92,7 +92,8 @@ async def prune_candidates(
 
 
 async def prune_batch(
-    connection: asyncpg.Connection, workflow_id: int, body: wire.PruneRequest
+    connection: asyncpg.Connection, workflow_id: int, body: wire.PruneRequest,
+    now: dt.datetime | None = None, user: str | None = None,
 ) -> wire.PruneResponse:
     """Delete one batch of tasks (with their instances, history and edges) in one short
     transaction; the batch that empties the workflow also deletes it and its runs.
@@ -122,10 +123,15 @@ async def prune_batch(
                await connection.fetch(Q["prune_batch_task_ids"], workflow_id, body.batch_size)]
         if ids:
             await connection.execute(Q["prune_instance_history"], ids)
+            await connection.execute(Q["prune_task_history"], ids)
             await connection.execute(Q["prune_instances"], ids)
             await connection.execute(Q["prune_edges"], workflow_id, ids)
             await connection.execute(Q["prune_tasks"], workflow_id, ids)
         done = len(ids) < body.batch_size
         if done:
+            # the record of the prune outlives the workflow
+            await connection.execute(
+                Q["record_workflow_action"], workflow_id, None, now or dt.datetime.now(dt.UTC),
+                "operator", user, "prune", {"before": before.isoformat(), "statuses": statuses})
             await connection.execute(Q["delete_workflow"], workflow_id)
     return wire.PruneResponse(workflow_id=workflow_id, deleted_tasks=len(ids), done=done)

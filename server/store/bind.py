@@ -11,6 +11,7 @@ import asyncpg
 
 from jobmon import errors, wire
 from jobmon.server.http import ApiError, conflict, invalid, not_found
+from jobmon.server.metrics import count_transitions
 from jobmon.server.sql import QUERIES as Q
 
 TASK_COLUMNS = ("workflow_id", "array_id", "config_id", "node_args_hash", "task_args_hash",
@@ -284,7 +285,8 @@ async def insert_edges(
 
 
 async def finish_bind(
-    connection: asyncpg.Connection, workflow_id: int, body: wire.BoundRequest, now: dt.datetime
+    connection: asyncpg.Connection, workflow_id: int, body: wire.BoundRequest, now: dt.datetime,
+    user: str | None = None,
 ) -> wire.BoundResponse:
     async with connection.transaction():
         row = await connection.fetchrow(Q["workflow_for_bind"], workflow_id)
@@ -298,7 +300,9 @@ async def finish_bind(
                 f"workflow {workflow_id} has {written} tasks written, but the bind declared "
                 f"{row['num_tasks']}; send the remaining tasks and bind again",
             )
-        status = await connection.fetchval(Q["finish_bind"], workflow_id, now)
+        row = await connection.fetchrow(Q["finish_bind"], workflow_id, now, user)
+        status = row["status"]
+        count_transitions("workflow", status, row["moved"])
     return wire.BoundResponse(workflow_id=workflow_id, status=status)
 
 

@@ -10,6 +10,7 @@ import asyncpg
 
 from jobmon import wire
 from jobmon.server.http import invalid, not_found
+from jobmon.server.metrics import count_transitions
 from jobmon.server.sql import QUERIES as Q
 from jobmon.status import (
     TASK,
@@ -41,6 +42,7 @@ async def claim(
     run_id: int | None,
     now: dt.datetime,
     request_id: str | None = None,
+    user: str | None = None,
 ) -> list[wire.ClaimedInstance]:
     """Claim queued instances; a retried claim (same request id) gets its instances again."""
     if body.limit == 0:
@@ -53,8 +55,11 @@ async def claim(
     if not rows:
         rows = await connection.fetch(
             Q["claim_instances"], body.cluster_name, run_id, body.limit, now, report_by,
-            request_id,
+            request_id, user,
         )
+    if rows:
+        count_transitions("task_instance", "I", len(rows))
+        count_transitions("task", "I", rows[0].get("tasks_moved") or 0)
     return [
         wire.ClaimedInstance(
             task_instance_id=row["id"],
@@ -83,6 +88,11 @@ async def kill_orders(
     ]
 
 
+def affected(status: str) -> int:
+    """The row count of a command status such as ``INSERT 0 5`` or ``UPDATE 5``."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
 def _optional_column(updates: Sequence[wire.InstanceUpdate], field: str) -> list[object]:
     return [getattr(update, field) for update in updates]
 
@@ -94,6 +104,7 @@ async def _apply_group(
     source: str,
     now: dt.datetime,
     via: TaskInstanceStatus | None = None,
+    user: str | None = None,
 ) -> set[int]:
     """Move instances to ``status`` where allowed, their tasks with them; returns moved ids.
 
@@ -117,15 +128,19 @@ async def _apply_group(
         now,
         source,
         str(via) if via is not None else None,
+        user,
     )
     if not rows:
         return set()
+    if via is not None:
+        count_transitions("task_instance", str(via), len(rows))
+    count_transitions("task_instance", str(status), len(rows))
     task_status = TASK_FOLLOWS_INSTANCE.get(status)
     if task_status is not None:
         task_from = set(TASK.allowed_from(task_status))
         if via is not None:
             task_from.update(TASK.allowed_from(TASK_FOLLOWS_INSTANCE[via]))
-        await connection.execute(
+        followed = await connection.execute(
             Q["tasks_follow_instances"],
             [row["task_id"] for row in rows],
             [row["id"] for row in rows],
@@ -133,7 +148,10 @@ async def _apply_group(
             sorted(task_from),
             now,
             str(status),
+            source,
+            user,
         )
+        count_transitions("task", str(task_status), affected(followed))
     moved = {row["id"] for row in rows}
     payloads = [
         update for update in updates
@@ -154,21 +172,24 @@ _Steps = dict[int, list[tuple[TaskInstanceStatus, wire.InstanceUpdate]]]
 
 
 async def _apply_fused(connection: asyncpg.Connection, by_instance: _Steps, source: str,
-                       now: dt.datetime, applied: set[tuple[int, str]]) -> None:
+                       now: dt.datetime, applied: set[tuple[int, str]],
+                       user: str | None) -> None:
     """Move each instance reported as RUNNING then ended at once; drop it from ``by_instance``."""
     fused: dict[TaskInstanceStatus, list[wire.InstanceUpdate]] = defaultdict(list)
     for steps in by_instance.values():
         if len(steps) == 2 and steps[0][0] is TI.RUNNING and steps[1][0] in _FUSED_ENDS:
             fused[steps[1][0]].append(_merged(steps[0][1], steps[1][1]))
     for end, group in fused.items():
-        moved = await _apply_group(connection, end, group, source, now, via=TI.RUNNING)
+        moved = await _apply_group(connection, end, group, source, now, via=TI.RUNNING,
+                                   user=user)
         for instance_id in moved:
             applied.update({(instance_id, str(TI.RUNNING)), (instance_id, str(end))})
             del by_instance[instance_id]
 
 
 async def _apply_in_order(connection: asyncpg.Connection, by_instance: _Steps, source: str,
-                          now: dt.datetime, applied: set[tuple[int, str]]) -> None:
+                          now: dt.datetime, applied: set[tuple[int, str]],
+                          user: str | None) -> None:
     """Each instance's updates in the order given: the first of each, then the second..."""
     passes: list[dict[TaskInstanceStatus, list[wire.InstanceUpdate]]] = []
     for steps in by_instance.values():
@@ -178,7 +199,7 @@ async def _apply_in_order(connection: asyncpg.Connection, by_instance: _Steps, s
             passes[position][status].append(update)
     for by_status in passes:
         for status, group in by_status.items():
-            moved = await _apply_group(connection, status, group, source, now)
+            moved = await _apply_group(connection, status, group, source, now, user=user)
             applied.update((instance_id, str(status)) for instance_id in moved)
             chained = _CHAINED.get(status)
             if chained is not None and moved:
@@ -186,12 +207,12 @@ async def _apply_in_order(connection: asyncpg.Connection, by_instance: _Steps, s
                     wire.InstanceUpdate(task_instance_id=instance_id, status=str(chained))
                     for instance_id in sorted(moved)
                 ]
-                await _apply_group(connection, chained, follow, source, now)
+                await _apply_group(connection, chained, follow, source, now, user=user)
 
 
 async def _revive(connection: asyncpg.Connection, updates: Sequence[wire.InstanceUpdate],
                   current: dict[int, str], source: str, now: dt.datetime,
-                  applied: set[tuple[int, str]]) -> bool:
+                  applied: set[tuple[int, str]], user: str | None) -> bool:
     """A report from a triaged instance proves it was alive: T to R, then the report."""
     revived = [
         update for update in updates
@@ -203,19 +224,19 @@ async def _revive(connection: asyncpg.Connection, updates: Sequence[wire.Instanc
         return False
     await _apply_group(connection, TI.RUNNING, [
         wire.InstanceUpdate(task_instance_id=u.task_instance_id, status=str(TI.RUNNING))
-        for u in revived], source, now)
+        for u in revived], source, now, user=user)
     by_outcome: dict[TaskInstanceStatus, list[wire.InstanceUpdate]] = defaultdict(list)
     for update in revived:
         by_outcome[TI(update.status)].append(update)
     for status, group in by_outcome.items():
-        moved = await _apply_group(connection, status, group, source, now)
+        moved = await _apply_group(connection, status, group, source, now, user=user)
         applied.update((instance_id, str(status)) for instance_id in moved)
     return True
 
 
 async def _catch_up(connection: asyncpg.Connection, by_instance: _Steps,
                     current: dict[int, str], source: str, now: dt.datetime,
-                    applied: set[tuple[int, str]]) -> bool:
+                    applied: set[tuple[int, str]], user: str | None) -> bool:
     """Apply once more what an instance's concurrent move made possible.
 
     A heartbeat that revives a triaged instance (T to R) may commit between this
@@ -232,7 +253,7 @@ async def _catch_up(connection: asyncpg.Connection, by_instance: _Steps,
             leftover[instance_id] = rest
     if not leftover:
         return False
-    await _apply_in_order(connection, leftover, source, now, applied)
+    await _apply_in_order(connection, leftover, source, now, applied, user)
     return True
 
 
@@ -241,6 +262,7 @@ async def apply_transitions(
     updates: Sequence[wire.InstanceUpdate],
     source: str,
     now: dt.datetime,
+    user: str | None = None,
 ) -> wire.TransitionsResponse:
     """Apply a batch of instance updates; each is applied, ignored (late/repeated) or rejected.
 
@@ -256,13 +278,13 @@ async def apply_transitions(
         by_instance[update.task_instance_id].append((status, update))
     applied: set[tuple[int, str]] = set()
     async with connection.transaction():
-        await _apply_fused(connection, by_instance, source, now, applied)
-        await _apply_in_order(connection, by_instance, source, now, applied)
+        await _apply_fused(connection, by_instance, source, now, applied, user)
+        await _apply_in_order(connection, by_instance, source, now, applied, user)
         ids = [update.task_instance_id for update in updates]
         current = dict(await connection.fetch(Q["instance_statuses"], ids))
-        if await _revive(connection, updates, current, source, now, applied):
+        if await _revive(connection, updates, current, source, now, applied, user):
             current = dict(await connection.fetch(Q["instance_statuses"], ids))
-        if await _catch_up(connection, by_instance, current, source, now, applied):
+        if await _catch_up(connection, by_instance, current, source, now, applied, user):
             current = dict(await connection.fetch(Q["instance_statuses"], ids))
     results: list[str] = []
     statuses: list[str | None] = []

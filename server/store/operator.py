@@ -11,7 +11,9 @@ import asyncpg
 from jobmon import errors, wire
 from jobmon import wire_operator as wo
 from jobmon.server.http import conflict, invalid, not_found
+from jobmon.server.metrics import count_transitions
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.instances import affected
 from jobmon.server.store.workflows import workflow_info
 from jobmon.status import WORKFLOW, TaskStatus, WorkflowStatus
 
@@ -130,14 +132,22 @@ async def template_edges(connection: asyncpg.Connection, workflow_id: int) -> wi
 async def task_details(
     connection: asyncpg.Connection, task_ids: list[int]
 ) -> list[wire.TaskDetail]:
-    """Tasks with every instance and its timeline, in three queries whatever their number."""
+    """Tasks with every instance and its timeline, and their own history, in four queries
+    whatever their number."""
     tasks = await connection.fetch(Q["tasks_by_id"], task_ids)
     instances = await connection.fetch(Q["instances_of_tasks"], task_ids)
     timelines: dict[int, list[wire.HistoryRow]] = defaultdict(list)
     for row in await connection.fetch(Q["history_of_tasks"], task_ids):
         timelines[row["task_instance_id"]].append(wire.HistoryRow(
             time=row["status_time"].isoformat(), task_instance_id=row["task_instance_id"],
-            status=row["status"], source=row["source"]))
+            status=row["status"], source=row["source"], from_status=row["from_status"],
+            user=row["username"], context=row["context"]))
+    own: dict[int, list[wire.HistoryRow]] = defaultdict(list)
+    for row in await connection.fetch(Q["task_history_of_tasks"], task_ids):
+        own[row["task_id"]].append(wire.HistoryRow(
+            time=row["status_time"].isoformat(), task_instance_id=row["task_instance_id"],
+            status=row["status"], source=row["source"], kind="task",
+            from_status=row["from_status"], user=row["username"], context=row["context"]))
     by_task: dict[int, list[wire.InstanceDetail]] = defaultdict(list)
     for row in instances:
         by_task[row["task_id"]].append(wire.InstanceDetail(
@@ -159,6 +169,7 @@ async def task_details(
             max_attempts=row["max_attempts"], array_id=row["array_id"],
             template_name=row["template_name"], output=row["output"], context=row["context"],
             instances=by_task.get(row["id"], []), attributes=row["attributes"] or {},
+            history=own.get(row["id"], []),
         )
         for row in tasks
     ]
@@ -207,14 +218,14 @@ def workflow_status_after_update(requested: TaskStatus, all_done: bool) -> Workf
 
 async def update_tasks(
     connection: asyncpg.Connection, workflow_id: int, body: wire.TaskUpdateRequest,
-    now: dt.datetime,
+    now: dt.datetime, user: str | None = None,
 ) -> wire.TaskUpdateResponse:
     """Mark tasks DONE, or reset them and their downstream, in one transaction; 409 if running."""
     requested = TaskStatus(body.status)
     transaction = connection.transaction()
     await transaction.start()
     try:
-        answer = await _update_tasks(connection, workflow_id, body, requested, now)
+        answer = await _update_tasks(connection, workflow_id, body, requested, now, user)
     except BaseException:
         await transaction.rollback()
         raise
@@ -227,7 +238,7 @@ async def update_tasks(
 
 async def _update_tasks(
     connection: asyncpg.Connection, workflow_id: int, body: wire.TaskUpdateRequest,
-    requested: TaskStatus, now: dt.datetime,
+    requested: TaskStatus, now: dt.datetime, user: str | None,
 ) -> wire.TaskUpdateResponse:
     workflow = await connection.fetchrow(Q["lock_workflow"], workflow_id)
     if workflow is None:
@@ -246,24 +257,35 @@ async def _update_tasks(
     if strangers:
         shown = ", ".join(map(str, strangers[:10])) + (" ..." if len(strangers) > 10 else "")
         raise not_found(f"task {shown} of workflow {workflow_id}")
-    if requested is TaskStatus.DONE and body.recursive:
-        changed = [row[0] for row in
-                   await connection.fetch(Q["mark_tasks_done_upstream"], workflow_id, task_ids,
-                                          now)]
-    elif requested is TaskStatus.DONE:
-        await connection.execute(Q["mark_tasks_done"], workflow_id, task_ids, now)
+    # what the operator asked for, on each task's history row
+    context = {"request": "task update", "status": str(requested), "task_ids": task_ids[:20],
+               "tasks": len(task_ids), "recursive": body.recursive}
+    if requested is TaskStatus.DONE and not body.recursive:
+        moved_count = affected(await connection.execute(
+            Q["mark_tasks_done"], workflow_id, task_ids, now, user, context))
         changed = task_ids
     else:
-        changed = [row[0] for row in
-                   await connection.fetch(Q["reset_tasks_downstream"], workflow_id, task_ids,
-                                          now)]
+        query = "mark_tasks_done_upstream" if requested is TaskStatus.DONE \
+            else "reset_tasks_downstream"
+        rows = await connection.fetch(Q[query], workflow_id, task_ids, now, user, context)
+        changed = [row["id"] for row in rows]
+        moved_count = rows[0]["moved"] if rows else 0
+    count_transitions("task", str(requested), moved_count)
     all_done = await connection.fetchval(Q["count_tasks_not_done"], workflow_id) == 0
     target = workflow_status_after_update(requested, all_done)
     status = workflow["status"]
+    context["changed"] = len(changed)
+    moved = None
     if target is not None:
         moved = await connection.fetchval(Q["move_workflow_status"], workflow_id, str(target),
-                                          now, WORKFLOW.allowed_from(target))
+                                          now, WORKFLOW.allowed_from(target), "operator", user,
+                                          "task_update", context)
         status = moved or status
+        if moved is not None:
+            count_transitions("workflow", str(target))
+    if moved is None and moved_count:  # the workflow's status stayed; the tasks' did not
+        await connection.execute(Q["record_workflow_action"], workflow_id, None, now,
+                                 "operator", user, "task_update", context)
     return wire.TaskUpdateResponse(workflow_id=workflow_id, status=str(requested),
                                    task_ids=changed, workflow_status=status,
                                    dry_run=body.dry_run)

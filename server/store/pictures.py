@@ -108,12 +108,14 @@ async def timeline(
 
 
 async def set_template_concurrency(
-    connection: asyncpg.Connection, workflow_id: int, body: wp.TemplateConcurrencyRequest
+    connection: asyncpg.Connection, workflow_id: int, body: wp.TemplateConcurrencyRequest,
+    now: dt.datetime | None = None, user: str | None = None,
 ) -> wp.TemplateConcurrencyResponse:
     if not body.task_template and not body.array_id:
         raise invalid("name the task template (task_template) or its array (array_id)")
     rows = await connection.fetch(Q["set_template_concurrency"], workflow_id, body.array_id,
-                                  body.task_template, body.max_concurrently_running)
+                                  body.task_template, body.max_concurrently_running,
+                                  now or dt.datetime.now(dt.UTC), user)
     if not rows:
         await workflow_info(connection, workflow_id)  # 404 for an unknown workflow
         if body.array_id:

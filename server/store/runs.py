@@ -10,8 +10,10 @@ import asyncpg
 
 from jobmon import errors, wire
 from jobmon.server.http import ApiError, conflict, invalid, not_found
+from jobmon.server.metrics import count_transitions
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store import instances
+from jobmon.server.store.instances import affected
 from jobmon.status import (
     WORKFLOW_RUN,
     WORKFLOW_RUN_ACTIVE,
@@ -40,6 +42,7 @@ async def create_run(
     request_id: str | None,
     now: dt.datetime,
     report_by: dt.datetime,
+    user: str | None = None,
 ) -> wire.RunResponse:
     """A new run; with ``resume`` it takes over from live runs and resets unfinished tasks."""
     async with connection.transaction():
@@ -62,11 +65,13 @@ async def create_run(
         if complete:
             # a workflow whose tasks are all DONE is DONE, whatever its last run said (a
             # run the reaper took for lost while its tasks finished): kept, then refused
-            await connection.execute(Q["set_workflow_status"], workflow_id,
-                                     str(WorkflowStatus.DONE), now)
+            await set_workflow_status(
+                connection, workflow_id, str(WorkflowStatus.DONE), now,
+                summary["latest_id"], "swarm", user,
+                {"reason": "every task is DONE (found when a run was asked for)"})
         else:
             answer = await _start_run(connection, workflow, summary, body, request_id, now,
-                                      report_by)
+                                      report_by, user)
     if complete:
         raise conflict(
             errors.CODE_WORKFLOW_COMPLETE,
@@ -85,6 +90,7 @@ async def _start_run(
     request_id: str | None,
     now: dt.datetime,
     report_by: dt.datetime,
+    user: str | None,
 ) -> wire.RunResponse:
     workflow_id = workflow["id"]
     if summary["num_runs"] and not body.resume:
@@ -97,39 +103,66 @@ async def _start_run(
         )
     resumed_from: list[int] = []
     if summary["num_runs"]:
-        resumed_from = await _take_over(connection, workflow_id, body.cold, now)
+        resumed_from = await _take_over(connection, workflow_id, body.cold, now, user)
     run_id = await connection.fetchval(
         Q["insert_run"], workflow_id, body.user, body.jobmon_version, request_id, now,
         report_by,
     )
-    await connection.execute(Q["insert_run_history"], run_id, ["G", "L", "B"], now, "swarm")
+    await connection.execute(Q["insert_run_history"], run_id, ["G", "L", "B"], now, "swarm",
+                             user)
+    for letter in "GLB":
+        count_transitions("workflow_run", letter)
     if not body.cold:
         await connection.execute(Q["adopt_instances"], workflow_id, run_id)
-    await connection.execute(
-        Q["set_workflow_status"], workflow_id, str(workflow_status_for_run(WR.BOUND)), now
+    await set_workflow_status(
+        connection, workflow_id, str(workflow_status_for_run(WR.BOUND)), now,
+        run_id, "swarm", user,
+        {"resume": "cold" if body.cold else "hot"} if resumed_from or summary["num_runs"]
+        else None,
     )
     return wire.RunResponse(workflow_run_id=run_id, status=str(WR.BOUND),
                             resumed_from=resumed_from)
 
 
 async def _take_over(
-    connection: asyncpg.Connection, workflow_id: int, cold: bool, now: dt.datetime
+    connection: asyncpg.Connection, workflow_id: int, cold: bool, now: dt.datetime,
+    user: str | None,
 ) -> list[int]:
     takeover = WR.COLD_RESUME if cold else WR.HOT_RESUME
-    taken = [row[0] for row in await connection.fetch(
-        Q["takeover_runs"], workflow_id, str(takeover), now, "swarm"
-    )]
-    await connection.execute(Q["terminate_lost_resumed_runs"], workflow_id, now)
+    taken = await take_over_runs(connection, workflow_id, takeover, now, "swarm", user)
+    context = {"reason": f"{'cold' if cold else 'hot'} resume"}
     if cold:
-        await kill_workflow_instances(connection, workflow_id, now, "swarm")
-        await connection.execute(Q["reset_tasks_cold"], workflow_id, now)
-    else:
-        await connection.execute(Q["reset_tasks_hot"], workflow_id, now)
+        await kill_workflow_instances(connection, workflow_id, now, "swarm", user, context)
+    reset = await connection.execute(Q["reset_tasks_cold" if cold else "reset_tasks_hot"],
+                                     workflow_id, now, "swarm", user, context)
+    count_transitions("task", "G", affected(reset))
     return taken
 
 
+async def take_over_runs(connection: asyncpg.Connection, workflow_id: int,
+                         takeover: WorkflowRunStatus, now: dt.datetime, source: str,
+                         user: str | None) -> list[int]:
+    """The workflow's live runs go to C or H; those told so before and lost go to T."""
+    taken = [row[0] for row in await connection.fetch(
+        Q["takeover_runs"], workflow_id, str(takeover), now, source, user)]
+    count_transitions("workflow_run", str(takeover), len(taken))
+    ended = await connection.fetch(Q["terminate_lost_resumed_runs"], workflow_id, now)
+    count_transitions("workflow_run", str(WR.TERMINATED), len(ended))
+    return taken
+
+
+async def set_workflow_status(connection: asyncpg.Connection, workflow_id: int, status: str,
+                              now: dt.datetime, run_id: int | None, source: str,
+                              user: str | None, context: dict[str, Any] | None) -> None:
+    """The workflow's status follows its run; the change is recorded and counted."""
+    moved = await connection.execute(Q["set_workflow_status"], workflow_id, status, now,
+                                     run_id, source, user, context)
+    count_transitions("workflow", status, affected(moved))
+
+
 async def kill_workflow_instances(
-    connection: asyncpg.Connection, workflow_id: int, now: dt.datetime, source: str
+    connection: asyncpg.Connection, workflow_id: int, now: dt.datetime, source: str,
+    user: str | None = None, context: dict[str, Any] | None = None,
 ) -> int:
     """Mark every live instance of the workflow for killing; returns how many.
 
@@ -137,7 +170,8 @@ async def kill_workflow_instances(
     them, so none would confirm their kill and they would wait for the reaper.
     """
     rows = await connection.fetch(Q["kill_workflow_instances"], workflow_id, now, source,
-                                  now + KILL_GRACE)
+                                  now + KILL_GRACE, user, context)
+    count_transitions("task_instance", "K", len(rows))
     queued = [row["id"] for row in rows if row["was"] == TaskInstanceStatus.QUEUED]
     if queued:
         await instances.apply_transitions(connection, [
@@ -145,7 +179,7 @@ async def kill_workflow_instances(
                                 status=str(TaskInstanceStatus.ERROR_FATAL),
                                 error_message="killed before any distributor took it")
             for instance_id in queued
-        ], source, now)
+        ], source, now, user)
     return len(rows)
 
 
@@ -155,6 +189,7 @@ async def set_run_status(
     body: wire.RunStatusRequest,
     now: dt.datetime,
     source: str = "swarm",
+    user: str | None = None,
 ) -> wire.RunStatusResponse:
     try:
         requested = WORKFLOW_RUN.parse(body.status)
@@ -177,11 +212,13 @@ async def set_run_status(
         if applied and requested is WR.DONE:
             await _require_all_done(connection, run["workflow_id"], run_id)
         if applied:
-            await connection.fetchval(
+            moved = await connection.fetchval(
                 Q["update_run_status"], run_id, str(requested), now,
-                WORKFLOW_RUN.allowed_from(requested), body.message, source,
+                WORKFLOW_RUN.allowed_from(requested), body.message, source, user,
             )
-            await _mirror_workflow(connection, run["workflow_id"], run_id, requested, now)
+            count_transitions("workflow_run", str(requested), moved)
+            await _mirror_workflow(connection, run["workflow_id"], run_id, requested, now,
+                                   source, user, body.message)
         status = requested if applied else current
         workflow_status = await connection.fetchval(
             "SELECT status FROM workflow WHERE id = $1", run["workflow_id"]
@@ -210,14 +247,18 @@ async def _mirror_workflow(
     run_id: int,
     status: WorkflowRunStatus,
     now: dt.datetime,
+    source: str,
+    user: str | None,
+    message: str,
 ) -> None:
     """The workflow follows its latest run only; an old run's end does not change it."""
     latest = await connection.fetchval(
         "SELECT max(id) FROM workflow_run WHERE workflow_id = $1", workflow_id
     )
     if latest == run_id:
-        await connection.execute(
-            Q["set_workflow_status"], workflow_id, str(workflow_status_for_run(status)), now
+        await set_workflow_status(
+            connection, workflow_id, str(workflow_status_for_run(status)), now,
+            run_id, source, user, {"reason": message} if message else None,
         )
 
 
@@ -233,7 +274,8 @@ async def heartbeat(
 
 
 async def schedule(
-    connection: asyncpg.Connection, run_id: int, body: wire.ScheduleRequest, now: dt.datetime
+    connection: asyncpg.Connection, run_id: int, body: wire.ScheduleRequest, now: dt.datetime,
+    user: str | None = None,
 ) -> wire.ScheduleResponse:
     """Apply one tick's decisions: fatal tasks, resource adjustments, then queueing."""
     async with connection.transaction():
@@ -250,13 +292,15 @@ async def schedule(
         fatal = adjusted = 0
         if body.fatal:
             fatal = _count(await connection.execute(Q["tasks_to_fatal"], workflow_id,
-                                                    body.fatal, now))
+                                                    body.fatal, now, user, run_id))
         if body.adjust:
             adjusted = _count(await connection.execute(Q["tasks_to_adjusting"], workflow_id,
-                                                       body.adjust, now))
+                                                       body.adjust, now, user, run_id))
+        count_transitions("task", "F", fatal)
+        count_transitions("task", "A", adjusted)
         queued: list[int] = []
         for group in body.queue:
-            queued.extend(await _queue_group(connection, workflow_id, run_id, group, now))
+            queued.extend(await _queue_group(connection, workflow_id, run_id, group, now, user))
     wanted = [task_id for group in body.queue for task_id in group.task_ids]
     done = set(queued)
     return wire.ScheduleResponse(
@@ -271,11 +315,12 @@ async def _queue_group(
     run_id: int,
     group: wire.QueueGroup,
     now: dt.datetime,
+    user: str | None,
 ) -> list[int]:
     if not group.task_ids:
         return []
     rows = await connection.fetch(
-        Q["queue_tasks"], workflow_id, group.task_ids, now, group.compute_resources
+        Q["queue_tasks"], workflow_id, group.task_ids, now, group.compute_resources, user
     )
     if not rows:
         return []
@@ -290,7 +335,10 @@ async def _queue_group(
         [row["num_attempts"] for row in rows],
         [row["config_id"] for row in rows],
         [row["next_resources"] for row in rows],
+        user,
     )
+    count_transitions("task", "Q", len(rows))
+    count_transitions("task_instance", "Q", len(rows))
     return [row["id"] for row in rows]
 
 

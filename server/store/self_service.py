@@ -15,6 +15,7 @@ from jobmon import resources as resource_rules
 from jobmon import wire_operator as wo
 from jobmon.server.auth import PER_USER_CLUSTERS
 from jobmon.server.http import conflict, not_found
+from jobmon.server.metrics import count_transitions
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store import clusters, runs
 from jobmon.status import WORKFLOW, WorkflowRunStatus, WorkflowStatus
@@ -30,7 +31,7 @@ async def _lock(connection: asyncpg.Connection, workflow_id: int) -> asyncpg.Rec
 
 
 async def reset(connection: asyncpg.Connection, workflow_id: int, body: wo.ResetRequest,
-                now: dt.datetime) -> wo.ResetResponse:
+                now: dt.datetime, user: str | None = None) -> wo.ResetResponse:
     """Jobmon's workflow_reset: allowed when the latest run ended in ERROR (E)."""
     async with connection.transaction():
         workflow = await _lock(connection, workflow_id)
@@ -45,11 +46,19 @@ async def reset(connection: asyncpg.Connection, workflow_id: int, body: wo.Reset
                 "latest run ended in ERROR (E) can be reset; to run tasks again, use "
                 f"`jobmon update_task_status -w {workflow_id} -t ID ... -s G`",
             )
+        context = {"request": "workflow reset", "partial": body.partial}
         count = await connection.fetchval(Q["reset_workflow_tasks"], workflow_id,
-                                          body.partial, now)
+                                          body.partial, now, user, context)
         target = WorkflowStatus.REGISTERING
         moved = await connection.fetchval(Q["move_workflow_status"], workflow_id, str(target),
-                                          now, WORKFLOW.allowed_from(target))
+                                          now, WORKFLOW.allowed_from(target), "operator", user,
+                                          "reset", {**context, "tasks": count})
+        count_transitions("task", "G", count)
+        if moved is None and count:
+            await connection.execute(Q["record_workflow_action"], workflow_id, None, now,
+                                     "operator", user, "reset", {**context, "tasks": count})
+        else:
+            count_transitions("workflow", str(target))
     return wo.ResetResponse(workflow_id=workflow_id, tasks_reset=count,
                             workflow_status=moved or workflow["status"])
 
@@ -60,7 +69,8 @@ async def _waiting_for(connection: asyncpg.Connection, workflow_id: int) -> list
 
 
 async def signal_resume(connection: asyncpg.Connection, workflow_id: int,
-                        body: wo.ResumeSignalRequest, now: dt.datetime) -> wo.ResumeState:
+                        body: wo.ResumeSignalRequest, now: dt.datetime,
+                        user: str | None = None) -> wo.ResumeState:
     """Tell the workflow's live runs to stop (C: kill their instances; H: let them finish).
 
     The swarm of a run sees this at its next poll and ends the run (T); a swarm that is
@@ -69,12 +79,17 @@ async def signal_resume(connection: asyncpg.Connection, workflow_id: int,
     takeover = WR.COLD_RESUME if body.cold else WR.HOT_RESUME
     async with connection.transaction():
         await _lock(connection, workflow_id)
-        taken = [row[0] for row in await connection.fetch(
-            Q["takeover_runs"], workflow_id, str(takeover), now, "operator")]
-        await connection.execute(Q["terminate_lost_resumed_runs"], workflow_id, now)
+        taken = await runs.take_over_runs(connection, workflow_id, takeover, now, "operator",
+                                          user)
+        context = {"request": "workflow resume", "cold": body.cold, "taken_over": taken}
         if body.cold:
-            await connection.execute(Q["kill_workflow_instances"], workflow_id, now,
-                                     "operator", now + runs.KILL_GRACE)
+            killed = await connection.fetch(Q["kill_workflow_instances"], workflow_id, now,
+                                            "operator", now + runs.KILL_GRACE, user, context)
+            count_transitions("task_instance", "K", len(killed))
+            context["killed"] = len(killed)
+        if taken or context.get("killed"):  # a retried signal changes nothing again
+            await connection.execute(Q["record_workflow_action"], workflow_id, None, now,
+                                     "operator", user, "resume", context)
         waiting = await _waiting_for(connection, workflow_id)
     return wo.ResumeState(workflow_id=workflow_id, resumable=not waiting, taken_over=taken,
                           waiting_for=waiting)

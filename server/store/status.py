@@ -93,25 +93,48 @@ async def history(connection: asyncpg.Connection, task_id: int) -> wire.TaskHist
     return wire.TaskHistory(
         task_id=task_id,
         rows=[
-            wire.HistoryRow(time=row[0].isoformat(), task_instance_id=row[1], status=row[2],
-                            source=row[3])
+            wire.HistoryRow(time=row["status_time"].isoformat(),
+                            task_instance_id=row["task_instance_id"], status=row["status"],
+                            source=row["source"], kind=row["kind"],
+                            from_status=row["from_status"], user=row["username"],
+                            context=row["context"])
             for row in rows
         ],
     )
 
 
+async def workflow_history(connection: asyncpg.Connection,
+                           workflow_id: int) -> wire.WorkflowHistory:
+    """The workflow's and its runs' status changes and the operator actions on it; the
+    record of a pruned or cleared workflow remains."""
+    rows = await connection.fetch(Q["workflow_history"], workflow_id)
+    if not rows:
+        await workflow_info(connection, workflow_id)  # 404 for an unknown workflow
+    return wire.WorkflowHistory(workflow_id=workflow_id, rows=[
+        wire.WorkflowHistoryRow(
+            time=row["status_time"].isoformat(), kind=row["kind"],
+            workflow_run_id=row["workflow_run_id"], from_status=row["from_status"],
+            status=row["status"], source=row["source"], user=row["username"],
+            action=row["action"], context=row["context"])
+        for row in rows
+    ])
+
+
 async def set_concurrency(
-    connection: asyncpg.Connection, workflow_id: int, body: wire.ConcurrencyRequest
+    connection: asyncpg.Connection, workflow_id: int, body: wire.ConcurrencyRequest,
+    now: dt.datetime | None = None, user: str | None = None,
 ) -> wire.ConcurrencyResponse:
     if await connection.fetchval(Q["set_concurrency"], workflow_id,
-                                 body.max_concurrently_running) is None:
+                                 body.max_concurrently_running, now or dt.datetime.now(dt.UTC),
+                                 user) is None:
         raise not_found(f"workflow {workflow_id}")
     return wire.ConcurrencyResponse(workflow_id=workflow_id,
                                     max_concurrently_running=body.max_concurrently_running)
 
 
 async def stop(
-    connection: asyncpg.Connection, workflow_id: int, now: dt.datetime
+    connection: asyncpg.Connection, workflow_id: int, now: dt.datetime,
+    user: str | None = None,
 ) -> wire.StopResponse:
     """Stop the live run: its swarm exits at its next poll; every live instance is killed."""
     async with connection.transaction():
@@ -125,13 +148,19 @@ async def stop(
                 connection, run_id,
                 wire.RunStatusRequest(status=str(WorkflowRunStatus.STOPPED),
                                       message="stopped by an operator"),
-                now, "operator",
+                now, "operator", user,
             )
-        killed = await runs.kill_workflow_instances(connection, workflow_id, now, "operator")
+        context = {"request": "workflow stop", "run": run_id}
+        killed = await runs.kill_workflow_instances(connection, workflow_id, now, "operator",
+                                                    user, context)
+        if run_id is not None or killed:  # a retried stop changes nothing again
+            await connection.execute(Q["record_workflow_action"], workflow_id, run_id, now,
+                                     "operator", user, "stop", {**context, "killed": killed})
     return wire.StopResponse(workflow_id=workflow_id, workflow_run_id=run_id, killed=killed)
 
 
-async def clear(connection: asyncpg.Connection, workflow_id: int) -> wire.ClearResponse:
+async def clear(connection: asyncpg.Connection, workflow_id: int,
+                now: dt.datetime | None = None, user: str | None = None) -> wire.ClearResponse:
     async with connection.transaction():
         locked = await connection.fetchrow(Q["lock_workflow"], workflow_id)
         if locked is None:
@@ -143,5 +172,8 @@ async def clear(connection: asyncpg.Connection, workflow_id: int) -> wire.ClearR
                 f"workflow {workflow_id} is running (run {live['id']}, status "
                 f"{live['status']}); stop it with `jobmon workflow stop -w {workflow_id}` first",
             )
+        # the record of the clear outlives the workflow
+        await connection.execute(Q["record_workflow_action"], workflow_id, None,
+                                 now or dt.datetime.now(dt.UTC), "operator", user, "clear", None)
         deleted = await connection.fetchval(Q["delete_workflow"], workflow_id)
     return wire.ClearResponse(workflow_id=workflow_id, deleted_tasks=deleted or 0)

@@ -34,7 +34,7 @@ def test_every_benchmark_scenario_runs_at_a_small_size(tmp_path: Path) -> None:
         by_scenario.setdefault(str(result["scenario"]), []).append(result)
     names = " ".join(by_scenario)
     for expected in ("chain", "levels", "bind", "build_from_workflow_id", "heartbeats",
-                     "no-op plugin", "Slurm"):
+                     "no-op plugin", "history", "Slurm"):
         assert expected in names, f"no {expected!r} scenario in {sorted(by_scenario)}"
     allowed_skips = set()
     if shutil.which("wrk") is None and os.geteuid() != 0:

@@ -222,8 +222,16 @@ def test_task_status_shows_every_instance_with_its_timeline(
     assert row.split()[:4] == [str(instance["id"]), "1", "ERROR", instance["distributor_id"]]
     assert instance["nodename"] in row and " 3 " in row
     assert ERROR_LINE in text and instance["stderr_path"] in text
-    assert [line.split()[-1] for line in text.splitlines()
+    timeline = text[text.index(f"instance {instance['id']} (try 1)"):].splitlines()
+    assert [line.split()[3] for line in timeline
             if line[:4].isdigit() and line[4] == "-"] == [row[1] for row in history]
+    # the task's own history, from queued by the swarm to failed for good (attempts used up)
+    own = text[text.index(f"task {bad} history"):text.index(" TRY ")].splitlines()
+    moves = [line.split()[2:] for line in own if line[:4].isdigit() and line[4] == "-"]
+    assert "QUEUED" in moves[0] and "swarm" in moves[0]
+    assert "ERROR_FATAL" in moves[-1] and "swarm" in moves[-1]
+    assert [row["status"] for row in detail["history"]][-2:] == ["E", "F"]
+    assert detail["history"][-1]["context"]["reason"] == "attempts used up"
     fits("\n".join(line for line in text.splitlines()
                    if not line.startswith(("stdout:", "stderr:"))))
 

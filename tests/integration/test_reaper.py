@@ -85,7 +85,8 @@ async def test_lost_runs_and_unconfirmed_kills(pool: asyncpg.Pool) -> None:
     workflow_id, run_id, _, (instance,) = await workflow_with_instances(pool, clock, 1)
     async with pool.acquire() as connection:
         await connection.execute(QUERIES["kill_workflow_instances"], workflow_id, clock.now(),
-                                 "operator", clock.now() + dt.timedelta(seconds=60))
+                                 "operator", clock.now() + dt.timedelta(seconds=60), "alice",
+                                 None)
     clock.advance(31)
     result = await reaper.reap_once()
     assert result.runs == 1

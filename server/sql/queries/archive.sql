@@ -42,6 +42,10 @@ DELETE FROM task_instance_status h
 USING task_instance ti
 WHERE ti.task_id = ANY($1::bigint[]) AND h.task_instance_id = ti.id;
 
+-- name: prune_task_history
+-- Delete the status history of some tasks.
+DELETE FROM task_status WHERE task_id = ANY($1::bigint[]);
+
 -- name: prune_instances
 -- Delete the instances of some tasks.
 DELETE FROM task_instance WHERE task_id = ANY($1::bigint[]);

@@ -186,13 +186,23 @@ SELECT $1, u, d FROM unnest($2::bigint[], $3::bigint[]) AS e (u, d)
 ON CONFLICT DO NOTHING;
 
 -- name: finish_bind
--- Mark the bind complete once every task is written.
-UPDATE workflow
-SET bound = true,
-    status = CASE WHEN status = 'G' THEN 'Q' ELSE status END,
-    status_date = CASE WHEN status = 'G' THEN $2 ELSE status_date END
-WHERE id = $1
-RETURNING status;
+-- Mark the bind complete once every task is written; G to Q is recorded for the user ($3).
+WITH old AS (
+    SELECT id, status AS was FROM workflow WHERE id = $1 FOR NO KEY UPDATE
+), bound AS (
+    UPDATE workflow w
+    SET bound = true,
+        status = CASE WHEN w.status = 'G' THEN 'Q' ELSE w.status END,
+        status_date = CASE WHEN w.status = 'G' THEN $2 ELSE w.status_date END
+    FROM old
+    WHERE w.id = old.id
+    RETURNING w.id, w.status, old.was
+), history AS (
+    INSERT INTO workflow_status (workflow_id, status, status_time, source, username)
+    SELECT id, status, $2, 'swarm', $3 FROM bound WHERE was = 'G' AND status = 'Q'
+    RETURNING id
+)
+SELECT status, (SELECT count(*) FROM history) AS moved FROM bound;
 
 -- name: count_workflow_tasks
 -- The number of tasks written for a workflow.

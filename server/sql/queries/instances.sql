@@ -1,5 +1,6 @@
 -- name: claim_instances
--- A distributor takes queued instances of its cluster: Q to I, task Q to I.
+-- A distributor takes queued instances of its cluster: Q to I, task Q to I; both recorded,
+-- with the user of the claim ($7).
 WITH claimed AS (
     SELECT id FROM task_instance
     WHERE status = 'Q' AND cluster_name = $1 AND ($2::bigint IS NULL OR workflow_run_id = $2)
@@ -15,17 +16,22 @@ WITH claimed AS (
     RETURNING ti.id, ti.task_id, ti.workflow_id, ti.workflow_run_id, ti.array_id,
               ti.compute_resources, ti.attempt, ti.launch_token
 ), history AS (
-    INSERT INTO task_instance_status (task_instance_id, status, status_time, source)
-    SELECT id, 'I', $4, 'distributor' FROM moved
+    INSERT INTO task_instance_status (task_instance_id, status, status_time, source, username)
+    SELECT id, 'I', $4, 'distributor', $7 FROM moved
 ), task_moved AS (
     UPDATE task
     SET status = 'I', status_date = $4, change_xid = pg_current_xact_id()
     FROM moved
     WHERE task.id = moved.task_id AND task.status = 'Q' AND task.latest_instance_id = moved.id
+    RETURNING task.id, moved.id AS instance_id
+), task_history AS (
+    INSERT INTO task_status (task_id, status, status_time, source, username, task_instance_id)
+    SELECT id, 'I', $4, 'distributor', $7, instance_id FROM task_moved
 )
 SELECT moved.id, moved.task_id, moved.workflow_id, moved.workflow_run_id, moved.array_id,
        moved.compute_resources, moved.attempt, t.name, t.command, t.context,
-       moved.launch_token::text AS launch_token
+       moved.launch_token::text AS launch_token,
+       (SELECT count(*) FROM task_moved) AS tasks_moved
 FROM moved JOIN task t ON t.id = moved.task_id
 ORDER BY moved.id;
 
@@ -57,7 +63,8 @@ LIMIT 10000;
 -- Move instances to one status, where the transition table allows; fill in what is given.
 -- With $17 (the status they passed through, RUNNING for a command that started and ended
 -- within one report), $14 lists where that one may be entered from, and the history
--- records both steps, in order.
+-- records both steps, in order, with the user of the report ($18) and the reason of an
+-- error, if one is given.
 WITH given AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[],
                          $7::text[], $8::bigint[], $9::float8[], $10::text[], $11::text[],
@@ -85,10 +92,13 @@ WITH given AS (
             ELSE NULL END
     FROM given g
     WHERE ti.id = g.id AND ti.status = ANY($14::text[])
-    RETURNING ti.id, ti.task_id
+    RETURNING ti.id, ti.task_id, g.error_message
 ), history AS (
-    INSERT INTO task_instance_status (task_instance_id, status, status_time, source)
-    SELECT moved.id, step.status, $15, $16
+    INSERT INTO task_instance_status (task_instance_id, status, status_time, source, username,
+                                      context)
+    SELECT moved.id, step.status, $15, $16, $18,
+           CASE WHEN moved.error_message IS NOT NULL AND step.status = $13
+                THEN jsonb_build_object('reason', moved.error_message) END
     FROM moved,
          unnest(CASE WHEN $17::text IS NULL THEN ARRAY[$13::text] ELSE ARRAY[$17, $13] END)
              WITH ORDINALITY AS step (status, n)
@@ -97,13 +107,19 @@ WITH given AS (
 SELECT id, task_id FROM moved;
 
 -- name: tasks_follow_instances
--- The tasks of moved instances follow them, if the instance is the task's latest.
-UPDATE task
-SET status = $3, status_date = $5, change_xid = pg_current_xact_id(),
-    error_status = CASE WHEN $3 = 'E' THEN $6 ELSE NULL END
-FROM unnest($1::bigint[], $2::bigint[]) AS m (task_id, instance_id)
-WHERE task.id = m.task_id AND task.latest_instance_id = m.instance_id
-  AND task.status = ANY($4::text[]);
+-- The tasks of moved instances follow them, if the instance is the task's latest; each move
+-- is recorded with the instance, the source ($7) and user ($8) of the report.
+WITH moved AS (
+    UPDATE task
+    SET status = $3, status_date = $5, change_xid = pg_current_xact_id(),
+        error_status = CASE WHEN $3 = 'E' THEN $6 ELSE NULL END
+    FROM unnest($1::bigint[], $2::bigint[]) AS m (task_id, instance_id)
+    WHERE task.id = m.task_id AND task.latest_instance_id = m.instance_id
+      AND task.status = ANY($4::text[])
+    RETURNING task.id, m.instance_id
+)
+INSERT INTO task_status (task_id, status, status_time, source, username, task_instance_id)
+SELECT id, $3, $5, $7, $8, instance_id FROM moved;
 
 -- name: save_task_payloads
 -- Keep what instances left in JOBMON_OUTPUT and JOBMON_CONTEXT.

@@ -89,12 +89,23 @@ WHERE task_id = ANY($1::bigint[])
 ORDER BY task_id, id;
 
 -- name: history_of_tasks
--- The status timeline of every instance of some tasks.
-SELECT h.task_instance_id, h.status_time, h.status, h.source
+-- The status timeline of every instance of some tasks, with who made each change and why.
+SELECT h.task_instance_id, h.status_time, h.status, h.source,
+       lag(h.status) OVER (PARTITION BY h.task_instance_id ORDER BY h.id) AS from_status,
+       h.username, coalesce(h.context, '{}') AS context
 FROM task_instance_status h
 JOIN task_instance ti ON ti.id = h.task_instance_id
 WHERE ti.task_id = ANY($1::bigint[])
 ORDER BY h.task_instance_id, h.status_time, h.id;
+
+-- name: task_history_of_tasks
+-- The status changes of some tasks themselves, with who made them and why.
+SELECT task_id, status_time, task_instance_id, status, source,
+       lag(status, 1, 'G') OVER (PARTITION BY task_id ORDER BY id) AS from_status, username,
+       coalesce(context, '{}') AS context
+FROM task_status
+WHERE task_id = ANY($1::bigint[])
+ORDER BY task_id, id;
 
 -- name: task_neighbours
 -- The direct upstream ('up') and downstream ('down') tasks of a task, with their status.
@@ -129,15 +140,21 @@ WHERE NOT EXISTS (SELECT 1 FROM task t WHERE t.id = given.id AND t.workflow_id =
 ORDER BY given.id;
 
 -- name: mark_tasks_done
--- An operator marks tasks DONE; the swarm of a later run skips them.
-UPDATE task
-SET status = 'D', status_date = $3, error_status = NULL, next_resources = NULL,
-    change_xid = pg_current_xact_id()
-WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status <> 'D';
+-- An operator marks tasks DONE; the swarm of a later run skips them. Recorded with the
+-- user ($4) and the request ($5).
+WITH marked AS (
+    UPDATE task
+    SET status = 'D', status_date = $3, error_status = NULL, next_resources = NULL,
+        change_xid = pg_current_xact_id()
+    WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status <> 'D'
+    RETURNING id
+)
+INSERT INTO task_status (task_id, status, status_time, source, username, context)
+SELECT id, 'D', $3, 'operator', $4, $5::jsonb FROM marked;
 
 -- name: mark_tasks_done_upstream
 -- An operator marks tasks DONE with everything upstream of them (the closure over the edge
--- table); returns every task of the closure.
+-- table); returns every task of the closure. Recorded as mark_tasks_done.
 WITH RECURSIVE closure (id) AS (
     SELECT unnest($2::bigint[])
     UNION
@@ -150,12 +167,17 @@ WITH RECURSIVE closure (id) AS (
         change_xid = pg_current_xact_id()
     FROM closure c
     WHERE t.id = c.id AND t.workflow_id = $1 AND t.status <> 'D'
+    RETURNING t.id
+), history AS (
+    INSERT INTO task_status (task_id, status, status_time, source, username, context)
+    SELECT id, 'D', $3, 'operator', $4, $5::jsonb FROM marked
 )
-SELECT id FROM closure ORDER BY id;
+SELECT id, (SELECT count(*) FROM marked) AS moved FROM closure ORDER BY id;
 
 -- name: reset_tasks_downstream
 -- An operator resets tasks and everything downstream of them (the closure over the edge
--- table) to REGISTERING with fresh attempts; returns every task of the closure.
+-- table) to REGISTERING with fresh attempts; returns every task of the closure. Recorded
+-- as mark_tasks_done.
 WITH RECURSIVE closure (id) AS (
     SELECT unnest($2::bigint[])
     UNION
@@ -169,15 +191,34 @@ WITH RECURSIVE closure (id) AS (
     FROM closure c
     WHERE t.id = c.id AND t.workflow_id = $1
       AND (t.status <> 'G' OR t.num_attempts <> 0)
+    RETURNING t.id
+), history AS (
+    INSERT INTO task_status (task_id, status, status_time, source, username, context)
+    SELECT id, 'G', $3, 'operator', $4, $5::jsonb FROM reset
 )
-SELECT id FROM closure ORDER BY id;
+SELECT id, (SELECT count(*) FROM reset) AS moved FROM closure ORDER BY id;
 
 -- name: count_tasks_not_done
 -- How many tasks of a workflow are not DONE.
 SELECT count(*) FROM task WHERE workflow_id = $1 AND status <> 'D';
 
 -- name: move_workflow_status
--- Move a workflow to a status if the transition table allows it from its current one.
-UPDATE workflow SET status = $2, status_date = $3
-WHERE id = $1 AND status = ANY($4::text[])
-RETURNING status;
+-- Move a workflow to a status if the transition table allows it from its current one;
+-- recorded as the operator action $7 of user $6 (source $5), with its context ($8).
+WITH moved AS (
+    UPDATE workflow SET status = $2, status_date = $3
+    WHERE id = $1 AND status = ANY($4::text[])
+    RETURNING id, status
+), history AS (
+    INSERT INTO workflow_status (workflow_id, status, status_time, source, username, action,
+                                 context)
+    SELECT id, status, $3, $5, $6, $7, $8::jsonb FROM moved
+)
+SELECT status FROM moved;
+
+-- name: record_workflow_action
+-- An operator action on a workflow, with the status it leaves (a pruned or cleared one's
+-- record stays); nothing if the workflow does not exist.
+INSERT INTO workflow_status (workflow_id, workflow_run_id, status, status_time, source,
+                             username, action, context)
+SELECT id, $2, status, $3, $4, $5, $6, $7::jsonb FROM workflow WHERE id = $1;

@@ -152,17 +152,27 @@ ORDER BY array_id;
 -- name: set_template_concurrency
 -- Change the limit of an array of a workflow (by id, or by its template's name: each
 -- version of it the workflow uses); the
--- swarm's change poll is woken so that it applies the limit at once.
+-- swarm's change poll is woken so that it applies the limit at once. Recorded as an
+-- operator action of user $6 at $5 on the workflow, with the limit before and after, if
+-- it changed (a retried request changes nothing the second time).
 WITH found AS (
-    SELECT a.id, tt.name
+    SELECT a.id, tt.name, a.max_concurrently_running AS was
     FROM task_array a
     JOIN task_template_version v ON v.id = a.task_template_version_id
     JOIN task_template tt ON tt.id = v.task_template_id
     WHERE a.workflow_id = $1 AND (a.id = $2 OR ($2 = 0 AND tt.name = $3))
+    FOR NO KEY UPDATE OF a
 ), changed AS (
     UPDATE task_array a SET max_concurrently_running = $4
     FROM found WHERE a.id = found.id
-    RETURNING a.id, found.name
+    RETURNING a.id, found.name, found.was
+), history AS (
+    INSERT INTO workflow_status (workflow_id, status, status_time, source, username, action,
+                                 context)
+    SELECT w.id, w.status, $5, 'operator', $6, 'concurrency',
+           jsonb_build_object('template', c.name, 'array', c.id, 'from', c.was, 'to', $4::int)
+    FROM changed c JOIN workflow w ON w.id = $1
+    WHERE c.was <> $4
 )
 SELECT id, name, pg_notify('jobmon_task', $1::text) FROM changed ORDER BY id;
 

@@ -16,15 +16,17 @@ SELECT (SELECT count(*) FROM workflow_run WHERE workflow_id = $1) AS num_runs,
        (SELECT count(*) FROM task WHERE workflow_id = $1 AND status <> 'D') AS not_done;
 
 -- name: takeover_runs
--- A resume takes over: the workflow's live runs go to C (cold) or H (hot).
+-- A resume takes over: the workflow's live runs go to C (cold) or H (hot); recorded with
+-- the source ($4) and user ($5) of the resume.
 WITH taken AS (
     UPDATE workflow_run
     SET status = $2, status_date = $3
     WHERE workflow_id = $1 AND status IN ('G', 'L', 'B', 'I', 'O', 'R')
     RETURNING id
 ), history AS (
-    INSERT INTO workflow_run_status (workflow_run_id, status, status_time, source)
-    SELECT id, $2, $3, $4 FROM taken
+    INSERT INTO workflow_run_status (workflow_run_id, status, status_time, source, username,
+                                     context)
+    SELECT id, $2, $3, $4, $5, jsonb_build_object('reason', 'a resume took over') FROM taken
 )
 SELECT id FROM taken;
 
@@ -36,30 +38,45 @@ WITH ended AS (
     WHERE workflow_id = $1 AND status IN ('C', 'H') AND report_by < $2
     RETURNING id
 ), history AS (
-    INSERT INTO workflow_run_status (workflow_run_id, status, status_time, source)
-    SELECT id, 'T', $2, 'reaper' FROM ended
+    INSERT INTO workflow_run_status (workflow_run_id, status, status_time, source, context)
+    SELECT id, 'T', $2, 'reaper',
+           jsonb_build_object('reason', 'told to resume, it stopped heartbeating')
+    FROM ended
 )
 SELECT id FROM ended;
 
 -- name: reset_tasks_cold
--- Cold resume: every task not DONE starts over with fresh attempts.
-UPDATE task
-SET status = 'G', num_attempts = 0, error_status = NULL, next_resources = NULL,
-    status_date = $2, change_xid = pg_current_xact_id()
-WHERE workflow_id = $1 AND status <> 'D'
-  AND (status <> 'G' OR num_attempts <> 0);
+-- Cold resume: every task not DONE starts over with fresh attempts; recorded with the
+-- source ($3), user ($4) and context ($5) of the resume.
+WITH reset AS (
+    UPDATE task
+    SET status = 'G', num_attempts = 0, error_status = NULL, next_resources = NULL,
+        status_date = $2, change_xid = pg_current_xact_id()
+    WHERE workflow_id = $1 AND status <> 'D'
+      AND (status <> 'G' OR num_attempts <> 0)
+    RETURNING id
+)
+INSERT INTO task_status (task_id, status, status_time, source, username, context)
+SELECT id, 'G', $2, $3, $4, $5::jsonb FROM reset;
 
 -- name: reset_tasks_hot
 -- Hot resume: tasks not DONE and not in flight start over; in-flight ones are adopted.
-UPDATE task
-SET status = 'G', num_attempts = 0, error_status = NULL, next_resources = NULL,
-    status_date = $2, change_xid = pg_current_xact_id()
-WHERE workflow_id = $1 AND status IN ('E', 'A', 'F', 'G')
-  AND (status <> 'G' OR num_attempts <> 0);
+-- Recorded as for a cold resume.
+WITH reset AS (
+    UPDATE task
+    SET status = 'G', num_attempts = 0, error_status = NULL, next_resources = NULL,
+        status_date = $2, change_xid = pg_current_xact_id()
+    WHERE workflow_id = $1 AND status IN ('E', 'A', 'F', 'G')
+      AND (status <> 'G' OR num_attempts <> 0)
+    RETURNING id
+)
+INSERT INTO task_status (task_id, status, status_time, source, username, context)
+SELECT id, 'G', $2, $3, $4, $5::jsonb FROM reset;
 
 -- name: kill_workflow_instances
 -- Ask distributors to kill every live instance of a workflow (cold resume, stop); if no
--- distributor confirms by report_by ($4), the reaper takes the instance for dead. Returns
+-- distributor confirms by report_by ($4), the reaper takes the instance for dead. Recorded
+-- with the source ($3), user ($5) and context ($6) of the request. Returns
 -- each instance with the status it had: one still queued (Q) was never claimed, so no
 -- distributor will confirm its kill, and the caller ends it at once.
 WITH live AS (
@@ -73,8 +90,9 @@ WITH live AS (
     WHERE ti.id = live.id
     RETURNING ti.id, live.status AS was
 ), history AS (
-    INSERT INTO task_instance_status (task_instance_id, status, status_time, source)
-    SELECT id, 'K', $2, $3 FROM killed
+    INSERT INTO task_instance_status (task_instance_id, status, status_time, source, username,
+                                      context)
+    SELECT id, 'K', $2, $3, $5, $6::jsonb FROM killed
 )
 SELECT id, was FROM killed;
 
@@ -92,13 +110,20 @@ VALUES ($1, $2, 'B', $3, $4, $5, $5, $5, $6)
 RETURNING id;
 
 -- name: insert_run_history
--- Status history rows for a run.
-INSERT INTO workflow_run_status (workflow_run_id, status, status_time, source)
-SELECT $1, s, $3, $4 FROM unnest($2::text[]) AS s;
+-- Status history rows for a run, by the source ($4) and user ($5) that made it.
+INSERT INTO workflow_run_status (workflow_run_id, status, status_time, source, username)
+SELECT $1, s, $3, $4, $5 FROM unnest($2::text[]) WITH ORDINALITY AS steps (s, n) ORDER BY n;
 
 -- name: set_workflow_status
--- The workflow's status mirrors its latest run.
-UPDATE workflow SET status = $2, status_date = $3 WHERE id = $1 AND status <> $2;
+-- The workflow's status mirrors its latest run ($4); recorded with the source ($5) and user
+-- ($6) of the change, and its context ($7).
+WITH moved AS (
+    UPDATE workflow SET status = $2, status_date = $3 WHERE id = $1 AND status <> $2
+    RETURNING id
+)
+INSERT INTO workflow_status (workflow_id, workflow_run_id, status, status_time, source,
+                             username, context)
+SELECT id, $4, $2, $3, $5, $6, $7::jsonb FROM moved;
 
 -- name: run_for_update
 -- A run and its workflow, locked for a status change.
@@ -109,7 +134,8 @@ SELECT r.id, r.workflow_id, r.status, r.owner FROM workflow_run r WHERE r.id = $
 SELECT r.id, r.workflow_id, r.status FROM workflow_run r WHERE r.id = $1 FOR SHARE;
 
 -- name: update_run_status
--- Move a run to a new status if the transition table allows it.
+-- Move a run to a new status if the transition table allows it; recorded with the source
+-- ($6), user ($7) and the message as its reason.
 WITH moved AS (
     UPDATE workflow_run
     SET status = $2, status_date = $3,
@@ -117,8 +143,11 @@ WITH moved AS (
     WHERE id = $1 AND status = ANY($4::text[])
     RETURNING id
 ), history AS (
-    INSERT INTO workflow_run_status (workflow_run_id, status, status_time, source)
-    SELECT id, $2, $3, $6 FROM moved
+    INSERT INTO workflow_run_status (workflow_run_id, status, status_time, source, username,
+                                     context)
+    SELECT id, $2, $3, $6, $7,
+           CASE WHEN $5::text <> '' THEN jsonb_build_object('reason', $5::text) END
+    FROM moved
 )
 SELECT count(*) FROM moved;
 

@@ -6,7 +6,8 @@ ORDER BY id DESC LIMIT 1;
 
 -- name: reset_workflow_tasks
 -- workflow_reset: every task back to REGISTERING with fresh attempts; DONE ones too unless
--- $2 (a partial reset). Returns how many changed.
+-- $2 (a partial reset). Returns how many changed; recorded with the user ($4) and request
+-- ($5).
 WITH reset AS (
     UPDATE task
     SET status = 'G', num_attempts = 0, error_status = NULL, next_resources = NULL,
@@ -14,6 +15,9 @@ WITH reset AS (
     WHERE workflow_id = $1 AND (status <> 'G' OR num_attempts <> 0)
       AND NOT ($2::bool AND status = 'D')
     RETURNING id
+), history AS (
+    INSERT INTO task_status (task_id, status, status_time, source, username, context)
+    SELECT id, 'G', $3, 'operator', $4, $5::jsonb FROM reset
 )
 SELECT count(*) FROM reset;
 

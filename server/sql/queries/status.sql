@@ -40,17 +40,69 @@ LIMIT $3;
 SELECT EXISTS (SELECT 1 FROM task WHERE id = $1);
 
 -- name: task_history
--- Every status of every instance of a task, oldest first.
-SELECT h.status_time, h.task_instance_id, h.status, h.source
-FROM task_instance_status h
-JOIN task_instance ti ON ti.id = h.task_instance_id
-WHERE ti.task_id = $1
-ORDER BY h.status_time, h.id;
+-- Every status of a task and of its instances, oldest first (an instance's move before
+-- the task's that followed it): kind, the status it came from, who, and the context. An
+-- instance's context adds what its row knows: run, cluster job id, host and process.
+SELECT status_time, task_instance_id, status, source, kind, from_status, username, context
+FROM (
+    SELECT h.status_time, h.task_instance_id, h.status, h.source, 'instance' AS kind,
+           lag(h.status) OVER (PARTITION BY h.task_instance_id ORDER BY h.id) AS from_status,
+           h.username,
+           jsonb_strip_nulls(jsonb_build_object(
+               'run', ti.workflow_run_id, 'cluster', ti.cluster_name,
+               'job', CASE WHEN h.status NOT IN ('Q', 'I') THEN ti.distributor_id END,
+               'host', CASE WHEN h.status NOT IN ('Q', 'I', 'O', 'W', 'X') THEN ti.nodename END,
+               'pid', CASE WHEN h.status NOT IN ('Q', 'I', 'O', 'W', 'X') THEN ti.process_id END
+           )) || coalesce(h.context, '{}') AS context,
+           0 AS after, h.id
+    FROM task_instance_status h
+    JOIN task_instance ti ON ti.id = h.task_instance_id
+    WHERE ti.task_id = $1
+    UNION ALL
+    SELECT h.status_time, h.task_instance_id, h.status, h.source, 'task' AS kind,
+           lag(h.status, 1, 'G') OVER (ORDER BY h.id) AS from_status, h.username,
+           coalesce(h.context, '{}') AS context, 1 AS after, h.id
+    FROM task_status h
+    WHERE h.task_id = $1
+) history
+ORDER BY status_time, after, id;
+
+-- name: workflow_history
+-- Every status of a workflow and of its runs, and the operator actions on it, oldest first.
+SELECT status_time, workflow_run_id, status, source, kind, from_status, username, action,
+       context
+FROM (
+    SELECT h.status_time, h.workflow_run_id, h.status, h.source, 'workflow' AS kind,
+           lag(h.status, 1, 'G') OVER (ORDER BY h.id) AS from_status, h.username, h.action,
+           coalesce(h.context, '{}') AS context, 1 AS after, h.id
+    FROM workflow_status h
+    WHERE h.workflow_id = $1
+    UNION ALL
+    SELECT h.status_time, h.workflow_run_id, h.status, h.source, 'run' AS kind,
+           lag(h.status) OVER (PARTITION BY h.workflow_run_id ORDER BY h.id) AS from_status,
+           h.username, NULL AS action, coalesce(h.context, '{}') AS context, 0 AS after, h.id
+    FROM workflow_run_status h
+    JOIN workflow_run r ON r.id = h.workflow_run_id
+    WHERE r.workflow_id = $1
+) history
+ORDER BY status_time, after, id;
 
 -- name: set_concurrency
 -- Change a workflow's limit; a running swarm's change poll is woken to apply it at once.
-WITH changed AS (
-    UPDATE workflow SET max_concurrently_running = $2 WHERE id = $1 RETURNING id
+-- Recorded as an operator action of user $4, with the limit before and after, if it
+-- changed (a retried request changes nothing the second time).
+WITH old AS (
+    SELECT id, max_concurrently_running AS was FROM workflow WHERE id = $1 FOR NO KEY UPDATE
+), changed AS (
+    UPDATE workflow w SET max_concurrently_running = $2
+    FROM old WHERE w.id = old.id
+    RETURNING w.id, w.status, old.was
+), history AS (
+    INSERT INTO workflow_status (workflow_id, status, status_time, source, username, action,
+                                 context)
+    SELECT id, status, $3, 'operator', $4, 'concurrency',
+           jsonb_build_object('from', was, 'to', $2::int)
+    FROM changed WHERE was <> $2
 )
 SELECT id, pg_notify('jobmon_task', id::text) FROM changed;
 
@@ -69,6 +121,9 @@ WITH instances AS (
 ), history AS (
     DELETE FROM task_instance_status
     WHERE task_instance_id IN (SELECT id FROM instances)
+), task_history AS (
+    DELETE FROM task_status
+    WHERE task_id IN (SELECT id FROM task WHERE workflow_id = $1)
 ), edges AS (
     DELETE FROM edge WHERE workflow_id = $1
 ), tasks AS (

@@ -1,22 +1,45 @@
 -- name: tasks_to_fatal
--- Attempts used up: E to F.
-UPDATE task SET status = 'F', status_date = $3, change_xid = pg_current_xact_id()
-WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status = 'E';
+-- Attempts used up: E to F, recorded for the swarm of run $5 and its user ($4).
+WITH moved AS (
+    UPDATE task SET status = 'F', status_date = $3, change_xid = pg_current_xact_id()
+    WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status = 'E'
+    RETURNING id, latest_instance_id
+)
+INSERT INTO task_status (task_id, status, status_time, source, username, task_instance_id,
+                         context)
+SELECT id, 'F', $3, 'swarm', $4, latest_instance_id,
+       jsonb_build_object('run', $5::bigint, 'reason', 'attempts used up')
+FROM moved;
 
 -- name: tasks_to_adjusting
--- A resource error: E to A; the next attempt gets scaled resources.
-UPDATE task SET status = 'A', status_date = $3, change_xid = pg_current_xact_id()
-WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status = 'E';
+-- A resource error: E to A; the next attempt gets scaled resources. Recorded as above.
+WITH moved AS (
+    UPDATE task SET status = 'A', status_date = $3, change_xid = pg_current_xact_id()
+    WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status = 'E'
+    RETURNING id, latest_instance_id
+)
+INSERT INTO task_status (task_id, status, status_time, source, username, task_instance_id,
+                         context)
+SELECT id, 'A', $3, 'swarm', $4, latest_instance_id,
+       jsonb_build_object('run', $5::bigint, 'reason', 'resource error')
+FROM moved;
 
 -- name: queue_tasks
--- G, A or E to Q: count the attempt and reserve the id of its instance.
-UPDATE task
-SET status = 'Q', num_attempts = num_attempts + 1, status_date = $3,
-    change_xid = pg_current_xact_id(),
-    latest_instance_id = nextval(pg_get_serial_sequence('task_instance', 'id')),
-    next_resources = coalesce($4::jsonb, next_resources)
-WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status IN ('G', 'A', 'E')
-RETURNING id, latest_instance_id, array_id, num_attempts, config_id, next_resources;
+-- G, A or E to Q: count the attempt and reserve the id of its instance; recorded for the
+-- swarm and its user ($5), with the new instance.
+WITH queued AS (
+    UPDATE task
+    SET status = 'Q', num_attempts = num_attempts + 1, status_date = $3,
+        change_xid = pg_current_xact_id(),
+        latest_instance_id = nextval(pg_get_serial_sequence('task_instance', 'id')),
+        next_resources = coalesce($4::jsonb, next_resources)
+    WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status IN ('G', 'A', 'E')
+    RETURNING id, latest_instance_id, array_id, num_attempts, config_id, next_resources
+), history AS (
+    INSERT INTO task_status (task_id, status, status_time, source, username, task_instance_id)
+    SELECT id, 'Q', $3, 'swarm', $5, latest_instance_id FROM queued
+)
+SELECT id, latest_instance_id, array_id, num_attempts, config_id, next_resources FROM queued;
 
 -- name: insert_queued_instances
 -- The queued tasks' instances, with the resources of this attempt.
@@ -30,8 +53,8 @@ WITH inserted AS (
     JOIN task_config c ON c.id = q.config_id
     RETURNING id
 )
-INSERT INTO task_instance_status (task_instance_id, status, status_time, source)
-SELECT id, 'Q', $3, 'swarm' FROM inserted;
+INSERT INTO task_instance_status (task_instance_id, status, status_time, source, username)
+SELECT id, 'Q', $3, 'swarm', $10 FROM inserted;
 
 -- name: current_snapshot
 -- The change cursor: a snapshot; later reads return what it could not see.
