@@ -9,12 +9,14 @@ import anyio
 from anyio.abc import TaskStatus
 
 from jobmon import wire
+from jobmon import wire_results as wr
 from jobmon.clock import Clock, SystemClock
 from jobmon.distributor.plugins.base import (
     AdoptingPlugin,
     ClusterPlugin,
     EndsOrphans,
     ReportsQueues,
+    TakesInputs,
 )
 from jobmon.distributor.reporter import Reporter
 from jobmon.errors import ServerError, ServerUnavailable
@@ -179,7 +181,22 @@ class DistributorService:
                 await self._plugin.kill(answer.kill)
             if answer.instances:
                 self.claimed += len(answer.instances)
+                if isinstance(self._plugin, TakesInputs):
+                    await self._hand_inputs(self._plugin, answer.instances)
                 await self._plugin.launch(answer.instances)
+
+    async def _hand_inputs(self, plugin: TakesInputs,
+                           instances: list[wire.ClaimedInstance]) -> None:
+        """The upstream outputs of the claimed instances that have upstream tasks, in one
+        request."""
+        wanted = [i.task_instance_id for i in instances if i.has_upstream]
+        if not wanted:
+            return
+        answer = await self._requester.post(
+            "/api/v1/task_instances/inputs", wr.InputsRequest(task_instance_ids=wanted),
+            wr.InputsResponse)
+        plugin.take_inputs({entry.task_instance_id: entry.inputs
+                            for entry in answer.instances})
 
     async def _heartbeat_loop(self) -> None:
         interval = self._settings.heartbeat.task_instance_interval

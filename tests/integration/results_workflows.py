@@ -1,0 +1,42 @@
+"""Workflows of the results tests (inputs from upstream, chains), shared with Slurm's."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from jobmon.client.task import Task
+from jobmon.client.tool import Tool
+from jobmon.client.workflow import Workflow
+
+STEP = Path(__file__).resolve().parent / "scripts" / "result_step.py"
+RESOURCES = {"cores": 1, "memory": "1G", "runtime": "10m"}
+
+
+def results_tool(cluster: str, resources: dict[str, object] | None = None) -> Tool:
+    tool = Tool(name="results-flow")
+    tool.set_default_compute_resources_from_dict(cluster_name=cluster,
+                                                 compute_resources=resources or RESOURCES)
+    return tool
+
+
+def diamond(tool: Tool, cluster: str, counts: Path, workflow_args: str,
+            fail: str = "") -> Workflow:
+    """a and b, then c after both: c sees both outputs and the files they named."""
+    template = tool.get_task_template(
+        template_name="step",
+        command_template="{python} {script} {label} {counts} {fail}",
+        node_args=["label"], task_args=["counts"], op_args=["python", "script", "fail"],
+    )
+
+    def step(name: str, upstream: list[Task]) -> Task:
+        return template.create_task(name=name, label=name, python=sys.executable,
+                                    script=str(STEP),
+                                    counts=str(counts), fail=fail if name == "c" else "",
+                                    upstream_tasks=upstream)
+
+    workflow = tool.create_workflow(name=f"diamond {workflow_args}",
+                                    workflow_args=workflow_args, default_cluster_name=cluster)
+    first, second = step("a", []), step("b", [])
+    workflow.add_tasks([first, second, step("c", [first, second])])
+    return workflow
