@@ -116,7 +116,7 @@ def chain_state(links: Sequence[ChainLink]) -> tuple[str, str, int | None]:
                         "chain", link.workflow_id)
             return "RUNNING", f"{where} is {_WORKFLOW_WORDS.get(link.status, link.status)}", \
                 link.workflow_id
-        if link.linker is None:
+        if link.linker is None or link.ended:
             continue
         if link.error:
             return ("STOPPED", f"the linker {link.linker} of {where} failed: {link.error}",
@@ -125,7 +125,7 @@ def chain_state(links: Sequence[ChainLink]) -> tuple[str, str, int | None]:
             return ("WAITING", f"{where} is DONE; its follow-on (by {link.linker}) is not "
                     "made yet: resume the chain", link.workflow_id)
     last = links[-1] if links else None
-    if last is not None and last.linker is not None:  # cut at CHAIN_LIMIT
+    if last is not None and last.next_workflow_id is not None:  # cut at CHAIN_LIMIT
         return "RUNNING", f"the chain is longer than {CHAIN_LIMIT} links", None
     return "DONE", f"all {len(links)} workflow(s) of the chain are DONE", None
 

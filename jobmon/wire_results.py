@@ -37,6 +37,7 @@ class LinkRequest(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults
     linker: Annotated[str, Meta(min_length=1, max_length=LINKER_TEXT)]
     next_workflow_id: Id | None = None
     error: Annotated[str, Meta(max_length=LINK_ERROR_TEXT)] | None = None
+    ended: bool = False  # the linker made no follow-on: the chain ends here
 
 
 class ChainLink(Struct, frozen=True):
@@ -47,6 +48,7 @@ class ChainLink(Struct, frozen=True):
     linker: str | None  # None: the chain ends here
     next_workflow_id: int | None
     error: str | None  # why the follow-on could not be made
+    ended: bool = False  # the linker made no follow-on: the chain ends here
 
 
 class Chain(Struct, frozen=True):

@@ -10,6 +10,7 @@ import click
 
 from jobmon import settings as settings_module
 from jobmon.cli import maintenance  # noqa: F401  (adds prune and archive to `workflow`)
+from jobmon.cli import results  # noqa: F401  (adds chain and results to `workflow`)
 from jobmon.cli.common import (
     JOBMON_SPELLINGS,
     OneLineGroup,

@@ -39,7 +39,7 @@ async def chain_links(connection: asyncpg.Connection, first: int) -> list[wr.Cha
         wr.ChainLink(workflow_id=row["id"], name=row["name"],
                      workflow_args=row["workflow_args"], status=row["status"],
                      linker=row["linker"], next_workflow_id=row["next_workflow_id"],
-                     error=row["error"])
+                     error=row["error"], ended=row["ended"])
         for row in await connection.fetch(Q["chain_from"], first, results.CHAIN_LIMIT)
     ]
 
@@ -47,8 +47,8 @@ async def chain_links(connection: asyncpg.Connection, first: int) -> list[wr.Cha
 async def set_link(connection: asyncpg.Connection, workflow_id: int, body: wr.LinkRequest,
                    now: dt.datetime) -> wr.Chain:
     """Record a link; its follow-on must be the same owner's and must not close a loop."""
-    if body.next_workflow_id is not None and body.error is not None:
-        raise invalid("give the follow-on or the linker's error, not both")
+    if sum((body.next_workflow_id is not None, body.error is not None, body.ended)) > 1:
+        raise invalid("give the follow-on, the linker's error, or ended: one of them")
     async with connection.transaction():
         owner = await _owner(connection, workflow_id)
         if body.next_workflow_id is not None:
@@ -61,7 +61,7 @@ async def set_link(connection: asyncpg.Connection, workflow_id: int, body: wr.Li
                               f"{workflow_id}: it is already before it in the chain (a chain "
                               "cannot loop)")
         await connection.execute(Q["set_link"], workflow_id, body.linker, body.next_workflow_id,
-                                 body.error, now)
+                                 body.error, now, body.ended)
     return await chain(connection, workflow_id)
 
 

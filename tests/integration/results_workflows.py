@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
+from jobmon.client.chain import FinishedWorkflow
 from jobmon.client.task import Task
 from jobmon.client.tool import Tool
 from jobmon.client.workflow import Workflow
@@ -40,3 +43,29 @@ def diamond(tool: Tool, cluster: str, counts: Path, workflow_args: str,
     first, second = step("a", []), step("b", [])
     workflow.add_tasks([first, second, step("c", [first, second])])
     return workflow
+
+
+# ------------------------------------------------------------------ a chain of three diamonds
+# Link k is a diamond counting its successes in {dir}/counts-{k}.txt; its task c fails while
+# {dir}/broken-{k} exists, and the linker after link k fails while {dir}/linker-broken-{k}
+# does. The workflow_args (JSON) carry the folder, the cluster, the link number, and the
+# value of c that the linker read from the previous link's outputs.
+
+
+def chain_link(settings: dict[str, Any]) -> Workflow:
+    folder, cluster, link = Path(settings["dir"]), settings["cluster"], settings["link"]
+    workflow = diamond(results_tool(cluster), cluster, folder / f"counts-{link}.txt",
+                       json.dumps(settings, sort_keys=True),
+                       fail="fail" if (folder / f"broken-{link}").exists() else "")
+    if link < 3:
+        workflow.set_next(next_link)
+    return workflow
+
+
+def next_link(finished: FinishedWorkflow) -> Workflow:
+    """The linker: the next diamond, carrying the value of c it read."""
+    settings = json.loads(finished.workflow_args)
+    if (Path(settings["dir"]) / f"linker-broken-{settings['link']}").exists():
+        raise RuntimeError("the linker is broken, as asked")
+    carried = finished.outputs["c"]["value"]
+    return chain_link({**settings, "link": settings["link"] + 1, "carried": carried})

@@ -2,12 +2,14 @@
 
 -- A chained workflow: the linker named here (a "module:function" reference) makes the
 -- follow-on from this workflow's outputs once it is DONE. next_workflow_id is set when the
--- follow-on is bound; error says why it could not be made (the chain stops there).
+-- follow-on is bound; error says why it could not be made (the chain stops there); ended:
+-- the linker made no follow-on (returned None), so the chain ends here.
 CREATE TABLE workflow_link (
     workflow_id       bigint PRIMARY KEY REFERENCES workflow (id) ON DELETE CASCADE,
     linker            text NOT NULL,
     next_workflow_id  bigint REFERENCES workflow (id) ON DELETE SET NULL,
     error             text,
+    ended             boolean NOT NULL DEFAULT false,
     updated_at        timestamptz NOT NULL
 );
 CREATE INDEX workflow_link_next ON workflow_link (next_workflow_id)

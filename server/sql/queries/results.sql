@@ -14,16 +14,18 @@ SELECT owner FROM workflow WHERE id = $1;
 
 -- name: set_link
 -- Name a workflow's linker; record its follow-on ($3) or why it could not be made ($4).
--- Naming the linker alone keeps a follow-on already made and clears an old error.
-INSERT INTO workflow_link (workflow_id, linker, next_workflow_id, error, updated_at)
-VALUES ($1, $2, $3, $4, $5)
+-- Naming the linker alone keeps a follow-on already made and clears an old error; $6: the
+-- linker made no follow-on (the chain ends here).
+INSERT INTO workflow_link (workflow_id, linker, next_workflow_id, error, ended, updated_at)
+VALUES ($1, $2, $3, $4, $6, $5)
 ON CONFLICT (workflow_id) DO UPDATE
 SET linker = excluded.linker,
     next_workflow_id = CASE
         WHEN $3::bigint IS NOT NULL THEN $3::bigint
-        WHEN $4::text IS NOT NULL THEN NULL
+        WHEN $4::text IS NOT NULL OR $6 THEN NULL
         ELSE workflow_link.next_workflow_id END,
     error = excluded.error,
+    ended = $6,
     updated_at = excluded.updated_at;
 
 -- name: chain_head
@@ -48,7 +50,8 @@ WITH RECURSIVE forward (id, depth) AS (
     FROM forward JOIN workflow_link l ON l.workflow_id = forward.id
     WHERE l.next_workflow_id IS NOT NULL AND forward.depth < $2
 )
-SELECT w.id, w.name, w.workflow_args, w.status, l.linker, l.next_workflow_id, l.error
+SELECT w.id, w.name, w.workflow_args, w.status, l.linker, l.next_workflow_id, l.error,
+       coalesce(l.ended, false) AS ended
 FROM forward
 JOIN workflow w ON w.id = forward.id
 LEFT JOIN workflow_link l ON l.workflow_id = w.id

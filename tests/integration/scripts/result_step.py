@@ -1,4 +1,4 @@
-"""A task of the results tests: counts its run, reads JOBMON_INPUTS, leaves an output.
+"""A task of the results tests: reads JOBMON_INPUTS, leaves an output, counts its success.
 
 argv: name, count file, then "fail" to fail after counting (a broken step).
 Its output: {"value": 1 + the sum of its upstreams' values, "seen": their names,
@@ -10,8 +10,6 @@ import os
 import sys
 
 name, count_file = sys.argv[1], sys.argv[2]
-with open(count_file, "a") as handle:
-    handle.write(name + "\n")
 if len(sys.argv) > 3 and sys.argv[3] == "fail":
     print(f"{name}: failing, as asked", file=sys.stderr)
     sys.exit(3)
@@ -27,3 +25,5 @@ with open(os.path.join(os.environ["JOBMON_FILES"], "data.txt"), "w") as handle:
 with open(os.environ["JOBMON_OUTPUT"], "w") as handle:
     json.dump({"value": 1 + sum(o["value"] for o in inputs.values()), "seen": sorted(inputs),
                "upstream_data": sorted(upstream_data), "jobmon_files": ["data.txt"]}, handle)
+with open(count_file, "a") as handle:  # a side effect of each successful run
+    handle.write(name + "\n")
