@@ -23,8 +23,8 @@ from jobmon.client.chain import (
 from jobmon.client.connection import open_requester
 from jobmon.client.defaults import checked_resources
 from jobmon.client.prepare import Prepared, prepare
-from jobmon.client.results import Declarations, finished_runs
 from jobmon.client.progress import ProgressReporter
+from jobmon.client.results import Declarations, finished_runs
 from jobmon.client.swarm.result import WorkflowRunResult
 from jobmon.client.swarm.runner import run_workflow, start_distributors
 from jobmon.client.task import Task, attributes_dict
@@ -303,8 +303,8 @@ class Workflow:
 
     # ------------------------------------------------------------------ declarations
 
-    def add_parameter(self, name: str, type: type | str = str, default: Any = None,  # noqa: A002
-                      help: str = "", required: bool = False) -> None:  # noqa: A002
+    def add_parameter(self, name: str, type: type | str = str, default: Any = None,
+                      help: str = "", required: bool = False) -> None:
         """Declare a typed parameter (int, float, str, bool, list, dict); its value is
         given with ``set_parameters`` (else its default) and checked before bind."""
         self.declarations.add_parameter(name, type, default, help, required)
@@ -318,16 +318,16 @@ class Workflow:
         return self.declarations.values()
 
     def add_result(self, name: str, task: str, key: str = "", file: bool = False,
-                   help: str = "") -> None:  # noqa: A002
+                   help: str = "") -> None:
         """Promise a result: the output of task ``task`` (at the dotted ``key``), or with
-        ``file`` the file of that name among the files its output named."""
+        ``file`` the path of the file named ``key`` among the files its output named."""
         self.declarations.add_result(name, task, key, file, help)
 
     def add_runs(self, workflow_ids: Iterable[int]) -> list[FinishedWorkflow]:
         """Take finished (DONE) workflows as input: returns their outputs and results, to
         build this workflow's tasks from; recorded with this workflow when it binds."""
         ids = [int(workflow_id) for workflow_id in workflow_ids]
-        found = run_sync(finished_runs, None, ids)
+        found = run_sync(finished_runs, settings=None, workflow_ids=ids)
         self.declarations.input_runs += [i for i in ids if i not in self.declarations.input_runs]
         return found
 

@@ -170,8 +170,8 @@ def check_parameters(declared: Sequence[Parameter],
         else:
             value = parameter.default
         if value is not None and not _fits(parameter.type, value):
-            problems.append(f"parameter {parameter.name!r} must be a {parameter.type}, not "
-                            f"{type(value).__name__} {value!r}")
+            problems.append(f"parameter {parameter.name!r} must be of type "
+                            f"{parameter.type}, not {type(value).__name__} {value!r}")
             continue
         if parameter.type == "float" and isinstance(value, int):
             value = float(value)
@@ -200,7 +200,8 @@ def _at(value: Any, key: str) -> Any:
 def read_results(specs: Sequence[ResultSpec],
                  outputs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """({result name: value}, {result name: why it is missing}) from the outputs of the
-    workflow's DONE tasks by name. A file result is the path of the named file."""
+    workflow's DONE tasks by name. A file result is the path of the file its ``key`` names
+    among the files the task's output named."""
     values: dict[str, Any] = {}
     missing: dict[str, str] = {}
     for spec in specs:
@@ -208,19 +209,17 @@ def read_results(specs: Sequence[ResultSpec],
             missing[spec.name] = f"task {spec.task!r} left no output (is it DONE?)"
             continue
         output = outputs[spec.task]
+        if spec.file:
+            found = [path for path in named_files(output)
+                     if path == spec.key or path.endswith("/" + spec.key)]
+            if not found:
+                missing[spec.name] = f"{spec.task!r} named no file {spec.key!r}"
+            else:
+                values[spec.name] = found[0]
+            continue
         try:
-            value = _at(output, spec.key)
+            values[spec.name] = _at(output, spec.key)
         except KeyError as error:
             missing[spec.name] = f"the output of {spec.task!r} has no {spec.key!r} " \
                                  f"(no {error.args[0]!r})"
-            continue
-        if spec.file:
-            wanted = str(value)
-            found = [path for path in named_files(output)
-                     if path == wanted or path.endswith("/" + wanted)]
-            if not found:
-                missing[spec.name] = f"{spec.task!r} named no file {wanted!r}"
-                continue
-            value = found[0]
-        values[spec.name] = value
     return values, missing

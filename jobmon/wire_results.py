@@ -74,12 +74,13 @@ class Parameter(Struct, frozen=True, forbid_unknown_fields=True):
 
 class ResultSpec(Struct, frozen=True, forbid_unknown_fields=True):
     """One promised result: read from the output of the task named ``task`` (at ``key``,
-    a dotted path in it; the whole output if empty), or one of the files it named."""
+    a dotted path in it; the whole output if empty), or (``file``) the path of the file
+    named ``key`` among the files that output named."""
 
     name: Annotated[str, Meta(min_length=1, max_length=200)]
     task: Annotated[str, Meta(min_length=1, max_length=1000)]
     key: Annotated[str, Meta(max_length=1000)] = ""
-    file: bool = False  # the value at ``key`` is a file name among the task's files
+    file: bool = False  # ``key`` is a file name among the files the task's output named
     help: Annotated[str, Meta(max_length=2000)] = ""
 
 

@@ -51,8 +51,8 @@ def results(workflow_id: int, as_json: bool) -> None:
     found = run_async(read_workflow_results, load_settings(), workflow_id)
     if as_json:
         click.echo(json.dumps({"workflow_id": workflow_id, "results": found.values,
-                               "missing": found.missing,
-                               "parameters": found.parameters}, indent=2))
+                               "missing": found.missing, "parameters": found.parameters,
+                               "input_runs": found.input_runs}, indent=2))
     else:
         grid = table("RESULT", "VALUE", "HELP")
         for spec in found.specs:
