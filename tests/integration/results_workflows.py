@@ -36,7 +36,7 @@ def diamond(tool: Tool, cluster: str, counts: Path, workflow_args: str,
         return template.create_task(name=name, label=name, python=sys.executable,
                                     script=str(STEP),
                                     counts=str(counts), fail=fail if name == "c" else "",
-                                    upstream_tasks=upstream)
+                                    upstream_tasks=upstream, max_attempts=1)
 
     workflow = tool.create_workflow(name=f"diamond {workflow_args}",
                                     workflow_args=workflow_args, default_cluster_name=cluster)
