@@ -40,7 +40,8 @@ class InstancePaths:
     context: Path
     wrapper: Path  # the wrapper's PID, then the command's exit status
     inputs: Path  # the upstream tasks' outputs by name (JOBMON_INPUTS)
-    files: Path  # a folder for the files an output names (JOBMON_FILES)
+    no_inputs: Path  # JOBMON_INPUTS of the workflow's tasks without upstream tasks: {}
+    files: Path  # a folder for the files an output names (JOBMON_FILES), made by the task
 
     @classmethod
     def under(cls, log_dir: Path, workflow_id: int, instance_id: int) -> InstancePaths:
@@ -53,6 +54,7 @@ class InstancePaths:
             context=base / f"{stem}.context.json",
             wrapper=base / f"{stem}.wrapper",
             inputs=base / f"{stem}.inputs.json",
+            no_inputs=base / "no-inputs.json",
             files=Path(results.files_folder(str(base), instance_id)),
         )
 
@@ -140,7 +142,7 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
         JOBMON_ATTEMPT=str(instance.attempt),
         JOBMON_OUTPUT=str(paths.output),
         JOBMON_CONTEXT=str(paths.context),
-        JOBMON_INPUTS=str(paths.inputs),
+        JOBMON_INPUTS=str(paths.inputs if instance.has_upstream else paths.no_inputs),
         JOBMON_FILES=str(paths.files),
     )
     return env
@@ -149,20 +151,38 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
 def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
                   paths: InstancePaths, inputs: dict[str, Any] | None = None) -> None:
     """Create the log folders; leave the task's saved context and its upstream outputs
-    where it will look; make its files folder."""
+    where it will look."""
     for folder in {paths.stdout.parent, paths.stderr.parent, paths.output.parent}:
         if not folder.is_dir():
             folder.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         paths.output.unlink()
-    paths.inputs.write_bytes(msgspec.json.encode(inputs or {}))
-    with contextlib.suppress(FileExistsError):
-        paths.files.mkdir()
+    if instance.has_upstream:
+        paths.inputs.write_bytes(msgspec.json.encode(inputs or {}))
+    else:
+        _empty_inputs(paths.no_inputs)
     if instance.context is not None:
         paths.context.write_bytes(msgspec.json.encode(instance.context))
     else:
         with contextlib.suppress(FileNotFoundError):
             paths.context.unlink()
+
+
+# The no-inputs files known to exist: creating a file is a good part of what a short task
+# costs, so the tasks without upstream tasks of a workflow share one, read-only.
+_EMPTY_INPUTS: set[Path] = set()
+
+
+def _empty_inputs(path: Path) -> None:
+    if path in _EMPTY_INPUTS:
+        return
+    if not path.is_file():
+        # written whole under another name first: workers on other nodes may race here
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_bytes(b"{}")
+        partial.chmod(0o444)
+        os.replace(partial, path)
+    _EMPTY_INPUTS.add(path)
 
 
 def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths,
@@ -450,8 +470,6 @@ def outcome_update(running: Started, finished: Finished) -> wire.InstanceUpdate:
     output, output_problem = read_payload(running.paths.output)
     output, files_problem = results.checked_files(output, str(running.paths.files))
     context, context_problem = read_payload(running.paths.context)
-    with contextlib.suppress(OSError):  # an empty files folder is not kept
-        running.paths.files.rmdir()
     problems = [p for p in (running.kill_reason, output_problem, files_problem,
                             context_problem) if p]
     if running.kill_status is not None:

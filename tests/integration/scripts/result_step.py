@@ -20,6 +20,7 @@ for output in inputs.values():
     for path in output.get("jobmon_files", []):
         with open(path) as handle:
             upstream_data.append(handle.read())
+os.makedirs(os.environ["JOBMON_FILES"], exist_ok=True)
 with open(os.path.join(os.environ["JOBMON_FILES"], "data.txt"), "w") as handle:
     handle.write(f"data of {name}\n")
 with open(os.environ["JOBMON_OUTPUT"], "w") as handle:
