@@ -168,21 +168,15 @@ def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
             paths.context.unlink()
 
 
-# The no-inputs files known to exist: creating a file is a good part of what a short task
-# costs, so the tasks without upstream tasks of a workflow share one, read-only.
-_EMPTY_INPUTS: set[Path] = set()
-
-
 def _empty_inputs(path: Path) -> None:
-    if path in _EMPTY_INPUTS:
-        return
+    """The workflow's one read-only ``{}``: creating a file is a good part of what a short
+    task costs, so its tasks without upstream tasks share this one."""
     if not path.is_file():
         # written whole under another name first: workers on other nodes may race here
         partial = path.with_name(f".{path.name}.{os.getpid()}")
         partial.write_bytes(b"{}")
         partial.chmod(0o444)
         os.replace(partial, path)
-    _EMPTY_INPUTS.add(path)
 
 
 def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths,
