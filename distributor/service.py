@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 FULL_RECHECK = 1.0  # seconds between kill-order checks while every slot is busy
 FLUSH_TIMEOUT = 30.0
 KILL_ORDERS_TIMEOUT = 5.0
+# instances whose upstream outputs one request fetches (the answer holds them all)
+INPUTS_BATCH = 1000
 # Instances whose distributor (or its successor) still runs them, or will.
 _LIVE = frozenset({"I", "O", "R", "T"})
 
@@ -188,15 +190,15 @@ class DistributorService:
     async def _hand_inputs(self, plugin: TakesInputs,
                            instances: list[wire.ClaimedInstance]) -> None:
         """The upstream outputs of the claimed instances that have upstream tasks, in one
-        request."""
+        request per INPUTS_BATCH of them."""
         wanted = [i.task_instance_id for i in instances if i.has_upstream]
-        if not wanted:
-            return
-        answer = await self._requester.post(
-            "/api/v1/task_instances/inputs", wr.InputsRequest(task_instance_ids=wanted),
-            wr.InputsResponse)
-        plugin.take_inputs({entry.task_instance_id: entry.inputs
-                            for entry in answer.instances})
+        for start in range(0, len(wanted), INPUTS_BATCH):
+            answer = await self._requester.post(
+                "/api/v1/task_instances/inputs",
+                wr.InputsRequest(task_instance_ids=wanted[start:start + INPUTS_BATCH]),
+                wr.InputsResponse)
+            plugin.take_inputs({entry.task_instance_id: entry.inputs
+                                for entry in answer.instances})
 
     async def _heartbeat_loop(self) -> None:
         interval = self._settings.heartbeat.task_instance_interval
