@@ -124,3 +124,27 @@ def test_a_worker_credential_reads_its_own_instances_inputs_only(
     alice = make_token(token_server.dsn, "alice")
     status, body = inputs([ids["a"], ids["c"]], alice)  # the owner reads them all
     assert status == 200 and [len(e["inputs"]) for e in body["instances"]] == [0, 2]
+
+
+def test_a_named_file_is_read_only_from_inside_its_instances_folder(tmp_path: Path) -> None:
+    """The archive's reader: no link, of a folder or of the files folder itself, leads out."""
+    import getpass
+
+    from jobmon.client.owner_files import OwnerReader
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("TOPSECRET\n")
+    folder = tmp_path / "workflow-1" / "ti2.files"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "ok.txt").write_text("fine\n")
+    (folder / "linked").symlink_to(outside)
+    reader = OwnerReader(getpass.getuser())
+    with reader.open(folder / "sub" / "ok.txt", within=folder) as handle:
+        assert handle.read() == b"fine\n"
+    with pytest.raises(PermissionError, match="outside"):
+        reader.open(folder / "linked" / "secret.txt", within=folder)
+    moved = tmp_path / "workflow-1" / "ti3.files"
+    moved.symlink_to(outside)  # the files folder itself is a link elsewhere
+    with pytest.raises(PermissionError, match="not a folder"):
+        reader.open(moved / "secret.txt", within=moved)
