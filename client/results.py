@@ -3,7 +3,7 @@ reading a workflow's results and chain back (for ``jobmon workflow results`` / `
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,7 @@ import msgspec
 
 from jobmon import results, wire
 from jobmon import wire_results as wr
+from jobmon.client.boundary import run_sync
 from jobmon.client.chain import FinishedWorkflow, finished_workflow, get_chain
 from jobmon.client.connection import open_requester
 from jobmon.requester import Requester
@@ -62,6 +63,41 @@ class Declarations:
             wr.Declarations(parameters=results.check_parameters(self.parameters, self.given),
                             results=self.results, input_runs=self.input_runs),
             wr.DeclarationsResponse)
+
+
+class Declaring:
+    """Workflow's methods to declare parameters, results and input runs."""
+
+    declarations: Declarations
+
+    def add_parameter(self, name: str, type: type | str = str, default: Any = None,
+                      help: str = "", required: bool = False) -> None:
+        """Declare a typed parameter (int, float, str, bool, list, dict); its value is
+        given with ``set_parameters`` (else its default) and checked before bind."""
+        self.declarations.add_parameter(name, type, default, help, required)
+
+    def set_parameters(self, **values: Any) -> None:
+        self.declarations.given.update(values)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The parameters' values; ValueError naming every problem."""
+        return self.declarations.values()
+
+    def add_result(self, name: str, task: str, key: str = "", file: bool = False,
+                   help: str = "") -> None:
+        """Promise a result: the output of task ``task`` (at the dotted ``key``), or with
+        ``file`` the path of the file named ``key`` among the files its output named."""
+        self.declarations.add_result(name, task, key, file, help)
+
+    def add_runs(self, workflow_ids: Iterable[int]) -> list[FinishedWorkflow]:
+        """Take finished (DONE) workflows as input: returns their outputs and results, to
+        build this workflow's tasks from; recorded with this workflow when it binds."""
+        ids = [int(workflow_id) for workflow_id in workflow_ids]
+        found = run_sync(finished_runs, settings=None, workflow_ids=ids)
+        self.declarations.input_runs += [i for i in ids if i not in self.declarations.input_runs]
+        return found
+
 
 
 def _convert(kind: type[Any], values: Mapping[str, Any], what: str) -> Any:

@@ -13,18 +13,12 @@ from jobmon import settings as settings_module
 from jobmon.client import binder, limits
 from jobmon.client.array import Array, is_choice, matching
 from jobmon.client.boundary import plain_errors, run_sync
-from jobmon.client.chain import (
-    FinishedWorkflow,
-    Linker,
-    linker_reference,
-    resolve_linker,
-    run_chain,
-)
+from jobmon.client.chain import Linker, linker_reference, resolve_linker, run_chain
 from jobmon.client.connection import open_requester
 from jobmon.client.defaults import checked_resources
 from jobmon.client.prepare import Prepared, prepare
 from jobmon.client.progress import ProgressReporter
-from jobmon.client.results import Declarations, finished_runs
+from jobmon.client.results import Declarations, Declaring
 from jobmon.client.swarm.result import WorkflowRunResult
 from jobmon.client.swarm.runner import run_workflow, start_distributors
 from jobmon.client.task import Task, attributes_dict
@@ -40,7 +34,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_CONCURRENTLY_RUNNING = 10_000
 
 
-class Workflow:
+class Workflow(Declaring):
     """Tasks and their dependencies; ``run()`` binds, then drives it to the end."""
 
     def __init__(
@@ -300,36 +294,6 @@ class Workflow:
         A linker in an importable module lets ``jobmon workflow resume`` go on as well."""
         self.linker_reference = linker_reference(linker)
         self.linker = resolve_linker(linker) if isinstance(linker, str) else linker
-
-    # ------------------------------------------------------------------ declarations
-
-    def add_parameter(self, name: str, type: type | str = str, default: Any = None,
-                      help: str = "", required: bool = False) -> None:
-        """Declare a typed parameter (int, float, str, bool, list, dict); its value is
-        given with ``set_parameters`` (else its default) and checked before bind."""
-        self.declarations.add_parameter(name, type, default, help, required)
-
-    def set_parameters(self, **values: Any) -> None:
-        self.declarations.given.update(values)
-
-    @property
-    def parameters(self) -> dict[str, Any]:
-        """The parameters' values; ValueError naming every problem."""
-        return self.declarations.values()
-
-    def add_result(self, name: str, task: str, key: str = "", file: bool = False,
-                   help: str = "") -> None:
-        """Promise a result: the output of task ``task`` (at the dotted ``key``), or with
-        ``file`` the path of the file named ``key`` among the files its output named."""
-        self.declarations.add_result(name, task, key, file, help)
-
-    def add_runs(self, workflow_ids: Iterable[int]) -> list[FinishedWorkflow]:
-        """Take finished (DONE) workflows as input: returns their outputs and results, to
-        build this workflow's tasks from; recorded with this workflow when it binds."""
-        ids = [int(workflow_id) for workflow_id in workflow_ids]
-        found = run_sync(finished_runs, settings=None, workflow_ids=ids)
-        self.declarations.input_runs += [i for i in ids if i not in self.declarations.input_runs]
-        return found
 
     # ------------------------------------------------------------------ running
 
