@@ -69,3 +69,8 @@ def next_link(finished: FinishedWorkflow) -> Workflow:
         raise RuntimeError("the linker is broken, as asked")
     carried = finished.outputs["c"]["value"]
     return chain_link({**settings, "link": settings["link"] + 1, "carried": carried})
+
+
+def loop_back(finished: FinishedWorkflow) -> Workflow:
+    """A broken linker: its follow-on is the workflow it follows (the same identity)."""
+    return chain_link(json.loads(finished.workflow_args))

@@ -82,3 +82,18 @@ def test_a_failed_linker_stops_the_chain_and_the_cli_resumes_it(
                                "--json").stdout)
     assert chain["state"] == "DONE" and len(chain["links"]) == 3
     assert _counts(tmp_path) == {1: ["a", "b", "c"], 2: ["a", "b", "c"], 3: ["a", "b", "c"]}
+
+
+def test_a_follow_on_that_leads_back_into_the_chain_is_refused(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    from tests.integration.results_workflows import loop_back
+
+    head = chain_link({"dir": str(tmp_path), "cluster": "sequential", "link": 1})
+    head.set_next(loop_back)
+    with pytest.raises(ChainLinkError, match="a chain cannot loop"):
+        head.run(show_progress=False)
+    chain = WorkflowStatus(head.workflow_id).chain()
+    assert chain.state == "STOPPED" and len(chain.links) == 1
+    assert "cannot follow workflow" in (chain.links[0].error or "")
+    assert _counts(tmp_path) == {1: ["a", "b", "c"]}  # the head ran once, and not again
