@@ -70,25 +70,34 @@ class Terminated(SystemExit):
         super().__init__(128 + signal.SIGTERM)
 
 
-async def _stopped_by_sigterm(function: Callable[[], Awaitable[T]]) -> T:
-    """``function``, cancelled on SIGTERM as Ctrl-C cancels it, then ``Terminated``."""
-    terminated = False
+async def _stopped_by_signals(function: Callable[[], Awaitable[T]],
+                              numbers: tuple[signal.Signals, ...]) -> T:
+    """``function``, cancelled when one of the signals ``numbers`` comes; then
+    ``KeyboardInterrupt`` (SIGINT) or ``Terminated`` (SIGTERM).
+
+    The signal cancels an anyio scope, which stays cancelled, instead of asyncio's one
+    ``Task.cancel()`` on Ctrl-C, which code inside a run can absorb; a second Ctrl-C during
+    the clean-up raises ``KeyboardInterrupt`` at once, as Python's own handler does.
+    """
+    received: signal.Signals | None = None
     result: Any = None
     async with anyio.create_task_group() as group:
 
         async def watch() -> None:
-            nonlocal terminated
-            with anyio.open_signal_receiver(signal.SIGTERM) as signals:
-                async for _ in signals:
-                    terminated = True
-                    log.warning("SIGTERM: stopping the workflow run")
+            nonlocal received
+            with anyio.open_signal_receiver(*numbers) as signals:
+                async for number in signals:
+                    received = number
+                    log.warning("%s: stopping the workflow run", number.name)
                     group.cancel_scope.cancel()
                     return
 
         group.start_soon(watch)
         result = await function()
         group.cancel_scope.cancel()
-    if terminated:
+    if received == signal.SIGINT:
+        raise KeyboardInterrupt
+    if received is not None:
         raise Terminated
     return result  # type: ignore[no-any-return]
 
@@ -99,8 +108,8 @@ def run_sync(function: Callable[..., Awaitable[T]], *, stop_on_sigterm: bool = F
 
     Called where an event loop already runs (a Jupyter notebook), it runs in a thread of
     its own with its own loop, and blocks until done, as Jobmon's ``run()`` does. With
-    ``stop_on_sigterm`` (``Workflow.run()``), SIGTERM stops the run the way Ctrl-C does,
-    when the program left SIGTERM at its default and this is the main thread.
+    ``stop_on_sigterm`` (``Workflow.run()``), SIGTERM stops the run the way Ctrl-C does
+    (each when the program left it at Python's default and this is the main thread).
     """
     try:
         anyio.get_current_task()
@@ -111,17 +120,24 @@ def run_sync(function: Callable[..., Awaitable[T]], *, stop_on_sigterm: bool = F
             elsewhere: concurrent.futures.Future[T] = pool.submit(
                 functools.partial(run_sync, function, **kwargs))
             return elsewhere.result()
-    watch = (stop_on_sigterm and threading.current_thread() is threading.main_thread()
-             and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
+    watched: tuple[signal.Signals, ...] = ()
+    if stop_on_sigterm and threading.current_thread() is threading.main_thread():
+        # only the signals the program left to Python's defaults
+        watched = tuple(number for number, default in (
+            (signal.SIGTERM, signal.SIG_DFL), (signal.SIGINT, signal.default_int_handler))
+            if signal.getsignal(number) == default)
 
     async def call() -> T:
-        if watch:
-            return await _stopped_by_sigterm(lambda: function(**kwargs))
+        if watched:
+            return await _stopped_by_signals(lambda: function(**kwargs), watched)
         return await function(**kwargs)
 
     try:
         with plain_errors():
             return anyio.run(call)
     finally:
-        if watch:  # the event loop leaves its own handler behind
+        # the event loop leaves its own handlers behind
+        if signal.SIGTERM in watched:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if signal.SIGINT in watched:
+            signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from jobmon import wire
 from jobmon import wire_operator as wo
+from jobmon import wire_pictures as wp
 from jobmon.client.connection import open_requester
 from jobmon.requester import Requester
 from jobmon.settings import Settings
@@ -24,6 +25,19 @@ async def set_concurrency(settings: Settings, workflow_id: int,
             f"/api/v1/workflows/{workflow_id}/concurrency",
             wire.ConcurrencyRequest(max_concurrently_running=limit),
             wire.ConcurrencyResponse,
+        )
+
+
+async def set_template_concurrency(settings: Settings, workflow_id: int, task_template: str,
+                                   limit: int) -> wp.TemplateConcurrencyResponse:
+    """The limit of one task template (array) of a workflow; a running swarm applies it at
+    once."""
+    async with open_requester(settings) as requester:
+        return await requester.post(
+            f"/api/v1/workflows/{workflow_id}/template_concurrency",
+            wp.TemplateConcurrencyRequest(max_concurrently_running=limit,
+                                          task_template=task_template),
+            wp.TemplateConcurrencyResponse,
         )
 
 

@@ -6,18 +6,15 @@ pure: Jobmon's dictionaries and the YAML of suggested requests.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from jobmon import wire
 from jobmon import wire_operator as wo
 from jobmon.client.connection import open_requester
-from jobmon.resources import format_memory
 from jobmon.settings import Settings
-
-MIB = 1024 * 1024
-CHOICES = ("avg", "min", "max")
+from jobmon.usage_rules import CHOICES as CHOICES  # the one rule, in jobmon core
+from jobmon.usage_rules import suggested_requests as suggested_requests
 
 
 async def template_usage(
@@ -120,32 +117,6 @@ def jobmon_task_usage(usage: wo.TaskResourceUsage) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ resource files
-
-
-def _pick(stats: wo.UsageStats, choice: str) -> float | None:
-    return {"avg": stats.mean, "min": stats.min, "max": stats.max}[choice]
-
-
-def suggested_requests(usage: wo.ResourceUsage, memory: str = "avg", cores: str = "avg",
-                       runtime: str = "max") -> dict[str, Any]:
-    """Requests for the next run of a template, from what its finished instances used:
-    ``memory`` and ``runtime`` pick the mean (avg), min or max of the usage, ``cores`` of
-    the cores its tasks asked for. Memory rounds up to whole MiB, runtime to seconds."""
-    for name, choice in (("memory", memory), ("cores", cores), ("runtime", runtime)):
-        if choice not in CHOICES:
-            raise ValueError(f"{name} must be one of {', '.join(CHOICES)}, not {choice!r}")
-    core_value = {"avg": usage.cores_mean, "min": usage.cores_min,
-                  "max": usage.cores_max}[cores]
-    requests: dict[str, Any] = {"cores": max(1, round(core_value)) if core_value else 1}
-    used_memory = _pick(usage.memory, memory)
-    if used_memory is not None:
-        requests["memory"] = format_memory(max(1, math.ceil(used_memory / MIB)))
-    used_runtime = _pick(usage.runtime, runtime)
-    if used_runtime is not None:
-        requests["runtime"] = max(1, math.ceil(used_runtime))
-    if usage.queue:
-        requests["queue"] = usage.queue
-    return requests
 
 
 def resource_yaml(usages: Sequence[wo.ResourceUsage], clusters: Sequence[str],

@@ -336,3 +336,68 @@ _WORKFLOW_FOR_RUN: Mapping[WorkflowRunStatus, WorkflowStatus] = {
 def letters(statuses: Iterable[enum.StrEnum]) -> list[str]:
     """Status letters as plain strings, sorted, for SQL ``= ANY($n::text[])``."""
     return sorted(str(s) for s in statuses)
+
+
+# ---------------------------------------------------------------- how people see the letters
+
+# One colour per meaning, by name: the dashboard draws them (CSS class c-<colour>) and the
+# CLI prints them (jobmon.cli.render maps each to a terminal colour). Names are the enum
+# names, as Jobmon prints them; the dashboard writes them in sentence case.
+STATUS_COLOURS: Mapping[str, Mapping[str, str]] = {
+    "task": {
+        "G": "slate", "Q": "sky", "I": "sky", "O": "indigo", "R": "blue", "D": "green",
+        "E": "amber", "A": "amber", "F": "red",
+    },
+    "workflow": {
+        "G": "slate", "Q": "slate", "I": "sky", "O": "indigo", "R": "blue", "D": "green",
+        "H": "purple", "F": "red", "A": "slate",
+    },
+    "instance": {
+        "Q": "sky", "I": "sky", "O": "indigo", "R": "blue", "D": "green", "E": "red",
+        "F": "red", "K": "purple", "T": "amber", "U": "red", "W": "red", "X": "red",
+        "Z": "orange",
+    },
+    "run": {
+        "G": "slate", "L": "slate", "B": "slate", "I": "sky", "O": "indigo", "R": "blue",
+        "D": "green", "S": "purple", "E": "red", "C": "purple", "H": "purple",
+        "T": "purple", "A": "slate",
+    },
+}
+STATUS_TYPES: Mapping[str, type[enum.StrEnum]] = {
+    "task": TaskStatus, "workflow": WorkflowStatus, "instance": TaskInstanceStatus,
+    "run": WorkflowRunStatus,
+}
+# The order of the segments of a progress bar: finished first, waiting last.
+TASK_ORDER = ("D", "F", "R", "O", "I", "Q", "E", "A", "G")
+# What pages keep asking about: a live run also winds down through a resume (C, H).
+LIVE_LETTERS: Mapping[str, tuple[str, ...]] = {
+    "task": tuple(letters(TASK_ACTIVE | {T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES})),
+    "workflow": tuple(letters(WORKFLOW_ACTIVE | {W.REGISTERING, W.QUEUED})),
+    "instance": tuple(letters(TASK_INSTANCE_ACTIVE)),
+    "run": tuple(letters(WORKFLOW_RUN_ACTIVE | {WR.COLD_RESUME, WR.HOT_RESUME})),
+}
+
+
+def status_label(name: str) -> str:
+    """An enum name in sentence case, as the dashboard writes it: ERROR_FATAL, Error fatal."""
+    return name.replace("_", " ").capitalize()
+
+
+def status_colour(letter: str | None, machine: str = "task") -> str:
+    return STATUS_COLOURS[machine].get(letter or "", "slate")
+
+
+def vocabulary() -> dict[str, object]:
+    """Every status of every machine with its name, label and colour, for the dashboard."""
+    return {
+        "machines": {
+            machine: {
+                str(status): {"name": status.name, "label": status_label(status.name),
+                              "colour": status_colour(str(status), machine)}
+                for status in status_type
+            }
+            for machine, status_type in STATUS_TYPES.items()
+        },
+        "task_order": list(TASK_ORDER),
+        "live": {machine: list(found) for machine, found in LIVE_LETTERS.items()},
+    }

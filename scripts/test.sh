@@ -44,4 +44,6 @@ if [ "$(id -u)" = 0 ] && ! command -v wrk >/dev/null 2>&1 && command -v apt-get 
 fi
 
 bash scripts/check.sh
-.venv/bin/python -m pytest "$@"
+# several workers (pytest-xdist): most tests wait on processes, not on the CPU; the Slurm
+# tests share one worker (tests/conftest.py). JOBMON_TEST_WORKERS=0 runs them serially.
+.venv/bin/python -m pytest -n "${JOBMON_TEST_WORKERS:-4}" --dist loadgroup "$@"

@@ -38,15 +38,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     base = session.config.stash.get(_BASETEMP, None)
     if base is None:
         return
-    if exitstatus == 0:
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         shutil.rmtree(base, ignore_errors=True)
     else:  # kept for a look at what failed
         print(f"\ntemporary files of this session are kept in {base}")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (--dist loadgroup) the Slurm tests all run on one worker, one
+    after another: the dev cluster's few CPUs are theirs, as in a serial run."""
+    for item in items:
+        if item.get_closest_marker("slurm") is not None:
+            item.add_marker(pytest.mark.xdist_group("slurm"))
+
+
+def _embedded_port() -> int:
+    """5439 in a serial run; 5450 + N on xdist worker gwN, so workers never race for one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return 5450 + int(worker[2:]) if worker.startswith("gw") else 5439
+
+
 FAST_HEARTBEATS = {
     "JOBMON__HEARTBEAT__TASK_INSTANCE_INTERVAL": "1.0",
-    "JOBMON__HEARTBEAT__WORKFLOW_RUN_INTERVAL": "1.0",
+    # a run is overdue after 6.2 s: a swarm starved of CPU for a few seconds, as on a
+    # 2-core machine running four test workers, is not marked lost
+    "JOBMON__HEARTBEAT__WORKFLOW_RUN_INTERVAL": "2.0",
     "JOBMON__HTTP__RETRY_SECONDS": "30",
     "JOBMON__HTTP__RETRY_MAX_WAIT": "2",
     "JOBMON__SWARM__POLL_WAIT": "2.0",
@@ -63,7 +79,7 @@ def pg_server_dsn() -> Iterator[str]:
     from jobmon.server.embedded import EmbeddedPostgres
 
     with shared_temp_dir("jm-pg-") as base:
-        embedded = EmbeddedPostgres(base / "pgdata", port=5439)
+        embedded = EmbeddedPostgres(base / "pgdata", port=_embedded_port())
         try:
             yield embedded.start()
         finally:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.from_thread
@@ -24,6 +25,11 @@ from jobmon.server.db import connect
 from jobmon.server.main import ServeOptions, serve
 
 TEMPLATE_PREFIX = "jobmon_test_template_"
+
+
+def database_name(dsn: str) -> str:
+    """The database a DSN names, whether its host is in the authority or in the query."""
+    return urlsplit(dsn).path.lstrip("/")
 
 
 def admin_dsn(dsn: str, database: str) -> str:

@@ -14,19 +14,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from jobmon.status import TaskInstanceStatus, TaskStatus, WorkflowRunStatus, WorkflowStatus
+from jobmon.status import STATUS_COLOURS, STATUS_TYPES, status_colour
 
-# The same letter has the same colour wherever it appears (CLI and dashboard alike).
-COLOURS = {
-    "G": "grey62", "Q": "cyan", "I": "cyan", "O": "cyan", "R": "blue", "D": "green",
-    "E": "yellow", "A": "yellow", "F": "red", "H": "magenta", "K": "magenta", "T": "yellow",
-    "U": "red", "W": "red", "X": "red", "Z": "red", "S": "magenta", "C": "magenta",
-    "L": "grey62", "B": "grey62",
+# The dashboard's colours (jobmon.status.STATUS_COLOURS) as terminal colours: the same
+# status has the same colour in the CLI and on the page.
+TERMINAL_COLOURS = {
+    "slate": "grey62", "sky": "cyan", "indigo": "medium_purple", "blue": "blue",
+    "green": "green", "amber": "yellow", "red": "red", "orange": "dark_orange",
+    "purple": "magenta",
 }
-MACHINES: dict[str, type[Any]] = {
-    "task": TaskStatus, "workflow": WorkflowStatus, "instance": TaskInstanceStatus,
-    "run": WorkflowRunStatus,
-}
+
+
 def console() -> Console:
     """Rich output on stdout; 80 columns and no colour when it is not a terminal."""
     return Console(highlight=False, soft_wrap=False)
@@ -47,13 +45,15 @@ def status_name(letter: str | None, machine: str = "task") -> str:
     if not letter:
         return "-"
     try:
-        return str(MACHINES[machine](letter).name)
+        return str(STATUS_TYPES[machine](letter).name)
     except ValueError:
         return letter
 
 
 def status_text(letter: str | None, machine: str = "task") -> Text:
-    return Text(status_name(letter, machine), style=COLOURS.get(letter or "", ""))
+    known = letter in STATUS_COLOURS[machine]
+    return Text(status_name(letter, machine),
+                style=TERMINAL_COLOURS[status_colour(letter, machine)] if known else "")
 
 
 def table(*columns: str, title: str | None = None) -> Table:

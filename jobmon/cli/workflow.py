@@ -216,13 +216,24 @@ def reset(workflow_id: int, partial: bool) -> None:
 @click.option(*WORKFLOW_ID, type=click.IntRange(min=1), required=True)
 @click.option("-m", "--max-tasks", "limit", type=click.IntRange(min=1),
               required=True, help="The new limit of tasks running at once.")
+@click.option("-t", "--task-template", default="", metavar="NAME",
+              help="Change the limit of this task template (its array) in the workflow, "
+                   "not the workflow's.")
 @one_line_errors
-def concurrency(workflow_id: int, limit: int) -> None:
-    """Change the limit of a running workflow; it applies within one swarm tick."""
-    from jobmon.client.operator import set_concurrency
+def concurrency(workflow_id: int, limit: int, task_template: str) -> None:
+    """Change the limit of a running workflow, or of one of its task templates (-t); the
+    running swarm applies it at once."""
+    from jobmon.client.operator import set_concurrency, set_template_concurrency
     from jobmon.client.status_commands import concurrency_message
 
-    answer = run_async(set_concurrency, load_settings(), workflow_id, limit)
+    settings = load_settings()
+    if task_template:
+        changed = run_async(set_template_concurrency, settings, workflow_id, task_template,
+                            limit)
+        click.echo(f"Workflow ID {workflow_id} task template {changed.task_template!r} max "
+                   f"concurrently running updated to {changed.max_concurrently_running}")
+        return
+    answer = run_async(set_concurrency, settings, workflow_id, limit)
     click.echo(concurrency_message(answer.workflow_id, answer.max_concurrently_running))
 
 

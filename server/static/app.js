@@ -3,6 +3,7 @@
 import { fill } from "./dom.js";
 import { listPage } from "./list.js";
 import { askForToken, crumbs, notFound } from "./live.js";
+import { loadStatuses } from "./status.js";
 import { taskPage } from "./task.js";
 import { workflowPage } from "./workflow.js";
 
@@ -35,4 +36,6 @@ function route() {
 
 window.addEventListener("hashchange", route);
 window.addEventListener("jobmon:unauthorized", (event) => askForToken(event.detail));
-route();
+// the status names and colours come from the server (the CLI's own); without them the
+// pages still work, showing letters
+loadStatuses().catch(() => {}).finally(route);

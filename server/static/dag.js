@@ -65,7 +65,7 @@ export function layout(nodes, edges) {
   return { columns, incoming };
 }
 
-// Left to right on wide screens; top to bottom on narrow ones, scaled to fit.
+// Left to right, or top to bottom.
 export function place(nodes, edges, vertical) {
   const { columns } = layout(nodes, edges);
   const across = vertical ? NODE_W : NODE_H;  // a node's size across its layer
@@ -94,12 +94,16 @@ function clip(text, length) {
   return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }
 
-export function dagView(arrays, edges, vertical = false) {
-  const { position, width, height } = place(arrays, edges, vertical);
+// Drawn to fit the card's width (``available`` pixels): left to right, shrunk to fit when it
+// is somewhat wider; top to bottom when it would shrink too far or the screen is narrow.
+export function dagView(arrays, edges, available) {
+  const across = place(arrays, edges, false);
+  const vertical = available < 640 || across.width > available * 1.6;
+  const { position, width, height } = vertical ? place(arrays, edges, true) : across;
   const svg = s("svg", { class: vertical ? "dag dag-vertical" : "dag",
-                         viewBox: `0 0 ${width} ${height}`, width, height,
+                         viewBox: `0 0 ${width} ${height}`,
                          role: "img", "aria-label": "Task templates and their dependencies" });
-  if (vertical) svg.style.maxWidth = `${width}px`;  // shrinks to fit, never grows
+  svg.style.maxWidth = `${width}px`;  // shrinks to fit, never grows
   svg.append(s("defs", {}, s("marker", {
     id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7",
     markerHeight: "7", orient: "auto-start-reverse" }, s("path", { d: "M0,0 L10,5 L0,10 z",

@@ -116,3 +116,23 @@ export function lastLine(text) {
   const lines = (text || "").split("\n").map((line) => line.trim()).filter(Boolean);
   return lines.length ? lines[lines.length - 1] : "";
 }
+
+// A duration as h:mm:ss (Slurm's and the CLI's way), tenths below ten seconds.
+export function hms(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(Number(seconds))) return "–";
+  const value = Number(seconds);
+  const whole = Math.floor(value);
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor((whole % 3600) / 60);
+  const rest = whole % 60;
+  const pad = (n) => String(n).padStart(2, "0");
+  const tenths = value < 10 && value !== whole ? `.${Math.floor((value - whole) * 10)}` : "";
+  return `${hours}:${pad(minutes)}:${pad(rest)}${tenths}`;
+}
+
+// A compute resource with its unit: requests hold memory in MiB and runtime in seconds.
+export function resourceText(key, value) {
+  if (key === "memory" && typeof value === "number") return bytes(value * 1024 * 1024);
+  if (key === "runtime" && typeof value === "number") return hms(value);
+  return String(value);
+}

@@ -1,48 +1,37 @@
-// Status letters as Jobmon names them, and one colour per meaning: the same letter has the
-// same colour on every page (and in the CLI: green done, red failed, blue running).
+// Status letters, their names and colours: one vocabulary, jobmon/status.py, served at
+// /api/v1/statuses and read once before the first page shows (the CLI prints the same names
+// and colours). A name is the enum name in sentence case: ERROR_FATAL is "Error fatal".
 
+import { get } from "./api.js";
 import { h, percent, plural } from "./dom.js";
 
-export const MACHINES = {
-  task: {
-    G: ["Registering", "slate"], Q: ["Queued", "sky"], I: ["Instantiating", "sky"],
-    O: ["Launched", "indigo"], R: ["Running", "blue"], D: ["Done", "green"],
-    E: ["Error (recoverable)", "amber"], A: ["Adjusting resources", "amber"],
-    F: ["Fatal", "red"],
-  },
-  workflow: {
-    G: ["Registering", "slate"], Q: ["Queued", "slate"], I: ["Instantiating", "sky"],
-    O: ["Launched", "indigo"], R: ["Running", "blue"], D: ["Done", "green"],
-    H: ["Halted", "purple"], F: ["Failed", "red"], A: ["Aborted", "slate"],
-  },
-  instance: {
-    Q: ["Queued", "sky"], I: ["Instantiated", "sky"], O: ["Launched", "indigo"],
-    R: ["Running", "blue"], D: ["Done", "green"], E: ["Error", "red"], F: ["Fatal", "red"],
-    K: ["Kill requested", "purple"], T: ["Triaging", "amber"], U: ["Unknown error", "red"],
-    W: ["No job id", "red"], X: ["No heartbeat", "red"], Z: ["Resource error", "orange"],
-  },
-  run: {
-    G: ["Registered", "slate"], L: ["Linking", "slate"], B: ["Bound", "slate"],
-    I: ["Instantiated", "sky"], O: ["Launched", "indigo"], R: ["Running", "blue"],
-    D: ["Done", "green"], S: ["Stopped", "purple"], E: ["Error", "red"],
-    C: ["Cold resume", "purple"], H: ["Hot resume", "purple"], T: ["Terminated", "purple"],
-    A: ["Aborted", "slate"],
-  },
-};
+export const MACHINES = { task: {}, workflow: {}, instance: {}, run: {} };  // letter: [label, colour]
+export const TASK_ORDER = [];  // the order of the segments of a progress bar
+export const WORKFLOW_LIVE = new Set();
+export const RUN_LIVE = new Set();
+export const TASK_LIVE = new Set();
 
-// The order of the segments of a progress bar: finished first, waiting last.
-export const TASK_ORDER = ["D", "F", "R", "O", "I", "Q", "E", "A", "G"];
-export const WORKFLOW_LIVE = new Set(["G", "Q", "I", "O", "R"]);
-export const RUN_LIVE = new Set(["G", "L", "B", "I", "O", "R", "C", "H"]);
-export const TASK_LIVE = new Set(["Q", "I", "O", "R", "E", "A"]);
+export async function loadStatuses() {
+  const answer = await get("/statuses");
+  for (const [machine, statuses] of Object.entries(answer.machines)) {
+    MACHINES[machine] = Object.fromEntries(Object.entries(statuses).map(
+      ([letter, status]) => [letter, [status.label, status.colour, status.name]]));
+  }
+  TASK_ORDER.splice(0, TASK_ORDER.length, ...answer.task_order);
+  for (const [set, machine] of [[WORKFLOW_LIVE, "workflow"], [RUN_LIVE, "run"],
+                                [TASK_LIVE, "task"]]) {
+    set.clear();
+    for (const letter of answer.live[machine]) set.add(letter);
+  }
+}
 
 export function statusName(letter, machine = "task") {
-  const known = MACHINES[machine][letter];
+  const known = (MACHINES[machine] || {})[letter];
   return known ? known[0] : letter || "–";
 }
 
 export function statusColour(letter, machine = "task") {
-  const known = MACHINES[machine][letter];
+  const known = (MACHINES[machine] || {})[letter];
   return known ? known[1] : "slate";
 }
 

@@ -1,7 +1,9 @@
 // A task: its instances, each with its status timeline, outcome and stderr tail.
 
 import { get } from "./api.js";
-import { bytes, clockTime, duration, fill, fullTime, h, timeAgo } from "./dom.js";
+import {
+  bytes, clockTime, duration, fill, fullTime, h, hms, resourceText, timeAgo,
+} from "./dom.js";
 import { crumbs, notFound, Poller } from "./live.js";
 import { pill, statusColour, TASK_LIVE } from "./status.js";
 
@@ -76,15 +78,16 @@ export function taskPage(root, taskId) {
         ["Node", instance.nodename || "–"],
         ["Exit code", instance.exit_code ?? "–"],
         ["Max RSS", bytes(instance.maxrss)],
-        ["Wallclock", duration(instance.wallclock)],
+        ["Wallclock", hms(instance.wallclock)],
         ["Cluster", instance.cluster_name],
         ["Resources", Object.entries(instance.compute_resources || {})
-          .map(([key, value]) => `${key} ${value}`).join(", ") || "–"],
+          .map(([key, value]) => `${key} ${resourceText(key, value)}`).join(", ") || "–"],
       ];
       return h("article", { class: "instance", dataset: { instanceId: instance.task_instance_id } },
         h("header", {},
           h("h3", {}, `Instance ${instance.task_instance_id}`),
-          h("span", { class: "muted" }, `try ${instance.attempt} · run ${instance.workflow_run_id}`),
+          h("span", { class: "muted" },
+            `try ${instance.attempt} · workflow run id ${instance.workflow_run_id}`),
           pill(instance.status, "instance")),
         h("div", { class: "instance-body" },
           h("ol", { class: "timeline" }, instance.timeline.map(([time, , status, source]) =>

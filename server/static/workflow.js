@@ -5,10 +5,13 @@
 import { get, post } from "./api.js";
 import { dagView } from "./dag.js";
 import { fill, h, lastLine, percent, plural, timeAgo } from "./dom.js";
+import { templateLimits } from "./limits.js";
 import { crumbs, notFound, Poller, toast } from "./live.js";
+import { resourcesCard } from "./resources.js";
 import {
   finished, legend, pill, progressBar, RUN_LIVE, statusName, WORKFLOW_LIVE,
 } from "./status.js";
+import { timelineCard } from "./timeline.js";
 
 const TASK_PAGE = 50;
 const TASKS_EVERY = 5;  // the task table refreshes every this many ticks
@@ -25,12 +28,17 @@ export function workflowPage(root, workflowId, params) {
   const runs = h("div", { class: "runs" });
   const chain = h("section", { class: "card", id: "chain", hidden: true });
   const taskFilter = { status: params.get("status") || "", after: [0] };
+  const timeline = timelineCard(workflowId, params);
+  const resources = resourcesCard(workflowId);
+  const limits = templateLimits(workflowId, (action) => act(action));
 
   fill(root, head, chain,
     h("div", { class: "grid-2" },
       overall,
       h("section", { class: "card", id: "actions" }, h("h2", {}, "Control"), actions)),
     h("section", { class: "card", id: "dag" }, h("h2", {}, "Task templates"), dag),
+    timeline.element,
+    resources.element,
     h("section", { class: "card", id: "errors" }, h("h2", {}, "Failed tasks by error"), errors),
     h("section", { class: "card", id: "tasks" }, h("h2", {}, "Tasks"), filterChips(), tasks),
     h("section", { class: "card", id: "runs" }, h("h2", {}, "Runs"), runs));
@@ -38,9 +46,12 @@ export function workflowPage(root, workflowId, params) {
   let templateEdges = [];
   let latestRun;
   let latestCounts;
+  let timelineStale = false;
+  let resourcesStale = false;
   let ticks = 0;
   let workflow = null;
   const jobs = [];  // one-off requests, each in a tick of its own
+  const want = (job) => { if (!jobs.includes(job)) jobs.push(job); };
 
   function filterChips() {
     const choices = [["", "All"], ["R", "Running"], ["F", "Fatal"], ["E,A", "Retrying"],
@@ -77,16 +88,32 @@ export function workflowPage(root, workflowId, params) {
     workflow = answer.summary;
     renderHead(answer.summary);
     renderProgress(answer.summary);
-    fill(dag, answer.arrays.length ? dagView(answer.arrays, templateEdges, dag.clientWidth < 640)
+    fill(dag, answer.arrays.length ? dagView(answer.arrays, templateEdges, dag.clientWidth)
       : h("p", { class: "muted" }, "No tasks."));
     renderErrors(answer.errors);
-    // the tables follow when something they show changed
+    limits.render(answer.arrays);
+    timeline.tick();
+    // the tables and pictures follow when something they show changed
     const run = `${answer.summary.latest_run_id}:${answer.summary.latest_run_status}`;
     if (latestRun !== undefined && run !== latestRun) jobs.push(loadRuns);
     latestRun = run;
     const counts = JSON.stringify(answer.summary.counts);
-    if (latestCounts !== undefined && counts !== latestCounts) jobs.push(loadTasks);
+    if (latestCounts !== undefined && counts !== latestCounts) {
+      want(loadTasks);
+      timelineStale = true;  // instances started or ended
+      if (finished(JSON.parse(counts)) !== finished(JSON.parse(latestCounts))) {
+        resourcesStale = true;
+      }
+    }
     latestCounts = counts;
+    if (timelineStale && timeline.due()) {
+      timelineStale = false;
+      want(timeline.load);
+    }
+    if (resourcesStale && resources.due()) {
+      resourcesStale = false;
+      want(resources.load);
+    }
     return answer.summary;
   }
 
@@ -121,7 +148,8 @@ export function workflowPage(root, workflowId, params) {
     const answer = await get(`${base}/runs`);
     fill(runs, answer.runs.length ? h("ol", { class: "run-list" }, answer.runs.slice().reverse()
       .map((run) => h("li", {},
-        h("span", { class: "run-id" }, `Run ${run.workflow_run_id}`), pill(run.status, "run"),
+        h("span", { class: "run-id" }, `Workflow run id ${run.workflow_run_id}`),
+        pill(run.status, "run"),
         h("span", { class: "muted" }, `${run.user} · started `, timeAgo(run.created_at),
           run.message ? ` · ${run.message}` : ""))))
       : h("p", { class: "muted" }, "Never run."));
@@ -139,7 +167,7 @@ export function workflowPage(root, workflowId, params) {
     const live = summary.latest_run_status && RUN_LIVE.has(summary.latest_run_status);
     actions.querySelector("#stop").disabled = !live;
     actions.querySelector("#stop-hint").textContent = live
-      ? `Run ${summary.latest_run_id} is ${statusName(summary.latest_run_status, "run")
+      ? `Workflow run id ${summary.latest_run_id} is ${statusName(summary.latest_run_status, "run")
         .toLowerCase()}.`
       : "No run is live.";
     const limit = actions.querySelector("#limit");
@@ -157,7 +185,7 @@ export function workflowPage(root, workflowId, params) {
                     onclick: () => act(async () => {
                       const answer = await post(`${base}/stop`);
                       toast(answer.workflow_run_id
-                        ? `Stopped run ${answer.workflow_run_id}; ${plural(answer.killed,
+                        ? `Stopped workflow run id ${answer.workflow_run_id}; ${plural(answer.killed,
                           "instance")} to kill.` : "No live run to stop.");
                       confirmBox.hidden = true;
                       stop.hidden = false;
@@ -182,6 +210,7 @@ export function workflowPage(root, workflowId, params) {
         h("label", { for: "limit" }, "Tasks running at once"),
         h("div", { class: "inline" }, limit,
           h("button", { type: "submit", class: "button" }, "Apply"))),
+      limits.element,
       h("div", { class: "stop-box" }, stop, confirmBox,
         h("p", { class: "muted small", id: "stop-hint" })));
   }
@@ -274,7 +303,8 @@ export function workflowPage(root, workflowId, params) {
   });
 
   // The first view needs four answers at once; the poller then asks one thing a second.
-  Promise.all([get(`${base}/template_edges`), loadTasks(), loadRuns()])
+  Promise.all([get(`${base}/template_edges`), loadTasks(), loadRuns(), timeline.load(),
+               resources.load()])
     .then(([answer]) => { templateEdges = answer.edges; })
     .catch((error) => { if (error.status !== 404) toast(error.message, "error"); })
     .finally(() => poller.start());

@@ -170,8 +170,8 @@ def test_timeout_raises_and_resume_finishes(server: ServerThread, tmp_path: Path
     """advanced_usage.rst: 'RuntimeError (timeout) - Exception raised', then 'increase
     timeout and resume to wait for completion'."""
     env = {"DOCS_SLEEP": "6"}
-    first = ran(run_program("timeout.py", cluster, tmp_path, "2", "new", env=env))
-    assert "timed out: " in first
+    result = run_program("timeout.py", cluster, tmp_path, "2", "new", env=env)
+    assert "timed out: " in ran(result), result.stderr[-4000:]
     second = ran(run_program("timeout.py", cluster, tmp_path, "120", "resume", env=env))
     assert "status: D" in second
 
@@ -237,6 +237,37 @@ def test_six_job_smoke_test(server: ServerThread, tmp_path: Path, cluster: str) 
     out = ran(run_program("six_job_smoke.py", cluster, tmp_path, cluster))
     assert "smoke test passed" in out
     _check_six_job_resources(server, tmp_path, queue="null.q", long_queue="null.q")
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_task_generator_page(server: ServerThread, tmp_path: Path, cluster: str) -> None:
+    """advanced/task_generator.rst: functions become tasks (a single task, an array, a custom
+    type's serializer, special characters, a naming function, a generator's own defaults);
+    on the node each function gets back the very values it was given."""
+    out = ran(run_program("task_generator_page.py", cluster, tmp_path))
+    assert "status: D" in out
+    names = re.findall(r"^task: (.*)$", out, re.MULTILINE)
+    assert len(names) == 7
+    assert {"simple_function:foo=1", "simple_function_with_serializer:year=2021", "Lala_7",
+            "defaults_function:foo=5", "special_chars_function:foo=&#x27;aaa&#x27;"} <= set(names)
+    assert "found: ['simple_function_foo-2_bar-_[a,b]_']" in out
+    assert "Command Line Documentation for generator_funcs:simple_function" in out
+    printed = sorted(line for path in (tmp_path / "logs").iterdir() if ".o" in path.name
+                     for line in path.read_text().splitlines())
+    assert printed == sorted([
+        "simple_function foo: 1", "simple_function bar: ['a', 'b']",
+        "simple_function foo: 2", "simple_function bar: ['a', 'b']",
+        "simple_function foo: 3", "simple_function bar: ['a', 'b']",
+        "simple_function_with_serializer year: TestYear 2021",
+        "special_chars_function foo: 'aaa'",
+        "custom_named_function foo: 7 bar: []",
+        "defaults_function foo: 5 bar: []",
+    ])
+    # the generator ran as the tool the page names, one template per function
+    rows = fetch(server.dsn, "SELECT DISTINCT tt.name FROM task_template tt ORDER BY 1")
+    assert [row["name"] for row in rows] == sorted([
+        "custom_named_function", "defaults_function", "simple_function",
+        "simple_function_with_serializer", "special_chars_function"])
 
 
 @pytest.mark.slurm

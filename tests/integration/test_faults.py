@@ -30,6 +30,7 @@ from tests.support import (
     ServerThread,
     admin_dsn,
     create_template,
+    database_name,
     drop_database,
     shared_temp_dir,
 )
@@ -230,7 +231,7 @@ async def _allow_connections(dsn: str, allowed: bool) -> None:
     """ALTER DATABASE ... ALLOW_CONNECTIONS, and end every session when refusing."""
     import asyncpg
 
-    name = dsn.rsplit("/", 1)[1].split("?", 1)[0]
+    name = database_name(dsn)
     maintenance = await asyncpg.connect(admin_dsn(dsn, "postgres"))
     try:
         flag = "true" if allowed else "false"

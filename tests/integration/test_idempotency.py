@@ -23,6 +23,7 @@ import pytest
 
 from jobmon import wire
 from jobmon import wire_operator as wo
+from jobmon import wire_pictures as wp
 from jobmon import wire_results as wr
 from jobmon.server import openapi
 from jobmon.server.app import create_app  # noqa: F401  (registers every route on API)
@@ -296,6 +297,12 @@ def _concurrency(ctx: Context) -> Replay:
                   wire.ConcurrencyRequest(max_concurrently_running=7), same)
 
 
+def _template_concurrency(ctx: Context) -> Replay:
+    return Replay(f"/api/v1/workflows/{ctx.seeded.live_workflow_id}/template_concurrency",
+                  wp.TemplateConcurrencyRequest(max_concurrently_running=3,
+                                                task_template="sleeper"), same)
+
+
 def _stop(ctx: Context) -> Replay:
     live = ctx.live()
 
@@ -433,6 +440,7 @@ REPLAYS: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/task_instances/transitions"): _transitions,
     ("POST", "/api/v1/task_instances/heartbeat"): _instance_heartbeat,
     ("POST", WORKFLOW + "/concurrency"): _concurrency,
+    ("POST", WORKFLOW + "/template_concurrency"): _template_concurrency,
     ("POST", WORKFLOW + "/stop"): _stop,
     ("DELETE", WORKFLOW): _clear,
     ("POST", WORKFLOW + "/task_status"): _task_status,

@@ -32,7 +32,7 @@ def _build(workflow_args: str, out: Path, seconds: float, final: bool) -> Workfl
 @pytest.fixture
 def quick_reaper(db_dsn: str, jobmon_env: Path,
                  monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerThread]:
-    """A server whose reaper looks every half second (runs are overdue after 3.1 s)."""
+    """A server whose reaper looks every half second (runs are overdue after 6.2 s)."""
     monkeypatch.setenv("JOBMON__SERVER__REAPER_INTERVAL", "0.5")
     settings_module.reset_cache()
     with serving(db_dsn, monkeypatch) as running:

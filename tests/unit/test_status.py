@@ -270,3 +270,23 @@ def test_final_instance_statuses_never_move(
 
 def test_final_set_is_the_documented_one() -> None:
     assert {str(s) for s in TASK_INSTANCE_FINAL} == set("DEFUWZ")
+
+
+def test_every_status_has_one_name_and_colour_for_cli_and_dashboard() -> None:
+    """The vocabulary the dashboard reads (/api/v1/statuses) names and colours every letter
+    of every machine, and the CLI prints the same name in the same colour."""
+    from jobmon.cli.render import TERMINAL_COLOURS, status_name, status_text
+
+    served = status.vocabulary()
+    machines = served["machines"]
+    assert isinstance(machines, dict)
+    for machine, status_type in status.STATUS_TYPES.items():
+        assert set(machines[machine]) == {str(member) for member in status_type}, machine
+        for letter, shown in machines[machine].items():
+            assert shown["name"] == status_name(letter, machine)
+            assert shown["label"] == shown["name"].replace("_", " ").capitalize()
+            assert str(status_text(letter, machine).style) == TERMINAL_COLOURS[shown["colour"]]
+    assert machines["task"]["F"]["label"] == "Error fatal"
+    assert machines["run"]["S"]["colour"] == "purple"
+    assert served["live"]["run"] == ["B", "C", "G", "H", "I", "L", "O", "R"]
+    assert sorted(served["task_order"]) == sorted(str(member) for member in status.TaskStatus)

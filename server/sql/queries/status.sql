@@ -48,8 +48,11 @@ WHERE ti.task_id = $1
 ORDER BY h.status_time, h.id;
 
 -- name: set_concurrency
--- Change a workflow's limit; a running swarm sees it in its next change poll.
-UPDATE workflow SET max_concurrently_running = $2 WHERE id = $1 RETURNING id;
+-- Change a workflow's limit; a running swarm's change poll is woken to apply it at once.
+WITH changed AS (
+    UPDATE workflow SET max_concurrently_running = $2 WHERE id = $1 RETURNING id
+)
+SELECT id, pg_notify('jobmon_task', id::text) FROM changed;
 
 -- name: live_run_of_workflow
 -- The workflow's run that is still live, if any.
