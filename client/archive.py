@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import msgspec
 
-from jobmon import logs, wire
+from jobmon import logs, results, wire
 from jobmon.client.connection import open_requester
 from jobmon.client.owner_files import OwnerReader
 from jobmon.requester import Requester
@@ -43,6 +43,9 @@ class ArchiveSummary:
     logs: int = 0
     missing_logs: int = 0  # log files gone, or not readable by the workflow's owner
     refused_logs: int = 0  # recorded paths that are not the instance's own logs
+    files: int = 0  # files the outputs named, from the instances' own files folders
+    missing_files: int = 0  # named files gone, or not readable by the workflow's owner
+    refused_files: int = 0  # named files outside the instance's own files folder
     members: list[str] = field(default_factory=list)
 
 
@@ -54,6 +57,9 @@ class _Collected:
     logs: dict[str, Path]
     refused: int  # recorded paths that are not the instance's own logs
     owner: str  # the workflow's owner, as whom the logs are read
+    # archive member name -> (file to copy, the instance's files folder it must be in)
+    files: dict[str, tuple[Path, Path]] = field(default_factory=dict)
+    refused_files: int = 0
 
 
 def _own_log(task: wire.TaskDetail, instance: wire.InstanceDetail, stream: str,
@@ -94,6 +100,27 @@ async def _edges(requester: Requester, workflow_id: int) -> dict[str, list[int]]
         after = page.next_after_id
 
 
+def _own_files(task: wire.TaskDetail, workflow_id: int,
+               found: dict[str, tuple[Path, Path]]) -> tuple[list[dict[str, Any]], int]:
+    """The files a task's output names that are in the files folder of one of its DONE
+    instances (jobmon.results' rule): manifest entries, and how many were refused."""
+    entries: list[dict[str, Any]] = []
+    refused = 0
+    done = [i.task_instance_id for i in task.instances if i.status == "D"]
+    for path in results.named_files(task.output):
+        for instance_id in done:
+            place = results.instance_file(path, workflow_id, instance_id)
+            if place is not None:
+                member = f"files/{instance_id}/{place[1]}"
+                found[member] = (Path(path), Path(place[0]))
+                entries.append({"task_id": task.task_id, "task_instance_id": instance_id,
+                                "path": path, "member": member})
+                break
+        else:
+            refused += 1  # not in an instance's own files folder: never read
+    return entries, refused
+
+
 async def _collect(settings: Settings, workflow_id: int, progress: Progress) -> _Collected:
     async with open_requester(settings) as requester:
         base = f"/api/v1/workflows/{workflow_id}"
@@ -108,6 +135,9 @@ async def _collect(settings: Settings, workflow_id: int, progress: Progress) -> 
     outputs: dict[str, Any] = {}
     log_files: dict[str, Path] = {}
     refused = 0
+    named: dict[str, tuple[Path, Path]] = {}
+    file_entries: list[dict[str, Any]] = []
+    refused_files = 0
     task_rows: list[dict[str, Any]] = []
     for task in tasks:
         row = msgspec.to_builtins(task)
@@ -116,6 +146,9 @@ async def _collect(settings: Settings, workflow_id: int, progress: Progress) -> 
         task_rows.append(row)
         if task.output is not None:
             outputs[str(task.task_id)] = {"name": task.name, "output": task.output}
+            entries, refused_here = _own_files(task, workflow_id, named)
+            file_entries += entries
+            refused_files += refused_here
         for instance in task.instances:
             entry = msgspec.to_builtins(instance)
             del entry["timeline"]
@@ -143,8 +176,9 @@ async def _collect(settings: Settings, workflow_id: int, progress: Progress) -> 
         "edges": edges,
         "instances": instances,
         "status_history": history,
+        "files": file_entries,
     }
-    return _Collected(manifest, outputs, log_files, refused, info.user)
+    return _Collected(manifest, outputs, log_files, refused, info.user, named, refused_files)
 
 
 def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -158,7 +192,8 @@ def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
 def _write(collected: _Collected, output: Path, root: str, progress: Progress) -> ArchiveSummary:
     summary = ArchiveSummary(path=output, tasks=len(collected.manifest["tasks"]),
                              instances=len(collected.manifest["instances"]),
-                             refused_logs=collected.refused)
+                             refused_logs=collected.refused,
+                             refused_files=collected.refused_files)
     reader = OwnerReader(collected.owner)
     # a temporary name first: a failed or interrupted run leaves no half archive behind
     partial = output.with_name(f".{output.name}.partial")
@@ -179,6 +214,10 @@ def _write(collected: _Collected, output: Path, root: str, progress: Progress) -
                 progress("logs", done, total)
             summary.logs = total - len(gone)
             summary.missing_logs += len(gone)
+            missing = _add_files(archive, collected, reader, root, summary)
+            for entry in collected.manifest["files"]:
+                if entry["member"] in missing:
+                    entry["member"] = None
             # the manifest goes last, so that it names only the log files that made it
             for entry in collected.manifest["instances"]:
                 for key in ("stdout_member", "stderr_member"):
@@ -193,6 +232,26 @@ def _write(collected: _Collected, output: Path, root: str, progress: Progress) -
     finally:
         partial.unlink(missing_ok=True)
     return summary
+
+
+def _add_files(archive: tarfile.TarFile, collected: _Collected, reader: OwnerReader,
+               root: str, summary: ArchiveSummary) -> set[str]:
+    """Copy the named files, each only from inside its instance's files folder and as the
+    owner could read it; returns the members left out."""
+    missing: set[str] = set()
+    for member, (path, folder) in sorted(collected.files.items()):
+        try:
+            with reader.open(path, within=folder) as handle:
+                info = archive.gettarinfo(arcname=f"{root}/{member}", fileobj=handle)
+                info.uname = info.gname = ""
+                archive.addfile(info, handle)
+        except OSError:
+            missing.add(member)
+        else:
+            summary.members.append(f"{root}/{member}")
+    summary.files = len(collected.files) - len(missing)
+    summary.missing_files = len(missing)
+    return missing
 
 
 async def write_archive(settings: Settings, workflow_id: int, output: Path,

@@ -41,11 +41,14 @@ class OwnerReader:
         self._uid = entry.pw_uid
         self._groups = frozenset(os.getgrouplist(self.owner, entry.pw_gid))
 
-    def open(self, path: Path) -> BinaryIO:
-        """The open file; OSError if it is not one the owner could read."""
+    def open(self, path: Path, within: Path | None = None) -> BinaryIO:
+        """The open file; OSError if it is not one the owner could read, or (``within``
+        given) if it is not inside that folder once symbolic links are followed."""
         if not self._same_user and self._uid is None:
             raise PermissionError(f"{self.owner!r} is not a user on this machine")
         folder = Path(os.path.realpath(path.parent))
+        if within is not None:
+            _check_inside(folder, within)
         if not self._same_user and not self._may_search(folder):
             raise PermissionError(f"{self.owner!r} cannot reach {folder}")
         descriptor = os.open(folder / path.name,
@@ -85,3 +88,17 @@ class OwnerReader:
                     allowed = False
             self._searchable[key] = allowed
         return self._searchable[key]
+
+
+def _check_inside(folder: Path, within: Path) -> None:
+    """PermissionError unless ``folder`` (resolved) is ``within`` or below it, and
+    ``within`` itself is a real folder where its parent says, not a link elsewhere."""
+    try:
+        status = os.lstat(within)
+    except OSError as error:
+        raise PermissionError(f"{within} is not there: {error}") from None
+    if not stat.S_ISDIR(status.st_mode):
+        raise PermissionError(f"{within} is not a folder (a link is not followed)")
+    root = Path(os.path.realpath(within.parent)) / within.name
+    if folder != root and root not in folder.parents:
+        raise PermissionError(f"{folder} is outside {within}")

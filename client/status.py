@@ -10,6 +10,7 @@ import anyio
 
 from jobmon import settings as settings_module
 from jobmon import wire
+from jobmon import wire_results as wr
 from jobmon.client.connection import open_requester
 from jobmon.requester import Requester
 from jobmon.settings import Settings
@@ -145,6 +146,10 @@ class AsyncWorkflowStatus:
                 return collected
             after = page.next_after_id
 
+    async def chain(self) -> wr.Chain:
+        """The chain of workflows this one is in, first to last, and its state."""
+        return await self._requester.get(self._path + "/chain", wr.Chain)
+
     async def history(self, task_id: int | None = None,
                       everything: bool = False) -> list[HistoryEntry]:
         if task_id is None:
@@ -204,6 +209,11 @@ class WorkflowStatus:
     def outputs(self) -> dict[str, list[Any]]:
         """{task_name: [output values, one per DONE task that left one]}."""
         return self._call(lambda status: status.outputs())
+
+    def chain(self) -> wr.Chain:
+        """The chain of workflows this one is in: ``links`` first to last, ``state``
+        (DONE, RUNNING, WAITING, STOPPED) and ``message``."""
+        return self._call(lambda status: status.chain())
 
     def history(self, task_id: int | None = None,
                 everything: bool = False) -> list[HistoryEntry]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jobmon import clusters, errors, wire
@@ -13,10 +13,12 @@ from jobmon import settings as settings_module
 from jobmon.client import binder, limits
 from jobmon.client.array import Array, is_choice, matching
 from jobmon.client.boundary import plain_errors, run_sync
+from jobmon.client.chain import Linker, linker_reference, resolve_linker, run_chain
 from jobmon.client.connection import open_requester
 from jobmon.client.defaults import checked_resources
 from jobmon.client.prepare import Prepared, prepare
 from jobmon.client.progress import ProgressReporter
+from jobmon.client.results import Declarations, Declaring
 from jobmon.client.swarm.result import WorkflowRunResult
 from jobmon.client.swarm.runner import run_workflow, start_distributors
 from jobmon.client.task import Task, attributes_dict
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_CONCURRENTLY_RUNNING = 10_000
 
 
-class Workflow:
+class Workflow(Declaring):
     """Tasks and their dependencies; ``run()`` binds, then drives it to the end."""
 
     def __init__(
@@ -85,6 +87,13 @@ class Workflow:
         self.workflow_id: int | None = None
         self.last_run_message = ""
         self.last_workflow_run_id: int | None = None
+        # a chain: what makes the follow-on once this one is DONE (set_next)
+        self.linker: Linker | None = None
+        self.linker_reference: str | None = None
+        # called with the workflow id once bound, before the run starts (chain bookkeeping)
+        self.on_bound: Callable[[int], Awaitable[None]] | None = None
+        # typed parameters, promised results, finished runs taken as input
+        self.declarations = Declarations()
 
     def _scales_from_argument(self, scales_set: Mapping[str, Any] | None) -> None:
         """Per cluster ({cluster: {key: scale}}) or, as Jobmon's create_workflow takes it,
@@ -260,9 +269,12 @@ class Workflow:
             resume=resume, reset_running=reset_running,
         )
         self.workflow_id = result.workflow_id
+        if self.declarations.declared():
+            await self.declarations.store(requester, result.workflow_id)
         return result
 
     async def bind_async(self, settings: Settings | None = None) -> int:
+        self.declarations.values()  # bad parameters: an error before anything is sent
         with plain_errors():
             prepared = prepare(self)
             async with open_requester(settings) as requester:
@@ -272,6 +284,16 @@ class Workflow:
     def bind(self) -> int:
         """Create the workflow on the server, or find it; returns its id (idempotent)."""
         return run_sync(self.bind_async)
+
+    # ------------------------------------------------------------------ chains
+
+    def set_next(self, linker: Linker | str) -> None:
+        """Chain a follow-on: once this workflow is DONE, ``linker`` (a function, or its
+        "module:function" name) gets a ``FinishedWorkflow`` (its outputs and results) and
+        returns the next Workflow, or None to end the chain; ``run()`` then runs that one.
+        A linker in an importable module lets ``jobmon workflow resume`` go on as well."""
+        self.linker_reference = linker_reference(linker)
+        self.linker = resolve_linker(linker) if isinstance(linker, str) else linker
 
     # ------------------------------------------------------------------ running
 
@@ -306,6 +328,18 @@ class Workflow:
         if configure_logging:
             _configure_logging()
         settings = settings or settings_module.get()
+        if self.linker is not None:  # the first of a chain: run_chain runs each link
+            async with open_requester(settings) as requester:
+                return await run_chain(
+                    requester, self, resume,
+                    lambda workflow, resume_it: workflow._run_one(
+                        fail_fast, seconds, resume_it, cold, settings, show_progress))
+        return await self._run_one(fail_fast, seconds, resume, cold, settings, show_progress)
+
+    async def _run_one(self, fail_fast: bool, seconds: float, resume: bool, cold: bool,
+                       settings: Settings, show_progress: bool) -> WorkflowRunResult:
+        """Bind, start a run, and drive it to the end (one workflow, whatever follows)."""
+        self.declarations.values()  # bad parameters: an error before anything is sent
         with plain_errors():
             prepared = prepare(self)
             progress = ProgressReporter(self.name, enabled=show_progress)
@@ -317,6 +351,8 @@ class Workflow:
                     with progress:
                         bound = await self._bind(requester, prepared, progress, resume=resume,
                                                  reset_running=resume and cold)
+                    if self.on_bound is not None:
+                        await self.on_bound(bound.workflow_id)
                 except BaseException:
                     await supervisor.stop()
                     raise

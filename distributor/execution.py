@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from jobmon import logs, wire
+from jobmon import logs, results, wire
 from jobmon.distributor import process_tree
 from jobmon.settings import without_secrets
 
@@ -39,6 +39,9 @@ class InstancePaths:
     output: Path
     context: Path
     wrapper: Path  # the wrapper's PID, then the command's exit status
+    inputs: Path  # the upstream tasks' outputs by name (JOBMON_INPUTS)
+    no_inputs: Path  # JOBMON_INPUTS of the workflow's tasks without upstream tasks: {}
+    files: Path  # a folder for the files an output names (JOBMON_FILES), made by the task
 
     @classmethod
     def under(cls, log_dir: Path, workflow_id: int, instance_id: int) -> InstancePaths:
@@ -50,6 +53,9 @@ class InstancePaths:
             output=base / f"{stem}.output.json",
             context=base / f"{stem}.context.json",
             wrapper=base / f"{stem}.wrapper",
+            inputs=base / f"{stem}.inputs.json",
+            no_inputs=base / "no-inputs.json",
+            files=Path(results.files_folder(str(base), instance_id)),
         )
 
 
@@ -136,18 +142,25 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
         JOBMON_ATTEMPT=str(instance.attempt),
         JOBMON_OUTPUT=str(paths.output),
         JOBMON_CONTEXT=str(paths.context),
+        JOBMON_INPUTS=str(paths.inputs if instance.has_upstream else paths.no_inputs),
+        JOBMON_FILES=str(paths.files),
     )
     return env
 
 
 def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
-                  paths: InstancePaths) -> None:
-    """Create the log folders; leave the task's saved context where it will look."""
+                  paths: InstancePaths, inputs: dict[str, Any] | None = None) -> None:
+    """Create the log folders; leave the task's saved context and its upstream outputs
+    where it will look."""
     for folder in {paths.stdout.parent, paths.stderr.parent, paths.output.parent}:
         if not folder.is_dir():
             folder.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         paths.output.unlink()
+    if instance.has_upstream:
+        paths.inputs.write_bytes(msgspec.json.encode(inputs or {}))
+    else:
+        _empty_inputs(paths.no_inputs)
     if instance.context is not None:
         paths.context.write_bytes(msgspec.json.encode(instance.context))
     else:
@@ -155,10 +168,21 @@ def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
             paths.context.unlink()
 
 
+def _empty_inputs(path: Path) -> None:
+    """The workflow's one read-only ``{}``: creating a file is a good part of what a short
+    task costs, so its tasks without upstream tasks share this one."""
+    if not path.is_file():
+        # written whole under another name first: workers on other nodes may race here
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_bytes(b"{}")
+        partial.chmod(0o444)
+        os.replace(partial, path)
+
+
 def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths,
-          launch_token: str = "") -> Started:
+          launch_token: str = "", inputs: dict[str, Any] | None = None) -> Started:
     """Start the command under /bin/sh in its own session; returns at once."""
-    prepare_files(instance, paths)
+    prepare_files(instance, paths, inputs)
     append = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     # posix_spawn: no fork of this (large) process, and our fds are close-on-exec already.
     pid = os.posix_spawn(
@@ -175,12 +199,13 @@ def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
     return Started(instance=instance, pid=pid, paths=paths, started=time.monotonic())
 
 
-def start(instance: wire.ClaimedInstance, paths: InstancePaths) -> Running:
+def start(instance: wire.ClaimedInstance, paths: InstancePaths,
+          inputs: dict[str, Any] | None = None) -> Running:
     """Start the command; ``finished`` resolves in the running event loop when it exits."""
     import asyncio
 
     loop = asyncio.get_running_loop()
-    started = spawn(instance, paths, instance.launch_token)
+    started = spawn(instance, paths, instance.launch_token, inputs)
     future: asyncio.Future[Finished] = loop.create_future()
     _watch(loop, started.pid, started.started, future)
     return Running(instance=instance, pid=started.pid, paths=paths, started=started.started,
@@ -437,8 +462,10 @@ def read_payload(path: Path) -> tuple[Any, str]:
 def outcome_update(running: Started, finished: Finished) -> wire.InstanceUpdate:
     """The report for a command that ended: D, E, or what its killer decided."""
     output, output_problem = read_payload(running.paths.output)
+    output, files_problem = results.checked_files(output, str(running.paths.files))
     context, context_problem = read_payload(running.paths.context)
-    problems = [p for p in (running.kill_reason, output_problem, context_problem) if p]
+    problems = [p for p in (running.kill_reason, output_problem, files_problem,
+                            context_problem) if p]
     if running.kill_status is not None:
         status = running.kill_status
     elif finished.exit_code == 0:

@@ -9,12 +9,14 @@ import anyio
 from anyio.abc import TaskStatus
 
 from jobmon import wire
+from jobmon import wire_results as wr
 from jobmon.clock import Clock, SystemClock
 from jobmon.distributor.plugins.base import (
     AdoptingPlugin,
     ClusterPlugin,
     EndsOrphans,
     ReportsQueues,
+    TakesInputs,
 )
 from jobmon.distributor.reporter import Reporter
 from jobmon.errors import ServerError, ServerUnavailable
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 FULL_RECHECK = 1.0  # seconds between kill-order checks while every slot is busy
 FLUSH_TIMEOUT = 30.0
 KILL_ORDERS_TIMEOUT = 5.0
+# instances whose upstream outputs one request fetches (the answer holds them all)
+INPUTS_BATCH = 1000
 # Instances whose distributor (or its successor) still runs them, or will.
 _LIVE = frozenset({"I", "O", "R", "T"})
 
@@ -179,7 +183,22 @@ class DistributorService:
                 await self._plugin.kill(answer.kill)
             if answer.instances:
                 self.claimed += len(answer.instances)
+                if isinstance(self._plugin, TakesInputs):
+                    await self._hand_inputs(self._plugin, answer.instances)
                 await self._plugin.launch(answer.instances)
+
+    async def _hand_inputs(self, plugin: TakesInputs,
+                           instances: list[wire.ClaimedInstance]) -> None:
+        """The upstream outputs of the claimed instances that have upstream tasks, in one
+        request per INPUTS_BATCH of them."""
+        wanted = [i.task_instance_id for i in instances if i.has_upstream]
+        for start in range(0, len(wanted), INPUTS_BATCH):
+            answer = await self._requester.post(
+                "/api/v1/task_instances/inputs",
+                wr.InputsRequest(task_instance_ids=wanted[start:start + INPUTS_BATCH]),
+                wr.InputsResponse)
+            plugin.take_inputs({entry.task_instance_id: entry.inputs
+                                for entry in answer.instances})
 
     async def _heartbeat_loop(self) -> None:
         interval = self._settings.heartbeat.task_instance_interval

@@ -7,10 +7,12 @@ import os
 import signal
 import threading
 import time
+from typing import Any
 
 import msgspec
 
 from jobmon import wire
+from jobmon import wire_results as wr
 from jobmon.distributor import execution, process_tree
 from jobmon.distributor.execution import Finished, InstancePaths, Started
 from jobmon.distributor.oom import OomCounter
@@ -44,6 +46,15 @@ def _post(requester: SyncRequester, update: wire.InstanceUpdate) -> str:
         wire.TransitionsResponse,
     )
     return answer.results[0]
+
+
+def _inputs(requester: SyncRequester, task_instance_id: int) -> dict[str, Any]:
+    """The outputs of the instance's upstream tasks by name (its credential reads no
+    other instance's)."""
+    answer = requester.post("/api/v1/task_instances/inputs",
+                            wr.InputsRequest(task_instance_ids=[task_instance_id]),
+                            wr.InputsResponse)
+    return answer.instances[0].inputs if answer.instances else {}
 
 
 def _heartbeat(requester: SyncRequester, settings: Settings, command: Started,
@@ -121,10 +132,11 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
         root = log_dir(settings)
         paths = execution.with_logs(InstancePaths.under(root, info.workflow_id, task_instance_id),
                                     info, cluster_job_id() or str(task_instance_id), root)
+        inputs = _inputs(requester, task_instance_id) if info.has_upstream else None
         oom = OomCounter.for_this_process()
         # what the command leaves running when it exits comes to us, to end with it
         process_tree.become_subreaper()
-        command = execution.spawn(info, paths, info.launch_token)
+        command = execution.spawn(info, paths, info.launch_token, inputs)
         termination = _Termination(command)
         termination.install()
         heartbeat = settings.heartbeat

@@ -81,6 +81,11 @@ class WorkflowAlreadyComplete(JobmonError):
     """Every task of this workflow is already DONE."""
 
 
+class ChainLinkError(JobmonError):
+    """The linker of a chained workflow failed, could not be imported, or returned what
+    cannot follow; the chain stops there (``jobmon workflow chain`` shows why)."""
+
+
 class WorkflowNotResumable(JobmonError):
     """The workflow cannot be resumed in its current state."""
 

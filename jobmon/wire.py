@@ -335,6 +335,8 @@ class ClaimedInstance(Struct, frozen=True):
     # issued by the database at the claim; the local distributor writes it into the
     # instance's status file, which proves the file is this launch's
     launch_token: str = ""
+    # whether its task has upstream tasks, whose outputs it finds at JOBMON_INPUTS
+    has_upstream: bool = False
 
 
 class KillOrder(Struct, frozen=True):
@@ -401,6 +403,7 @@ class InstanceInfo(Struct, frozen=True):
     name: str
     context: Any = None
     launch_token: str = ""  # see ClaimedInstance
+    has_upstream: bool = False  # see ClaimedInstance
 
 
 def encode(value: object) -> bytes:

@@ -19,6 +19,7 @@ from jobmon.server.routes import (
     meta,
     operator,
     pictures,
+    results,
     self_service,
     task_instances,
     tools,
@@ -31,7 +32,8 @@ from jobmon.server.state import STATE, ServerState
 
 # Route modules register on API when imported.
 ROUTE_MODULES = (health, meta, tools, workflows, workflow_runs, task_instances, workflow_status,
-                 distributors, operator, clusters, usage, self_service, pictures)
+                 distributors, operator, clusters, usage, self_service, pictures,
+                 results)
 
 # The longest request line (aiohttp's default is 8190 bytes). A query value may have
 # wire.QUERY_TEXT characters (a list of task ids), and each takes up to 12 bytes once

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from anyio.abc import TaskGroup
 
@@ -90,4 +90,17 @@ class EndsOrphans(Protocol):
 
     def end_orphan(self, task_instance_id: int) -> None:
         """Kill that command and what it started."""
+        ...
+
+
+@runtime_checkable
+class TakesInputs(Protocol):
+    """A plugin that runs commands itself (not through ``jobmon worker``), so the service
+    fetches the upstream outputs of what it claims and hands them over before launching.
+
+    ``jobmon worker`` fetches its own instance's inputs with its own credential instead.
+    """
+
+    def take_inputs(self, inputs: dict[int, dict[str, Any]]) -> None:
+        """{task instance id: {upstream task name: output}} of instances about to launch."""
         ...

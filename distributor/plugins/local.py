@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -58,6 +59,8 @@ class LocalPlugin:
         # (`jobmon distributor` makes itself a subreaper), so that it ends with the command
         self._subreaper = False
         self._orphans_found: dict[int, execution.FoundWrapper] = {}  # from orphans()
+        # upstream outputs of claimed instances, until they start (take_inputs)
+        self._inputs: dict[int, dict[str, Any]] = {}
 
     async def start(self, group: TaskGroup, reporter: Reporter) -> None:
         self._group = group
@@ -103,6 +106,9 @@ class LocalPlugin:
 
     # ------------------------------------------------------------------ running
 
+    def take_inputs(self, inputs: dict[int, dict[str, Any]]) -> None:
+        self._inputs.update(inputs)
+
     async def launch(self, instances: Sequence[wire.ClaimedInstance]) -> None:
         self._baseline_rss = process_tree.own_rss()
         self._waiting.extend(instances)
@@ -117,8 +123,9 @@ class LocalPlugin:
         paths = execution.with_logs(
             InstancePaths.under(self.log_dir, instance.workflow_id, instance.task_instance_id),
             instance, str(instance.task_instance_id), self.log_dir)
+        inputs = self._inputs.pop(instance.task_instance_id, None)
         try:
-            running = execution.start(instance, paths)
+            running = execution.start(instance, paths, inputs)
         except OSError as error:
             self._reporter.report(wire.InstanceUpdate(
                 task_instance_id=instance.task_instance_id,
@@ -318,6 +325,7 @@ class LocalPlugin:
                             if i.task_instance_id == order.task_instance_id), None)
             if waiting is not None:
                 self._waiting.remove(waiting)
+                self._inputs.pop(waiting.task_instance_id, None)
             if running is None:
                 if waiting is not None or order.distributor_id is None:
                     # it never started: nothing to kill
@@ -357,6 +365,7 @@ class LocalPlugin:
                 error_message="the distributor shut down before starting it",
             ))
         self._waiting.clear()
+        self._inputs.clear()
         for running in list(self._running.values()):
             if running.kill_status is None:
                 running.kill_status = str(TI.KILL_SELF)

@@ -11,7 +11,10 @@ from pathlib import Path
 import click
 
 from jobmon import settings as settings_module
-from jobmon.cli import maintenance  # noqa: F401  (adds prune and archive to `workflow`)
+from jobmon.cli import (
+    maintenance,  # noqa: F401  (adds prune and archive to `workflow`)
+    results,  # noqa: F401  (adds chain and results to `workflow`)
+)
 from jobmon.cli.common import (
     JOBMON_SPELLINGS,
     OneLineGroup,

@@ -123,7 +123,8 @@ def _show_prune(progress: Steps, label: str, total: int, done: int) -> None:
               help="The archive to write (replaced if it exists).")
 @one_line_errors
 def archive(workflow_id: int, output: Path) -> None:
-    """The outputs, statuses and logs of a workflow as one .tar.gz archive."""
+    """The outputs, statuses and logs of a workflow, and the files its outputs name, as
+    one .tar.gz archive."""
     from jobmon.cli.render import steps
     from jobmon.client.archive import write_archive
 
@@ -132,4 +133,9 @@ def archive(workflow_id: int, output: Path) -> None:
                             progress.update)
     click.echo(f"wrote {written.path}: {written.tasks} task(s), {written.instances} "
                f"instance(s), {written.logs} log file(s)"
-               + (f" ({written.missing_logs} no longer exist)" if written.missing_logs else ""))
+               + (f" ({written.missing_logs} no longer exist)" if written.missing_logs else "")
+               + (f", {written.files} file(s) named by outputs" if written.files else "")
+               + (f" ({written.missing_files} gone or unreadable)"
+                  if written.missing_files else "")
+               + (f"; {written.refused_files} named file(s) outside their instance's "
+                  "files folder left out" if written.refused_files else ""))

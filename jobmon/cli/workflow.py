@@ -206,19 +206,25 @@ def resume(workflow_id: int, cluster_name: str, cold: bool, timeout: float,
            seconds_until_timeout: float, increase: bool) -> None:
     """Resume a workflow from the database; no Python script needed. Tasks already DONE
     are skipped. Exits non-zero with the reason unless the resumed run ends DONE."""
+    from jobmon.client.chain import resume_chain
     from jobmon.client.resume import ResumeOptions, resume_workflow
     from jobmon.errors import WorkflowRunStateError
     from jobmon.status import WorkflowRunStatus
 
-    outcome = run_async(resume_workflow, load_settings(), workflow_id, ResumeOptions(
-        cluster_name=cluster_name, cold=cold, timeout=timeout,
-        seconds_until_timeout=seconds_until_timeout, increase_resource=increase))
+    settings = load_settings()
+    options = ResumeOptions(cluster_name=cluster_name, cold=cold, timeout=timeout,
+                            seconds_until_timeout=seconds_until_timeout,
+                            increase_resource=increase)
+    # a workflow in a chain: the chain goes on from where it stopped, to its end
+    outcome = run_async(resume_chain, settings, workflow_id, options,
+                        lambda resumed: resume_workflow(settings, resumed, options))
     if outcome.final_status != WorkflowRunStatus.DONE:
         raise WorkflowRunStateError(
-            f"workflow {workflow_id} did not resume to completion: its run ended "
+            f"workflow {outcome.workflow_id} did not resume to completion: its run ended "
             f"{WorkflowRunStatus(outcome.final_status).name} ({outcome.message})")
-    click.echo(f"Workflow {workflow_id} has successfully resumed to completion "
-               f"({outcome.message}).")
+    finished = f"Workflow {workflow_id}" if outcome.workflow_id == workflow_id else \
+        f"The chain of workflow {workflow_id} (to workflow {outcome.workflow_id})"
+    click.echo(f"{finished} has successfully resumed to completion ({outcome.message}).")
 
 
 @spellings("workflow reset", "workflow_reset")

@@ -1,5 +1,6 @@
 // A workflow: counts by status, the DAG by template, failed tasks grouped by error,
-// its tasks, its runs, and the stop and concurrency actions (the CLI's own endpoints).
+// its tasks, its runs, the chain it is in (if any), and the stop and concurrency actions
+// (the CLI's own endpoints).
 
 import { get, post } from "./api.js";
 import { dagView } from "./dag.js";
@@ -27,12 +28,13 @@ export function workflowPage(root, workflowId, params) {
   const tasks = h("div", { class: "task-table" });
   const runs = h("div", { class: "runs" });
   const history = h("div", {});
+  const chain = h("section", { class: "card", id: "chain", hidden: true });
   const taskFilter = { status: params.get("status") || "", after: [0] };
   const timeline = timelineCard(workflowId, params);
   const resources = resourcesCard(workflowId);
   const limits = templateLimits(workflowId, (action) => act(action));
 
-  fill(root, head,
+  fill(root, head, chain,
     h("div", { class: "grid-2" },
       overall,
       h("section", { class: "card", id: "actions" }, h("h2", {}, "Control"), actions)),
@@ -129,8 +131,28 @@ export function workflowPage(root, workflowId, params) {
     fillHistory(history, (await get(`${base}/history`)).rows);
   }
 
+  async function loadChain() {
+    const answer = await get(`${base}/chain`);
+    // a workflow alone (no linker, no follow-on) is no chain: the card stays hidden
+    if (answer.links.length < 2 && !(answer.links[0] && answer.links[0].linker)) return;
+    chain.hidden = false;
+    fill(chain,
+      h("h2", {}, "Chain"),
+      h("p", { class: "chain-state" }, h("b", { id: "chain-state" }, answer.state), " · ",
+        answer.message),
+      h("ol", { class: "chain-links" }, answer.links.map((link) => h("li", {
+        class: link.workflow_id === Number(workflowId) ? "chain-link current" : "chain-link",
+        dataset: { workflowId: link.workflow_id },
+      },
+        h("a", { href: `#/workflows/${link.workflow_id}` }, `#${link.workflow_id} ${link.name}`),
+        pill(link.status, "workflow"),
+        link.linker ? h("span", { class: "muted mono" }, ` → ${link.linker}`) : null,
+        link.error ? h("pre", { class: "error-line" }, link.error) : null))));
+  }
+
   async function loadRuns() {
     jobs.push(loadHistory);  // the history changes with the runs, and with actions
+    await loadChain();
     const answer = await get(`${base}/runs`);
     fill(runs, answer.runs.length ? h("ol", { class: "run-list" }, answer.runs.slice().reverse()
       .map((run) => h("li", {},

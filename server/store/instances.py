@@ -73,6 +73,7 @@ async def claim(
             attempt=row["attempt"],
             context=row["context"],
             launch_token=row["launch_token"],
+            has_upstream=row["has_upstream"],
         )
         for row in rows
     ]
@@ -358,4 +359,5 @@ async def info(connection: asyncpg.Connection, instance_id: int) -> wire.Instanc
         name=row["name"],
         context=row["context"],
         launch_token=row["launch_token"],
+        has_upstream=row["has_upstream"],
     )

@@ -289,3 +289,34 @@ def test_a_shared_server_asks_the_page_for_an_api_token(
     page.locator(".wf-row", has_text="alice's model").wait_for(timeout=30_000)
     assert page.locator("#token-form").count() == 0
     assert page.evaluate("window.localStorage.getItem('jobmon.token')") == token
+
+
+@pytest.mark.timeout(300)
+def test_the_workflow_page_shows_the_chain_it_is_in(
+    server: ServerThread, browser: Any, tmp_path: Path,
+) -> None:
+    """Issue 18 item 2: a chain stopped at its failed middle link, seen from its first."""
+    from tests.integration.results_workflows import chain_link
+
+    (tmp_path / "broken-2").touch()
+    head = chain_link({"dir": str(tmp_path), "cluster": "sequential", "link": 1})
+    assert in_thread(functools.partial(head.run, show_progress=False)) == "E"
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.goto(f"{server.url}/#/workflows/{head.workflow_id}")
+    card = page.locator("#chain")
+    card.locator(".chain-link").nth(1).wait_for(timeout=30_000)
+    assert card.locator("#chain-state").inner_text() == "STOPPED"
+    assert "(link 2 of the chain) ended FAILED" in card.inner_text()
+    links = card.locator(".chain-link")
+    assert links.count() == 2
+    assert links.nth(0).get_attribute("class") == "chain-link current"
+    assert links.nth(1).locator(".pill").inner_text().endswith("Failed")
+    shoot(page, "chain")
+    links.nth(1).locator("a").click()  # the failed link's own page shows the same chain
+    page.wait_for_url(f"**/#/workflows/{links.nth(1).get_attribute('data-workflow-id')}")
+    page.locator("#chain .chain-link.current").wait_for(timeout=30_000)
+    assert page.locator("#chain .chain-link").nth(1).get_attribute("class") == \
+        "chain-link current"
+    assert not problems, problems

@@ -24,6 +24,7 @@ import pytest
 from jobmon import wire
 from jobmon import wire_operator as wo
 from jobmon import wire_pictures as wp
+from jobmon import wire_results as wr
 from jobmon.server import openapi
 from jobmon.server.app import create_app  # noqa: F401  (registers every route on API)
 from jobmon.server.routes import API
@@ -401,6 +402,28 @@ def _attributes(ctx: Context) -> Replay:
                   wire.AttributesRequest(attributes={"release": "7", "note": None}), same)
 
 
+def _inputs(ctx: Context) -> Replay:
+    return Replay("/api/v1/task_instances/inputs", wr.InputsRequest(
+        task_instance_ids=[ctx.seeded.live_instances["R"]]), same)
+
+
+def _link(ctx: Context) -> Replay:
+    first, second = ctx.workflow(), ctx.workflow()
+
+    def check(one: Answer, two: Answer) -> None:
+        assert one == two and [link["workflow_id"] for link in one.body["links"]] == \
+            [first, second], one
+
+    return Replay(f"/api/v1/workflows/{first}/link",
+                  wr.LinkRequest(linker="links:next_one", next_workflow_id=second), check)
+
+
+def _declarations(ctx: Context) -> Replay:
+    return Replay(f"/api/v1/workflows/{ctx.workflow()}/declarations", wr.Declarations(
+        parameters=[wr.Parameter(name="year", type="int", value=2020)],
+        results=[wr.ResultSpec(name="total", task="sum", key="value")]), same)
+
+
 REPLAYS: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/tools"): _tools,
     ("POST", "/api/v1/task_templates"): _templates,
@@ -429,6 +452,9 @@ REPLAYS: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/distributors/{cluster_name}/release"): _release,
     ("POST", "/api/v1/clusters/{cluster_name}/queues"): _queues,
     ("POST", WORKFLOW + "/attributes"): _attributes,
+    ("POST", "/api/v1/task_instances/inputs"): _inputs,
+    ("POST", WORKFLOW + "/link"): _link,
+    ("POST", WORKFLOW + "/declarations"): _declarations,
 }
 
 

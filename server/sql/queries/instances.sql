@@ -31,7 +31,9 @@ WITH claimed AS (
 SELECT moved.id, moved.task_id, moved.workflow_id, moved.workflow_run_id, moved.array_id,
        moved.compute_resources, moved.attempt, t.name, t.command, t.context,
        moved.launch_token::text AS launch_token,
-       (SELECT count(*) FROM task_moved) AS tasks_moved
+       (SELECT count(*) FROM task_moved) AS tasks_moved,
+       EXISTS (SELECT 1 FROM edge e WHERE e.workflow_id = moved.workflow_id
+               AND e.downstream_task_id = moved.task_id) AS has_upstream
 FROM moved JOIN task t ON t.id = moved.task_id
 ORDER BY moved.id;
 
@@ -48,7 +50,9 @@ WITH again AS (
 )
 SELECT again.id, again.task_id, again.workflow_id, again.workflow_run_id, again.array_id,
        again.compute_resources, again.attempt, t.name, t.command, t.context,
-       coalesce(again.launch_token::text, '') AS launch_token
+       coalesce(again.launch_token::text, '') AS launch_token,
+       EXISTS (SELECT 1 FROM edge e WHERE e.workflow_id = again.workflow_id
+               AND e.downstream_task_id = again.task_id) AS has_upstream
 FROM again JOIN task t ON t.id = again.task_id
 ORDER BY again.id;
 
@@ -148,6 +152,8 @@ SELECT ti.id, ti.status FROM task_instance ti WHERE ti.id = ANY($1::bigint[]);
 -- One instance with what a worker needs to run it.
 SELECT ti.id, ti.task_id, ti.workflow_id, ti.workflow_run_id, ti.status, ti.compute_resources,
        ti.attempt, t.name, t.command, t.context,
-       coalesce(ti.launch_token::text, '') AS launch_token
+       coalesce(ti.launch_token::text, '') AS launch_token,
+       EXISTS (SELECT 1 FROM edge e WHERE e.workflow_id = ti.workflow_id
+               AND e.downstream_task_id = ti.task_id) AS has_upstream
 FROM task_instance ti JOIN task t ON t.id = ti.task_id
 WHERE ti.id = $1;
