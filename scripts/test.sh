@@ -59,4 +59,4 @@ fi
 bash scripts/check.sh
 # several workers (pytest-xdist): most tests wait on processes, not on the CPU; the Slurm
 # tests share one worker (tests/conftest.py). JOBMON_TEST_WORKERS=0 runs them serially.
-.venv/bin/python -m pytest -n "${JOBMON_TEST_WORKERS:-4}" --dist loadgroup "$@"
+.venv/bin/python -m pytest -n "${JOBMON_TEST_WORKERS:-4}" --dist loadgroup --durations=25 "$@"
