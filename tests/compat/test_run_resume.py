@@ -134,14 +134,15 @@ def test_a_timeout_raises_a_runtime_error_that_says_timeout(
         template_name="nap", command_template="echo {n} >> {out}/ran.log; sleep {seconds}",
         node_args=["n"], task_args=["seconds"], op_args=["out"])
     first = template.create_task(n=1, seconds=0, out=str(tmp_path))
-    slow = template.create_task(n=2, seconds=3, out=str(tmp_path), upstream_tasks=[first])
+    slow = template.create_task(n=2, seconds=8, out=str(tmp_path), upstream_tasks=[first])
     workflow = tool.create_workflow(name="timeout", workflow_args=f"timeout-{cluster}",
                                     default_cluster_name=cluster)
     workflow.add_tasks([first, slow])
 
     caught = ""
     try:
-        workflow.run(show_progress=False, seconds_until_timeout=1.5)
+        # long enough for the first task on a loaded machine, too short for the second
+        workflow.run(show_progress=False, seconds_until_timeout=5)
     except RuntimeError as e:
         if "timeout" in str(e).lower():
             caught = str(e)
