@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from jobmon.errors import ServerUnavailable
+from jobmon.processes import process_exists
 from jobmon.settings import Settings, default_data_home
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,8 @@ def _pid_alive(pid: int) -> bool:
     with contextlib.suppress(ChildProcessError):
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
             return False  # our child (we started it), and it just ended
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not process_exists(pid):
         return False
-    except PermissionError:
-        return True
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
     except (OSError, IndexError):

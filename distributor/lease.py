@@ -15,23 +15,13 @@ from anyio.abc import TaskStatus
 from jobmon import wire
 from jobmon.clock import Clock, SystemClock
 from jobmon.errors import ServerError, ServerUnavailable
+from jobmon.processes import process_exists
 from jobmon.requester import Requester
 from jobmon.settings import Settings
 
 log = logging.getLogger(__name__)
 
 RELEASE_TIMEOUT = 5.0
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class DaemonLease:
@@ -80,7 +70,7 @@ class DaemonLease:
                 refusal = error
             holder = await self._requester.get(self._path, wire.DistributorStatus)
             if (holder.live and holder.hostname == self.hostname
-                    and not process_alive(holder.process_id)):
+                    and not process_exists(holder.process_id)):
                 log.warning("the daemon holding the lease (pid %d) is gone: taking over",
                             holder.process_id)
                 with contextlib.suppress(ServerError):

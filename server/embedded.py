@@ -22,6 +22,7 @@ from typing import TypedDict
 from urllib.parse import quote
 
 from jobmon.errors import JobmonError
+from jobmon.processes import process_exists
 
 log = logging.getLogger(__name__)
 
@@ -403,14 +404,8 @@ def _read_lock_file(path: Path) -> tuple[int, int, str] | None:
 
 def _is_live_postgres(pid: int, data_dir: Path) -> bool:
     """Tell whether the PID is a running postgres serving this data dir."""
-    if pid <= 0:
+    if not process_exists(pid):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
     process_dir = Path(f"/proc/{pid}")
     if not process_dir.is_dir():
         return True  # no procfs (macOS): a live PID is all we can check

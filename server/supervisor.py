@@ -28,6 +28,7 @@ from pathlib import Path
 import anyio
 
 from jobmon.errors import JobmonError
+from jobmon.processes import process_exists
 from jobmon.server.embedded import parent_death_signal
 from jobmon.server.metrics import MULTIPROCESS_DIR
 from jobmon.settings import default_data_home
@@ -219,19 +220,11 @@ def metrics_folder(parent: Path) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     for old in parent.glob("server-*"):
         pid = old.name.removeprefix("server-").split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_exists(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"server-{os.getpid()}-", dir=parent))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def forget_metrics_of(pid: int, env: dict[str, str]) -> None:
