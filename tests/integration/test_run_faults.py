@@ -66,6 +66,10 @@ class Swarm:
             os.killpg(self.process.pid, signal.SIGCONT)
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(30)
+        # its pipes too: left to the garbage collector, they warn in whichever test runs then
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def _workflow_id(dsn: str, workflow_args: str) -> int:
