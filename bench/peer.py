@@ -141,7 +141,10 @@ def peer_server(paths: dict[str, Path], run_dir: Path) -> Iterator[dict[str, str
     process = subprocess.Popen(
         [str(paths["server"] / "bin" / "flask"), "--app", "jobmon.server.web.wsgi:app", "run",
          "--host", "127.0.0.1", "--port", str(port)],
+        # not from our checkout: flask puts the working directory first on sys.path, where
+        # our `jobmon` package would hide the peer's
         env=_server_env(database), stdout=log, stderr=log, start_new_session=True,
+        cwd=run_dir,
     )
     try:
         url = f"http://127.0.0.1:{port}"
@@ -165,13 +168,21 @@ def peer_server(paths: dict[str, Path], run_dir: Path) -> Iterator[dict[str, str
         env["HOME"] = str(run_dir)  # the client writes its config and logs under it
         yield env
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        _stop(process)
+        log.close()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group (its own session), SIGKILL after 30 s."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        log.close()
 
 
 # name in the table, our workloads.py arguments, the peer's peer_workload.py arguments
@@ -184,9 +195,9 @@ WORKLOADS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 
 
 def _one_json_line(command: list[str], env: dict[str, str], what: str,
-                   timeout: float) -> dict[str, float]:
+                   timeout: float, cwd: Path | None = None) -> dict[str, float]:
     completed = subprocess.run(command, env=env, capture_output=True, text=True,
-                               timeout=timeout, check=False)
+                               timeout=timeout, check=False, cwd=cwd)
     if completed.returncode != 0:
         raise RuntimeError(f"{what} failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -235,7 +246,7 @@ def run_peer(our_env: dict[str, str], quick: bool, repeats: int = 3) -> list[Res
                     theirs.append(_one_json_line(
                         [str(paths["client"] / "bin" / "python"),
                          str(HERE / "peer_workload.py"), *peer_args, tag],
-                        peer_env, f"the peer's {key}", 900)["seconds"])
+                        peer_env, f"the peer's {key}", 900, cwd=run_dir)["seconds"])
                 results.extend(workload_results(label, ours, theirs))
     finally:
         if os.environ.get("JOBMON_BENCH_KEEP") != "1":
