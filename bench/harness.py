@@ -165,12 +165,14 @@ def print_table(results: list[Result]) -> None:
         print(f"{r.scenario}, {r.figure}: {r.detail}")
 
 
-def write_json(results: list[Result], path: Path, quick: bool) -> None:
+def write_json(results: list[Result], path: Path, quick: bool,
+               extra: dict[str, object] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "quick": quick,
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cpus": os.cpu_count(),
         "results": [asdict(result) for result in results],
+        **(extra or {}),
     }
     path.write_text(json.dumps(payload, indent=2) + "\n")

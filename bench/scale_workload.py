@@ -2,6 +2,7 @@
 
 usage: scale_workload.py bind TASKS EDGES WORKFLOW_ARGS
        scale_workload.py million TASKS WORKFLOW_ARGS
+       scale_workload.py curve TASKS WORKFLOW_ARGS
        scale_workload.py heartbeat-setup COUNT WORKFLOW_ARGS
 """
 
@@ -100,6 +101,28 @@ def million(tasks: int, workflow_args: str) -> dict[str, float]:
     return {"seconds": seconds, "client_peak_rss": peak}
 
 
+def curve(tasks: int, workflow_args: str) -> dict[str, float]:
+    """The million workload at any size, its time split: building the DAG in Python, run()
+    up to bound (prepare and bind), and from bound to D (the run on the no-op plugin)."""
+    start = time.perf_counter()
+    workflow = wide_workflow(tasks, (TEMPLATES - 1) * (tasks // TEMPLATES), workflow_args,
+                             "dummy")
+    built = time.perf_counter()
+    bound: list[float] = []
+
+    async def on_bound(workflow_id: int) -> None:
+        bound.append(time.perf_counter())
+
+    workflow.on_bound = on_bound
+    status = workflow.run(show_progress=False)
+    end = time.perf_counter()
+    if status != "D":
+        raise SystemExit(f"workflow ended {status}: {workflow.last_run_message}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"tasks": tasks, "build_seconds": built - start, "bind_seconds": bound[0] - built,
+            "run_seconds": end - bound[0], "seconds": end - start, "client_peak_rss": peak}
+
+
 def heartbeat_setup(count: int, workflow_args: str) -> dict[str, float]:
     """``count`` RUNNING instances for the heartbeat load test; prints their first id."""
     tool = Tool(name="bench-heartbeat")
@@ -143,6 +166,8 @@ def main() -> None:
         figures = bind(int(args[0]), int(args[1]), args[2])
     elif name == "million":
         figures = million(int(args[0]), args[1])
+    elif name == "curve":
+        figures = curve(int(args[0]), args[1])
     elif name == "heartbeat-setup":
         figures = heartbeat_setup(int(args[0]), args[1])
     else:
