@@ -1,7 +1,8 @@
 """Typed routes: each declares its request and response schema, which feed the OpenAPI document.
 
 A handler receives the decoded request Struct and returns a response Struct. Errors are
-always ``{"error": {"code", "message"}}``: an ``ApiError`` raised by a handler, a malformed
+always ``{"error": {"code", "message"}}``: an ``ApiError`` raised by a handler, a refusal of
+the store (``jobmon.server.store.errors``, mapped to 404, 409 or 400 here), a malformed
 body, or anything unexpected (logged with its traceback, never sent to the caller).
 """
 
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from jobmon import errors, wire
 from jobmon.server.db import TRANSIENT_ERRORS
+from jobmon.server.store.errors import Conflict, Invalid, NotFound, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +215,17 @@ def path_name(request: web.Request, name: str) -> str:
     return text
 
 
+def store_status(error: StoreError) -> int:
+    """The HTTP status that answers a refusal of the store."""
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Conflict):
+        return 409
+    if isinstance(error, Invalid):
+        return 400
+    raise TypeError(f"no HTTP status for {type(error).__name__}") from error
+
+
 _HTTP_CODES = {
     400: errors.CODE_INVALID,
     401: errors.CODE_UNAUTHORIZED,
@@ -232,6 +245,8 @@ async def error_middleware(
         return await handler(request)
     except ApiError as error:
         return error_response(error.status, error.code, error.message)
+    except StoreError as error:
+        return error_response(store_status(error), error.code, error.message)
     except web.HTTPException as error:
         if error.status < 400:
             raise

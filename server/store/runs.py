@@ -9,10 +9,10 @@ from typing import Any
 import asyncpg
 
 from jobmon import errors, wire
-from jobmon.server.http import ApiError, conflict, invalid, not_found
-from jobmon.server.metrics import count_transitions
+from jobmon.server.counting import count_transitions
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store import instances
+from jobmon.server.store.errors import Conflict, Invalid, NotFound
 from jobmon.server.store.instances import affected
 from jobmon.status import (
     WORKFLOW_RUN,
@@ -48,7 +48,7 @@ async def create_run(
     async with connection.transaction():
         workflow = await connection.fetchrow(Q["lock_workflow"], workflow_id)
         if workflow is None:
-            raise not_found(f"workflow {workflow_id}")
+            raise NotFound(f"workflow {workflow_id}")
         if request_id:
             existing = await connection.fetchrow(Q["run_by_request_id"], request_id)
             if existing is not None:
@@ -56,7 +56,7 @@ async def create_run(
                     workflow_run_id=existing["id"], status=existing["status"], resumed_from=[]
                 )
         if not workflow["bound"]:
-            raise conflict(
+            raise Conflict(
                 errors.CODE_CONFLICT,
                 f"workflow {workflow_id} is not completely bound yet; bind it again first",
             )
@@ -73,7 +73,7 @@ async def create_run(
             answer = await _start_run(connection, workflow, summary, body, request_id, now,
                                       report_by, user)
     if complete:
-        raise conflict(
+        raise Conflict(
             errors.CODE_WORKFLOW_COMPLETE,
             f"workflow {workflow_id} ({workflow['name']!r}) already exists and is "
             "complete: every task is DONE. Reset tasks with `jobmon task update -s G` to "
@@ -94,7 +94,7 @@ async def _start_run(
 ) -> wire.RunResponse:
     workflow_id = workflow["id"]
     if summary["num_runs"] and not body.resume:
-        raise conflict(
+        raise Conflict(
             errors.CODE_WORKFLOW_EXISTS,
             f"workflow {workflow_id} ({workflow['name']!r}) already ran (latest run "
             f"{summary['latest_id']}, status {summary['latest_status']}). Pass resume=True "
@@ -194,16 +194,15 @@ async def set_run_status(
     try:
         requested = WORKFLOW_RUN.parse(body.status)
     except ValueError as error:
-        raise invalid(str(error)) from None
+        raise Invalid(str(error)) from None
     async with connection.transaction():
         run = await connection.fetchrow(Q["run_for_update"], run_id)
         if run is None:
-            raise not_found(f"workflow run {run_id}")
+            raise NotFound(f"workflow run {run_id}")
         current = WR(run["status"])
         verdict = WORKFLOW_RUN.verdict(current, requested)
         if verdict is Verdict.REJECT:
-            raise ApiError(
-                409,
+            raise Conflict(
                 errors.CODE_TRANSITION,
                 f"workflow run {run_id} is {current.name} ({current}); it cannot become "
                 f"{requested.name} ({requested})",
@@ -233,8 +232,7 @@ async def _require_all_done(connection: asyncpg.Connection, workflow_id: int,
                             run_id: int) -> None:
     not_done = await connection.fetchval(Q["count_not_done"], workflow_id)
     if not_done:
-        raise ApiError(
-            409,
+        raise Conflict(
             errors.CODE_TRANSITION,
             f"workflow run {run_id} cannot become DONE: {not_done} task(s) of workflow "
             f"{workflow_id} are not DONE",
@@ -267,7 +265,7 @@ async def heartbeat(
 ) -> wire.RunHeartbeatResponse:
     row = await connection.fetchrow(Q["run_heartbeat"], run_id, now, report_by)
     if row is None:
-        raise not_found(f"workflow run {run_id}")
+        raise NotFound(f"workflow run {run_id}")
     return wire.RunHeartbeatResponse(
         status=row["status"], max_concurrently_running=row["max_concurrently_running"]
     )
@@ -281,9 +279,9 @@ async def schedule(
     async with connection.transaction():
         run = await connection.fetchrow(Q["run_for_share"], run_id)
         if run is None:
-            raise not_found(f"workflow run {run_id}")
+            raise NotFound(f"workflow run {run_id}")
         if run["status"] not in RUN_LIVE:
-            raise conflict(
+            raise Conflict(
                 errors.CODE_TRANSITION,
                 f"workflow run {run_id} is no longer live (status {run['status']}); "
                 "it cannot schedule tasks",
@@ -349,7 +347,7 @@ def _count(status: str) -> int:
 async def run_state(connection: asyncpg.Connection, run_id: int) -> asyncpg.Record:
     row = await connection.fetchrow(Q["run_state"], run_id)
     if row is None:
-        raise not_found(f"workflow run {run_id}")
+        raise NotFound(f"workflow run {run_id}")
     return row
 
 
@@ -366,7 +364,7 @@ async def changes(
                 rows = await connection.fetch(Q["task_changes"], state["workflow_id"], cursor)
             except (asyncpg.exceptions.InvalidTextRepresentationError,
                     asyncpg.exceptions.DataError):
-                raise invalid(f"cursor {cursor!r} is not a cursor this server gave") from None
+                raise Invalid(f"cursor {cursor!r} is not a cursor this server gave") from None
         limits = await connection.fetch(Q["array_limits"], state["workflow_id"])
     columns: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
