@@ -220,7 +220,7 @@ async def set_run_status(
                                    source, user, body.message)
         status = requested if applied else current
         workflow_status = await connection.fetchval(
-            "SELECT status FROM workflow WHERE id = $1", run["workflow_id"]
+            Q["status_of_workflow"], run["workflow_id"]
         )
     return wire.RunStatusResponse(
         workflow_run_id=run_id, status=str(status), applied=applied,
@@ -251,7 +251,7 @@ async def _mirror_workflow(
 ) -> None:
     """The workflow follows its latest run only; an old run's end does not change it."""
     latest = await connection.fetchval(
-        "SELECT max(id) FROM workflow_run WHERE workflow_id = $1", workflow_id
+        Q["newest_run_id"], workflow_id
     )
     if latest == run_id:
         await set_workflow_status(

@@ -95,7 +95,7 @@ async def signal_resume(connection: asyncpg.Connection, workflow_id: int,
 
 
 async def resume_state(connection: asyncpg.Connection, workflow_id: int) -> wo.ResumeState:
-    if await connection.fetchval("SELECT 1 FROM workflow WHERE id = $1", workflow_id) is None:
+    if await connection.fetchval(Q["workflow_exists"], workflow_id) is None:
         raise NotFound(f"workflow {workflow_id}")
     waiting = await _waiting_for(connection, workflow_id)
     return wo.ResumeState(workflow_id=workflow_id, resumable=not waiting, taken_over=[],
