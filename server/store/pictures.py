@@ -70,8 +70,8 @@ async def timeline(
     run = await connection.fetchrow(Q["timeline_run"], workflow_id, query.workflow_run_id)
     if run is None and query.workflow_run_id:
         raise NotFound(f"workflow run {query.workflow_run_id} of workflow {workflow_id}")
-    names = {str(row["id"]): row["name"]
-             for row in await connection.fetch(Q["timeline_templates"], workflow_id)}
+    names = {str(row["id"]): row["template_name"]
+             for row in await connection.fetch(Q["arrays_of_workflow"], workflow_id)}
     empty = wp.Timeline(
         workflow_id=workflow_id, workflow_run_id=None if run is None else run["id"],
         run_status=None if run is None else run["status"], now=now.isoformat(), start=None,

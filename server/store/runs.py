@@ -18,6 +18,7 @@ from jobmon.status import (
     WORKFLOW_RUN,
     WORKFLOW_RUN_ACTIVE,
     TaskInstanceStatus,
+    TaskStatus,
     Verdict,
     WorkflowRunStatus,
     WorkflowStatus,
@@ -289,13 +290,17 @@ async def schedule(
         workflow_id = run["workflow_id"]
         fatal = adjusted = 0
         if body.fatal:
-            fatal = _count(await connection.execute(Q["tasks_to_fatal"], workflow_id,
-                                                    body.fatal, now, user, run_id))
+            fatal = _count(await connection.execute(Q["tasks_from_error"], workflow_id,
+                                                    body.fatal, now, user, run_id,
+                                                    str(TaskStatus.ERROR_FATAL),
+                                                    "attempts used up"))
         if body.adjust:
-            adjusted = _count(await connection.execute(Q["tasks_to_adjusting"], workflow_id,
-                                                       body.adjust, now, user, run_id))
-        count_transitions("task", "F", fatal)
-        count_transitions("task", "A", adjusted)
+            adjusted = _count(await connection.execute(Q["tasks_from_error"], workflow_id,
+                                                       body.adjust, now, user, run_id,
+                                                       str(TaskStatus.ADJUSTING_RESOURCES),
+                                                       "resource error"))
+        count_transitions("task", str(TaskStatus.ERROR_FATAL), fatal)
+        count_transitions("task", str(TaskStatus.ADJUSTING_RESOURCES), adjusted)
         queued: list[int] = []
         for group in body.queue:
             queued.extend(await _queue_group(connection, workflow_id, run_id, group, now, user))

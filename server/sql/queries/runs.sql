@@ -173,30 +173,18 @@ SELECT id, max_concurrently_running FROM task_array WHERE workflow_id = $1;
 -- How many tasks of a workflow are not DONE.
 SELECT count(*) FROM task WHERE workflow_id = $1 AND status <> 'D';
 
--- name: tasks_to_fatal
--- Attempts used up: E to F, recorded for the swarm of run $5 and its user ($4).
+-- name: tasks_from_error
+-- E to $6: to F when attempts are used up, to A after a resource error (the next attempt
+-- gets scaled resources); recorded with reason $7 for the swarm of run $5 and its user ($4).
 WITH moved AS (
-    UPDATE task SET status = 'F', status_date = $3, change_xid = pg_current_xact_id()
+    UPDATE task SET status = $6, status_date = $3, change_xid = pg_current_xact_id()
     WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status = 'E'
     RETURNING id, latest_instance_id
 )
 INSERT INTO task_status (task_id, status, status_time, source, username, task_instance_id,
                          context)
-SELECT id, 'F', $3, 'swarm', $4, latest_instance_id,
-       jsonb_build_object('run', $5::bigint, 'reason', 'attempts used up')
-FROM moved;
-
--- name: tasks_to_adjusting
--- A resource error: E to A; the next attempt gets scaled resources. Recorded as above.
-WITH moved AS (
-    UPDATE task SET status = 'A', status_date = $3, change_xid = pg_current_xact_id()
-    WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status = 'E'
-    RETURNING id, latest_instance_id
-)
-INSERT INTO task_status (task_id, status, status_time, source, username, task_instance_id,
-                         context)
-SELECT id, 'A', $3, 'swarm', $4, latest_instance_id,
-       jsonb_build_object('run', $5::bigint, 'reason', 'resource error')
+SELECT id, $6, $3, 'swarm', $4, latest_instance_id,
+       jsonb_build_object('run', $5::bigint, 'reason', $7::text)
 FROM moved;
 
 -- name: queue_tasks
