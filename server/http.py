@@ -44,14 +44,6 @@ class ApiError(Exception):
         self.message = message
 
 
-def not_found(what: str) -> ApiError:
-    return ApiError(404, errors.CODE_NOT_FOUND, f"{what} does not exist")
-
-
-def conflict(code: str, message: str) -> ApiError:
-    return ApiError(409, code, message)
-
-
 def invalid(message: str) -> ApiError:
     return ApiError(400, errors.CODE_INVALID, message)
 
@@ -215,15 +207,13 @@ def path_name(request: web.Request, name: str) -> str:
     return text
 
 
+_STORE_STATUS: tuple[tuple[type[StoreError], int], ...] = (
+    (NotFound, 404), (Conflict, 409), (Invalid, 400))
+
+
 def store_status(error: StoreError) -> int:
-    """The HTTP status that answers a refusal of the store."""
-    if isinstance(error, NotFound):
-        return 404
-    if isinstance(error, Conflict):
-        return 409
-    if isinstance(error, Invalid):
-        return 400
-    raise TypeError(f"no HTTP status for {type(error).__name__}") from error
+    """The HTTP status that answers a refusal of the store (400 for any other kind)."""
+    return next((status for kind, status in _STORE_STATUS if isinstance(error, kind)), 400)
 
 
 _HTTP_CODES = {
