@@ -35,8 +35,9 @@ from jobmon import errors
 from jobmon.server.guard import BrowserGuard
 from jobmon.server.http import ApiError, parse_id
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.clusters import PER_USER_CLUSTERS
+from jobmon.server.store.tokens import hash_token
 
-TOKEN_PREFIX = "jm_"
 WORKER_PREFIX = "jmw_"
 TOKEN_TTL = 30.0  # seconds a token's user is cached
 _CACHE_LIMIT = 100_000
@@ -57,9 +58,6 @@ class Access(enum.Enum):
     CLUSTER = "cluster"  # anyone for the per-user local clusters; admins otherwise
 
 
-PER_USER_CLUSTERS = frozenset({"local", "sequential", "dummy"})
-
-
 @dataclass(frozen=True)
 class Principal:
     name: str
@@ -70,14 +68,6 @@ class Principal:
 
 # the caller of the request (None only on public routes)
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("jobmon_principal")
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def worker_credential(key: bytes, instance_id: int) -> str:

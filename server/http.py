@@ -1,7 +1,8 @@
 """Typed routes: each declares its request and response schema, which feed the OpenAPI document.
 
 A handler receives the decoded request Struct and returns a response Struct. Errors are
-always ``{"error": {"code", "message"}}``: an ``ApiError`` raised by a handler, a malformed
+always ``{"error": {"code", "message"}}``: an ``ApiError`` raised by a handler, a refusal of
+the store (``jobmon.server.store.errors``, mapped to 404, 409 or 400 here), a malformed
 body, or anything unexpected (logged with its traceback, never sent to the caller).
 """
 
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from jobmon import errors, wire
 from jobmon.server.db import TRANSIENT_ERRORS
+from jobmon.server.store.errors import Conflict, Invalid, NotFound, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +42,6 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
-
-
-def not_found(what: str) -> ApiError:
-    return ApiError(404, errors.CODE_NOT_FOUND, f"{what} does not exist")
-
-
-def conflict(code: str, message: str) -> ApiError:
-    return ApiError(409, code, message)
 
 
 def invalid(message: str) -> ApiError:
@@ -213,6 +207,15 @@ def path_name(request: web.Request, name: str) -> str:
     return text
 
 
+_STORE_STATUS: tuple[tuple[type[StoreError], int], ...] = (
+    (NotFound, 404), (Conflict, 409), (Invalid, 400))
+
+
+def store_status(error: StoreError) -> int:
+    """The HTTP status that answers a refusal of the store (400 for any other kind)."""
+    return next((status for kind, status in _STORE_STATUS if isinstance(error, kind)), 400)
+
+
 _HTTP_CODES = {
     400: errors.CODE_INVALID,
     401: errors.CODE_UNAUTHORIZED,
@@ -232,6 +235,8 @@ async def error_middleware(
         return await handler(request)
     except ApiError as error:
         return error_response(error.status, error.code, error.message)
+    except StoreError as error:
+        return error_response(store_status(error), error.code, error.message)
     except web.HTTPException as error:
         if error.status < 400:
             raise

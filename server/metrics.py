@@ -1,18 +1,17 @@
 """Prometheus metrics: one registry per app, low-cardinality labels only.
 
 Counters are counted where things happen: status changes by the store (through
-``count_transitions``, which finds the metrics of the app serving the request, or of the
-reaper, in a context variable), requests by a middleware, reaper passes by the reaper.
+``jobmon.server.counting.count_transitions``, which finds the metrics of the app serving the
+request, or of the reaper, in a context variable), requests by a middleware, reaper passes by
+the reaper.
 Gauges of the present (live instances by cluster and status, queue depth, the database
 pool, long-poll waiters) are read when /metrics is scraped.
 """
 
 from __future__ import annotations
 
-import contextvars
 import os
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 from aiohttp import web
@@ -20,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from jobmon.server.counting import counting
 from jobmon.server.sql import QUERIES as Q
 
 # Request durations: most answers take milliseconds; long polls wait up to a minute.
@@ -112,27 +112,6 @@ class Metrics:
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         response.charset = "utf-8"
         return response
-
-
-_CURRENT: contextvars.ContextVar[Metrics | None] = contextvars.ContextVar(
-    "jobmon_metrics", default=None)
-
-
-def count_transitions(kind: str, status: str, number: int = 1) -> None:
-    """Count status changes for the app (or reaper) at work; nothing outside one."""
-    metrics = _CURRENT.get()
-    if metrics is not None:
-        metrics.count(kind, status, number)
-
-
-@contextmanager
-def counting(metrics: Metrics) -> Iterator[None]:
-    """Status changes counted inside this block go to ``metrics``."""
-    token = _CURRENT.set(metrics)
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
 
 
 def route_label(request: web.Request) -> str:

@@ -13,7 +13,8 @@ from anyio.abc import TaskStatus
 
 from jobmon import wire
 from jobmon.clock import Clock
-from jobmon.server.metrics import Metrics, counting
+from jobmon.server.counting import counting
+from jobmon.server.metrics import Metrics
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store import instances, runs
 from jobmon.settings import Settings

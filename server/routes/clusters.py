@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from jobmon import wire
-from jobmon.server.auth import PER_USER_CLUSTERS, PRINCIPAL, Access, Principal
+from jobmon.server.auth import PRINCIPAL, Access, Principal
 from jobmon.server.http import path_name
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
 from jobmon.server.store import clusters
+from jobmon.server.store.clusters import PER_USER_CLUSTERS
 
 QUEUES = "/api/v1/clusters/{cluster_name}/queues"
 

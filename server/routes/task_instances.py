@@ -7,12 +7,14 @@ import msgspec
 from aiohttp import web
 
 from jobmon import wire
-from jobmon.server.auth import PER_USER_CLUSTERS, Access, worker_credential
+from jobmon.server.auth import Access, worker_credential
 from jobmon.server.db import wait_for
-from jobmon.server.http import not_found, path_id, request_id
+from jobmon.server.http import path_id, request_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of, user_of
 from jobmon.server.store import instances, log_paths, runs
+from jobmon.server.store.clusters import PER_USER_CLUSTERS
+from jobmon.server.store.errors import NotFound
 
 COALESCE_SECONDS = 0.005
 # an instance in any other status (or unknown) is told to stop
@@ -102,5 +104,5 @@ async def get_instance(request: web.Request) -> wire.InstanceInfo:
     async with state_of(request).pool.acquire() as connection:
         info = await instances.info(connection, instance_id)
     if info is None:
-        raise not_found(f"task instance {instance_id}")
+        raise NotFound(f"task instance {instance_id}")
     return info

@@ -8,8 +8,8 @@ from collections import defaultdict
 import asyncpg
 
 from jobmon import errors, wire
-from jobmon.server.http import conflict, invalid, not_found
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.errors import Conflict, Invalid, NotFound
 from jobmon.server.store.operator import letter_list, task_details
 from jobmon.server.store.workflows import workflow_info
 from jobmon.status import WORKFLOW_ACTIVE, WorkflowStatus, letters
@@ -24,20 +24,20 @@ def parse_time(text: str, what: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise invalid(f"{what} must be an ISO 8601 time, not {text!r}") from None
+        raise Invalid(f"{what} must be an ISO 8601 time, not {text!r}") from None
     if moment.tzinfo is None:
-        raise invalid(f"{what} needs a time zone (for example {text}+00:00)")
+        raise Invalid(f"{what} needs a time zone (for example {text}+00:00)")
     try:
         # in UTC here, or asyncpg fails to when it sends it: year 1 at +14:00 is year 0
         return moment.astimezone(dt.UTC)
     except OverflowError:
-        raise invalid(f"{what} {text!r} is out of the range of times") from None
+        raise Invalid(f"{what} {text!r} is out of the range of times") from None
 
 
 def prunable_statuses(given: list[str]) -> list[str]:
     wrong = sorted(set(given) - {str(status) for status in PRUNABLE})
     if wrong:
-        raise invalid(
+        raise Invalid(
             f"only finished workflows can be pruned (statuses {', '.join(letters(PRUNABLE))}), "
             f"not {', '.join(wrong)}")
     return sorted(set(given))
@@ -105,17 +105,17 @@ async def prune_batch(
     async with connection.transaction():
         workflow = await connection.fetchrow(Q["lock_workflow_for_prune"], workflow_id)
         if workflow is None:
-            raise not_found(f"workflow {workflow_id}")
+            raise NotFound(f"workflow {workflow_id}")
         live = await connection.fetchrow(Q["live_run_of_workflow"], workflow_id)
         if live is not None or workflow["status"] not in statuses:
-            raise conflict(
+            raise Conflict(
                 errors.CODE_WORKFLOW_RUNNING if live is not None else errors.CODE_CONFLICT,
                 f"workflow {workflow_id} is {workflow['status']}"
                 + (f" with a live run {live['id']}" if live is not None else "")
                 + f"; only workflows in {', '.join(statuses)} are pruned",
             )
         if workflow["status_date"] >= before:
-            raise conflict(errors.CODE_CONFLICT,
+            raise Conflict(errors.CODE_CONFLICT,
                            f"workflow {workflow_id} changed on {workflow['status_date']}, "
                            f"not before {before}")
         await connection.execute(Q["unbind_workflow"], workflow_id)

@@ -10,9 +10,9 @@ from typing import Any
 import asyncpg
 
 from jobmon import errors, wire
-from jobmon.server.http import ApiError, conflict, invalid, not_found
-from jobmon.server.metrics import count_transitions
+from jobmon.server.counting import count_transitions
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.errors import Conflict, Invalid, NotFound
 
 TASK_COLUMNS = ("workflow_id", "array_id", "config_id", "node_args_hash", "task_args_hash",
                 "name", "command", "args", "max_attempts", "attributes", "status_date")
@@ -80,7 +80,7 @@ async def upsert_templates(
     async with connection.transaction():
         tool_id = await connection.fetchval(Q["tool_of_version"], body.tool_version_id)
         if tool_id is None:
-            raise not_found(f"tool version {body.tool_version_id}")
+            raise NotFound(f"tool version {body.tool_version_id}")
         names = [spec.name for spec in body.templates]
         template_ids = dict(await _upsert(
             connection, len(set(names)), Q["upsert_task_templates"], tool_id, names))
@@ -110,7 +110,7 @@ async def create_workflow(
 ) -> wire.WorkflowResponse:
     async with connection.transaction():
         if await connection.fetchval(Q["tool_of_version"], body.tool_version_id) is None:
-            raise not_found(f"tool version {body.tool_version_id}")
+            raise NotFound(f"tool version {body.tool_version_id}")
         new_id = await connection.fetchval(
             Q["insert_workflow"],
             body.tool_version_id,
@@ -130,7 +130,7 @@ async def create_workflow(
             Q["find_workflow"], body.tool_version_id, body.user, body.workflow_args_hash
         )
         if row["task_hash"] != body.task_hash:
-            raise conflict(
+            raise Conflict(
                 errors.CODE_WORKFLOW_ARGS_REUSED,
                 f"workflow_args {body.workflow_args!r} already belong to workflow {row['id']} "
                 f"({row['name']!r}) with a different set of tasks; use new workflow_args for "
@@ -153,7 +153,7 @@ async def create_workflow(
 async def _lock_unbound(connection: asyncpg.Connection, workflow_id: int) -> None:
     row = await connection.fetchrow(Q["workflow_for_bind"], workflow_id)
     if row is None:
-        raise not_found(f"workflow {workflow_id}")
+        raise NotFound(f"workflow {workflow_id}")
 
 
 async def upsert_arrays(
@@ -161,12 +161,12 @@ async def upsert_arrays(
 ) -> wire.ArraysResponse:
     version_ids = [spec.task_template_version_id for spec in body.arrays]
     if len(set(version_ids)) != len(version_ids):
-        raise invalid("each task template version may have only one array per workflow")
+        raise Invalid("each task template version may have only one array per workflow")
     async with connection.transaction():
         await _lock_unbound(connection, workflow_id)
         found = await connection.fetchval(Q["count_template_versions"], version_ids)
         if found != len(version_ids):
-            raise not_found("one of the task template versions")
+            raise NotFound("one of the task template versions")
         rows = await connection.fetch(
             Q["upsert_arrays"],
             workflow_id,
@@ -196,9 +196,9 @@ def _check_chunk(chunk: wire.TasksChunk) -> int:
         columns["attributes"] = chunk.attributes
     for field, values in columns.items():
         if len(values) != size:
-            raise invalid(f"tasks chunk: {field} has {len(values)} values, array_id has {size}")
+            raise Invalid(f"tasks chunk: {field} has {len(values)} values, array_id has {size}")
     if any(index >= len(chunk.configs) for index in chunk.config_index):
-        raise invalid("tasks chunk: a config_index points past the end of configs")
+        raise Invalid("tasks chunk: a config_index points past the end of configs")
     return size
 
 
@@ -210,14 +210,14 @@ async def insert_tasks(
         return wire.TasksResponse(task_ids=[])
     keys = set(zip(chunk.array_id, chunk.node_args_hash, chunk.task_args_hash, strict=True))
     if len(keys) != size:
-        raise invalid("tasks chunk: two tasks have the same array, node args and task args")
+        raise Invalid("tasks chunk: two tasks have the same array, node args and task args")
     hashes = [_config_hash(config) for config in chunk.configs]
     async with connection.transaction():
         await _lock_unbound(connection, workflow_id)
         array_ids = sorted(set(chunk.array_id))
         found = await connection.fetchval(Q["count_arrays_of_workflow"], workflow_id, array_ids)
         if found != len(array_ids):
-            raise invalid(f"tasks chunk: an array_id does not belong to workflow {workflow_id}")
+            raise Invalid(f"tasks chunk: an array_id does not belong to workflow {workflow_id}")
         config_rows = await _upsert(
             connection,
             len(set(hashes)),
@@ -262,17 +262,17 @@ async def insert_edges(
     connection: asyncpg.Connection, workflow_id: int, chunk: wire.EdgesChunk
 ) -> wire.EdgesResponse:
     if len(chunk.upstream_task_id) != len(chunk.downstream_task_id):
-        raise invalid("edges chunk: upstream_task_id and downstream_task_id differ in length")
+        raise Invalid("edges chunk: upstream_task_id and downstream_task_id differ in length")
     if not chunk.upstream_task_id:
         return wire.EdgesResponse(inserted=0)
     if any(u == d for u, d in zip(chunk.upstream_task_id, chunk.downstream_task_id, strict=True)):
-        raise invalid("edges chunk: a task cannot depend on itself")
+        raise Invalid("edges chunk: a task cannot depend on itself")
     task_ids = sorted(set(chunk.upstream_task_id) | set(chunk.downstream_task_id))
     async with connection.transaction():
         await _lock_unbound(connection, workflow_id)
         found = await connection.fetchval(Q["count_tasks_of_workflow"], workflow_id, task_ids)
         if found != len(task_ids):
-            raise invalid(f"edges chunk: a task id does not belong to workflow {workflow_id}")
+            raise Invalid(f"edges chunk: a task id does not belong to workflow {workflow_id}")
         records = [
             (workflow_id, up, down)
             for up, down in zip(chunk.upstream_task_id, chunk.downstream_task_id, strict=True)
@@ -291,11 +291,10 @@ async def finish_bind(
     async with connection.transaction():
         row = await connection.fetchrow(Q["workflow_for_bind"], workflow_id)
         if row is None:
-            raise not_found(f"workflow {workflow_id}")
+            raise NotFound(f"workflow {workflow_id}")
         written = await connection.fetchval(Q["count_workflow_tasks"], workflow_id)
         if written != body.num_tasks or written != row["num_tasks"]:
-            raise ApiError(
-                409,
+            raise Conflict(
                 errors.CODE_CONFLICT,
                 f"workflow {workflow_id} has {written} tasks written, but the bind declared "
                 f"{row['num_tasks']}; send the remaining tasks and bind again",
@@ -312,5 +311,5 @@ async def add_workflow_attributes(
     merged = await connection.fetchval(Q["add_workflow_attributes"], workflow_id,
                                        body.attributes)
     if merged is None:
-        raise not_found(f"workflow {workflow_id}")
+        raise NotFound(f"workflow {workflow_id}")
     return wire.AttributesResponse(workflow_id=workflow_id, attributes=merged)

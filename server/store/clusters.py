@@ -7,8 +7,11 @@ import datetime as dt
 import asyncpg
 
 from jobmon import wire
-from jobmon.server.http import invalid
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.errors import Invalid
+
+# clusters that run jobs as the calling user on the server's own machine: anyone may use them
+PER_USER_CLUSTERS = frozenset({"local", "sequential", "dummy"})
 
 
 async def replace_queues(connection: asyncpg.Connection, cluster_name: str, owner: str,
@@ -16,9 +19,9 @@ async def replace_queues(connection: asyncpg.Connection, cluster_name: str, owne
     """Replace the queues of a cluster: a shared one's (owner ''), or one user's own."""
     names = [queue.name for queue in body.queues]
     if len(set(names)) != len(names):
-        raise invalid("each queue may appear only once")
+        raise Invalid("each queue may appear only once")
     if sum(queue.is_default for queue in body.queues) > 1:
-        raise invalid("at most one queue can be the default")
+        raise Invalid("at most one queue can be the default")
     async with connection.transaction():
         await connection.execute(Q["forget_queues"], cluster_name, owner)
         await connection.execute(

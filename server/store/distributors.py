@@ -7,8 +7,8 @@ import datetime as dt
 import asyncpg
 
 from jobmon import errors, wire
-from jobmon.server.http import conflict
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.errors import Conflict
 
 
 def _status(
@@ -53,7 +53,7 @@ async def acquire_lease(
             return _status(cluster_name, row, now)
         holder = _status(cluster_name,
                          await connection.fetchrow(Q["distributor_lease"], cluster_name), now)
-    raise conflict(errors.CODE_CONFLICT, _held_message(holder, now))
+    raise Conflict(errors.CODE_CONFLICT, _held_message(holder, now))
 
 
 async def release_lease(

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 import asyncpg
 
 from jobmon import wire
-from jobmon.server.http import invalid, not_found
-from jobmon.server.metrics import count_transitions
+from jobmon.server.counting import count_transitions
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.errors import Invalid, NotFound
 from jobmon.status import (
     TASK,
     TASK_FOLLOWS_INSTANCE,
@@ -275,7 +275,7 @@ async def apply_transitions(
         try:
             status = TASK_INSTANCE.parse(update.status)
         except ValueError as error:
-            raise invalid(str(error)) from None
+            raise Invalid(str(error)) from None
         by_instance[update.task_instance_id].append((status, update))
     applied: set[tuple[int, str]] = set()
     async with connection.transaction():
@@ -346,7 +346,7 @@ async def heartbeat(
 async def info(connection: asyncpg.Connection, instance_id: int) -> wire.InstanceInfo:
     row = await connection.fetchrow(Q["instance_info"], instance_id)
     if row is None:
-        raise not_found(f"task instance {instance_id}")
+        raise NotFound(f"task instance {instance_id}")
     return wire.InstanceInfo(
         task_instance_id=row["id"],
         task_id=row["task_id"],

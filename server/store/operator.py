@@ -10,9 +10,9 @@ import asyncpg
 
 from jobmon import errors, wire
 from jobmon import wire_operator as wo
-from jobmon.server.http import conflict, invalid, not_found
-from jobmon.server.metrics import count_transitions
+from jobmon.server.counting import count_transitions
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.errors import Conflict, Invalid, NotFound
 from jobmon.server.store.instances import affected
 from jobmon.server.store.workflows import workflow_info
 from jobmon.status import WORKFLOW, TaskStatus, WorkflowStatus
@@ -29,7 +29,7 @@ def id_list(text: str, what: str) -> list[int] | None:
     try:
         return [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise invalid(f"{what} must be a comma-separated list of integers") from None
+        raise Invalid(f"{what} must be a comma-separated list of integers") from None
 
 
 def letter_list(text: str, statuses: type[Any], what: str) -> list[str] | None:
@@ -38,7 +38,7 @@ def letter_list(text: str, statuses: type[Any], what: str) -> list[str] | None:
     known = {str(status) for status in statuses}
     unknown = [letter for letter in letters if letter not in known]
     if unknown:
-        raise invalid(f"unknown {what} status {', '.join(unknown)}; expected some of "
+        raise Invalid(f"unknown {what} status {', '.join(unknown)}; expected some of "
                       f"{', '.join(sorted(known))}")
     return letters or None
 
@@ -84,7 +84,7 @@ async def overview(connection: asyncpg.Connection, workflow_id: int) -> wire.Wor
     """What the dashboard's workflow page shows, in one answer (it polls this)."""
     listed = await connection.fetch(Q["list_workflows"], "", None, "", [workflow_id], 0, 1)
     if not listed:
-        raise not_found(f"workflow {workflow_id}")
+        raise NotFound(f"workflow {workflow_id}")
     counts: dict[str, int] = {}
     retries = 0
     for count in await connection.fetch(Q["counts_of_workflows"], [workflow_id]):
@@ -178,14 +178,14 @@ async def task_details(
 async def task_detail(connection: asyncpg.Connection, task_id: int) -> wire.TaskDetail:
     found = await task_details(connection, [task_id])
     if not found:
-        raise not_found(f"task {task_id}")
+        raise NotFound(f"task {task_id}")
     return found[0]
 
 
 async def dependencies(connection: asyncpg.Connection, task_id: int) -> wire.TaskDependencies:
     tasks = await connection.fetch(Q["tasks_by_id"], [task_id])
     if not tasks:
-        raise not_found(f"task {task_id}")
+        raise NotFound(f"task {task_id}")
     workflow_id = tasks[0]["workflow_id"]
     rows = await connection.fetch(Q["task_neighbours"], workflow_id, task_id)
     refs: dict[str, list[wire.TaskRef]] = {"up": [], "down": []}
@@ -242,10 +242,10 @@ async def _update_tasks(
 ) -> wire.TaskUpdateResponse:
     workflow = await connection.fetchrow(Q["lock_workflow"], workflow_id)
     if workflow is None:
-        raise not_found(f"workflow {workflow_id}")
+        raise NotFound(f"workflow {workflow_id}")
     live = await connection.fetchrow(Q["live_run_of_workflow"], workflow_id)
     if live is not None:
-        raise conflict(
+        raise Conflict(
             errors.CODE_WORKFLOW_RUNNING,
             f"workflow {workflow_id} is running (run {live['id']}, status {live['status']}); "
             f"tasks can only be updated when it is not: stop it with "
@@ -256,7 +256,7 @@ async def _update_tasks(
                  await connection.fetch(Q["tasks_not_in_workflow"], workflow_id, task_ids)]
     if strangers:
         shown = ", ".join(map(str, strangers[:10])) + (" ..." if len(strangers) > 10 else "")
-        raise not_found(f"task {shown} of workflow {workflow_id}")
+        raise NotFound(f"task {shown} of workflow {workflow_id}")
     # what the operator asked for, on each task's history row
     context = {"request": "task update", "status": str(requested), "task_ids": task_ids[:20],
                "tasks": len(task_ids), "recursive": body.recursive}

@@ -8,11 +8,10 @@ from typing import Any
 
 import asyncpg
 
-from jobmon import errors
 from jobmon import wire_operator as wo
 from jobmon import wire_pictures as wp
-from jobmon.server.http import ApiError, invalid, not_found
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.errors import Invalid, NotFound
 from jobmon.server.store.usage import workflow_template_usage
 from jobmon.server.store.workflows import workflow_info
 from jobmon.usage_rules import suggested_requests
@@ -70,9 +69,9 @@ async def timeline(
     await workflow_info(connection, workflow_id)  # 404 for an unknown workflow
     run = await connection.fetchrow(Q["timeline_run"], workflow_id, query.workflow_run_id)
     if run is None and query.workflow_run_id:
-        raise not_found(f"workflow run {query.workflow_run_id} of workflow {workflow_id}")
-    names = {str(row["id"]): row["name"]
-             for row in await connection.fetch(Q["timeline_templates"], workflow_id)}
+        raise NotFound(f"workflow run {query.workflow_run_id} of workflow {workflow_id}")
+    names = {str(row["id"]): row["template_name"]
+             for row in await connection.fetch(Q["arrays_of_workflow"], workflow_id)}
     empty = wp.Timeline(
         workflow_id=workflow_id, workflow_run_id=None if run is None else run["id"],
         run_status=None if run is None else run["status"], now=now.isoformat(), start=None,
@@ -112,19 +111,19 @@ async def set_template_concurrency(
     now: dt.datetime | None = None, user: str | None = None,
 ) -> wp.TemplateConcurrencyResponse:
     if not body.task_template and not body.array_id:
-        raise invalid("name the task template (task_template) or its array (array_id)")
+        raise Invalid("name the task template (task_template) or its array (array_id)")
     rows = await connection.fetch(Q["set_template_concurrency"], workflow_id, body.array_id,
                                   body.task_template, body.max_concurrently_running,
                                   now or dt.datetime.now(dt.UTC), user)
     if not rows:
         await workflow_info(connection, workflow_id)  # 404 for an unknown workflow
         if body.array_id:
-            raise not_found(f"array {body.array_id} of workflow {workflow_id}")
+            raise NotFound(f"array {body.array_id} of workflow {workflow_id}")
         names = [row[0] for row in await connection.fetch(Q["template_names_of_workflow"],
                                                           workflow_id)]
-        raise ApiError(404, errors.CODE_NOT_FOUND,
-                       f"workflow {workflow_id} has no task template {body.task_template!r} "
-                       f"(its templates: {', '.join(names) or 'none'})")
+        raise NotFound(f"task template {body.task_template!r} of workflow {workflow_id}",
+                       message=f"workflow {workflow_id} has no task template "
+                       f"{body.task_template!r} (its templates: {', '.join(names) or 'none'})")
     return wp.TemplateConcurrencyResponse(
         workflow_id=workflow_id, array_id=rows[0]["id"], task_template=rows[0]["name"],
         max_concurrently_running=body.max_concurrently_running)

@@ -11,8 +11,8 @@ import msgspec
 
 from jobmon import results
 from jobmon import wire_results as wr
-from jobmon.server.http import invalid, not_found
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.errors import Invalid, NotFound
 
 
 async def inputs(connection: asyncpg.Connection, instance_ids: list[int]) -> wr.InputsResponse:
@@ -30,7 +30,7 @@ async def inputs(connection: asyncpg.Connection, instance_ids: list[int]) -> wr.
 async def _owner(connection: asyncpg.Connection, workflow_id: int) -> str:
     owner: str | None = await connection.fetchval(Q["workflow_owner"], workflow_id)
     if owner is None:
-        raise not_found(f"workflow {workflow_id}")
+        raise NotFound(f"workflow {workflow_id}")
     return owner
 
 
@@ -48,16 +48,16 @@ async def set_link(connection: asyncpg.Connection, workflow_id: int, body: wr.Li
                    now: dt.datetime) -> wr.Chain:
     """Record a link; its follow-on must be the same owner's and must not close a loop."""
     if sum((body.next_workflow_id is not None, body.error is not None, body.ended)) > 1:
-        raise invalid("give the follow-on, the linker's error, or ended: one of them")
+        raise Invalid("give the follow-on, the linker's error, or ended: one of them")
     async with connection.transaction():
         owner = await _owner(connection, workflow_id)
         if body.next_workflow_id is not None:
             if await _owner(connection, body.next_workflow_id) != owner:
-                raise invalid(f"workflow {body.next_workflow_id} belongs to another user: a "
+                raise Invalid(f"workflow {body.next_workflow_id} belongs to another user: a "
                               f"chain holds the workflows of one owner")
             onwards = await chain_links(connection, body.next_workflow_id)
             if any(link.workflow_id == workflow_id for link in onwards):
-                raise invalid(f"workflow {body.next_workflow_id} cannot follow workflow "
+                raise Invalid(f"workflow {body.next_workflow_id} cannot follow workflow "
                               f"{workflow_id}: it is already before it in the chain (a chain "
                               "cannot loop)")
         await connection.execute(Q["set_link"], workflow_id, body.linker, body.next_workflow_id,
@@ -90,7 +90,7 @@ async def set_declarations(connection: asyncpg.Connection, workflow_id: int,
                 elif row["status"] != "D":
                     problems.append(f"workflow {run_id} is {row['status']}, not DONE")
             if problems:
-                raise invalid("input runs must be finished workflows (DONE): "
+                raise Invalid("input runs must be finished workflows (DONE): "
                               + "; ".join(problems))
             await connection.execute(Q["add_input_runs"], workflow_id, body.input_runs)
         await connection.execute(
@@ -104,7 +104,7 @@ async def declarations(connection: asyncpg.Connection,
                        workflow_id: int) -> wr.DeclarationsResponse:
     row = await connection.fetchrow(Q["declarations"], workflow_id)
     if row is None:
-        raise not_found(f"workflow {workflow_id}")
+        raise NotFound(f"workflow {workflow_id}")
     return wr.DeclarationsResponse(
         workflow_id=workflow_id,
         parameters=msgspec.convert(row["parameters"] or [], list[wr.Parameter]),

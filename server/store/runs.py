@@ -9,15 +9,16 @@ from typing import Any
 import asyncpg
 
 from jobmon import errors, wire
-from jobmon.server.http import ApiError, conflict, invalid, not_found
-from jobmon.server.metrics import count_transitions
+from jobmon.server.counting import count_transitions
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store import instances
+from jobmon.server.store.errors import Conflict, Invalid, NotFound
 from jobmon.server.store.instances import affected
 from jobmon.status import (
     WORKFLOW_RUN,
     WORKFLOW_RUN_ACTIVE,
     TaskInstanceStatus,
+    TaskStatus,
     Verdict,
     WorkflowRunStatus,
     WorkflowStatus,
@@ -48,7 +49,7 @@ async def create_run(
     async with connection.transaction():
         workflow = await connection.fetchrow(Q["lock_workflow"], workflow_id)
         if workflow is None:
-            raise not_found(f"workflow {workflow_id}")
+            raise NotFound(f"workflow {workflow_id}")
         if request_id:
             existing = await connection.fetchrow(Q["run_by_request_id"], request_id)
             if existing is not None:
@@ -56,7 +57,7 @@ async def create_run(
                     workflow_run_id=existing["id"], status=existing["status"], resumed_from=[]
                 )
         if not workflow["bound"]:
-            raise conflict(
+            raise Conflict(
                 errors.CODE_CONFLICT,
                 f"workflow {workflow_id} is not completely bound yet; bind it again first",
             )
@@ -73,7 +74,7 @@ async def create_run(
             answer = await _start_run(connection, workflow, summary, body, request_id, now,
                                       report_by, user)
     if complete:
-        raise conflict(
+        raise Conflict(
             errors.CODE_WORKFLOW_COMPLETE,
             f"workflow {workflow_id} ({workflow['name']!r}) already exists and is "
             "complete: every task is DONE. Reset tasks with `jobmon task update -s G` to "
@@ -94,7 +95,7 @@ async def _start_run(
 ) -> wire.RunResponse:
     workflow_id = workflow["id"]
     if summary["num_runs"] and not body.resume:
-        raise conflict(
+        raise Conflict(
             errors.CODE_WORKFLOW_EXISTS,
             f"workflow {workflow_id} ({workflow['name']!r}) already ran (latest run "
             f"{summary['latest_id']}, status {summary['latest_status']}). Pass resume=True "
@@ -194,16 +195,15 @@ async def set_run_status(
     try:
         requested = WORKFLOW_RUN.parse(body.status)
     except ValueError as error:
-        raise invalid(str(error)) from None
+        raise Invalid(str(error)) from None
     async with connection.transaction():
         run = await connection.fetchrow(Q["run_for_update"], run_id)
         if run is None:
-            raise not_found(f"workflow run {run_id}")
+            raise NotFound(f"workflow run {run_id}")
         current = WR(run["status"])
         verdict = WORKFLOW_RUN.verdict(current, requested)
         if verdict is Verdict.REJECT:
-            raise ApiError(
-                409,
+            raise Conflict(
                 errors.CODE_TRANSITION,
                 f"workflow run {run_id} is {current.name} ({current}); it cannot become "
                 f"{requested.name} ({requested})",
@@ -221,7 +221,7 @@ async def set_run_status(
                                    source, user, body.message)
         status = requested if applied else current
         workflow_status = await connection.fetchval(
-            "SELECT status FROM workflow WHERE id = $1", run["workflow_id"]
+            Q["status_of_workflow"], run["workflow_id"]
         )
     return wire.RunStatusResponse(
         workflow_run_id=run_id, status=str(status), applied=applied,
@@ -233,8 +233,7 @@ async def _require_all_done(connection: asyncpg.Connection, workflow_id: int,
                             run_id: int) -> None:
     not_done = await connection.fetchval(Q["count_not_done"], workflow_id)
     if not_done:
-        raise ApiError(
-            409,
+        raise Conflict(
             errors.CODE_TRANSITION,
             f"workflow run {run_id} cannot become DONE: {not_done} task(s) of workflow "
             f"{workflow_id} are not DONE",
@@ -253,7 +252,7 @@ async def _mirror_workflow(
 ) -> None:
     """The workflow follows its latest run only; an old run's end does not change it."""
     latest = await connection.fetchval(
-        "SELECT max(id) FROM workflow_run WHERE workflow_id = $1", workflow_id
+        Q["newest_run_id"], workflow_id
     )
     if latest == run_id:
         await set_workflow_status(
@@ -267,7 +266,7 @@ async def heartbeat(
 ) -> wire.RunHeartbeatResponse:
     row = await connection.fetchrow(Q["run_heartbeat"], run_id, now, report_by)
     if row is None:
-        raise not_found(f"workflow run {run_id}")
+        raise NotFound(f"workflow run {run_id}")
     return wire.RunHeartbeatResponse(
         status=row["status"], max_concurrently_running=row["max_concurrently_running"]
     )
@@ -281,9 +280,9 @@ async def schedule(
     async with connection.transaction():
         run = await connection.fetchrow(Q["run_for_share"], run_id)
         if run is None:
-            raise not_found(f"workflow run {run_id}")
+            raise NotFound(f"workflow run {run_id}")
         if run["status"] not in RUN_LIVE:
-            raise conflict(
+            raise Conflict(
                 errors.CODE_TRANSITION,
                 f"workflow run {run_id} is no longer live (status {run['status']}); "
                 "it cannot schedule tasks",
@@ -291,13 +290,17 @@ async def schedule(
         workflow_id = run["workflow_id"]
         fatal = adjusted = 0
         if body.fatal:
-            fatal = _count(await connection.execute(Q["tasks_to_fatal"], workflow_id,
-                                                    body.fatal, now, user, run_id))
+            fatal = _count(await connection.execute(Q["tasks_from_error"], workflow_id,
+                                                    body.fatal, now, user, run_id,
+                                                    str(TaskStatus.ERROR_FATAL),
+                                                    "attempts used up"))
         if body.adjust:
-            adjusted = _count(await connection.execute(Q["tasks_to_adjusting"], workflow_id,
-                                                       body.adjust, now, user, run_id))
-        count_transitions("task", "F", fatal)
-        count_transitions("task", "A", adjusted)
+            adjusted = _count(await connection.execute(Q["tasks_from_error"], workflow_id,
+                                                       body.adjust, now, user, run_id,
+                                                       str(TaskStatus.ADJUSTING_RESOURCES),
+                                                       "resource error"))
+        count_transitions("task", str(TaskStatus.ERROR_FATAL), fatal)
+        count_transitions("task", str(TaskStatus.ADJUSTING_RESOURCES), adjusted)
         queued: list[int] = []
         for group in body.queue:
             queued.extend(await _queue_group(connection, workflow_id, run_id, group, now, user))
@@ -349,7 +352,7 @@ def _count(status: str) -> int:
 async def run_state(connection: asyncpg.Connection, run_id: int) -> asyncpg.Record:
     row = await connection.fetchrow(Q["run_state"], run_id)
     if row is None:
-        raise not_found(f"workflow run {run_id}")
+        raise NotFound(f"workflow run {run_id}")
     return row
 
 
@@ -366,7 +369,7 @@ async def changes(
                 rows = await connection.fetch(Q["task_changes"], state["workflow_id"], cursor)
             except (asyncpg.exceptions.InvalidTextRepresentationError,
                     asyncpg.exceptions.DataError):
-                raise invalid(f"cursor {cursor!r} is not a cursor this server gave") from None
+                raise Invalid(f"cursor {cursor!r} is not a cursor this server gave") from None
         limits = await connection.fetch(Q["array_limits"], state["workflow_id"])
     columns: dict[str, list[Any]] = defaultdict(list)
     for row in rows:

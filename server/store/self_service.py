@@ -13,11 +13,10 @@ import asyncpg
 from jobmon import errors, wire
 from jobmon import resources as resource_rules
 from jobmon import wire_operator as wo
-from jobmon.server.auth import PER_USER_CLUSTERS
-from jobmon.server.http import conflict, not_found
-from jobmon.server.metrics import count_transitions
+from jobmon.server.counting import count_transitions
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store import clusters, runs
+from jobmon.server.store.errors import Conflict, NotFound
 from jobmon.status import WORKFLOW, WorkflowRunStatus, WorkflowStatus
 
 WR = WorkflowRunStatus
@@ -26,7 +25,7 @@ WR = WorkflowRunStatus
 async def _lock(connection: asyncpg.Connection, workflow_id: int) -> asyncpg.Record:
     workflow = await connection.fetchrow(Q["lock_workflow"], workflow_id)
     if workflow is None:
-        raise not_found(f"workflow {workflow_id}")
+        raise NotFound(f"workflow {workflow_id}")
     return workflow
 
 
@@ -40,7 +39,7 @@ async def reset(connection: asyncpg.Connection, workflow_id: int, body: wo.Reset
             shown = ("it never ran" if latest is None else
                      f"its latest run {latest['id']} is {WR(latest['status']).name} "
                      f"({latest['status']})")
-            raise conflict(
+            raise Conflict(
                 errors.CODE_CONFLICT,
                 f"workflow {workflow_id} was not reset: {shown}, and only a workflow whose "
                 "latest run ended in ERROR (E) can be reset; to run tasks again, use "
@@ -96,8 +95,8 @@ async def signal_resume(connection: asyncpg.Connection, workflow_id: int,
 
 
 async def resume_state(connection: asyncpg.Connection, workflow_id: int) -> wo.ResumeState:
-    if await connection.fetchval("SELECT 1 FROM workflow WHERE id = $1", workflow_id) is None:
-        raise not_found(f"workflow {workflow_id}")
+    if await connection.fetchval(Q["workflow_exists"], workflow_id) is None:
+        raise NotFound(f"workflow {workflow_id}")
     waiting = await _waiting_for(connection, workflow_id)
     return wo.ResumeState(workflow_id=workflow_id, resumable=not waiting, taken_over=[],
                           waiting_for=waiting)
@@ -123,7 +122,7 @@ async def increase_resources(connection: asyncpg.Connection,
             cluster = row["cluster_name"]
             if cluster not in queue_sets:
                 # a per-user cluster's queues are those of the machine of the workflow's owner
-                owner = workflow["owner"] if cluster in PER_USER_CLUSTERS else ""
+                owner = workflow["owner"] if cluster in clusters.PER_USER_CLUSTERS else ""
                 queue_sets[cluster] = _queue_set(await clusters.queues(connection, cluster,
                                                                        owner))
             queue_set = queue_sets[cluster]

@@ -8,9 +8,9 @@ from typing import Any
 import asyncpg
 
 from jobmon import errors, wire
-from jobmon.server.http import conflict, invalid, not_found
 from jobmon.server.sql import QUERIES as Q
 from jobmon.server.store import runs
+from jobmon.server.store.errors import Conflict, Invalid, NotFound
 from jobmon.server.store.workflows import workflow_info
 from jobmon.status import WorkflowRunStatus
 
@@ -45,7 +45,7 @@ def _ids(text: str) -> list[int] | None:
     try:
         return [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise invalid("task_ids must be a comma-separated list of integers") from None
+        raise Invalid("task_ids must be a comma-separated list of integers") from None
 
 
 async def task_states(
@@ -88,7 +88,7 @@ async def outputs(
 
 async def history(connection: asyncpg.Connection, task_id: int) -> wire.TaskHistory:
     if not await connection.fetchval(Q["task_exists"], task_id):
-        raise not_found(f"task {task_id}")
+        raise NotFound(f"task {task_id}")
     rows = await connection.fetch(Q["task_history"], task_id)
     return wire.TaskHistory(
         task_id=task_id,
@@ -127,7 +127,7 @@ async def set_concurrency(
     if await connection.fetchval(Q["set_concurrency"], workflow_id,
                                  body.max_concurrently_running, now or dt.datetime.now(dt.UTC),
                                  user) is None:
-        raise not_found(f"workflow {workflow_id}")
+        raise NotFound(f"workflow {workflow_id}")
     return wire.ConcurrencyResponse(workflow_id=workflow_id,
                                     max_concurrently_running=body.max_concurrently_running)
 
@@ -139,7 +139,7 @@ async def stop(
     """Stop the live run: its swarm exits at its next poll; every live instance is killed."""
     async with connection.transaction():
         if await connection.fetchrow(Q["lock_workflow"], workflow_id) is None:
-            raise not_found(f"workflow {workflow_id}")
+            raise NotFound(f"workflow {workflow_id}")
         live = await connection.fetchrow(Q["live_run_of_workflow"], workflow_id)
         run_id = None
         if live is not None and live["status"] in runs.RUN_LIVE:
@@ -164,10 +164,10 @@ async def clear(connection: asyncpg.Connection, workflow_id: int,
     async with connection.transaction():
         locked = await connection.fetchrow(Q["lock_workflow"], workflow_id)
         if locked is None:
-            raise not_found(f"workflow {workflow_id}")
+            raise NotFound(f"workflow {workflow_id}")
         live = await connection.fetchrow(Q["live_run_of_workflow"], workflow_id)
         if live is not None:
-            raise conflict(
+            raise Conflict(
                 errors.CODE_WORKFLOW_RUNNING,
                 f"workflow {workflow_id} is running (run {live['id']}, status "
                 f"{live['status']}); stop it with `jobmon workflow stop -w {workflow_id}` first",

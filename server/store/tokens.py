@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 import asyncpg
 
-from jobmon.server.auth import hash_token, new_token
 from jobmon.server.sql import QUERIES as Q
+
+TOKEN_PREFIX = "jm_"
+
+
+def hash_token(token: str) -> str:
+    """What the database keeps of a token: its SHA-256, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 async def create_token(connection: asyncpg.Connection, user: str, admin: bool,

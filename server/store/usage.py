@@ -12,8 +12,8 @@ from typing import Any
 import asyncpg
 
 from jobmon import wire_operator as wo
-from jobmon.server.http import invalid, not_found
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.errors import Invalid, NotFound
 from jobmon.server.store.operator import id_list
 from jobmon.server.store.workflows import workflow_info
 from jobmon.stats import mean_interval
@@ -25,20 +25,20 @@ def node_arg_filter(text: str, node_args: list[str], template_name: str) -> dict
     try:
         given = json.loads(text)
     except ValueError as error:
-        raise invalid(f"node_args must be a JSON object such as "
+        raise Invalid(f"node_args must be a JSON object such as "
                       f'{{"location_id": [101, 102]}}: {error}') from None
     if not isinstance(given, dict) or not given:
-        raise invalid('node_args must be a non-empty JSON object such as '
+        raise Invalid('node_args must be a non-empty JSON object such as '
                       '{"location_id": [101, 102]}')
     unknown = sorted(set(given) - set(node_args))
     if unknown:
-        raise invalid(f"{', '.join(unknown)} is not a node arg of task template "
+        raise Invalid(f"{', '.join(unknown)} is not a node arg of task template "
                       f"{template_name!r} (its node args: {', '.join(node_args) or 'none'})")
     wanted: dict[str, list[str]] = {}
     for name, values in given.items():
         listed = values if isinstance(values, list) else [values]
         if any(isinstance(value, dict | list) for value in listed):
-            raise invalid(f"node_args[{name!r}] must be a value or a list of values")
+            raise Invalid(f"node_args[{name!r}] must be a value or a list of values")
         wanted[name] = [_as_text(value) for value in listed]
     return wanted
 
@@ -87,7 +87,7 @@ async def template_usage(
 ) -> wo.ResourceUsage:
     version = await connection.fetchrow(Q["template_version_args"], version_id)
     if version is None:
-        raise not_found(f"task template version {version_id}")
+        raise NotFound(f"task template version {version_id}")
     node_args = (node_arg_filter(query.node_args, list(version["node_args"]), version["name"])
                  if query.node_args else None)
     [usage] = await usage_of_versions(
@@ -113,7 +113,7 @@ async def task_template_usage(
     """The template version of one task, over all workflows."""
     version = await connection.fetchval(Q["template_version_of_task"], task_id)
     if version is None:
-        raise not_found(f"task {task_id}")
+        raise NotFound(f"task {task_id}")
     return wo.TemplateResources(templates=await usage_of_versions(
         connection, [version], ci=query.ci, percentile=query.percentile))
 
@@ -121,7 +121,7 @@ async def task_template_usage(
 async def task_usage(connection: asyncpg.Connection, task_id: int) -> wo.TaskResourceUsage:
     row = await connection.fetchrow(Q["task_resource_usage"], task_id)
     if row is None:
-        raise not_found(f"task {task_id}")
+        raise NotFound(f"task {task_id}")
     done = row["instance_id"] is not None
     return wo.TaskResourceUsage(
         task_id=task_id, num_attempts=row["num_attempts"] if done else None,

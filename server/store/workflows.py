@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncpg
 
 from jobmon import wire
-from jobmon.server.http import not_found
 from jobmon.server.sql import QUERIES as Q
+from jobmon.server.store.errors import NotFound
 
 
 async def workflow_info(connection: asyncpg.Connection, workflow_id: int) -> wire.WorkflowInfo:
     row = await connection.fetchrow(Q["workflow_info"], workflow_id)
     if row is None:
-        raise not_found(f"workflow {workflow_id}")
+        raise NotFound(f"workflow {workflow_id}")
     return wire.WorkflowInfo(
         workflow_id=row["id"],
         name=row["name"],
@@ -98,7 +98,7 @@ async def task_errors(
     if task_id is not None:
         workflow_id = await connection.fetchval(Q["workflow_of_task"], task_id)
         if workflow_id is None:
-            raise not_found(f"task {task_id}")
+            raise NotFound(f"task {task_id}")
     rows = await connection.fetch(Q["task_errors"], workflow_id, task_id, query.fatal_only,
                                   query.limit)
     if not rows and task_id is None:

@@ -19,7 +19,8 @@ import pytest
 
 from jobmon import settings as settings_module
 from jobmon.client.tool import Tool
-from jobmon.server.auth import TcpTable, hash_token, peer_uid_by_sock_diag
+from jobmon.server.auth import TcpTable, peer_uid_by_sock_diag
+from jobmon.server.store.tokens import hash_token
 from tests.integration.helpers import ROOT, fetch, make_token, value
 from tests.support import ServerThread
 

@@ -69,15 +69,6 @@ SELECT id, status FROM workflow_run
 WHERE workflow_id = $1 AND ($2::bigint = 0 OR id = $2)
 ORDER BY id DESC LIMIT 1;
 
--- name: timeline_templates
--- The names of a workflow's templates, by array.
-SELECT a.id, tt.name
-FROM task_array a
-JOIN task_template_version v ON v.id = a.task_template_version_id
-JOIN task_template tt ON tt.id = v.task_template_id
-WHERE a.workflow_id = $1
-ORDER BY a.id;
-
 -- name: timeline_count
 -- How many instances of a run ran, and when the first started and the last ended ($2: now,
 -- for those still going).

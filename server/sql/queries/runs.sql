@@ -169,36 +169,72 @@ WHERE r.id = $1;
 -- The concurrency limit of every array of a workflow.
 SELECT id, max_concurrently_running FROM task_array WHERE workflow_id = $1;
 
--- name: task_errors
--- The latest failed instance of each task of a workflow ($2: only this task, NULL for all;
--- $3: only ERROR_FATAL tasks), by task id, at most $4 tasks (NULL: all), with its error.
-WITH latest AS (
-    SELECT DISTINCT ON (ti.task_id)
-           ti.task_id, t.name, t.status AS task_status, ti.id, ti.status, ti.status_date,
-           ti.exit_code, ti.error_message, ti.stderr_tail
-    FROM task_instance ti
-    JOIN task t ON t.id = ti.task_id
-    WHERE ti.workflow_id = $1
-      AND ti.status IN ('E', 'F', 'U', 'W', 'X', 'Z')
-      AND ($2::bigint IS NULL OR ti.task_id = $2)
-      AND (NOT $3::boolean OR t.status = 'F')
-    ORDER BY ti.task_id, ti.id DESC
-    LIMIT $4
-)
-SELECT latest.*, failure.id AS error_log_id,
-       coalesce(failure.status_time, latest.status_date) AS error_time
-FROM latest
-LEFT JOIN LATERAL (
-    SELECT s.id, s.status_time FROM task_instance_status s
-    WHERE s.task_instance_id = latest.id AND s.status = latest.status
-    ORDER BY s.id DESC LIMIT 1
-) failure ON true
-ORDER BY latest.task_id;
-
--- name: workflow_of_task
--- The workflow a task belongs to.
-SELECT workflow_id FROM task WHERE id = $1;
-
 -- name: count_not_done
 -- How many tasks of a workflow are not DONE.
 SELECT count(*) FROM task WHERE workflow_id = $1 AND status <> 'D';
+
+-- name: tasks_from_error
+-- E to $6: to F when attempts are used up, to A after a resource error (the next attempt
+-- gets scaled resources); recorded with reason $7 for the swarm of run $5 and its user ($4).
+WITH moved AS (
+    UPDATE task SET status = $6, status_date = $3, change_xid = pg_current_xact_id()
+    WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status = 'E'
+    RETURNING id, latest_instance_id
+)
+INSERT INTO task_status (task_id, status, status_time, source, username, task_instance_id,
+                         context)
+SELECT id, $6, $3, 'swarm', $4, latest_instance_id,
+       jsonb_build_object('run', $5::bigint, 'reason', $7::text)
+FROM moved;
+
+-- name: queue_tasks
+-- G, A or E to Q: count the attempt and reserve the id of its instance; recorded for the
+-- swarm and its user ($5), with the new instance.
+WITH queued AS (
+    UPDATE task
+    SET status = 'Q', num_attempts = num_attempts + 1, status_date = $3,
+        change_xid = pg_current_xact_id(),
+        latest_instance_id = nextval(pg_get_serial_sequence('task_instance', 'id')),
+        next_resources = coalesce($4::jsonb, next_resources)
+    WHERE workflow_id = $1 AND id = ANY($2::bigint[]) AND status IN ('G', 'A', 'E')
+    RETURNING id, latest_instance_id, array_id, num_attempts, config_id, next_resources
+), history AS (
+    INSERT INTO task_status (task_id, status, status_time, source, username, task_instance_id)
+    SELECT id, 'Q', $3, 'swarm', $5, latest_instance_id FROM queued
+)
+SELECT id, latest_instance_id, array_id, num_attempts, config_id, next_resources FROM queued;
+
+-- name: insert_queued_instances
+-- The queued tasks' instances, with the resources of this attempt.
+WITH inserted AS (
+    INSERT INTO task_instance (id, task_id, workflow_id, workflow_run_id, array_id, cluster_name,
+                               compute_resources, attempt, status, status_date)
+    SELECT q.instance_id, q.task_id, $1, $2, q.array_id, c.cluster_name,
+           coalesce(q.resources, c.compute_resources), q.attempt, 'Q', $3
+    FROM unnest($4::bigint[], $5::bigint[], $6::bigint[], $7::int[], $8::bigint[], $9::jsonb[])
+        AS q (task_id, instance_id, array_id, attempt, config_id, resources)
+    JOIN task_config c ON c.id = q.config_id
+    RETURNING id
+)
+INSERT INTO task_instance_status (task_instance_id, status, status_time, source, username)
+SELECT id, 'Q', $3, 'swarm', $10 FROM inserted;
+
+-- name: current_snapshot
+-- The change cursor: a snapshot; later reads return what it could not see.
+SELECT pg_current_snapshot()::text;
+
+-- name: task_changes
+-- Tasks of a workflow changed by transactions the cursor snapshot could not see.
+SELECT id, status, num_attempts, error_status
+FROM task
+WHERE workflow_id = $1
+  AND change_xid >= pg_snapshot_xmin($2::text::pg_snapshot)
+  AND NOT pg_visible_in_snapshot(change_xid, $2::text::pg_snapshot);
+
+-- name: status_of_workflow
+-- A workflow's status, as its run's change left it.
+SELECT status FROM workflow WHERE id = $1;
+
+-- name: newest_run_id
+-- The id of a workflow's newest run: the one its status follows.
+SELECT max(id) FROM workflow_run WHERE workflow_id = $1;

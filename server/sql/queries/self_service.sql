@@ -48,3 +48,7 @@ UPDATE task t
 SET config_id = u.config_id
 FROM unnest($2::bigint[], $3::bigint[]) AS u (id, config_id)
 WHERE t.id = u.id AND t.workflow_id = $1;
+
+-- name: workflow_exists
+-- 1 if the workflow exists.
+SELECT 1 FROM workflow WHERE id = $1;

@@ -44,3 +44,33 @@ JOIN task_template_version v ON v.id = a.task_template_version_id
 JOIN task_template tt ON tt.id = v.task_template_id
 WHERE a.workflow_id = $1
 ORDER BY a.id;
+
+-- name: task_errors
+-- The latest failed instance of each task of a workflow ($2: only this task, NULL for all;
+-- $3: only ERROR_FATAL tasks), by task id, at most $4 tasks (NULL: all), with its error.
+WITH latest AS (
+    SELECT DISTINCT ON (ti.task_id)
+           ti.task_id, t.name, t.status AS task_status, ti.id, ti.status, ti.status_date,
+           ti.exit_code, ti.error_message, ti.stderr_tail
+    FROM task_instance ti
+    JOIN task t ON t.id = ti.task_id
+    WHERE ti.workflow_id = $1
+      AND ti.status IN ('E', 'F', 'U', 'W', 'X', 'Z')
+      AND ($2::bigint IS NULL OR ti.task_id = $2)
+      AND (NOT $3::boolean OR t.status = 'F')
+    ORDER BY ti.task_id, ti.id DESC
+    LIMIT $4
+)
+SELECT latest.*, failure.id AS error_log_id,
+       coalesce(failure.status_time, latest.status_date) AS error_time
+FROM latest
+LEFT JOIN LATERAL (
+    SELECT s.id, s.status_time FROM task_instance_status s
+    WHERE s.task_instance_id = latest.id AND s.status = latest.status
+    ORDER BY s.id DESC LIMIT 1
+) failure ON true
+ORDER BY latest.task_id;
+
+-- name: workflow_of_task
+-- The workflow a task belongs to.
+SELECT workflow_id FROM task WHERE id = $1;
