@@ -252,6 +252,12 @@ async def test_adopt_watches_what_an_earlier_distributor_started(
         paths = InstancePaths.under(logs, 1, n)
         claimed = instance(n, command)
         pids.append(execution.spawn(claimed, paths, claimed.launch_token).pid)
+        # until its wrapper wrote its record, its exec may still be under way (its command
+        # line not yet readable); a distributor that died did so later than that
+        for _ in range(int(WAIT / 0.01)):
+            if execution.read_wrapper(paths, claimed.launch_token) is not None:
+                break
+            await anyio.sleep(0.01)
     try:
         plugin = flavour.make(logs)
         assert isinstance(plugin, AdoptingPlugin)
