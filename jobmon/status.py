@@ -425,6 +425,12 @@ STATUS_TYPES: Mapping[str, type[enum.StrEnum]] = {
 }
 # The order of the segments of a progress bar: finished first, waiting last.
 TASK_ORDER = ("D", "F", "R", "O", "I", "Q", "E", "A", "G")
+# The dashboard's task filter chips, in their order: each task letter in one (comma-joined
+# letters as the task list's ``status`` filter takes them).
+TASK_FILTERS: tuple[tuple[str, str], ...] = (
+    ("R", "Running"), ("F", "Fatal"), ("E,A", "Retrying"), ("Q,I,O", "Queued"),
+    ("G", "Registering"), ("D", "Done"),
+)
 # What pages keep asking about: a live run also winds down through a resume (C, H).
 LIVE_LETTERS: Mapping[str, tuple[str, ...]] = {
     "task": tuple(letters(TASK_ACTIVE | {T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES})),
@@ -455,5 +461,6 @@ def vocabulary() -> dict[str, object]:
             for machine, status_type in STATUS_TYPES.items()
         },
         "task_order": list(TASK_ORDER),
+        "task_filters": [list(choice) for choice in TASK_FILTERS],
         "live": {machine: list(found) for machine, found in LIVE_LETTERS.items()},
     }
