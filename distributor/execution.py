@@ -91,7 +91,9 @@ class Started:
     started: float
     kill_reason: str | None = None
     kill_status: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    cores: int = 1  # the cores it counts against the machine's (local plugin)
+    peak_rss: int = 0  # bytes: the largest tree RSS sampled while it ran (0: never sampled)
+    adopted: bool = False  # started by an earlier distributor, watched by this one
 
 
 @dataclass

@@ -10,9 +10,9 @@ import sys
 
 import anyio
 
-from jobmon.distributor import plugins, process_tree
+from jobmon.distributor import plugins
 from jobmon.distributor.lease import DaemonLease
-from jobmon.distributor.plugins.local import LocalPlugin
+from jobmon.distributor.plugins.base import RunsChildren
 from jobmon.distributor.service import DistributorService
 from jobmon.errors import JobmonError
 from jobmon.requester import Requester
@@ -63,9 +63,9 @@ async def serve(settings: Settings, cluster_name: str, workflow_run_id: int | No
     if not settings.http.service_url:
         raise SystemExit("the distributor needs a server: set JOBMON__HTTP__SERVICE_URL")
     plugin = plugins.load(cluster_name, settings)
-    if isinstance(plugin, LocalPlugin):
+    if isinstance(plugin, RunsChildren):
         # what a command leaves running when it exits comes to us, to end with it
-        process_tree.become_subreaper()
+        plugin.become_subreaper()
     stop = anyio.Event()
     pipe = ParentPipe(stop)
     if exit_on_stdin_close or run_id_from_stdin:
@@ -89,9 +89,8 @@ async def serve(settings: Settings, cluster_name: str, workflow_run_id: int | No
                 with anyio.open_signal_receiver(*stopping) as signals:
                     async for received in signals:
                         # SIGUSR1: a hot resume took over; finish what runs, start nothing
-                        draining = received == signal.SIGUSR1 and isinstance(plugin, LocalPlugin)
-                        if isinstance(plugin, LocalPlugin) and draining:
-                            plugin.drain = True
+                        draining = received == signal.SIGUSR1
+                        service.drain = draining
                         log.info("received %s: %s", signal.Signals(received).name,
                                  "draining" if draining else "stopping")
                         stop.set()

@@ -53,6 +53,8 @@ class DistributorService:
         self.reporter = Reporter(requester)
         self.claimed = 0
         self.adopted = 0
+        # set before ``stop`` when a hot resume took over: let what runs finish
+        self.drain = False
 
     @property
     def _report_seconds(self) -> float:
@@ -81,7 +83,7 @@ class DistributorService:
             log.info("stopping: no new work taken")
             with anyio.CancelScope(shield=True):
                 await self._last_kill_orders()
-                await self._plugin.stop()
+                await self._plugin.stop(drain=self.drain)
                 with anyio.move_on_after(FLUSH_TIMEOUT):
                     await self.reporter.flush()
             group.cancel_scope.cancel()

@@ -246,6 +246,62 @@ WORKFLOW_ACTIVE: frozenset[WorkflowStatus] = frozenset(
     {W.INSTANTIATING, W.LAUNCHED, W.RUNNING}
 )
 
+# Named sets the server's SQL spells out as letters (server/sql/queries/*.sql); a test
+# (tests/unit/test_status_sql.py) checks that each literal set there is one of these.
+# Tasks the swarm may queue: new, resource-scaled, or failed and retried.
+TASK_QUEUEABLE: frozenset[TaskStatus] = frozenset(
+    {T.REGISTERING, T.ADJUSTING_RESOURCES, T.ERROR_RECOVERABLE}
+)
+# Tasks whose latest attempt failed (retrying, rescaling or given up).
+TASK_FAILED: frozenset[TaskStatus] = frozenset(
+    {T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES, T.ERROR_FATAL}
+)
+# Tasks a resume or a reset puts back to REGISTERING with no attempts used.
+TASK_RESETTABLE: frozenset[TaskStatus] = TASK_FAILED | {T.REGISTERING}
+# Instances with a heartbeat deadline (report_by): the reaper watches them.
+TASK_INSTANCE_WATCHED: frozenset[TaskInstanceStatus] = frozenset(
+    {TI.INSTANTIATED, TI.LAUNCHED, TI.RUNNING, TI.TRIAGING, TI.KILL_SELF}
+)
+# Instances whose deadline a heartbeat moves (one marked for killing must not linger).
+TASK_INSTANCE_BEATING: frozenset[TaskInstanceStatus] = TASK_INSTANCE_WATCHED - {TI.KILL_SELF}
+# Instances on a cluster with a job id: a new distributor adopts them by that id.
+TASK_INSTANCE_ON_CLUSTER: frozenset[TaskInstanceStatus] = frozenset(
+    {TI.LAUNCHED, TI.RUNNING, TI.TRIAGING}
+)
+# Instances a new distributor adopts without a job id: claimed (perhaps started), or
+# marked for killing.
+TASK_INSTANCE_ADOPTED_BY_STATUS: frozenset[TaskInstanceStatus] = frozenset(
+    {TI.INSTANTIATED, TI.KILL_SELF}
+)
+# Live instances a stopped workflow kills (those already marked K are being killed).
+TASK_INSTANCE_TO_KILL: frozenset[TaskInstanceStatus] = TASK_INSTANCE_ACTIVE - {TI.KILL_SELF}
+# Instances without a cluster job id yet: the history shows no job for them.
+TASK_INSTANCE_UNSUBMITTED: frozenset[TaskInstanceStatus] = frozenset(
+    {TI.QUEUED, TI.INSTANTIATED}
+)
+# Instances that never ran on a host: the history shows no host for them.
+TASK_INSTANCE_NO_HOST: frozenset[TaskInstanceStatus] = TASK_INSTANCE_UNSUBMITTED | {
+    TI.LAUNCHED, TI.NO_DISTRIBUTOR_ID, TI.NO_HEARTBEAT}
+# Attempts that failed, for error listings.
+TASK_INSTANCE_FAILED: frozenset[TaskInstanceStatus] = frozenset(
+    {TI.ERROR, TI.ERROR_FATAL, TI.UNKNOWN_ERROR, TI.NO_DISTRIBUTOR_ID, TI.NO_HEARTBEAT,
+     TI.RESOURCE_ERROR}
+)
+# Attempts that ended after their launch: what usage and pictures measure (an instance
+# that never got a job id, W, used nothing).
+TASK_INSTANCE_ENDED_LAUNCHED: frozenset[TaskInstanceStatus] = (
+    TASK_INSTANCE_FAILED - {TI.NO_DISTRIBUTOR_ID}) | {TI.DONE}
+# Runs a resume took over, winding down.
+WORKFLOW_RUN_RESUMING: frozenset[WorkflowRunStatus] = frozenset(
+    {WR.COLD_RESUME, WR.HOT_RESUME}
+)
+# Runs that still hold their workflow: active, or winding down after a resume.
+WORKFLOW_RUN_LIVE: frozenset[WorkflowRunStatus] = WORKFLOW_RUN_ACTIVE | WORKFLOW_RUN_RESUMING
+# Workflows that have finished one way or another (they may be cleaned up).
+WORKFLOW_FINISHED: frozenset[WorkflowStatus] = frozenset(
+    {W.DONE, W.FAILED, W.HALTED, W.ABORTED}
+)
+
 # The task status that follows an instance's status, and from which task statuses.
 TASK_FOLLOWS_INSTANCE: Mapping[TaskInstanceStatus, TaskStatus] = {
     TI.INSTANTIATED: T.INSTANTIATING,
@@ -369,12 +425,18 @@ STATUS_TYPES: Mapping[str, type[enum.StrEnum]] = {
 }
 # The order of the segments of a progress bar: finished first, waiting last.
 TASK_ORDER = ("D", "F", "R", "O", "I", "Q", "E", "A", "G")
+# The dashboard's task filter chips, in their order: each task letter in one (comma-joined
+# letters as the task list's ``status`` filter takes them).
+TASK_FILTERS: tuple[tuple[str, str], ...] = (
+    ("R", "Running"), ("F", "Fatal"), ("E,A", "Retrying"), ("Q,I,O", "Queued"),
+    ("G", "Registering"), ("D", "Done"),
+)
 # What pages keep asking about: a live run also winds down through a resume (C, H).
 LIVE_LETTERS: Mapping[str, tuple[str, ...]] = {
     "task": tuple(letters(TASK_ACTIVE | {T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES})),
     "workflow": tuple(letters(WORKFLOW_ACTIVE | {W.REGISTERING, W.QUEUED})),
     "instance": tuple(letters(TASK_INSTANCE_ACTIVE)),
-    "run": tuple(letters(WORKFLOW_RUN_ACTIVE | {WR.COLD_RESUME, WR.HOT_RESUME})),
+    "run": tuple(letters(WORKFLOW_RUN_LIVE)),
 }
 
 
@@ -399,5 +461,6 @@ def vocabulary() -> dict[str, object]:
             for machine, status_type in STATUS_TYPES.items()
         },
         "task_order": list(TASK_ORDER),
+        "task_filters": [list(choice) for choice in TASK_FILTERS],
         "live": {machine: list(found) for machine, found in LIVE_LETTERS.items()},
     }

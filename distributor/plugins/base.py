@@ -46,8 +46,27 @@ class ClusterPlugin(Protocol):
         """Instances this plugin watches; the service heartbeats them in one request."""
         ...
 
-    async def stop(self) -> None:
-        """Shut down: stop or hand off what runs, and report what was stopped."""
+    async def stop(self, drain: bool = False) -> None:
+        """Shut down: stop or hand off what runs, and report what was stopped.
+
+        ``drain`` (a hot resume took over): start nothing more, but let what runs finish
+        and report it, instead of killing it. A plugin whose work outlives it (cluster
+        jobs) leaves that work running either way.
+        """
+        ...
+
+
+@runtime_checkable
+class RunsChildren(Protocol):
+    """A plugin whose commands are child processes of the distributor.
+
+    What such a command leaves running when it exits must come back to the distributor
+    (a subreaper), so that it ends with the command; the service process asks for that
+    once, before it starts anything.
+    """
+
+    def become_subreaper(self) -> None:
+        """Make this process the reaper of its descendants' orphans."""
         ...
 
 

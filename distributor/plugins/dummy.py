@@ -52,5 +52,5 @@ class DummyPlugin:
                 task_instance_id=order.task_instance_id, status=str(TI.ERROR_FATAL),
                 error_message="killed on request"))
 
-    async def stop(self) -> None:
-        return None
+    async def stop(self, drain: bool = False) -> None:
+        return None  # everything it was given has already ended

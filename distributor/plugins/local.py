@@ -53,8 +53,6 @@ class LocalPlugin:
         self._reporter: Reporter | None = None
         self._freed = anyio.Event()
         self._baseline_rss = 0
-        # set by a hot takeover: on stop, let running commands finish instead of killing them
-        self.drain = False
         # whether what a command leaves behind comes to this process when its parent exits
         # (`jobmon distributor` makes itself a subreaper), so that it ends with the command
         self._subreaper = False
@@ -68,6 +66,9 @@ class LocalPlugin:
         self._subreaper = process_tree.is_subreaper()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         group.start_soon(self._watch)
+
+    def become_subreaper(self) -> None:
+        process_tree.become_subreaper()
 
     # ------------------------------------------------------------------ capacity
 
@@ -133,9 +134,8 @@ class LocalPlugin:
                 error_message=f"could not start the command: {error}",
             ))
             return
-        running.extra["cores"] = self._cores_of(instance)
-        running.extra["peak_rss"] = 0
-        self._cores_used += running.extra["cores"]
+        running.cores = self._cores_of(instance)
+        self._cores_used += running.cores
         self._running[instance.task_instance_id] = running
         self._reporter.report(wire.InstanceUpdate(
             task_instance_id=instance.task_instance_id,
@@ -153,13 +153,13 @@ class LocalPlugin:
         finished = await running.finished
         self._end_left_behind(running)
         self._running.pop(running.instance.task_instance_id, None)
-        self._cores_used -= running.extra["cores"]
+        self._cores_used -= running.cores
         # ru_maxrss of a direct child includes the memory of the process that spawned it
         # (the kernel counts the pre-exec address space); trust it only above that.
         if finished.maxrss_bytes is not None and \
                 finished.maxrss_bytes <= self._baseline_rss * 1.05:
-            finished.maxrss_bytes = running.extra["peak_rss"] or None  # None: never sampled
-        if running.extra.get("adopted") and finished.exit_code is None \
+            finished.maxrss_bytes = running.peak_rss or None  # None: never sampled
+        if running.adopted and finished.exit_code is None \
                 and running.kill_status is None:
             running.kill_status = str(TI.UNKNOWN_ERROR)
             running.kill_reason = ("it ended while no distributor watched it, without "
@@ -208,7 +208,7 @@ class LocalPlugin:
                     continue
                 resources = running.instance.compute_resources
                 rss = process_tree.tree_rss(running.pid)
-                running.extra["peak_rss"] = max(running.extra["peak_rss"], rss)
+                running.peak_rss = max(running.peak_rss, rss)
                 memory = resources.get("memory")
                 runtime = resources.get("runtime")
                 if memory and rss > int(memory) * 1024 * 1024:
@@ -280,7 +280,7 @@ class LocalPlugin:
         )
         running = execution.adopt(instance, pid, paths)
         alive = not running.finished.done()  # adopt() found its wrapper still running
-        running.extra.update(cores=1, peak_rss=0, adopted=True)
+        running.adopted = True
         if status in (TI.INSTANTIATED, TI.TRIAGING):
             # it started (or the reaper wondered): say so before saying how it ended
             self._reporter.report(wire.InstanceUpdate(
@@ -352,10 +352,10 @@ class LocalPlugin:
             return
         execution.kill_group(running.pid, signal.SIGKILL)
 
-    async def stop(self) -> None:
+    async def stop(self, drain: bool = False) -> None:
         """Kill every command still running (or, draining, wait for them) and report."""
         assert self._reporter is not None
-        if self.drain:
+        if drain:
             log.info("draining: waiting for %d running commands", len(self._running))
             while self._running or self._waiting:
                 await self._freed.wait()

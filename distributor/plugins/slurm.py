@@ -196,7 +196,8 @@ class SlurmPlugin:
         # the server repeats kill orders until it has the ERROR_FATAL reports
         await self._reporter.flush()
 
-    async def stop(self) -> None:
+    async def stop(self, drain: bool = False) -> None:
+        # draining or not, Slurm jobs outlive the distributor: their workers report
         log.info("leaving %d Slurm jobs running; their workers report on their own",
                  len(self._watches))
 

@@ -11,12 +11,14 @@ import click
 
 from jobmon.cli.common import Command, ManyValues, load_settings, one_line_errors, run_async
 from jobmon.cli.workflow import workflow
+from jobmon.status import WORKFLOW_FINISHED
+from jobmon.status import letters as status_letters
 
 if TYPE_CHECKING:
     from jobmon.cli.render import Steps
     from jobmon.settings import Settings
 
-FINISHED = ("D", "F", "H", "A")
+FINISHED = tuple(status_letters(WORKFLOW_FINISHED))
 
 
 @workflow.command(cls=Command)
@@ -26,7 +28,7 @@ FINISHED = ("D", "F", "H", "A")
               help="Workflows whose status last changed before this local time.")
 @click.option("--status", "statuses", cls=ManyValues, metavar="STATUS ...",
               default=FINISHED, show_default=True,
-              help="Only workflows in these statuses (finished ones only: D F H A).")
+              help=f"Only workflows in these statuses (finished ones only: {' '.join(FINISHED)}).")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 @click.option("--batch-size", type=click.IntRange(1, 50_000), default=1000, hidden=True,
               help="Tasks deleted per transaction.")

@@ -7,6 +7,7 @@ import { h, percent, plural } from "./dom.js";
 
 export const MACHINES = { task: {}, workflow: {}, instance: {}, run: {} };  // letter: [label, colour]
 export const TASK_ORDER = [];  // the order of the segments of a progress bar
+export const TASK_FILTERS = [];  // [letters, label] of the task list's filter chips
 export const WORKFLOW_LIVE = new Set();
 export const RUN_LIVE = new Set();
 export const TASK_LIVE = new Set();
@@ -18,6 +19,7 @@ export async function loadStatuses() {
       ([letter, status]) => [letter, [status.label, status.colour, status.name]]));
   }
   TASK_ORDER.splice(0, TASK_ORDER.length, ...answer.task_order);
+  TASK_FILTERS.splice(0, TASK_FILTERS.length, ...answer.task_filters);
   for (const [set, machine] of [[WORKFLOW_LIVE, "workflow"], [RUN_LIVE, "run"],
                                 [TASK_LIVE, "task"]]) {
     set.clear();

@@ -10,7 +10,7 @@ import { templateLimits } from "./limits.js";
 import { crumbs, notFound, Poller, toast } from "./live.js";
 import { resourcesCard } from "./resources.js";
 import {
-  finished, legend, pill, progressBar, RUN_LIVE, statusName, WORKFLOW_LIVE,
+  finished, legend, pill, progressBar, RUN_LIVE, statusName, TASK_FILTERS, WORKFLOW_LIVE,
 } from "./status.js";
 import { timelineCard } from "./timeline.js";
 
@@ -57,8 +57,7 @@ export function workflowPage(root, workflowId, params) {
   const want = (job) => { if (!jobs.includes(job)) jobs.push(job); };
 
   function filterChips() {
-    const choices = [["", "All"], ["R", "Running"], ["F", "Fatal"], ["E,A", "Retrying"],
-                     ["Q,I,O", "Queued"], ["G", "Registering"], ["D", "Done"]];
+    const choices = [["", "All"], ...TASK_FILTERS];
     const bar = h("div", { class: "chips", role: "group", "aria-label": "Filter tasks" });
     for (const [value, label] of choices) {
       bar.append(h("button", {

@@ -187,6 +187,11 @@ def test_dashboard_shows_a_live_workflow_and_stops_it(
     group = page.locator(".error-group").filter(has_text=ERROR_LINE)
     group.wait_for(timeout=60_000)
     assert "exit 3" in group.inner_text() and "1 task" in group.inner_text()
+    # the task list's filter chips, from the served vocabulary (jobmon.status.TASK_FILTERS)
+    chips = page.locator('[aria-label="Filter tasks"] .chip')
+    assert chips.all_text_contents() == ["All", "Running", "Fatal", "Retrying", "Queued",
+                                         "Registering", "Done"]
+    assert chips.nth(3).get_attribute("data-filter") == "E,A"
 
     # polling: at most one request a second while the page is open (the browser's own
     # resource timings: Playwright's events arrive late, in bursts)

@@ -91,3 +91,33 @@ async def test_a_start_and_failure_of_a_killed_instance_are_not_applied(
             "SELECT status FROM task_instance WHERE id = $1", instance_id) == "K"
         assert await _history(connection, instance_id) == ["Q", "I"]
         assert await connection.fetchval("SELECT status FROM task WHERE id = $1", task_id) == "I"
+
+
+@pytest.mark.parametrize(("table", "column", "key"), [
+    ("workflow", "status", "id"), ("workflow_run", "status", "id"),
+    ("task", "status", "id"), ("task", "error_status", "id"),
+    ("task_instance", "status", "id"),
+    ("task_instance_status", "status", "task_instance_id"),
+    ("workflow_run_status", "status", "workflow_run_id"),
+])
+async def test_a_letter_of_no_state_machine_is_refused_by_the_database(
+        pool: asyncpg.Pool, table: str, column: str, key: str) -> None:
+    """Migration 0012: a status column takes only its machine's letters."""
+    clock = ManualClock(START)
+    workflow_id, run_id, (task_id,), (instance_id,) = await workflow_with_instances(
+        pool, clock, 1)
+    row_id = {"workflow": workflow_id, "workflow_run": run_id, "task": task_id,
+              "task_instance": instance_id, "task_instance_status": instance_id,
+              "workflow_run_status": run_id}[table]
+    async with pool.acquire() as connection:
+        # Y: no machine's; then a letter of another machine (B: IHME's batch letter)
+        other = "G" if column == "error_status" else \
+            "B" if table.startswith("task_instance") else "K"
+        for letter in ("Y", other):
+            with pytest.raises(asyncpg.CheckViolationError):
+                await connection.execute(
+                    f"UPDATE {table} SET {column} = $1 WHERE {key} = $2", letter, row_id)
+        # a letter of its machine is taken (the constraint refuses only strangers)
+        good = "E" if column == "error_status" or table.startswith("task_instance") else "R"
+        assert await connection.execute(
+            f"UPDATE {table} SET {column} = $1 WHERE {key} = $2", good, row_id) != "UPDATE 0"

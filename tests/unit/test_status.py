@@ -290,3 +290,11 @@ def test_every_status_has_one_name_and_colour_for_cli_and_dashboard() -> None:
     assert machines["run"]["S"]["colour"] == "purple"
     assert served["live"]["run"] == ["B", "C", "G", "H", "I", "L", "O", "R"]
     assert sorted(served["task_order"]) == sorted(str(member) for member in status.TaskStatus)
+
+
+def test_the_dashboard_s_task_filters_put_each_task_letter_in_one_chip() -> None:
+    served = status.vocabulary()["task_filters"]
+    assert isinstance(served, list)
+    chosen = [letter for letters, _ in served for letter in letters.split(",")]
+    assert sorted(chosen) == sorted(str(member) for member in status.TaskStatus)
+    assert ["E,A", "Retrying"] in served
