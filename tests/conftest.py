@@ -44,6 +44,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         print(f"\ntemporary files of this session are kept in {base}")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (--dist loadgroup) the Slurm tests all run on one worker, one
     after another: the dev cluster's few CPUs are theirs, as in a serial run."""
