@@ -130,6 +130,28 @@ def slurm_arrays(env: dict[str, str], quick: bool) -> list[Result]:
     ]
 
 
+def worker_cpu(env: dict[str, str], quick: bool) -> list[Result]:
+    """CPU per `jobmon worker` run (the Slurm drain's ceiling on a node), per entry point."""
+    count = 10 if quick else 60
+    completed = subprocess.run(
+        [sys.executable, str(HERE / "worker_workload.py"), str(count),
+         f"bench-worker-{time.time_ns()}"],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"worker workload failed:\n{completed.stderr[-3000:]}")
+    figures = json.loads(completed.stdout.strip().splitlines()[-1])
+    name = "jobmon worker CPU per job (instance of `true`)"
+    lean = figures["lean"]
+    return [
+        Result(name, "job script's entry point", lean * 1000, "ms", "<= 40 ms",
+               None if quick else lean <= 0.040,
+               f"python -m jobmon.distributor.worker; {count // 2} runs, user + system"),
+        Result(name, "`jobmon worker` (CLI)", figures["cli"] * 1000, "ms", "-", None,
+               f"python -m jobmon worker; {count // 2} runs alternating with the above"),
+    ]
+
+
 # the private server's environment for a scenario, where it differs from the default
 SERVER_ENV: dict[str, dict[str, str]] = {"heartbeats-2p": {"JOBMON__SERVER__PROCESSES": "2"}}
 
@@ -289,6 +311,7 @@ def history(env: dict[str, str], quick: bool) -> list[Result]:
 
 SCENARIOS.update({
     "history": history,
+    "worker": worker_cpu,
     "bind": bind_and_build,
     "heartbeats": heartbeats,
     # the same against `jobmon server --processes 2` (SO_REUSEPORT): the scaling of the
