@@ -18,12 +18,12 @@ from typing import Any
 
 import msgspec
 
+from jobmon import settings as settings_module
 from jobmon import wire
 from jobmon import wire_results as wr
 from jobmon.distributor import execution, process_tree
 from jobmon.distributor.execution import Finished, InstancePaths, Started
 from jobmon.distributor.oom import OomCounter
-from jobmon import settings as settings_module
 from jobmon.distributor.plugins import log_dir
 from jobmon.errors import JobmonError
 from jobmon.settings import Settings
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_worker(settings_module.get(), task_instance_id)
     except EXPECTED as error:
         lines = str(error).strip().splitlines()
-        print(f"Error: {lines[0] if lines else type(error).__name__}", file=sys.stderr)
+        sys.stderr.write(f"Error: {lines[0] if lines else type(error).__name__}\n")
         return 1
 
 
