@@ -19,7 +19,7 @@ class _Flaky(BaseHTTPRequestHandler):
     failures = 0
     seen: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - the handler's protocol
+    def do_GET(self) -> None:
         type(self).seen.append(self.path)
         failing = len(type(self).seen) <= type(self).failures
         body = b'{"error": {"code": "unavailable", "message": "restarting"}}' if failing \
