@@ -10,6 +10,9 @@ from anyio.abc import TaskStatus
 from jobmon import wire
 from jobmon.errors import ServerError
 from jobmon.requester import Requester
+from jobmon.status import TASK_INSTANCE_FINAL
+
+_FINAL = frozenset(str(status) for status in TASK_INSTANCE_FINAL)
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,8 @@ class Reporter:
         self._requester = requester
         self._source = source
         self._pending: list[wire.InstanceUpdate] = []
+        # instances whose last pending report is not a final one: more may follow soon
+        self._unended: set[int] = set()
         self._wake = anyio.Event()
         self._drained = anyio.Event()
         self._drained.set()
@@ -31,6 +36,10 @@ class Reporter:
 
     def report(self, update: wire.InstanceUpdate) -> None:
         self._pending.append(update)
+        if update.status in _FINAL:
+            self._unended.discard(update.task_instance_id)
+        else:
+            self._unended.add(update.task_instance_id)
         if self._drained.is_set():
             self._drained = anyio.Event()
         self._wake.set()
@@ -44,13 +53,18 @@ class Reporter:
         while True:
             await self._wake.wait()
             # reports come in bursts (a RUNNING is often followed by its DONE at once):
-            # a short pause sends them in one request
-            await anyio.sleep(BATCH_DELAY)
+            # a short pause sends them in one request, and ends as soon as every instance
+            # reported has ended (nothing more of theirs can come: a chain's next task waits)
+            with anyio.move_on_after(BATCH_DELAY):
+                while self._unended:
+                    self._wake = anyio.Event()
+                    await self._wake.wait()
             self._wake = anyio.Event()
             while self._pending:
                 batch = self._pending[:MAX_BATCH]
                 del self._pending[:MAX_BATCH]
                 await self._send(batch)
+            self._unended.clear()
             self._drained.set()
 
     async def _send(self, batch: list[wire.InstanceUpdate]) -> None:

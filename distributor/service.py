@@ -177,6 +177,7 @@ class DistributorService:
                     limit=limit,
                     wait=poll_wait if limit > 0 else 0.0,
                     next_report_seconds=self._report_seconds,
+                    with_inputs=isinstance(self._plugin, TakesInputs),
                 ),
                 wire.ClaimResponse,
                 extra_timeout=poll_wait,
@@ -191,9 +192,12 @@ class DistributorService:
 
     async def _hand_inputs(self, plugin: TakesInputs,
                            instances: list[wire.ClaimedInstance]) -> None:
-        """The upstream outputs of the claimed instances that have upstream tasks, in one
-        request per INPUTS_BATCH of them."""
-        wanted = [i.task_instance_id for i in instances if i.has_upstream]
+        """The upstream outputs of the claimed instances that have upstream tasks: those the
+        claim answered, and the others (none from this server) in one request per
+        INPUTS_BATCH of them."""
+        plugin.take_inputs({i.task_instance_id: i.inputs for i in instances
+                            if i.inputs is not None})
+        wanted = [i.task_instance_id for i in instances if i.has_upstream and i.inputs is None]
         for start in range(0, len(wanted), INPUTS_BATCH):
             answer = await self._requester.post(
                 "/api/v1/task_instances/inputs",

@@ -1,22 +1,31 @@
-"""`jobmon worker`: runs one task instance on a cluster node and reports to the server."""
+"""`jobmon worker`: runs one task instance on a cluster node and reports to the server.
+
+A cluster job starts this in a fresh interpreter for every task, so its imports are paid
+once per task on the node's CPUs. The job script runs ``python -m jobmon.distributor.worker``
+(``main`` below), which skips the `jobmon` command's click and CLI modules; ``jobmon worker``
+does the same work for people who type it.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from typing import Any
 
 import msgspec
 
+from jobmon import settings as settings_module
 from jobmon import wire
 from jobmon import wire_results as wr
 from jobmon.distributor import execution, process_tree
 from jobmon.distributor.execution import Finished, InstancePaths, Started
 from jobmon.distributor.oom import OomCounter
 from jobmon.distributor.plugins import log_dir
+from jobmon.errors import JobmonError
 from jobmon.settings import Settings
 from jobmon.status import TaskInstanceStatus
 from jobmon.sync_requester import SyncRequester
@@ -197,3 +206,41 @@ def _end_left_behind() -> None:
 def _failed(finished: Finished) -> bool:
     return finished.exit_code != 0 or finished.signal is not None
 
+
+
+USAGE = "usage: python -m jobmon.distributor.worker --task-instance-id ID"
+# Failures that are one line on stderr and exit code 1, never a traceback (as `jobmon`).
+EXPECTED = (JobmonError, OSError, ValueError)
+
+
+def parse_instance_id(argv: list[str]) -> int:
+    """The id from ``--task-instance-id ID`` (or ``=ID``, or IHME's underscores)."""
+    names = ("--task-instance-id", "--task_instance_id")
+    for position, argument in enumerate(argv):
+        name, equals, value = argument.partition("=")
+        if name in names:
+            if not equals:
+                value = argv[position + 1] if position + 1 < len(argv) else ""
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError(f"--task-instance-id: {value!r} is not an integer; "
+                                 f"{USAGE}") from None
+    raise ValueError(f"missing --task-instance-id; {USAGE}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The job script's entry point: what `jobmon worker` does, without the CLI's imports."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        task_instance_id = parse_instance_id(sys.argv[1:] if argv is None else argv)
+        return run_worker(settings_module.get(), task_instance_id)
+    except EXPECTED as error:
+        lines = str(error).strip().splitlines()
+        sys.stderr.write(f"Error: {lines[0] if lines else type(error).__name__}\n")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

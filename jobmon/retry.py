@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tenacity
+if TYPE_CHECKING:
+    import tenacity
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,10 @@ class RetryPolicy:
     transient: tuple[type[BaseException], ...] = ()
 
     def _arguments(self, what: str) -> dict[str, Any]:
+        # imported here: `jobmon worker` (one interpreter per cluster job) imports this module
+        # but needs tenacity only when a request fails
+        import tenacity
+
         def log_retry(state: tenacity.RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
             log.warning(
@@ -43,8 +48,12 @@ class RetryPolicy:
 
     def retrying(self, what: str) -> tenacity.AsyncRetrying:
         """For ``async for attempt in policy.retrying(...)``."""
+        import tenacity
+
         return tenacity.AsyncRetrying(**self._arguments(what))
 
     def retrying_sync(self, what: str) -> tenacity.Retrying:
         """For ``for attempt in policy.retrying_sync(...)`` in blocking code."""
+        import tenacity
+
         return tenacity.Retrying(**self._arguments(what))

@@ -7,7 +7,6 @@ import tomllib
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,9 @@ import msgspec
 
 from jobmon.errors import ConfigError
 
+# Beside this module (package data). Not importlib.resources: every `jobmon worker`, one per
+# cluster job, would pay for its imports (tempfile, zipfile machinery) on the node.
+DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 ENV_PREFIX = "JOBMON__"
 CONFIG_FILE_ENV = "JOBMON__CONFIG_FILE"
 # Settings that are credentials, or say where they are: a daemon's admin token must never
@@ -108,7 +110,7 @@ class LoadedSettings:
 
 def descriptions() -> dict[str, str]:
     """Each setting's description (``section.key``): the comment above it in defaults.toml."""
-    text = resources.files("jobmon").joinpath("defaults.toml").read_text()
+    text = DEFAULTS_FILE.read_text()
     found: dict[str, str] = {}
     section, comment, shared = "", list[str](), ""
     for line in text.splitlines():
@@ -128,7 +130,7 @@ def descriptions() -> dict[str, str]:
 
 
 def _defaults() -> dict[str, dict[str, Any]]:
-    text = resources.files("jobmon").joinpath("defaults.toml").read_text()
+    text = DEFAULTS_FILE.read_text()
     return tomllib.loads(text)
 
 

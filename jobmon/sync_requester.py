@@ -120,19 +120,32 @@ class SyncRequester:
         query = answers.query_params(params)
         target = self._prefix + path + ("?" + urllib.parse.urlencode(query) if query else "")
         try:
-            for attempt in self._retry.retrying_sync(f"{method} {path}"):
+            # The first attempt outside the retry policy: a worker's requests usually succeed,
+            # and it then never imports tenacity. A failure becomes the policy's first attempt,
+            # so that what follows (log, wait, retry, give up) is the policy's as before.
+            try:
+                return self._attempt(method, target, data, headers, response_type)
+            except TRANSIENT_ERRORS as error:
+                first_failure: BaseException = error
+            for number, attempt in enumerate(self._retry.retrying_sync(f"{method} {path}")):
                 with attempt:
-                    connection = self._connection()
-                    try:
-                        connection.request(method, target, body=data, headers=headers)
-                        response = connection.getresponse()
-                        payload = response.read()
-                    except BaseException:
-                        connection.close()  # a half-read answer must not be reused
-                        raise
-                    finally:
-                        self._local.last_used = time.monotonic()
-                    return answers.decode(response.status, payload, response_type)
+                    if number == 0:
+                        raise first_failure
+                    return self._attempt(method, target, data, headers, response_type)
         except TRANSIENT_ERRORS as error:
             raise answers.unavailable(self.base_url, method, path, error) from error
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, method: str, target: str, data: bytes | None,
+                 headers: dict[str, str], response_type: type[T]) -> T:
+        connection = self._connection()
+        try:
+            connection.request(method, target, body=data, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+        except BaseException:
+            connection.close()  # a half-read answer must not be reused
+            raise
+        finally:
+            self._local.last_used = time.monotonic()
+        return answers.decode(response.status, payload, response_type)

@@ -183,6 +183,9 @@ class ChangesQuery(Struct, frozen=True, forbid_unknown_fields=True):
     # a PostgreSQL snapshot as text: its list of running transactions is short
     cursor: Annotated[str, Meta(max_length=QUERY_TEXT)] = ""
     wait: Annotated[float, Meta(ge=0, le=300)] = 0.0
+    # after the first change, how long to gather more before answering (more changes usually
+    # follow the first); 0 when the swarm knows none can follow (one task in flight)
+    gather: Annotated[float, Meta(ge=0, le=1)] = 0.01
 
 
 class WorkflowInfo(Struct, frozen=True):
@@ -317,6 +320,9 @@ class ClaimRequest(Struct, frozen=True, forbid_unknown_fields=True):
     limit: Annotated[int, Meta(ge=0, le=100_000)] = 1000
     wait: Annotated[float, Meta(ge=0, le=300)] = 0.0
     next_report_seconds: Annotated[float, Meta(gt=0, le=86400)] = 90.0
+    # answer the upstream outputs of each claimed instance with upstream tasks (`inputs`):
+    # a distributor that starts commands itself saves a round trip before each start
+    with_inputs: bool = False
 
 
 class ClaimedInstance(Struct, frozen=True):
@@ -337,6 +343,8 @@ class ClaimedInstance(Struct, frozen=True):
     launch_token: str = ""
     # whether its task has upstream tasks, whose outputs it finds at JOBMON_INPUTS
     has_upstream: bool = False
+    # those outputs by upstream task name, when the claim asked for them (with_inputs)
+    inputs: dict[str, Any] | None = None
 
 
 class KillOrder(Struct, frozen=True):

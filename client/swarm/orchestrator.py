@@ -34,6 +34,8 @@ _ENDED = {str(WR.STOPPED), str(WR.ERROR), str(WR.TERMINATED), str(WR.ABORTED)}
 
 CheckDistributors = Callable[[], Awaitable[list[str]]]
 DISTRIBUTOR_CHECK = 0.2  # seconds between looks at the distributor processes
+# after the first task change, how long the server gathers more before answering
+GATHER_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
@@ -223,11 +225,16 @@ class WorkflowRunOrchestrator:
                 raise RunEnded(await self._current_status()) from None
             raise
 
+    def _gather(self) -> float:
+        """How long the server may gather changes after the first: none when at most one
+        task is in flight (the first change is the only one that can come; a chain)."""
+        return 0.0 if self._state.active_total <= 1 else GATHER_SECONDS
+
     async def _pull(self, wait: float, raise_ended: bool = True) -> None:
         answer = await self._requester.get(
             self._run_path + "/changes",
             wire.ChangesResponse,
-            {"cursor": self._cursor, "wait": round(wait, 3)},
+            {"cursor": self._cursor, "wait": round(wait, 3), "gather": self._gather()},
             extra_timeout=wait,
         )
         self._cursor = answer.cursor

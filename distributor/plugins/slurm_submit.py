@@ -164,7 +164,10 @@ def job_script(python: str, instance_ids: Sequence[int],
                    + 'export JOBMON__HTTP__TOKEN="${credentials[${SLURM_ARRAY_TASK_ID:-0}]}"\n')
     else:
         script += 'export JOBMON__HTTP__TOKEN=""\n'
-    return script + f'exec {shlex.quote(python)} -m jobmon worker --task-instance-id "$id"\n'
+    # the worker's own entry point, not `jobmon worker`: the CLI's imports would cost every
+    # job more CPU than the worker's whole run
+    return script + (f'exec {shlex.quote(python)} -m jobmon.distributor.worker '
+                     '--task-instance-id "$id"\n')
 
 
 def group_key(instance: wire.ClaimedInstance) -> tuple[int, int, str]:

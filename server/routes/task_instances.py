@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import anyio
+import asyncpg
 import msgspec
 from aiohttp import web
 
@@ -12,11 +12,10 @@ from jobmon.server.db import wait_for
 from jobmon.server.http import path_id, request_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of, user_of
-from jobmon.server.store import instances, log_paths, runs
+from jobmon.server.store import instances, log_paths, results, runs
 from jobmon.server.store.clusters import PER_USER_CLUSTERS
 from jobmon.server.store.errors import NotFound
 
-COALESCE_SECONDS = 0.005
 # an instance in any other status (or unknown) is told to stop
 _LIVE = frozenset("IORT")
 
@@ -46,6 +45,8 @@ async def _claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimRes
             claimed = await instances.claim(connection, body, run_id, state.clock.now(),
                                             request_id(request), user_of(request))
             kill = await instances.kill_orders(connection, body.cluster_name, run_id)
+            if body.with_inputs:
+                claimed = await _with_inputs(connection, claimed)
         if body.cluster_name not in PER_USER_CLUSTERS and state.auth.key:
             # a shared cluster runs `jobmon worker`, which reports with its own credential
             claimed = [msgspec.structs.replace(
@@ -60,9 +61,22 @@ async def _claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimRes
         answer = await collect()
         if answer.instances or answer.kill:
             return answer
-        if await wait_for(event, body.wait):
-            await anyio.sleep(COALESCE_SECONDS)  # queueing comes in bursts: claim them together
+        # No pause to gather more: a swarm queues a tick's tasks in one transaction, and its
+        # notification comes at the commit, when all of them can be claimed at once.
+        await wait_for(event, body.wait)
     return await collect()
+
+
+async def _with_inputs(connection: asyncpg.Connection,
+                       claimed: list[wire.ClaimedInstance]) -> list[wire.ClaimedInstance]:
+    """The instances with the upstream outputs of those with upstream tasks."""
+    wanted = [instance.task_instance_id for instance in claimed if instance.has_upstream]
+    if not wanted:
+        return claimed
+    found = await results.inputs(connection, wanted)
+    inputs = {entry.task_instance_id: entry.inputs for entry in found.instances}
+    return [msgspec.structs.replace(instance, inputs=inputs[instance.task_instance_id])
+            if instance.task_instance_id in inputs else instance for instance in claimed]
 
 
 @API.route("POST", "/api/v1/task_instances/transitions", access=Access.INSTANCES,

@@ -14,7 +14,6 @@ from jobmon.server.state import state_of, user_of
 from jobmon.server.store import runs
 
 RUN = "/api/v1/workflow_runs/{workflow_run_id}"
-COALESCE_SECONDS = 0.01
 _IN_FLIGHT = frozenset("QIOR")
 _LIVE = frozenset("BIOR")
 
@@ -77,9 +76,9 @@ async def changes(request: web.Request, query: wire.ChangesQuery) -> wire.Change
             answer, _ = await runs.changes(connection, run_id, query.cursor)
         if _actionable(answer):
             return answer
-        if await wait_for(event, query.wait):
+        if await wait_for(event, query.wait) and query.gather > 0:
             # more changes usually follow the first: answer them together
-            await anyio.sleep(COALESCE_SECONDS)
+            await anyio.sleep(query.gather)
     async with state.pool.acquire() as connection:
         answer, _ = await runs.changes(connection, run_id, query.cursor)
     return answer

@@ -22,13 +22,19 @@ from tests.support import ServerThread
 pytestmark = pytest.mark.anyio
 
 
-def _worker_command(instance_id: int) -> list[str]:
-    return [sys.executable, "-m", "jobmon", "worker", "--task-instance-id", str(instance_id)]
+# what the Slurm job script runs (slurm_submit.job_script), and the `jobmon worker` command
+LEAN = [sys.executable, "-m", "jobmon.distributor.worker"]
+CLI = [sys.executable, "-m", "jobmon", "worker"]
 
 
-def _worker(instance_id: int, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(_worker_command(instance_id), capture_output=True, text=True,
-                          timeout=60, env={**os.environ, **env})
+def _worker_command(instance_id: int, entry_point: list[str] = LEAN) -> list[str]:
+    return [*entry_point, "--task-instance-id", str(instance_id)]
+
+
+def _worker(instance_id: int, entry_point: list[str] = LEAN,
+            **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_worker_command(instance_id, entry_point), capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **env})
 
 
 async def _mark_killed(pool: asyncpg.Pool, instance_id: int) -> None:
@@ -148,16 +154,28 @@ async def test_an_instance_that_may_not_start_is_left_alone(
     assert "not starting it" in result.stderr
 
 
-def test_an_unreachable_server_is_one_line_and_a_failure(jobmon_env: Path) -> None:
-    result = _worker(1, JOBMON__HTTP__SERVICE_URL="http://127.0.0.1:9",
+@pytest.mark.parametrize("entry_point", [LEAN, CLI], ids=["lean", "cli"])
+def test_an_unreachable_server_is_one_line_and_a_failure(jobmon_env: Path,
+                                                         entry_point: list[str]) -> None:
+    result = _worker(1, entry_point, JOBMON__HTTP__SERVICE_URL="http://127.0.0.1:9",
                      JOBMON__HTTP__RETRY_SECONDS="1")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "did not answer GET /api/v1/task_instances/1" in result.stderr
 
 
-def test_an_unknown_instance_is_one_line_and_a_failure(server: ServerThread) -> None:
-    result = _worker(987654)
+@pytest.mark.parametrize("entry_point", [LEAN, CLI], ids=["lean", "cli"])
+def test_an_unknown_instance_is_one_line_and_a_failure(server: ServerThread,
+                                                       entry_point: list[str]) -> None:
+    result = _worker(987654, entry_point)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr == "Error: task instance 987654 does not exist\n"
+
+
+@pytest.mark.parametrize("arguments", [[], ["--task-instance-id", "x"], ["--task-instance-id"]])
+def test_the_job_scripts_entry_point_refuses_a_bad_command_line(arguments: list[str]) -> None:
+    result = subprocess.run([*LEAN, *arguments], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: ") and "--task-instance-id" in result.stderr

@@ -86,7 +86,8 @@ def test_the_job_script_maps_array_indices_to_instances(tmp_path: Path) -> None:
         env = {**os.environ, "SLURM_ARRAY_TASK_ID": str(index)}
         out = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True,
                              check=True).stdout
-        assert out.split() == ["-m", "jobmon", "worker", "--task-instance-id", str(expected)]
+        assert out.split() == ["-m", "jobmon.distributor.worker", "--task-instance-id",
+                               str(expected)]
     env = {**os.environ, "SLURM_ARRAY_TASK_ID": "43"}
     missing = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True,
                              check=False)

@@ -1,0 +1,93 @@
+"""The CPU one `jobmon worker` run costs: what every Slurm job pays on its node.
+
+Run by bench/scenarios.py in a fresh interpreter against its private server:
+``python bench/worker_workload.py COUNT WORKFLOW_ARGS``. It binds COUNT tasks of `true`,
+starts a run, queues and claims them as a distributor would (so each instance is one a
+worker may start), then runs the worker of each in turn, as a job script does, with each
+entry point alternately, and prints one JSON line: CPU seconds (user + system, from the
+children's rusage) per run of each entry point.
+
+Jobmon's modules are byte-compiled first, as an installed package's are: a source tree run
+with PYTHONDONTWRITEBYTECODE=1 (this development machine sets it) has no .pyc files, and
+every worker would compile them again (~40 ms more CPU per job).
+"""
+
+from __future__ import annotations
+
+import compileall
+import getpass
+import json
+import os
+import resource
+import subprocess
+import sys
+
+import jobmon.client
+import jobmon.distributor
+import jobmon.server
+from jobmon import wire
+from jobmon.client.tool import Tool
+from jobmon.settings import get as get_settings
+from jobmon.sync_requester import SyncRequester
+
+ENTRY_POINTS = {
+    # what the Slurm job script runs (distributor/plugins/slurm_submit.py)
+    "lean": [sys.executable, "-m", "jobmon.distributor.worker"],
+    # the `jobmon worker` command, through the CLI (the job script's before this change)
+    "cli": [sys.executable, "-m", "jobmon", "worker"],
+}
+
+
+def claimed_instances(count: int, workflow_args: str) -> list[int]:
+    tool = Tool(name="bench")
+    template = tool.get_task_template(template_name="worker", command_template="true {n}",
+                                      node_args=["n"], default_cluster_name="local")
+    workflow = tool.create_workflow(name="bench-worker", workflow_args=workflow_args)
+    workflow.add_tasks([template.create_task(n=n) for n in range(count)])
+    workflow_id = workflow.bind()
+    with SyncRequester.from_settings(get_settings()) as requester:
+        run = requester.post(f"/api/v1/workflows/{workflow_id}/runs",
+                             wire.RunRequest(user=getpass.getuser()), wire.RunResponse)
+        base = f"/api/v1/workflow_runs/{run.workflow_run_id}"
+        for status in ("I", "O", "R"):
+            requester.post(base + "/status", wire.RunStatusRequest(status=status),
+                           wire.RunStatusResponse)
+        tasks = requester.get(f"/api/v1/workflows/{workflow_id}/tasks", wire.TaskRows)
+        requester.post(base + "/schedule", wire.ScheduleRequest(
+            queue=[wire.QueueGroup(task_ids=list(tasks.task_id))]), wire.ScheduleResponse)
+        claimed = requester.post("/api/v1/distributor/claim", wire.ClaimRequest(
+            cluster_name="local", workflow_run_id=run.workflow_run_id, limit=count,
+            next_report_seconds=600), wire.ClaimResponse)
+    return [instance.task_instance_id for instance in claimed.instances]
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def byte_compile() -> None:
+    for package in (jobmon, jobmon.client, jobmon.server, jobmon.distributor):
+        for folder in package.__path__:
+            compileall.compile_dir(folder, quiet=1)
+
+
+def main() -> None:
+    count, workflow_args = int(sys.argv[1]), sys.argv[2]
+    byte_compile()
+    instances = claimed_instances(count, workflow_args)
+    spent = dict.fromkeys(ENTRY_POINTS, 0.0)
+    runs = dict.fromkeys(ENTRY_POINTS, 0)
+    env = {**os.environ, "SLURM_JOB_ID": ""}
+    for index, instance in enumerate(instances):
+        name = list(ENTRY_POINTS)[index % len(ENTRY_POINTS)]  # alternate: same load on both
+        before = children_cpu()
+        subprocess.run([*ENTRY_POINTS[name], "--task-instance-id", str(instance)],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        spent[name] += children_cpu() - before
+        runs[name] += 1
+    print(json.dumps({name: spent[name] / max(runs[name], 1) for name in ENTRY_POINTS}))
+
+
+if __name__ == "__main__":
+    main()
