@@ -33,7 +33,7 @@ class DaemonLease:
         self._requester = requester
         self._path = f"/api/v1/distributors/{quote(cluster_name, safe='')}"
         self._interval = heartbeat.task_instance_interval
-        self._seconds = heartbeat.task_instance_interval * heartbeat.report_by_buffer
+        self._seconds = heartbeat.instance_deadline
         self._clock = clock or SystemClock()
         self.cluster_name = cluster_name
         self.token = uuid.uuid4().hex

@@ -58,8 +58,7 @@ class DistributorService:
 
     @property
     def _report_seconds(self) -> float:
-        heartbeat = self._settings.heartbeat
-        return heartbeat.task_instance_interval * heartbeat.report_by_buffer
+        return self._settings.heartbeat.instance_deadline
 
     async def run(
         self, stop: anyio.Event, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED

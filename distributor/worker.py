@@ -77,8 +77,7 @@ def _heartbeat(requester: SyncRequester, settings: Settings, command: Started,
                 "/api/v1/task_instances/heartbeat",
                 wire.InstanceHeartbeatRequest(
                     task_instance_ids=[instance_id],
-                    next_report_seconds=heartbeat.task_instance_interval
-                    * heartbeat.report_by_buffer,
+                    next_report_seconds=heartbeat.instance_deadline,
                 ),
                 wire.InstanceHeartbeatResponse,
             )
@@ -157,7 +156,7 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
             process_id=command.pid,
             stdout_path=str(paths.stdout),
             stderr_path=str(paths.stderr),
-            next_report_seconds=heartbeat.task_instance_interval * heartbeat.report_by_buffer,
+            next_report_seconds=heartbeat.instance_deadline,
         ))
         if result == "rejected":
             log.warning("instance %d may not run any more: killing the command",

@@ -71,6 +71,16 @@ class Heartbeat(msgspec.Struct, frozen=True, kw_only=True):
     workflow_run_interval: float
     report_by_buffer: float
 
+    @property
+    def instance_deadline(self) -> float:
+        """Seconds a task instance may go without a report before it is overdue."""
+        return self.task_instance_interval * self.report_by_buffer
+
+    @property
+    def run_deadline(self) -> float:
+        """Seconds a workflow run may go without a heartbeat before it is overdue."""
+        return self.workflow_run_interval * self.report_by_buffer
+
 
 class Distributor(msgspec.Struct, frozen=True, kw_only=True):
     poll_wait: float

@@ -71,7 +71,7 @@ class Reaper:
     @property
     def grace_seconds(self) -> float:
         heartbeat = self._settings.heartbeat
-        return heartbeat.task_instance_interval * heartbeat.report_by_buffer
+        return heartbeat.instance_deadline
 
     @property
     def holdoff(self) -> float:

@@ -74,7 +74,7 @@ async def send_heartbeat(
     return await requester.post(
         f"/api/v1/workflow_runs/{run_id}/heartbeat",
         wire.RunHeartbeatRequest(
-            next_report_seconds=heartbeat.workflow_run_interval * heartbeat.report_by_buffer
+            next_report_seconds=heartbeat.run_deadline
         ),
         wire.RunHeartbeatResponse,
     )

@@ -80,9 +80,8 @@ class SlurmPlugin:
 
     def __init__(self, settings: Settings, log_dir: Path, *, commands: SlurmCommands | None = None,
                  clock: Clock | None = None, python: str = sys.executable) -> None:
-        heartbeat = settings.heartbeat
-        interval = heartbeat.task_instance_interval
-        self._report_seconds = interval * heartbeat.report_by_buffer
+        interval = settings.heartbeat.task_instance_interval
+        self._report_seconds = settings.heartbeat.instance_deadline
         self._clock = clock or SystemClock()
         self._commands = commands or SlurmCommands(
             submit_environment(os.environ, settings.http.service_url), clock=self._clock)

@@ -105,8 +105,7 @@ async def finish_bind(request: web.Request, body: wire.BoundRequest) -> wire.Bou
            summary="Start a run; with resume, take over from earlier runs", tag="run")
 async def create_run(request: web.Request, body: wire.RunRequest) -> wire.RunResponse:
     state = state_of(request)
-    interval = state.settings.heartbeat.workflow_run_interval
-    deadline = state.report_by(interval * state.settings.heartbeat.report_by_buffer)
+    deadline = state.report_by(state.settings.heartbeat.run_deadline)
     async with state.pool.acquire() as connection:
         return await runs.create_run(
             connection,
