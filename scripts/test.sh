@@ -19,8 +19,12 @@ fi
 
 SLURM_DIR="${JOBMON_SLURM_DIR:-/tmp/jobmon-slurm}"
 if [ "$(id -u)" = 0 ] && [ "${JOBMON_SKIP_SLURM:-0}" != 1 ]; then
+  # a folder this run makes is removed at the end (nothing is left in /tmp); one that was
+  # there before is kept, with the cluster's logs
+  SLURM_DIR_MADE=0
+  [ -e "$SLURM_DIR" ] || SLURM_DIR_MADE=1
   bash deploy/slurm-dev/start.sh "$SLURM_DIR"
-  trap 'bash deploy/slurm-dev/stop.sh "$SLURM_DIR"' EXIT
+  trap 'bash deploy/slurm-dev/stop.sh "$SLURM_DIR"; [ "$SLURM_DIR_MADE" = 1 ] && rm -rf "$SLURM_DIR"' EXIT
   # shellcheck disable=SC1091
   source "$SLURM_DIR/env.sh"
   export JOBMON_REQUIRE_SLURM=1
