@@ -16,14 +16,7 @@ WITH finished AS (
 )
 SELECT id, task_id, array_id, status, nullif(maxrss, 0) AS maxrss,
        nullif(wallclock, 0) AS wallclock, memory_request, runtime_request,
-       CASE WHEN status <> 'Z' THEN NULL
-            -- the killer says why (an OOM kill, the local launcher, Slurm's OUT_OF_MEMORY);
-            -- else what was used decides
-            WHEN error_message ILIKE '%memory%' THEN 'memory'
-            WHEN error_message ILIKE '%time%' OR error_message ILIKE '%runtime%'
-                THEN 'runtime'
-            WHEN maxrss >= memory_request THEN 'memory'
-            ELSE 'runtime' END AS killed_for
+       instance_killed_for(status, error_message, maxrss, memory_request) AS killed_for
 FROM finished
 WHERE (position - 1) % greatest(1, ceil(total::float8 / $2)::bigint) = 0
 ORDER BY array_id, id;
@@ -41,12 +34,7 @@ WITH finished AS (
     FROM task_instance ti
     WHERE ti.workflow_id = $1 AND ti.status IN ('D', 'Z', 'X', 'U', 'F', 'E')
 ), judged AS (
-    SELECT *, CASE WHEN status <> 'Z' THEN NULL
-                   WHEN error_message ILIKE '%memory%' THEN 'memory'
-                   WHEN error_message ILIKE '%time%' OR error_message ILIKE '%runtime%'
-                       THEN 'runtime'
-                   WHEN maxrss >= memory_request THEN 'memory'
-                   ELSE 'runtime' END AS killed_for
+    SELECT *, instance_killed_for(status, error_message, maxrss, memory_request) AS killed_for
     FROM finished
 )
 SELECT a.id AS array_id, a.task_template_version_id, tt.name AS template_name,
