@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -167,3 +169,12 @@ def make_token(dsn: str, user: str, admin: bool = False) -> str:
             await connection.close()
 
     return asyncio.run(make())
+
+
+def healthy(url: str) -> bool:
+    """Whether the server at ``url`` answers /health with 200 within 2 s."""
+    try:
+        with urllib.request.urlopen(url + "/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import anyio
@@ -26,7 +24,7 @@ from tests.integration.fault_helpers import (
     run_swarm,
     wait_gone,
 )
-from tests.integration.helpers import wait_until
+from tests.integration.helpers import healthy, wait_until
 from tests.support import ServerThread, shared_temp_dir
 
 pytestmark = pytest.mark.timeout(240)
@@ -90,14 +88,6 @@ def test_a_run_served_by_a_daemon_that_dies_carries_on(server: ServerThread,
     assert_each_done_once(tmp_path)
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _server_env(base: Path, **extra: str) -> dict[str, str]:
     env = {name: text for name, text in os.environ.items() if not name.startswith("JOBMON__")}
     env.update(XDG_DATA_HOME=str(base / "data"), XDG_CONFIG_HOME=str(base / "config"),
@@ -118,10 +108,10 @@ def test_the_embedded_database_outlives_the_server_that_started_it(tmp_path: Pat
         with ready_server(env, base / "first.json", tmp_path / "first.log") as (first, _), \
                 ready_server(env, base / "second.json", tmp_path / "second.log") as (_, url):
             started_by_first = _postmaster(data_dir)
-            assert _healthy(url)
+            assert healthy(url)
             first.send_signal(signal.SIGTERM)
             first.wait(30)
-            wait_until(lambda: _healthy(url), 30, "the survivor to reach its database again")
+            wait_until(lambda: healthy(url), 30, "the survivor to reach its database again")
             assert _postmaster(data_dir) != started_by_first
         assert not (data_dir / "postmaster.pid").exists(), "the last server left it running"
 

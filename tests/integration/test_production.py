@@ -29,7 +29,7 @@ from tests.integration.fault_helpers import (
     free_port,
     stop_process,
 )
-from tests.integration.helpers import ROOT, fetch, make_token, swarm_process, wait_until
+from tests.integration.helpers import ROOT, fetch, healthy, make_token, swarm_process, wait_until
 
 pytestmark = [pytest.mark.nginx, pytest.mark.timeout(150)]
 
@@ -83,14 +83,6 @@ http {{
 """
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _daemon_live(url: str, token: str) -> bool:
     request = urllib.request.Request(url + "/api/v1/distributors/local",
                                      headers={"Authorization": f"Bearer {token}"})
@@ -113,7 +105,7 @@ def _server(stack: contextlib.ExitStack, dsn: str, port: int, env: dict[str, str
     process = _started(stack, [sys.executable, "-m", "jobmon", "server", "--database-url", dsn,
                                "--host", "127.0.0.1", "--port", str(port), "--no-upgrade"],
                        env, log)
-    wait_until(lambda: _healthy(f"http://127.0.0.1:{port}"), 60,
+    wait_until(lambda: healthy(f"http://127.0.0.1:{port}"), 60,
                f"the server on port {port} (see {log})")
     return process
 
@@ -129,7 +121,7 @@ def _nginx_in_front(base: Path, server_ports: list[int]) -> Iterator[str]:
                                    "-c", str(base / "nginx.conf"), "-g", "daemon off;"],
                            dict(os.environ), base / "stderr.log")
         url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _healthy(url) or process.poll() is not None, 30, "nginx")
+        wait_until(lambda: healthy(url) or process.poll() is not None, 30, "nginx")
         assert process.poll() is None, (base / "error.log").read_text()[-3000:]
         yield url
 
