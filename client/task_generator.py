@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -538,6 +539,7 @@ def _check_resources(compute_resources: object) -> None:
                         f"{type(compute_resources).__name__}")
 
 
+@functools.cache  # one look per process, not one per task
 def _runner() -> str:
     """The command that runs a generated task on the node: ``worker_node_entry_point`` of
     this installation (beside this interpreter), else the one on PATH."""
