@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import os
 import re
 import signal
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +41,7 @@ class InstancePaths:
     output: Path
     context: Path
     wrapper: Path  # the wrapper's PID, then the command's exit status
-    inputs: Path  # the upstream tasks' outputs by name (JOBMON_INPUTS)
+    folder: Path  # the workflow's folder: the shared JOBMON_INPUTS files (inputs_file)
     no_inputs: Path  # JOBMON_INPUTS of the workflow's tasks without upstream tasks: {}
     files: Path  # a folder for the files an output names (JOBMON_FILES), made by the task
 
@@ -53,7 +55,7 @@ class InstancePaths:
             output=base / f"{stem}.output.json",
             context=base / f"{stem}.context.json",
             wrapper=base / f"{stem}.wrapper",
-            inputs=base / f"{stem}.inputs.json",
+            folder=base,
             no_inputs=base / "no-inputs.json",
             files=Path(results.files_folder(str(base), instance_id)),
         )
@@ -130,7 +132,7 @@ def wrapper_for(command: str) -> str:
 
 
 def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
-                paths: InstancePaths) -> dict[str, str]:
+                paths: InstancePaths, inputs_path: Path | None = None) -> dict[str, str]:
     """A command's environment: ours less credentials, and the JOBMON_* task variables."""
     env = without_secrets(os.environ)
     # blank, not absent: a jobmon client inside the command must not pick up a token from
@@ -144,39 +146,47 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
         JOBMON_ATTEMPT=str(instance.attempt),
         JOBMON_OUTPUT=str(paths.output),
         JOBMON_CONTEXT=str(paths.context),
-        JOBMON_INPUTS=str(paths.inputs if instance.has_upstream else paths.no_inputs),
+        JOBMON_INPUTS=str(inputs_path or paths.no_inputs),
         JOBMON_FILES=str(paths.files),
     )
     return env
 
 
 def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
-                  paths: InstancePaths, inputs: dict[str, Any] | None = None) -> None:
+                  paths: InstancePaths, inputs: dict[str, Any] | None = None) -> Path:
     """Create the log folders; leave the task's saved context and its upstream outputs
-    where it will look."""
+    where it will look. Returns the file of its upstream outputs (JOBMON_INPUTS)."""
     for folder in {paths.stdout.parent, paths.stderr.parent, paths.output.parent}:
         if not folder.is_dir():
             folder.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         paths.output.unlink()
-    if instance.has_upstream:
-        paths.inputs.write_bytes(msgspec.json.encode(inputs or {}))
-    else:
-        _empty_inputs(paths.no_inputs)
+    encoded = msgspec.json.encode(inputs or {}) if instance.has_upstream else b"{}"
+    inputs_path = paths.no_inputs if encoded == b"{}" else inputs_file(paths.folder, encoded)
+    _shared_file(inputs_path, encoded)
     if instance.context is not None:
         paths.context.write_bytes(msgspec.json.encode(instance.context))
     else:
         with contextlib.suppress(FileNotFoundError):
             paths.context.unlink()
+    return inputs_path
 
 
-def _empty_inputs(path: Path) -> None:
-    """The workflow's one read-only ``{}``: creating a file is a good part of what a short
-    task costs, so its tasks without upstream tasks share this one."""
+def inputs_file(folder: Path, encoded: bytes) -> Path:
+    """Where the upstream outputs ``encoded`` are, named by their content: the tasks of a
+    workflow that see the same outputs (say, each task of an array on the same upstream
+    tasks) share one read-only file, as those without upstream tasks share ``{}``."""
+    return folder / f"inputs-{hashlib.sha256(encoded).hexdigest()[:32]}.json"
+
+
+def _shared_file(path: Path, content: bytes) -> None:
+    """A read-only file of the workflow that several tasks read: creating a file is a good
+    part of what a short task costs, so it is written once."""
     if not path.is_file():
-        # written whole under another name first: workers on other nodes may race here
-        partial = path.with_name(f".{path.name}.{os.getpid()}")
-        partial.write_bytes(b"{}")
+        # written whole under another name first: workers on other nodes, and the threads
+        # that start a local distributor's commands, may race here
+        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}")
+        partial.write_bytes(content)
         partial.chmod(0o444)
         os.replace(partial, path)
 
@@ -184,13 +194,13 @@ def _empty_inputs(path: Path) -> None:
 def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths,
           launch_token: str = "", inputs: dict[str, Any] | None = None) -> Started:
     """Start the command under /bin/sh in its own session; returns at once."""
-    prepare_files(instance, paths, inputs)
+    inputs_path = prepare_files(instance, paths, inputs)
     append = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     # posix_spawn: no fork of this (large) process, and our fds are close-on-exec already.
     pid = os.posix_spawn(
         SHELL,
         wrapper_arguments(instance.command, paths, launch_token),
-        environment(instance, paths),
+        environment(instance, paths, inputs_path),
         file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_OPEN, 1, str(paths.stdout), append, 0o644),
@@ -201,17 +211,18 @@ def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
     return Started(instance=instance, pid=pid, paths=paths, started=time.monotonic())
 
 
-def start(instance: wire.ClaimedInstance, paths: InstancePaths,
-          inputs: dict[str, Any] | None = None) -> Running:
-    """Start the command; ``finished`` resolves in the running event loop when it exits."""
+def watch(started: Started) -> Running:
+    """Watch a command ``spawn`` started (perhaps in another thread) from the running event
+    loop; ``finished`` resolves there when it exits. Until it is watched, nobody else may
+    reap it."""
     import asyncio
 
+    assert isinstance(started.instance, wire.ClaimedInstance)
     loop = asyncio.get_running_loop()
-    started = spawn(instance, paths, instance.launch_token, inputs)
     future: asyncio.Future[Finished] = loop.create_future()
     _watch(loop, started.pid, started.started, future)
-    return Running(instance=instance, pid=started.pid, paths=paths, started=started.started,
-                   finished=future)
+    return Running(instance=started.instance, pid=started.pid, paths=started.paths,
+                   started=started.started, finished=future)
 
 
 def wait(started: Started) -> Finished:
