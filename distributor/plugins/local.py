@@ -168,8 +168,14 @@ class LocalPlugin:
     def _not_started(self, instance: wire.ClaimedInstance, cores: int, error: OSError) -> None:
         assert self._reporter is not None
         self._starting.pop(instance.task_instance_id, None)
-        self._kill_on_start.pop(instance.task_instance_id, None)
         self._cores_used -= cores
+        kill = self._kill_on_start.pop(instance.task_instance_id, None)
+        if kill is not None and kill[0] == TI.ERROR_FATAL:  # killed while it was starting
+            self._reporter.report(wire.InstanceUpdate(
+                task_instance_id=instance.task_instance_id, status=str(TI.ERROR_FATAL),
+                error_message="killed before it started",
+            ))
+            return
         self._reporter.report(wire.InstanceUpdate(
             task_instance_id=instance.task_instance_id,
             status=str(TI.NO_DISTRIBUTOR_ID),
@@ -184,16 +190,17 @@ class LocalPlugin:
         instance_id = running.instance.task_instance_id
         del self._starting[instance_id]
         self._running[instance_id] = running
-        self._reporter.report(wire.InstanceUpdate(
-            task_instance_id=instance_id,
-            status=str(TI.RUNNING),
-            distributor_id=execution.local_distributor_id(running.pid),
-            nodename=execution.NODENAME,
-            process_id=running.pid,
-            stdout_path=str(started.paths.stdout),
-            stderr_path=str(started.paths.stderr),
-        ))
         kill = self._kill_on_start.pop(instance_id, None)
+        if kill is None or kill[0] != TI.ERROR_FATAL:  # (a kill order left it K: no R)
+            self._reporter.report(wire.InstanceUpdate(
+                task_instance_id=instance_id,
+                status=str(TI.RUNNING),
+                distributor_id=execution.local_distributor_id(running.pid),
+                nodename=execution.NODENAME,
+                process_id=running.pid,
+                stdout_path=str(started.paths.stdout),
+                stderr_path=str(started.paths.stderr),
+            ))
         if kill is not None:
             running.kill_status, running.kill_reason = kill
             self._terminate(running)
