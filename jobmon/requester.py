@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -132,13 +132,14 @@ class Requester:
         endpoint: Endpoint[P],
         params: Mapping[str, Any] | None = None,
         **path: object,
-    ) -> AsyncIterator[P]:
+    ) -> AsyncGenerator[P, None]:
         """Every page of a paged GET, first to last: each asks for the ids after the
         previous page's ``next_after_id``, until a page has none."""
+        target = endpoint.path_for(**path)
         after_id = 0
         while True:
-            page = await self.call(endpoint, params={**(params or {}), "after_id": after_id},
-                                   **path)
+            page = await self.request(endpoint.method, target, endpoint.response,
+                                      params={**(params or {}), "after_id": after_id})
             yield page
             if page.next_after_id is None:
                 return

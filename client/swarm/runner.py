@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import anyio
 
 import jobmon
-from jobmon import errors, wire
+from jobmon import endpoints, errors, wire
 from jobmon.client.prepare import Prepared
 from jobmon.client.progress import ProgressReporter
 from jobmon.client.swarm.builder import SwarmBuilder
@@ -38,11 +38,11 @@ async def create_run(
 ) -> wire.RunResponse:
     """A new run of the workflow; maps the server's refusals to the documented exceptions."""
     try:
-        return await requester.post(
-            f"/api/v1/workflows/{workflow_id}/runs",
+        return await requester.call(
+            endpoints.CREATE_RUN,
             wire.RunRequest(user=getpass.getuser(), resume=resume, cold=cold_resume,
                             jobmon_version=jobmon.__version__),
-            wire.RunResponse,
+            workflow_id=workflow_id,
         )
     except errors.ServerError as error:
         if error.code == errors.CODE_WORKFLOW_EXISTS:
@@ -158,8 +158,8 @@ async def _drive(
     progress: ProgressReporter | None,
     started: list[DistributorSupervisor],
 ) -> _Driven:
-    first = await requester.get(f"/api/v1/workflow_runs/{run_id}/changes", wire.ChangesResponse,
-                                {"cursor": ""})
+    first = await requester.call(endpoints.RUN_CHANGES, params={"cursor": ""},
+                                 workflow_run_id=run_id)
     builder = SwarmBuilder(requester)
     if resume or prepared is None:
         state = await builder.build_from_workflow_id(
@@ -199,10 +199,10 @@ async def _abandon(requester: Requester, run_id: int, error: BaseException) -> N
         statuses = (WR.ERROR, WR.ABORTED)
     for status in statuses:
         try:
-            await requester.post(
-                f"/api/v1/workflow_runs/{run_id}/status",
+            await requester.call(
+                endpoints.RUN_STATUS,
                 wire.RunStatusRequest(status=str(status), message=message),
-                wire.RunStatusResponse,
+                workflow_run_id=run_id,
             )
             return
         except (errors.ServerError, errors.ServerUnavailable):
