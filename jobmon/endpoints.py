@@ -37,6 +37,15 @@ class Endpoint(Generic[R]):
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", tuple(_PARAMETER.findall(self.path)))
 
+    def check_body(self, body: object) -> None:
+        """Refuse a body this endpoint does not take (the server would answer 400)."""
+        if self.request is None:
+            if body is not None:
+                raise TypeError(f"{self.method} {self.path} takes no body")
+        elif not isinstance(body, self.request):
+            raise TypeError(f"{self.method} {self.path} takes a {self.request.__name__}, "
+                            f"not {type(body).__name__}")
+
     def path_for(self, **parameters: object) -> str:
         """The path with each ``{name}`` replaced by its value, quoted (a ``/`` included)."""
         if set(parameters) != set(self.parameters):

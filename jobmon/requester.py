@@ -124,6 +124,7 @@ class Requester:
         **path: object,
     ) -> T:
         """Call one endpoint of ``jobmon.endpoints`` with its path parameters as keywords."""
+        endpoint.check_body(body)
         return await self.request(endpoint.method, endpoint.path_for(**path), endpoint.response,
                                   body=body, params=params, extra_timeout=extra_timeout)
 

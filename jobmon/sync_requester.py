@@ -102,6 +102,7 @@ class SyncRequester:
     def call(self, endpoint: Endpoint[T], body: object = None, *,
              params: Mapping[str, Any] | None = None, **path: object) -> T:
         """Call one endpoint of ``jobmon.endpoints`` with its path parameters as keywords."""
+        endpoint.check_body(body)
         return self.request(endpoint.method, endpoint.path_for(**path), endpoint.response,
                             body=body, params=params)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jobmon import endpoints
+from jobmon import endpoints, wire
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIRS = ("jobmon", "client", "server", "distributor", "bench", "scripts", "examples",
@@ -73,3 +73,14 @@ def test_no_source_file_writes_an_api_path_outside_the_table() -> None:
     assert TABLE in found  # the search sees what it looks for
     assert [str(path.relative_to(ROOT)) for path in found if path != TABLE] == [], \
         "use jobmon.endpoints (Requester.call, Endpoint.path_for) instead of writing a path"
+
+
+def test_a_body_of_another_struct_is_refused_before_it_is_sent() -> None:
+    endpoints.RUN_STATUS.check_body(wire.RunStatusRequest(status="R"))
+    endpoints.STOP_WORKFLOW.check_body(None)
+    with pytest.raises(TypeError, match="RunStatusRequest, not RunHeartbeatRequest"):
+        endpoints.RUN_STATUS.check_body(wire.RunHeartbeatRequest(next_report_seconds=30))
+    with pytest.raises(TypeError, match="takes no body"):
+        endpoints.STOP_WORKFLOW.check_body(wire.RunStatusRequest(status="R"))
+    with pytest.raises(TypeError):
+        endpoints.CLAIM.check_body(None)
