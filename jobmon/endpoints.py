@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from jobmon import wire
@@ -22,20 +21,24 @@ R = TypeVar("R")
 _PARAMETER = re.compile(r"{(\w+)}")
 
 
-@dataclass(frozen=True)
 class Endpoint(Generic[R]):
     """One route: ``request`` is the body's struct (None: no body), ``response`` the answer's;
     ``query`` the struct its query string decodes into (None: it takes none)."""
 
-    method: str
-    path: str
-    request: type[Any] | None
-    response: type[R]
-    query: type[Any] | None = None
-    parameters: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # a plain class, not a dataclass: `jobmon worker` imports this once per job
+    __slots__ = ("method", "parameters", "path", "query", "request", "response")
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "parameters", tuple(_PARAMETER.findall(self.path)))
+    def __init__(self, method: str, path: str, request: type[Any] | None, response: type[R],
+                 query: type[Any] | None = None) -> None:
+        self.method = method
+        self.path = path
+        self.request = request
+        self.response = response
+        self.query = query
+        self.parameters: tuple[str, ...] = tuple(_PARAMETER.findall(path))
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.method} {self.path})"
 
     def check_body(self, body: object) -> None:
         """Refuse a body this endpoint does not take (the server would answer 400)."""
