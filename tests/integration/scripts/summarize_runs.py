@@ -7,6 +7,8 @@ import os
 
 with open(os.environ["JOBMON_RUNS"]) as handle:
     runs = json.load(handle)
+with open(os.environ["JOBMON_INPUTS"]) as handle:
+    inputs = json.load(handle)
 ids = sorted(runs, key=int)
 found = {
     "runs": [int(run_id) for run_id in ids],
@@ -16,7 +18,7 @@ found = {
     "results": [runs[run_id]["results"] for run_id in ids],
     "c_values": [None if runs[run_id]["outputs"] is None else
                  runs[run_id]["outputs"]["c"]["value"] for run_id in ids],
-    "inputs": json.load(open(os.environ["JOBMON_INPUTS"])),
+    "inputs": inputs,
 }
 with open(os.environ["JOBMON_OUTPUT"], "w") as handle:
     json.dump(found, handle)
