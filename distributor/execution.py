@@ -167,8 +167,12 @@ def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
         paths.inputs.write_bytes(msgspec.json.encode(inputs or {}))
     if not instance.has_upstream or not instance.has_runs:
         _empty_inputs(paths.no_inputs)
-    if instance.has_runs and runs is not None:  # (else written for an earlier instance)
-        _replace(paths.runs, msgspec.json.encode(runs))
+    if instance.has_runs:
+        if runs is not None:
+            _replace(paths.runs, msgspec.json.encode(runs))
+        elif not paths.runs.is_file():  # (else written for an earlier instance)
+            raise FileNotFoundError(f"the input runs of workflow {instance.workflow_id} (for "
+                                    f"JOBMON_RUNS) never reached {paths.runs}")
     if instance.context is not None:
         paths.context.write_bytes(msgspec.json.encode(instance.context))
     else:
