@@ -41,6 +41,7 @@ class InstancePaths:
     wrapper: Path  # the wrapper's PID, then the command's exit status
     inputs: Path  # the upstream tasks' outputs by name (JOBMON_INPUTS)
     no_inputs: Path  # JOBMON_INPUTS of the workflow's tasks without upstream tasks: {}
+    runs: Path  # the finished runs the workflow takes as input (JOBMON_RUNS); else no_inputs
     files: Path  # a folder for the files an output names (JOBMON_FILES), made by the task
 
     @classmethod
@@ -55,6 +56,7 @@ class InstancePaths:
             wrapper=base / f"{stem}.wrapper",
             inputs=base / f"{stem}.inputs.json",
             no_inputs=base / "no-inputs.json",
+            runs=base / "runs.json",
             files=Path(results.files_folder(str(base), instance_id)),
         )
 
@@ -145,15 +147,17 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
         JOBMON_OUTPUT=str(paths.output),
         JOBMON_CONTEXT=str(paths.context),
         JOBMON_INPUTS=str(paths.inputs if instance.has_upstream else paths.no_inputs),
+        JOBMON_RUNS=str(paths.runs if instance.has_runs else paths.no_inputs),
         JOBMON_FILES=str(paths.files),
     )
     return env
 
 
 def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
-                  paths: InstancePaths, inputs: dict[str, Any] | None = None) -> None:
-    """Create the log folders; leave the task's saved context and its upstream outputs
-    where it will look."""
+                  paths: InstancePaths, inputs: dict[str, Any] | None = None,
+                  runs: dict[str, Any] | None = None) -> None:
+    """Create the log folders; leave the task's saved context, its upstream outputs and
+    its workflow's input runs (``runs``: when fresh from the server) where it will look."""
     for folder in {paths.stdout.parent, paths.stderr.parent, paths.output.parent}:
         if not folder.is_dir():
             folder.mkdir(parents=True, exist_ok=True)
@@ -161,8 +165,14 @@ def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
         paths.output.unlink()
     if instance.has_upstream:
         paths.inputs.write_bytes(msgspec.json.encode(inputs or {}))
-    else:
+    if not instance.has_upstream or not instance.has_runs:
         _empty_inputs(paths.no_inputs)
+    if instance.has_runs:
+        if runs is not None:
+            _replace(paths.runs, msgspec.json.encode(runs))
+        elif not paths.runs.is_file():  # (else written for an earlier instance)
+            raise FileNotFoundError(f"the input runs of workflow {instance.workflow_id} (for "
+                                    f"JOBMON_RUNS) never reached {paths.runs}")
     if instance.context is not None:
         paths.context.write_bytes(msgspec.json.encode(instance.context))
     else:
@@ -174,17 +184,23 @@ def _empty_inputs(path: Path) -> None:
     """The workflow's one read-only ``{}``: creating a file is a good part of what a short
     task costs, so its tasks without upstream tasks share this one."""
     if not path.is_file():
-        # written whole under another name first: workers on other nodes may race here
-        partial = path.with_name(f".{path.name}.{os.getpid()}")
-        partial.write_bytes(b"{}")
-        partial.chmod(0o444)
-        os.replace(partial, path)
+        _replace(path, b"{}")
+
+
+def _replace(path: Path, content: bytes) -> None:
+    """A read-only file of the workflow's, written whole under another name first: workers
+    on other nodes may race here, and tasks already running keep reading the old one."""
+    partial = path.with_name(f".{path.name}.{NODENAME}.{os.getpid()}")
+    partial.write_bytes(content)
+    partial.chmod(0o444)
+    os.replace(partial, path)
 
 
 def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths,
-          launch_token: str = "", inputs: dict[str, Any] | None = None) -> Started:
+          launch_token: str = "", inputs: dict[str, Any] | None = None,
+          runs: dict[str, Any] | None = None) -> Started:
     """Start the command under /bin/sh in its own session; returns at once."""
-    prepare_files(instance, paths, inputs)
+    prepare_files(instance, paths, inputs, runs)
     append = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     # posix_spawn: no fork of this (large) process, and our fds are close-on-exec already.
     pid = os.posix_spawn(
@@ -202,12 +218,13 @@ def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
 
 
 def start(instance: wire.ClaimedInstance, paths: InstancePaths,
-          inputs: dict[str, Any] | None = None) -> Running:
+          inputs: dict[str, Any] | None = None,
+          runs: dict[str, Any] | None = None) -> Running:
     """Start the command; ``finished`` resolves in the running event loop when it exits."""
     import asyncio
 
     loop = asyncio.get_running_loop()
-    started = spawn(instance, paths, instance.launch_token, inputs)
+    started = spawn(instance, paths, instance.launch_token, inputs, runs)
     future: asyncio.Future[Finished] = loop.create_future()
     _watch(loop, started.pid, started.started, future)
     return Running(instance=instance, pid=started.pid, paths=paths, started=started.started,

@@ -176,6 +176,7 @@ class DistributorService:
             if answer.instances:
                 self.claimed += len(answer.instances)
                 if isinstance(self._plugin, TakesInputs):
+                    self._plugin.take_runs(answer.runs)
                     await self._hand_inputs(self._plugin, answer.instances)
                 await self._plugin.launch(answer.instances)
 

@@ -56,12 +56,17 @@ def _post(requester: SyncRequester, update: wire.InstanceUpdate) -> str:
     return answer.results[0]
 
 
-def _inputs(requester: SyncRequester, task_instance_id: int) -> dict[str, Any]:
-    """The outputs of the instance's upstream tasks by name (its credential reads no
-    other instance's)."""
+def _inputs(requester: SyncRequester, info: wire.InstanceInfo
+            ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The outputs of the instance's upstream tasks by name, and the finished runs its
+    workflow takes as input, in one request (its credential reads no other instance's);
+    (None, None) when it has neither."""
+    if not info.has_upstream and not info.has_runs:
+        return None, None
     answer = requester.call(endpoints.INPUTS,
-                            wr.InputsRequest(task_instance_ids=[task_instance_id]))
-    return answer.instances[0].inputs if answer.instances else {}
+                            wr.InputsRequest(task_instance_ids=[info.task_instance_id]))
+    inputs = answer.instances[0].inputs if answer.instances else {}
+    return (inputs if info.has_upstream else None), answer.runs.get(info.workflow_id, {})
 
 
 def _heartbeat(requester: SyncRequester, settings: Settings, command: Started,
@@ -137,11 +142,11 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
         root = log_dir(settings)
         paths = execution.with_logs(InstancePaths.under(root, info.workflow_id, task_instance_id),
                                     info, cluster_job_id() or str(task_instance_id), root)
-        inputs = _inputs(requester, task_instance_id) if info.has_upstream else None
+        inputs, runs = _inputs(requester, info)
         oom = OomCounter.for_this_process()
         # what the command leaves running when it exits comes to us, to end with it
         process_tree.become_subreaper()
-        command = execution.spawn(info, paths, info.launch_token, inputs)
+        command = execution.spawn(info, paths, info.launch_token, inputs, runs)
         termination = _Termination(command)
         termination.install()
         heartbeat = settings.heartbeat

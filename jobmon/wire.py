@@ -345,6 +345,9 @@ class ClaimedInstance(Struct, frozen=True):
     has_upstream: bool = False
     # those outputs by upstream task name, when the claim asked for them (with_inputs)
     inputs: dict[str, Any] | None = None
+    # whether its workflow takes finished runs as input, which it finds at JOBMON_RUNS
+    # (their data: ClaimResponse.runs, with_inputs; or POST /task_instances/inputs)
+    has_runs: bool = False
 
 
 class KillOrder(Struct, frozen=True):
@@ -356,6 +359,9 @@ class KillOrder(Struct, frozen=True):
 class ClaimResponse(Struct, frozen=True):
     instances: list[ClaimedInstance]
     kill: list[KillOrder]
+    # with_inputs: {workflow id: JOBMON_RUNS' content} of the claimed instances' workflows
+    # that take finished runs as input (once per workflow, not per instance)
+    runs: dict[int, dict[str, Any]] = {}
 
 
 class InstanceUpdate(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -412,6 +418,7 @@ class InstanceInfo(Struct, frozen=True):
     context: Any = None
     launch_token: str = ""  # see ClaimedInstance
     has_upstream: bool = False  # see ClaimedInstance
+    has_runs: bool = False  # see ClaimedInstance
 
 
 def encode(value: object) -> bytes:

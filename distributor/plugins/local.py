@@ -59,6 +59,8 @@ class LocalPlugin:
         self._orphans_found: dict[int, execution.FoundWrapper] = {}  # from orphans()
         # upstream outputs of claimed instances, until they start (take_inputs)
         self._inputs: dict[int, dict[str, Any]] = {}
+        # JOBMON_RUNS of workflows, until an instance of theirs starts and writes it
+        self._runs: dict[int, dict[str, Any]] = {}
 
     async def start(self, group: TaskGroup, reporter: Reporter) -> None:
         self._group = group
@@ -110,6 +112,9 @@ class LocalPlugin:
     def take_inputs(self, inputs: dict[int, dict[str, Any]]) -> None:
         self._inputs.update(inputs)
 
+    def take_runs(self, runs: dict[int, dict[str, Any]]) -> None:
+        self._runs.update(runs)
+
     async def launch(self, instances: Sequence[wire.ClaimedInstance]) -> None:
         self._baseline_rss = process_tree.own_rss()
         self._waiting.extend(instances)
@@ -125,8 +130,9 @@ class LocalPlugin:
             InstancePaths.under(self.log_dir, instance.workflow_id, instance.task_instance_id),
             instance, str(instance.task_instance_id), self.log_dir)
         inputs = self._inputs.pop(instance.task_instance_id, None)
+        runs = self._runs.pop(instance.workflow_id, None) if instance.has_runs else None
         try:
-            running = execution.start(instance, paths, inputs)
+            running = execution.start(instance, paths, inputs, runs)
         except OSError as error:
             self._reporter.report(wire.InstanceUpdate(
                 task_instance_id=instance.task_instance_id,
@@ -366,6 +372,7 @@ class LocalPlugin:
             ))
         self._waiting.clear()
         self._inputs.clear()
+        self._runs.clear()
         for running in list(self._running.values()):
             if running.kill_status is None:
                 running.kill_status = str(TI.KILL_SELF)

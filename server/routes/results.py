@@ -32,8 +32,11 @@ async def set_link(request: web.Request, body: wr.LinkRequest) -> wr.Chain:
                                       state.clock.now())
 
 
-@API.route(endpoints.CHAIN,
-           summary="The chain of workflows this one is in, first to last, and its state",
+# Read as a workflow's status and errors are (any token): names, statuses, linker names and
+# why a linker failed, as its tasks' errors; no outputs, commands or declarations (owner's).
+@API.route(endpoints.CHAIN, access=Access.READ,
+           summary="The chain of workflows this one is in, first to last, and its state "
+                   "(read as the workflow's status)",
            tag="chains")
 async def chain(request: web.Request) -> wr.Chain:
     async with state_of(request).pool.acquire() as connection:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import msgspec
 from aiohttp import web
@@ -43,14 +45,18 @@ async def _claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimRes
             claimed = await instances.claim(connection, body, run_id, state.clock.now(),
                                             request_id(request), user_of(request))
             kill = await instances.kill_orders(connection, body.cluster_name, run_id)
+            runs: dict[int, dict[str, Any]] = {}
             if body.with_inputs:
                 claimed = await _with_inputs(connection, claimed)
+                with_runs = sorted({i.workflow_id for i in claimed if i.has_runs})
+                if with_runs:
+                    runs = await results.input_runs(connection, with_runs)
         if body.cluster_name not in PER_USER_CLUSTERS and state.auth.key:
             # a shared cluster runs `jobmon worker`, which reports with its own credential
             claimed = [msgspec.structs.replace(
                 instance, credential=worker_credential(state.auth.key, instance.task_instance_id))
                 for instance in claimed]
-        return wire.ClaimResponse(instances=claimed, kill=kill)
+        return wire.ClaimResponse(instances=claimed, kill=kill, runs=runs)
 
     answer = await collect()
     if answer.instances or answer.kill or body.wait <= 0:

@@ -74,6 +74,7 @@ async def claim(
             context=row["context"],
             launch_token=row["launch_token"],
             has_upstream=row["has_upstream"],
+            has_runs=row["has_runs"],
         )
         for row in rows
     ]
@@ -360,4 +361,5 @@ async def info(connection: asyncpg.Connection, instance_id: int) -> wire.Instanc
         context=row["context"],
         launch_token=row["launch_token"],
         has_upstream=row["has_upstream"],
+        has_runs=row["has_runs"],
     )
