@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobmon import resources as resource_rules
-from jobmon.client.swarm.retry import Retry, decide
+from jobmon.client.swarm.after_failure import Retry, decide
 from jobmon.errors import CallableReturnedInvalidObject
 from jobmon.resources import QueueSet
 from jobmon.status import TASK_ACTIVE, TaskStatus

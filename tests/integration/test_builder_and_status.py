@@ -14,11 +14,11 @@ from jobmon import settings as settings_module
 from jobmon import wire
 from jobmon.client.connection import open_requester
 from jobmon.client.prepare import prepare
-from jobmon.client.status import WorkflowStatus
 from jobmon.client.swarm.builder import SwarmBuilder
 from jobmon.client.swarm.runner import create_run
 from jobmon.client.swarm.state import SwarmState
 from jobmon.client.tool import Tool
+from jobmon.client.watch import WorkflowStatus
 from jobmon.errors import ServerError
 from tests.integration.helpers import fetch, value, wait_until
 from tests.integration.workflows import sleepers
