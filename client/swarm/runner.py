@@ -30,7 +30,7 @@ from jobmon.settings import Settings
 from jobmon.status import TaskStatus, WorkflowRunStatus
 
 log = logging.getLogger(__name__)
-WR = WorkflowRunStatus
+WRS = WorkflowRunStatus
 
 
 async def create_run(
@@ -172,11 +172,11 @@ async def _drive(
     else:
         state = await builder.build_from_workflow(workflow_id, prepared)
     previously_done = state.counts[str(TaskStatus.DONE)]
-    await set_run_status(requester, run_id, WR.INSTANTIATED)
+    await set_run_status(requester, run_id, WRS.INSTANTIATED)
     if not started:  # nobody started them early (a CLI resume): the caller stops them
         started.append(await start_distributors(
             requester, {c.cluster_name for c in state.configs}, run_id, settings))
-    await set_run_status(requester, run_id, WR.LAUNCHED)
+    await set_run_status(requester, run_id, WRS.LAUNCHED)
     orchestrator = WorkflowRunOrchestrator(
         requester, settings, run_id, state, first.cursor,
         fail_fast=fail_fast, seconds_until_timeout=seconds_until_timeout, progress=progress,
@@ -193,10 +193,10 @@ async def _abandon(requester: Requester, run_id: int, error: BaseException) -> N
     """
     if isinstance(error, anyio.get_cancelled_exc_class() | KeyboardInterrupt):
         message = "the swarm was interrupted (Ctrl-C or SIGTERM)"
-        statuses: tuple[WorkflowRunStatus, ...] = (WR.STOPPED, WR.ERROR, WR.ABORTED)
+        statuses: tuple[WorkflowRunStatus, ...] = (WRS.STOPPED, WRS.ERROR, WRS.ABORTED)
     else:
         message = f"the swarm stopped on {type(error).__name__}: {error}"[:2000]
-        statuses = (WR.ERROR, WR.ABORTED)
+        statuses = (WRS.ERROR, WRS.ABORTED)
     for status in statuses:
         try:
             await requester.post(

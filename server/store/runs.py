@@ -26,7 +26,7 @@ from jobmon.status import (
     workflow_status_for_run,
 )
 
-WR = WorkflowRunStatus
+WRS = WorkflowRunStatus
 RUN_LIVE = letters(WORKFLOW_RUN_ACTIVE)
 # How long a distributor has to confirm a kill before the reaper assumes the instance dead.
 KILL_GRACE = dt.timedelta(minutes=5)
@@ -116,12 +116,12 @@ async def _start_run(
     if not body.cold:
         await connection.execute(Q["adopt_instances"], workflow_id, run_id)
     await set_workflow_status(
-        connection, workflow_id, str(workflow_status_for_run(WR.BOUND)), now,
+        connection, workflow_id, str(workflow_status_for_run(WRS.BOUND)), now,
         run_id, "swarm", user,
         {"resume": "cold" if body.cold else "hot"} if resumed_from or summary["num_runs"]
         else None,
     )
-    return wire.RunResponse(workflow_run_id=run_id, status=str(WR.BOUND),
+    return wire.RunResponse(workflow_run_id=run_id, status=str(WRS.BOUND),
                             resumed_from=resumed_from)
 
 
@@ -129,7 +129,7 @@ async def _take_over(
     connection: asyncpg.Connection, workflow_id: int, cold: bool, now: dt.datetime,
     user: str | None,
 ) -> list[int]:
-    takeover = WR.COLD_RESUME if cold else WR.HOT_RESUME
+    takeover = WRS.COLD_RESUME if cold else WRS.HOT_RESUME
     taken = await take_over_runs(connection, workflow_id, takeover, now, "swarm", user)
     context = {"reason": f"{'cold' if cold else 'hot'} resume"}
     if cold:
@@ -148,7 +148,7 @@ async def take_over_runs(connection: asyncpg.Connection, workflow_id: int,
         Q["takeover_runs"], workflow_id, str(takeover), now, source, user)]
     count_transitions("workflow_run", str(takeover), len(taken))
     ended = await connection.fetch(Q["terminate_lost_resumed_runs"], workflow_id, now)
-    count_transitions("workflow_run", str(WR.TERMINATED), len(ended))
+    count_transitions("workflow_run", str(WRS.TERMINATED), len(ended))
     return taken
 
 
@@ -200,7 +200,7 @@ async def set_run_status(
         run = await connection.fetchrow(Q["run_for_update"], run_id)
         if run is None:
             raise NotFound(f"workflow run {run_id}")
-        current = WR(run["status"])
+        current = WRS(run["status"])
         verdict = WORKFLOW_RUN.verdict(current, requested)
         if verdict is Verdict.REJECT:
             raise Conflict(
@@ -209,7 +209,7 @@ async def set_run_status(
                 f"{requested.name} ({requested})",
             )
         applied = verdict is Verdict.APPLY
-        if applied and requested is WR.DONE:
+        if applied and requested is WRS.DONE:
             await _require_all_done(connection, run["workflow_id"], run_id)
         if applied:
             moved = await connection.fetchval(
