@@ -268,6 +268,11 @@ class RunResponse(Struct, frozen=True):
     workflow_run_id: int
     status: str
     resumed_from: list[int]
+    # the first change cursor (GET .../changes from here on) and the limits the swarm
+    # queues within, as the run began
+    cursor: str
+    max_concurrently_running: int
+    array_limits: dict[str, int]
 
 
 class RunStatusRequest(Struct, frozen=True, forbid_unknown_fields=True):
@@ -298,6 +303,13 @@ class QueueGroup(Struct, frozen=True, forbid_unknown_fields=True):
     compute_resources: dict[str, Any] | None = None
 
 
+class TaskChanges(Struct, frozen=True):
+    task_id: list[int]
+    status: list[str]
+    num_attempts: list[int]
+    error_status: list[str | None]
+
+
 class ScheduleRequest(Struct, frozen=True, forbid_unknown_fields=True):
     """One swarm tick's decisions, applied in order in one transaction."""
 
@@ -310,14 +322,10 @@ class ScheduleResponse(Struct, frozen=True):
     fatal: int
     adjusted: int
     queued: list[int]
+    # asked to queue but not queued: the server holds another status for them (a change
+    # the swarm has yet to hear of, or a replayed request); their states as they are now
     skipped: list[int]
-
-
-class TaskChanges(Struct, frozen=True):
-    task_id: list[int]
-    status: list[str]
-    num_attempts: list[int]
-    error_status: list[str | None]
+    skipped_states: TaskChanges
 
 
 class ChangesResponse(Struct, frozen=True):

@@ -49,7 +49,7 @@ def holdoff_seconds(settings: Settings) -> float:
     heartbeat = settings.heartbeat
     longest = max(heartbeat.task_instance_interval, heartbeat.workflow_run_interval)
     backoff = longest + 2 * settings.http.retry_max_wait
-    return max(longest * heartbeat.report_by_buffer, backoff)
+    return max(heartbeat.instance_deadline, heartbeat.run_deadline, backoff)
 
 
 @dataclass

@@ -133,6 +133,16 @@ class WorkflowRunOrchestrator:
                 raise RunEnded(await self._current_status()) from None
             raise
 
+    async def start(self) -> None:
+        """The swarm is built and its distributors are up: the run goes to R (through I and
+        O, in one request); RunEnded if someone else ended it meanwhile."""
+        try:
+            await self._requester.post(self._run_path + "/start", None, wire.RunStatusResponse)
+        except ServerError as error:
+            if error.status == 409 and error.code == CODE_TRANSITION:
+                raise RunEnded(await self._current_status()) from None
+            raise
+
     async def _current_status(self) -> str:
         state = await self._requester.get(
             self._run_path + "/changes", wire.ChangesResponse, {"cursor": ""})
@@ -145,7 +155,7 @@ class WorkflowRunOrchestrator:
         """Drive the run to its end and record the outcome."""
         outcome: RunOutcome | None = None
         try:
-            await self.set_status(WRS.RUNNING)
+            await self.start()
             await self.refresh_queues()
             async with anyio.create_task_group() as group:
                 group.start_soon(self._heartbeat_loop)
@@ -219,11 +229,23 @@ class WorkflowRunOrchestrator:
             ],
         )
         try:
-            await self._requester.post(self._run_path + "/schedule", body, wire.ScheduleResponse)
+            answer = await self._requester.post(self._run_path + "/schedule", body,
+                                                wire.ScheduleResponse)
         except ServerError as error:
             if error.status == 409 and error.code == CODE_TRANSITION:
                 raise RunEnded(await self._current_status()) from None
             raise
+        # Tasks the server did not queue hold another status there (a change this swarm has
+        # yet to pull, or the first try of a retried request queued them): take theirs, so
+        # none is counted as queued, holding a slot, on this swarm's word alone.
+        self._apply(answer.skipped_states)
+
+    def _apply(self, changes: wire.TaskChanges) -> None:
+        for task_id, status, attempts, error_status in zip(
+            changes.task_id, changes.status, changes.num_attempts, changes.error_status,
+            strict=True,
+        ):
+            self._state.apply(task_id, status, attempts, error_status)
 
     def _gather(self) -> float:
         """How long the server may gather changes after the first: none when at most one
@@ -242,12 +264,7 @@ class WorkflowRunOrchestrator:
             answer.max_concurrently_running,
             {int(key): value for key, value in answer.array_limits.items()},
         )
-        changes = answer.tasks
-        for task_id, status, attempts, error_status in zip(
-            changes.task_id, changes.status, changes.num_attempts, changes.error_status,
-            strict=True,
-        ):
-            self._state.apply(task_id, status, attempts, error_status)
+        self._apply(answer.tasks)
         if raise_ended and (answer.run_status in _TAKEN_OVER or answer.run_status in _ENDED):
             raise RunEnded(answer.run_status)
 
