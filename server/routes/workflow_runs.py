@@ -31,6 +31,16 @@ async def set_status(request: web.Request, body: wire.RunStatusRequest) -> wire.
         )
 
 
+@API.route("POST", RUN + "/start", access=Access.RUN, response=wire.RunStatusResponse,
+           summary="The swarm is built and its distributors are up: the run goes B to I, O "
+                   "and R at once (a replay finds it RUNNING; 409 once ended)", tag="run")
+async def start(request: web.Request) -> wire.RunStatusResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await runs.start_run(connection, path_id(request, "workflow_run_id"),
+                                    state.clock.now(), "swarm", user_of(request))
+
+
 @API.route("POST", RUN + "/heartbeat", access=Access.RUN, request=wire.RunHeartbeatRequest,
            response=wire.RunHeartbeatResponse,
            summary="The swarm is alive; the answer carries the run's status", tag="run")

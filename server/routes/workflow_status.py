@@ -9,7 +9,7 @@ from jobmon.server.auth import Access
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of, user_of
-from jobmon.server.store import status
+from jobmon.server.store import workflow_status as store
 
 WORKFLOW = "/api/v1/workflows/{workflow_id}"
 
@@ -18,7 +18,7 @@ WORKFLOW = "/api/v1/workflows/{workflow_id}"
            summary="Tasks by status, retries, and the latest run", tag="status")
 async def workflow_summary(request: web.Request) -> wire.WorkflowSummary:
     async with state_of(request).pool.acquire() as connection:
-        return await status.summary(connection, path_id(request, "workflow_id"))
+        return await store.summary(connection, path_id(request, "workflow_id"))
 
 
 @API.route("GET", WORKFLOW + "/task_states", access=Access.WORKFLOW, query=wire.TaskStatesQuery,
@@ -27,7 +27,7 @@ async def workflow_summary(request: web.Request) -> wire.WorkflowSummary:
            tag="status")
 async def task_states(request: web.Request, query: wire.TaskStatesQuery) -> wire.TaskStates:
     async with state_of(request).pool.acquire() as connection:
-        return await status.task_states(connection, path_id(request, "workflow_id"), query)
+        return await store.task_states(connection, path_id(request, "workflow_id"), query)
 
 
 @API.route("GET", WORKFLOW + "/outputs", access=Access.WORKFLOW, query=wire.PageQuery,
@@ -35,7 +35,7 @@ async def task_states(request: web.Request, query: wire.TaskStatesQuery) -> wire
            summary="A page of the outputs DONE tasks left in JOBMON_OUTPUT", tag="status")
 async def outputs(request: web.Request, query: wire.PageQuery) -> wire.Outputs:
     async with state_of(request).pool.acquire() as connection:
-        return await status.outputs(connection, path_id(request, "workflow_id"), query)
+        return await store.outputs(connection, path_id(request, "workflow_id"), query)
 
 
 @API.route("GET", "/api/v1/tasks/{task_id}/history", response=wire.TaskHistory,
@@ -43,7 +43,7 @@ async def outputs(request: web.Request, query: wire.PageQuery) -> wire.Outputs:
                    "made each change and its context", tag="status")
 async def task_history(request: web.Request) -> wire.TaskHistory:
     async with state_of(request).pool.acquire() as connection:
-        return await status.history(connection, path_id(request, "task_id"))
+        return await store.history(connection, path_id(request, "task_id"))
 
 
 @API.route("GET", WORKFLOW + "/history", response=wire.WorkflowHistory,
@@ -51,7 +51,7 @@ async def task_history(request: web.Request) -> wire.TaskHistory:
                    "it, with who and why; kept after a prune", tag="status")
 async def workflow_history(request: web.Request) -> wire.WorkflowHistory:
     async with state_of(request).pool.acquire() as connection:
-        return await status.workflow_history(connection, path_id(request, "workflow_id"))
+        return await store.workflow_history(connection, path_id(request, "workflow_id"))
 
 
 @API.route("POST", WORKFLOW + "/concurrency", access=Access.WORKFLOW,
@@ -63,7 +63,7 @@ async def set_concurrency(
 ) -> wire.ConcurrencyResponse:
     state = state_of(request)
     async with state.pool.acquire() as connection:
-        return await status.set_concurrency(connection, path_id(request, "workflow_id"), body,
+        return await store.set_concurrency(connection, path_id(request, "workflow_id"), body,
                                             state.clock.now(), user_of(request))
 
 
@@ -72,7 +72,7 @@ async def set_concurrency(
 async def stop(request: web.Request) -> wire.StopResponse:
     state = state_of(request)
     async with state.pool.acquire() as connection:
-        return await status.stop(connection, path_id(request, "workflow_id"), state.clock.now(),
+        return await store.stop(connection, path_id(request, "workflow_id"), state.clock.now(),
                                  user_of(request))
 
 
@@ -82,5 +82,5 @@ async def stop(request: web.Request) -> wire.StopResponse:
 async def clear(request: web.Request) -> wire.ClearResponse:
     state = state_of(request)
     async with state.pool.acquire() as connection:
-        return await status.clear(connection, path_id(request, "workflow_id"), state.clock.now(),
+        return await store.clear(connection, path_id(request, "workflow_id"), state.clock.now(),
                                   user_of(request))

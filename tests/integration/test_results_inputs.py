@@ -13,7 +13,7 @@ import pytest
 
 from jobmon import settings as settings_module
 from jobmon.client.archive import write_archive
-from jobmon.client.status import WorkflowStatus
+from jobmon.client.watch import WorkflowStatus
 from tests.integration.helpers import fetch, make_token, value
 from tests.integration.results_workflows import diamond, results_tool
 from tests.integration.test_security_probes import raw

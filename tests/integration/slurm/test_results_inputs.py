@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jobmon import settings as settings_module
-from jobmon.client.status import WorkflowStatus
+from jobmon.client.watch import WorkflowStatus
 from tests.integration.helpers import make_token
 from tests.integration.results_workflows import diamond, results_tool
 from tests.integration.slurm.support import instances
