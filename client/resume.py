@@ -24,7 +24,7 @@ from jobmon.requester import Requester
 from jobmon.settings import Settings
 from jobmon.status import WorkflowRunStatus
 
-WR = WorkflowRunStatus
+WRS = WorkflowRunStatus
 # seconds between looks at the runs of the workflow, and the longest wait for the resume
 # that took over to start its run
 POLL = 0.5
@@ -73,7 +73,7 @@ async def resume_workflow(settings: Settings, workflow_id: int,
                 if lost is None:
                     raise
                 raise lost from None
-            if outcome.final_status == WR.TERMINATED:  # a resume elsewhere took over
+            if outcome.final_status == WRS.TERMINATED:  # a resume elsewhere took over
                 lost = await _taken_over(requester, workflow_id, before)
                 if lost is not None:
                     raise lost
@@ -102,7 +102,7 @@ async def wait_until_resumable(requester: Requester, workflow_id: int, cold: boo
             state = await requester.call(endpoints.RESUMABLE, workflow_id=workflow_id)
     if not state.resumable:
         shown = ", ".join(f"run {run.workflow_run_id} of {run.user} is "
-                          f"{WR(run.status).name}" for run in state.waiting_for)
+                          f"{WRS(run.status).name}" for run in state.waiting_for)
         raise WorkflowNotResumable(
             f"workflow {workflow_id} did not become resumable within {wait_seconds:g} s: "
             f"{shown}, "
@@ -137,7 +137,7 @@ async def _taken_over(requester: Requester, workflow_id: int,
             since = sorted((run for run in answer.runs if run.workflow_run_id > before),
                            key=lambda run: run.workflow_run_id)
             taken = [run for run in since if any(
-                row.status in (WR.COLD_RESUME, WR.HOT_RESUME) for row in run.timeline)]
+                row.status in (WRS.COLD_RESUME, WRS.HOT_RESUME) for row in run.timeline)]
             winners = [run for run in since if run not in taken]
             if not taken or winners:
                 break
@@ -147,7 +147,7 @@ async def _taken_over(requester: Requester, workflow_id: int,
     if winners:
         winner = winners[-1]
         who = (f"run {winner.workflow_run_id} of {winner.user} took over and is "
-               f"{WR(winner.status).name} now")
+               f"{WRS(winner.status).name} now")
     else:
         who = "another resume asked this run to stop so that it could take over"
     losers = ", ".join(f"run {run.workflow_run_id}" for run in taken)

@@ -31,10 +31,10 @@ from jobmon.status import TaskInstanceStatus
 from jobmon.sync_requester import SyncRequester
 
 log = logging.getLogger(__name__)
-TI = TaskInstanceStatus
+TIS = TaskInstanceStatus
 
 # Instances in these statuses may start; anything else was killed or finished meanwhile.
-_STARTABLE = {str(TI.INSTANTIATED), str(TI.LAUNCHED)}
+_STARTABLE = {str(TIS.INSTANTIATED), str(TIS.LAUNCHED)}
 # How long a command asked to stop may take after SIGTERM before it gets SIGKILL.
 TERM_GRACE = 2.0
 
@@ -88,7 +88,7 @@ def _heartbeat(requester: SyncRequester, settings: Settings, command: Started,
             continue
         if instance_id in answer.kill and not done.is_set():
             log.warning("the server asked this instance to stop: killing the command")
-            command.kill_status = str(TI.ERROR_FATAL)
+            command.kill_status = str(TIS.ERROR_FATAL)
             command.kill_reason = "killed on request"
             _stop(command)
             return
@@ -152,7 +152,7 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
         heartbeat = settings.heartbeat
         result = _post(requester, wire.InstanceUpdate(
             task_instance_id=task_instance_id,
-            status=str(TI.RUNNING),
+            status=str(TIS.RUNNING),
             distributor_id=cluster_job_id(),
             nodename=execution.NODENAME,
             process_id=command.pid,
@@ -180,7 +180,7 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
         update = execution.outcome_update(command, finished)
         if command.kill_status is None and _failed(finished) and oom.fired():
             update = msgspec.structs.replace(
-                update, status=str(TI.RESOURCE_ERROR),
+                update, status=str(TIS.RESOURCE_ERROR),
                 error_message="out of memory: the kernel killed a process of the command for "
                               "exceeding its memory limit",
             )

@@ -105,6 +105,7 @@ TASK_ERRORS = _endpoint("GET", _TASK + "/errors", None, wire.TaskErrors, wire.Ta
 # runs
 CREATE_RUN = _endpoint("POST", _WORKFLOW + "/runs", wire.RunRequest, wire.RunResponse)
 RUN_STATUS = _endpoint("POST", _RUN + "/status", wire.RunStatusRequest, wire.RunStatusResponse)
+START_RUN = _endpoint("POST", _RUN + "/start", None, wire.RunStatusResponse)
 RUN_HEARTBEAT = _endpoint("POST", _RUN + "/heartbeat", wire.RunHeartbeatRequest,
                           wire.RunHeartbeatResponse)
 RUN_SCHEDULE = _endpoint("POST", _RUN + "/schedule", wire.ScheduleRequest,

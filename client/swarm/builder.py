@@ -13,6 +13,8 @@ from jobmon.clock import Clock, SystemClock
 from jobmon.requester import Requester
 
 Heartbeat = Callable[[], Awaitable[object]]
+# the workflow's max_concurrently_running and each array's, by array id
+Limits = tuple[int, Mapping[int, int]]
 
 
 class SwarmBuilder:
@@ -22,14 +24,22 @@ class SwarmBuilder:
         self._requester = requester
         self._clock = clock or SystemClock()
 
-    async def _limits(self, workflow_id: int) -> tuple[int, list[wire.ArrayInfo]]:
-        info = await self._requester.call(endpoints.WORKFLOW, workflow_id=workflow_id)
-        arrays = await self._requester.call(endpoints.ARRAYS, workflow_id=workflow_id)
-        return info.max_concurrently_running, arrays.arrays
+    async def _arrays(self, workflow_id: int) -> list[wire.ArrayInfo]:
+        answer = await self._requester.call(endpoints.ARRAYS, workflow_id=workflow_id)
+        return answer.arrays
 
-    async def build_from_workflow(self, workflow_id: int, prepared: Prepared) -> SwarmState:
-        """A new run: every task registered, from the bound in-memory workflow."""
-        limit, arrays = await self._limits(workflow_id)
+    async def _limits(self, workflow_id: int) -> Limits:
+        info = await self._requester.call(endpoints.WORKFLOW, workflow_id=workflow_id)
+        return info.max_concurrently_running, _array_limits(await self._arrays(workflow_id))
+
+    async def build_from_workflow(self, workflow_id: int, prepared: Prepared,
+                                  limits: Limits | None = None) -> SwarmState:
+        """A new run: every task registered, from the bound in-memory workflow.
+
+        ``limits``: as the run's answer gave them; read from the server when None.
+        """
+        arrays = await self._arrays(workflow_id)
+        limit, array_limits = limits or (await self._limits(workflow_id))
         array_of_template = {array.name: array.array_id for array in arrays}
         task_ids = [_bound_id(task.task_id) for task in prepared.tasks]
         return SwarmState(
@@ -46,7 +56,7 @@ class SwarmBuilder:
                 for up in ups
             ),
             max_concurrently_running=limit,
-            array_limits=_array_limits(arrays),
+            array_limits=array_limits,
             dynamic_resources={task_ids[i]: f for i, f in prepared.dynamic_resources.items()},
             scale_overrides=prepared.scale_overrides,
         )
@@ -58,11 +68,13 @@ class SwarmBuilder:
         heartbeat: Heartbeat | None = None,
         heartbeat_every: float = 5.0,
         extras: Prepared | None = None,
+        limits: Limits | None = None,
     ) -> SwarmState:
         """A resume: tasks, statuses and edges read from the server in chunks.
 
         ``heartbeat`` is awaited at least every ``heartbeat_every`` seconds while reading,
-        so a long build never looks like a dead swarm.
+        so a long build never looks like a dead swarm. ``limits``: as the run's answer gave
+        them; read from the server when None.
         """
         last_beat = self._clock.monotonic()
 
@@ -72,7 +84,7 @@ class SwarmBuilder:
                 await heartbeat()
                 last_beat = self._clock.monotonic()
 
-        limit, arrays = await self._limits(workflow_id)
+        limit, array_limits = limits or (await self._limits(workflow_id))
         columns: dict[str, list[Any]] = {key: [] for key in (
             "task_id", "array_id", "status", "num_attempts", "max_attempts", "config_index")}
         configs: list[wire.TaskConfig] = []
@@ -104,7 +116,7 @@ class SwarmBuilder:
             configs=configs,
             edges=edges,
             max_concurrently_running=limit,
-            array_limits=_array_limits(arrays),
+            array_limits=array_limits,
             dynamic_resources=dynamic,
             scale_overrides=overrides,
         )

@@ -26,10 +26,10 @@ from jobmon.status import WorkflowRunStatus
 
 log = logging.getLogger(__name__)
 
-WR = WorkflowRunStatus
+WRS = WorkflowRunStatus
 # Run statuses set by someone else that end this swarm.
-_TAKEN_OVER = {str(WR.COLD_RESUME), str(WR.HOT_RESUME)}
-_ENDED = {str(WR.STOPPED), str(WR.ERROR), str(WR.TERMINATED), str(WR.ABORTED)}
+_TAKEN_OVER = {str(WRS.COLD_RESUME), str(WRS.HOT_RESUME)}
+_ENDED = {str(WRS.STOPPED), str(WRS.ERROR), str(WRS.TERMINATED), str(WRS.ABORTED)}
 
 CheckDistributors = Callable[[], Awaitable[list[str]]]
 DISTRIBUTOR_CHECK = 0.2  # seconds between looks at the distributor processes
@@ -131,6 +131,16 @@ class WorkflowRunOrchestrator:
                 raise RunEnded(await self._current_status()) from None
             raise
 
+    async def start(self) -> None:
+        """The swarm is built and its distributors are up: the run goes to R (through I and
+        O, in one request); RunEnded if someone else ended it meanwhile."""
+        try:
+            await self._requester.call(endpoints.START_RUN, workflow_run_id=self._run_id)
+        except ServerError as error:
+            if error.status == 409 and error.code == CODE_TRANSITION:
+                raise RunEnded(await self._current_status()) from None
+            raise
+
     async def _current_status(self) -> str:
         state = await self._requester.call(endpoints.RUN_CHANGES, params={"cursor": ""},
                                            workflow_run_id=self._run_id)
@@ -143,7 +153,7 @@ class WorkflowRunOrchestrator:
         """Drive the run to its end and record the outcome."""
         outcome: RunOutcome | None = None
         try:
-            await self.set_status(WR.RUNNING)
+            await self.start()
             await self.refresh_queues()
             async with anyio.create_task_group() as group:
                 group.start_soon(self._heartbeat_loop)
@@ -216,11 +226,23 @@ class WorkflowRunOrchestrator:
             ],
         )
         try:
-            await self._requester.call(endpoints.RUN_SCHEDULE, body, workflow_run_id=self._run_id)
+            answer = await self._requester.call(endpoints.RUN_SCHEDULE, body,
+                                                workflow_run_id=self._run_id)
         except ServerError as error:
             if error.status == 409 and error.code == CODE_TRANSITION:
                 raise RunEnded(await self._current_status()) from None
             raise
+        # Tasks the server did not queue hold another status there (a change this swarm has
+        # yet to pull, or the first try of a retried request queued them): take theirs, so
+        # none is counted as queued, holding a slot, on this swarm's word alone.
+        self._apply(answer.skipped_states)
+
+    def _apply(self, changes: wire.TaskChanges) -> None:
+        for task_id, status, attempts, error_status in zip(
+            changes.task_id, changes.status, changes.num_attempts, changes.error_status,
+            strict=True,
+        ):
+            self._state.apply(task_id, status, attempts, error_status)
 
     def _gather(self) -> float:
         """How long the server may gather changes after the first: none when at most one
@@ -239,12 +261,7 @@ class WorkflowRunOrchestrator:
             answer.max_concurrently_running,
             {int(key): value for key, value in answer.array_limits.items()},
         )
-        changes = answer.tasks
-        for task_id, status, attempts, error_status in zip(
-            changes.task_id, changes.status, changes.num_attempts, changes.error_status,
-            strict=True,
-        ):
-            self._state.apply(task_id, status, attempts, error_status)
+        self._apply(answer.tasks)
         if raise_ended and (answer.run_status in _TAKEN_OVER or answer.run_status in _ENDED):
             raise RunEnded(answer.run_status)
 
@@ -255,8 +272,8 @@ class WorkflowRunOrchestrator:
     async def _finish(self) -> RunOutcome:
         self._show("end")
         if self._state.all_done:
-            await self.set_status(WR.DONE)
-            return RunOutcome(str(WR.DONE), f"all {self._state.size} tasks are DONE")
+            await self.set_status(WRS.DONE)
+            return RunOutcome(str(WRS.DONE), f"all {self._state.size} tasks are DONE")
         failed = self._state.counts["F"]
         message = (
             f"{failed} task(s) failed for good"
@@ -266,8 +283,8 @@ class WorkflowRunOrchestrator:
         )
         if failed == 0:
             message = "no task can make progress (are some tasks waiting on a cycle?)"
-        await self.set_status(WR.ERROR, message)
-        return RunOutcome(str(WR.ERROR), message)
+        await self.set_status(WRS.ERROR, message)
+        return RunOutcome(str(WRS.ERROR), message)
 
     async def _timed_out(self) -> RunOutcome:
         message = (
@@ -276,30 +293,30 @@ class WorkflowRunOrchestrator:
             "submitted keep running: run it again with resume=True to continue"
         )
         log.error(message)
-        await self.set_status(WR.ERROR, message)
-        return RunOutcome(str(WR.ERROR), message, timed_out=True)
+        await self.set_status(WRS.ERROR, message)
+        return RunOutcome(str(WRS.ERROR), message, timed_out=True)
 
     async def _ended_by_others(self, run_status: str) -> RunOutcome:
         if run_status in _TAKEN_OVER:
             with anyio.CancelScope(shield=True):
-                await self.set_status(WR.TERMINATED)
-            hot = run_status == WR.HOT_RESUME
+                await self.set_status(WRS.TERMINATED)
+            hot = run_status == WRS.HOT_RESUME
             return RunOutcome(
-                str(WR.TERMINATED),
+                str(WRS.TERMINATED),
                 "a resume took over this workflow; this run ended"
                 + ("; its running tasks finish first" if hot else ""),
                 drain=hot,
             )
-        if run_status == WR.STOPPED:
-            return RunOutcome(str(WR.STOPPED), "the workflow was stopped by an operator")
-        if run_status == WR.ERROR:
+        if run_status == WRS.STOPPED:
+            return RunOutcome(str(WRS.STOPPED), "the workflow was stopped by an operator")
+        if run_status == WRS.ERROR:
             return await self._woke_up_lost()
-        if run_status == WR.RUNNING:  # DONE refused: tasks were reset meanwhile (an operator)
+        if run_status == WRS.RUNNING:  # DONE refused: tasks were reset meanwhile (an operator)
             message = ("tasks were reset while the run ended; it stops here and the "
                        "workflow can be resumed (run the script again with resume=True)")
             with contextlib.suppress(RunEnded):
-                await self.set_status(WR.ERROR, message)
-            return RunOutcome(str(WR.ERROR), message)
+                await self.set_status(WRS.ERROR, message)
+            return RunOutcome(str(WRS.ERROR), message)
         return RunOutcome(run_status, f"the run was ended elsewhere (status {run_status})")
 
     async def _woke_up_lost(self) -> RunOutcome:
@@ -311,12 +328,12 @@ class WorkflowRunOrchestrator:
         await self._pull(0, raise_ended=False)
         if self._state.all_done:
             try:
-                await self.set_status(WR.DONE)
+                await self.set_status(WRS.DONE)
             except RunEnded:
                 pass  # a resume took over meanwhile: its run finishes the workflow
             else:
                 self._show("end")
-                return RunOutcome(str(WR.DONE), f"all {self._state.size} tasks are DONE")
+                return RunOutcome(str(WRS.DONE), f"all {self._state.size} tasks are DONE")
         message = (
             f"run {self._run_id} was marked lost: this process sent no heartbeat before its "
             "deadline (was it paused or suspended?) and stops here; "
@@ -324,4 +341,4 @@ class WorkflowRunOrchestrator:
             "can be resumed (run the script again with resume=True)"
         )
         log.warning(message)
-        return RunOutcome(str(WR.ERROR), message)
+        return RunOutcome(str(WRS.ERROR), message)

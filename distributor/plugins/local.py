@@ -30,7 +30,7 @@ from jobmon.resources import format_memory
 from jobmon.status import TaskInstanceStatus
 
 log = logging.getLogger(__name__)
-TI = TaskInstanceStatus
+TIS = TaskInstanceStatus
 
 TERM_GRACE = 2.0
 PREFETCH = 16  # instances claimed per slot
@@ -136,7 +136,7 @@ class LocalPlugin:
         except OSError as error:
             self._reporter.report(wire.InstanceUpdate(
                 task_instance_id=instance.task_instance_id,
-                status=str(TI.NO_DISTRIBUTOR_ID),
+                status=str(TIS.NO_DISTRIBUTOR_ID),
                 error_message=f"could not start the command: {error}",
             ))
             return
@@ -145,7 +145,7 @@ class LocalPlugin:
         self._running[instance.task_instance_id] = running
         self._reporter.report(wire.InstanceUpdate(
             task_instance_id=instance.task_instance_id,
-            status=str(TI.RUNNING),
+            status=str(TIS.RUNNING),
             distributor_id=execution.local_distributor_id(running.pid),
             nodename=execution.NODENAME,
             process_id=running.pid,
@@ -167,13 +167,13 @@ class LocalPlugin:
             finished.maxrss_bytes = running.peak_rss or None  # None: never sampled
         if running.adopted and finished.exit_code is None \
                 and running.kill_status is None:
-            running.kill_status = str(TI.UNKNOWN_ERROR)
+            running.kill_status = str(TIS.UNKNOWN_ERROR)
             running.kill_reason = ("it ended while no distributor watched it, without "
                                    "recording its exit status")
-        if running.kill_status == TI.KILL_SELF:  # stopped with the distributor: K, then F
+        if running.kill_status == TIS.KILL_SELF:  # stopped with the distributor: K, then F
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=running.instance.task_instance_id, status=str(TI.KILL_SELF)))
-            running.kill_status = str(TI.ERROR_FATAL)
+                task_instance_id=running.instance.task_instance_id, status=str(TIS.KILL_SELF)))
+            running.kill_status = str(TIS.ERROR_FATAL)
         self._reporter.report(execution.outcome_update(running, finished))
         self._start_waiting()
         self._freed.set()
@@ -225,7 +225,7 @@ class LocalPlugin:
 
     def _resource_kill(self, running: Running, reason: str) -> None:
         log.info("instance %d %s: killing it", running.instance.task_instance_id, reason)
-        running.kill_status = str(TI.RESOURCE_ERROR)
+        running.kill_status = str(TIS.RESOURCE_ERROR)
         running.kill_reason = reason
         self._terminate(running)
 
@@ -254,7 +254,7 @@ class LocalPlugin:
                 continue
             if found == 0 and live.for_run is not None and run_id != live.for_run:
                 continue  # claimed for another run, and not started: perhaps by a live one
-            if status != TI.KILL_SELF and _owned_elsewhere(found, record):
+            if status != TIS.KILL_SELF and _owned_elsewhere(found, record):
                 continue
             paths = _adopted_logs(paths, found, instance_id)
             if self._adopt_one(instance_id, workflow_id, status, paths, found, token):
@@ -264,7 +264,7 @@ class LocalPlugin:
     def _find_process(self, distributor_id: str, status: str,
                       record: execution.WrapperRecord | None) -> int | None:
         """The PID of the instance's wrapper on this host (0: never started), or None."""
-        if status != TI.INSTANTIATED:
+        if status != TIS.INSTANTIATED:
             found = execution.parse_local_distributor_id(distributor_id)
             if found is None or found[0] != execution.NODENAME:
                 return None  # launched elsewhere
@@ -274,9 +274,9 @@ class LocalPlugin:
     def _adopt_one(self, instance_id: int, workflow_id: int, status: str,
                    paths: InstancePaths, pid: int, token: str) -> bool:
         assert self._group is not None and self._reporter is not None
-        if status == TI.INSTANTIATED and pid == 0:
+        if status == TIS.INSTANTIATED and pid == 0:
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance_id, status=str(TI.NO_DISTRIBUTOR_ID),
+                task_instance_id=instance_id, status=str(TIS.NO_DISTRIBUTOR_ID),
                 error_message="its distributor stopped before starting it"))
             return False
         instance = wire.ClaimedInstance(
@@ -287,15 +287,15 @@ class LocalPlugin:
         running = execution.adopt(instance, pid, paths)
         alive = not running.finished.done()  # adopt() found its wrapper still running
         running.adopted = True
-        if status in (TI.INSTANTIATED, TI.TRIAGING):
+        if status in (TIS.INSTANTIATED, TIS.TRIAGING):
             # it started (or the reaper wondered): say so before saying how it ended
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance_id, status=str(TI.RUNNING),
+                task_instance_id=instance_id, status=str(TIS.RUNNING),
                 distributor_id=execution.local_distributor_id(pid) if alive else None,
                 nodename=execution.NODENAME, process_id=pid,
                 stdout_path=str(paths.stdout), stderr_path=str(paths.stderr)))
-        if status == TI.KILL_SELF:
-            running.kill_status = str(TI.ERROR_FATAL)
+        if status == TIS.KILL_SELF:
+            running.kill_status = str(TIS.ERROR_FATAL)
             running.kill_reason = "killed on request"
             if not running.finished.done():
                 self._terminate(running)
@@ -336,14 +336,14 @@ class LocalPlugin:
                 if waiting is not None or order.distributor_id is None:
                     # it never started: nothing to kill
                     self._reporter.report(wire.InstanceUpdate(
-                        task_instance_id=order.task_instance_id, status=str(TI.ERROR_FATAL),
+                        task_instance_id=order.task_instance_id, status=str(TIS.ERROR_FATAL),
                         error_message="killed before it started",
                     ))
                 # else it runs under another distributor, which will kill it (or the
                 # reaper closes it when nobody confirms the kill in time)
                 continue
             if running.kill_status is None:
-                running.kill_status = str(TI.ERROR_FATAL)
+                running.kill_status = str(TIS.ERROR_FATAL)
                 running.kill_reason = "killed on request"
                 self._terminate(running)
 
@@ -367,7 +367,7 @@ class LocalPlugin:
                 await self._freed.wait()
         for instance in self._waiting:
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance.task_instance_id, status=str(TI.NO_DISTRIBUTOR_ID),
+                task_instance_id=instance.task_instance_id, status=str(TIS.NO_DISTRIBUTOR_ID),
                 error_message="the distributor shut down before starting it",
             ))
         self._waiting.clear()
@@ -375,7 +375,7 @@ class LocalPlugin:
         self._runs.clear()
         for running in list(self._running.values()):
             if running.kill_status is None:
-                running.kill_status = str(TI.KILL_SELF)
+                running.kill_status = str(TIS.KILL_SELF)
                 running.kill_reason = "the distributor shut down"
             self._terminate(running)
         with anyio.move_on_after(TERM_GRACE + 5):

@@ -29,6 +29,16 @@ async def set_status(request: web.Request, body: wire.RunStatusRequest) -> wire.
         )
 
 
+@API.route(endpoints.START_RUN, access=Access.RUN,
+           summary="The swarm is built and its distributors are up: the run goes B to I, O "
+                   "and R at once (a replay finds it RUNNING; 409 once ended)", tag="run")
+async def start(request: web.Request) -> wire.RunStatusResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await runs.start_run(connection, path_id(request, "workflow_run_id"),
+                                    state.clock.now(), "swarm", user_of(request))
+
+
 @API.route(endpoints.RUN_HEARTBEAT, access=Access.RUN,
            summary="The swarm is alive; the answer carries the run's status", tag="run")
 async def heartbeat(

@@ -9,28 +9,28 @@ from jobmon.server.auth import Access
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of, user_of
-from jobmon.server.store import status
+from jobmon.server.store import workflow_status as store
 
 
 @API.route(endpoints.WORKFLOW_STATUS, summary="Tasks by status, retries, and the latest run",
            tag="status")
 async def workflow_summary(request: web.Request) -> wire.WorkflowSummary:
     async with state_of(request).pool.acquire() as connection:
-        return await status.summary(connection, path_id(request, "workflow_id"))
+        return await store.summary(connection, path_id(request, "workflow_id"))
 
 
 @API.route(endpoints.TASK_STATES, access=Access.WORKFLOW,
            summary="A page of tasks with status, attempts, context and latest error", tag="status")
 async def task_states(request: web.Request, query: wire.TaskStatesQuery) -> wire.TaskStates:
     async with state_of(request).pool.acquire() as connection:
-        return await status.task_states(connection, path_id(request, "workflow_id"), query)
+        return await store.task_states(connection, path_id(request, "workflow_id"), query)
 
 
 @API.route(endpoints.OUTPUTS, access=Access.WORKFLOW,
            summary="A page of the outputs DONE tasks left in JOBMON_OUTPUT", tag="status")
 async def outputs(request: web.Request, query: wire.PageQuery) -> wire.Outputs:
     async with state_of(request).pool.acquire() as connection:
-        return await status.outputs(connection, path_id(request, "workflow_id"), query)
+        return await store.outputs(connection, path_id(request, "workflow_id"), query)
 
 
 @API.route(endpoints.TASK_HISTORY,
@@ -38,7 +38,7 @@ async def outputs(request: web.Request, query: wire.PageQuery) -> wire.Outputs:
                    "made each change and its context", tag="status")
 async def task_history(request: web.Request) -> wire.TaskHistory:
     async with state_of(request).pool.acquire() as connection:
-        return await status.history(connection, path_id(request, "task_id"))
+        return await store.history(connection, path_id(request, "task_id"))
 
 
 @API.route(endpoints.WORKFLOW_HISTORY,
@@ -46,7 +46,7 @@ async def task_history(request: web.Request) -> wire.TaskHistory:
                    "it, with who and why; kept after a prune", tag="status")
 async def workflow_history(request: web.Request) -> wire.WorkflowHistory:
     async with state_of(request).pool.acquire() as connection:
-        return await status.workflow_history(connection, path_id(request, "workflow_id"))
+        return await store.workflow_history(connection, path_id(request, "workflow_id"))
 
 
 @API.route(endpoints.SET_CONCURRENCY, access=Access.WORKFLOW,
@@ -56,7 +56,7 @@ async def set_concurrency(
 ) -> wire.ConcurrencyResponse:
     state = state_of(request)
     async with state.pool.acquire() as connection:
-        return await status.set_concurrency(connection, path_id(request, "workflow_id"), body,
+        return await store.set_concurrency(connection, path_id(request, "workflow_id"), body,
                                             state.clock.now(), user_of(request))
 
 
@@ -65,7 +65,7 @@ async def set_concurrency(
 async def stop(request: web.Request) -> wire.StopResponse:
     state = state_of(request)
     async with state.pool.acquire() as connection:
-        return await status.stop(connection, path_id(request, "workflow_id"), state.clock.now(),
+        return await store.stop(connection, path_id(request, "workflow_id"), state.clock.now(),
                                  user_of(request))
 
 
@@ -75,5 +75,5 @@ async def stop(request: web.Request) -> wire.StopResponse:
 async def clear(request: web.Request) -> wire.ClearResponse:
     state = state_of(request)
     async with state.pool.acquire() as connection:
-        return await status.clear(connection, path_id(request, "workflow_id"), state.clock.now(),
+        return await store.clear(connection, path_id(request, "workflow_id"), state.clock.now(),
                                   user_of(request))

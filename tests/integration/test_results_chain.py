@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jobmon.client.status import WorkflowStatus
+from jobmon.client.watch import WorkflowStatus
 from jobmon.errors import ChainLinkError
 from tests.integration.helpers import ROOT
 from tests.integration.results_workflows import chain_link

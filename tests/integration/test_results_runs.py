@@ -90,13 +90,11 @@ def test_outputs_past_the_limit_are_left_out_and_results_stay(
 def test_the_runs_are_answered_to_a_worker_for_its_own_instance_only(
     token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jobmon import settings as settings_module
     from jobmon.server.auth import worker_credential
-    from tests.integration.helpers import fetch, make_token
+    from tests.integration.helpers import act_as, fetch, make_token
     from tests.integration.test_security_probes import raw
 
-    monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(token_server.dsn, "alice"))
-    settings_module.reset_cache()
+    act_as(monkeypatch, token_server.dsn, "alice")
     run_ids = _runs("sequential", tmp_path)
     workflow = summary(results_tool("sequential"), "sequential", run_ids, "summary-token")
     assert workflow.run(show_progress=False) == "D"

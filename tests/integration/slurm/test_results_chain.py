@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from jobmon import settings as settings_module
 from jobmon.client.status import WorkflowStatus
-from tests.integration.helpers import make_token
+from tests.integration.helpers import act_as
 from tests.integration.results_workflows import chain_link, results_tool, summary
 from tests.integration.slurm.support import instances
 from tests.support import ServerThread
@@ -30,9 +29,7 @@ def _counts(folder: Path) -> dict[int, list[str]]:
 def test_slurm_a_broken_middle_link_is_fixed_and_the_chain_resumes_to_the_end(
     token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(token_server.dsn, "alice"))
-    monkeypatch.setenv("JOBMON__LOCAL__LOG_DIR", str(tmp_path / "jobmon-logs"))
-    settings_module.reset_cache()
+    act_as(monkeypatch, token_server.dsn, "alice", tmp_path / "jobmon-logs")
     settings = {"dir": str(tmp_path), "cluster": "slurm", "link": 1}
     (tmp_path / "broken-2").touch()
     head = chain_link(settings)
