@@ -9,8 +9,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import anyio
 
+from jobmon import endpoints, wire
 from jobmon import settings as settings_module
-from jobmon import wire
 from jobmon import wire_results as wr
 from jobmon.client.connection import open_requester
 from jobmon.requester import Requester
@@ -97,10 +97,10 @@ class AsyncWorkflowStatus:
     def __init__(self, workflow_id: int, requester: Requester) -> None:
         self.workflow_id = workflow_id
         self._requester = requester
-        self._path = f"/api/v1/workflows/{workflow_id}"
 
     async def summary(self) -> wire.WorkflowSummary:
-        return await self._requester.get(self._path + "/status", wire.WorkflowSummary)
+        return await self._requester.call(endpoints.WORKFLOW_STATUS,
+                                          workflow_id=self.workflow_id)
 
     async def progress(self) -> tuple[int, int]:
         summary = await self.summary()
@@ -117,12 +117,9 @@ class AsyncWorkflowStatus:
     async def task_states(self, task_ids: Iterable[int] | None = None) -> dict[int, TaskState]:
         wanted = ",".join(str(int(i)) for i in task_ids) if task_ids is not None else ""
         states: dict[int, TaskState] = {}
-        after = 0
-        while True:
-            page = await self._requester.get(
-                self._path + "/task_states", wire.TaskStates,
-                {"after_id": after, "limit": PAGE, "task_ids": wanted},
-            )
+        async for page in self._requester.pages(endpoints.TASK_STATES,
+                                                {"limit": PAGE, "task_ids": wanted},
+                                                workflow_id=self.workflow_id):
             for i, task_id in enumerate(page.task_id):
                 states[task_id] = TaskState(
                     status=page.status[i],
@@ -131,32 +128,25 @@ class AsyncWorkflowStatus:
                     error=_error_text(page.exit_code[i], page.error_message[i],
                                       page.stderr_tail[i]),
                 )
-            if page.next_after_id is None:
-                return states
-            after = page.next_after_id
+        return states
 
     async def outputs(self) -> dict[str, list[Any]]:
         collected: dict[str, list[Any]] = {}
-        after = 0
-        while True:
-            page = await self._requester.get(self._path + "/outputs", wire.Outputs,
-                                             {"after_id": after, "limit": PAGE})
+        async for page in self._requester.pages(endpoints.OUTPUTS, {"limit": PAGE},
+                                                workflow_id=self.workflow_id):
             for name, output in zip(page.name, page.output, strict=True):
                 collected.setdefault(name, []).append(output)
-            if page.next_after_id is None:
-                return collected
-            after = page.next_after_id
+        return collected
 
     async def chain(self) -> wr.Chain:
         """The chain of workflows this one is in, first to last, and its state."""
-        return await self._requester.get(self._path + "/chain", wr.Chain)
+        return await self._requester.call(endpoints.CHAIN, workflow_id=self.workflow_id)
 
     async def history(self, task_id: int | None = None,
                       everything: bool = False) -> list[HistoryEntry]:
         if task_id is None:
             return await self._workflow_history()
-        answer = await self._requester.get(f"/api/v1/tasks/{int(task_id)}/history",
-                                           wire.TaskHistory)
+        answer = await self._requester.call(endpoints.TASK_HISTORY, task_id=int(task_id))
         return [
             HistoryEntry(dt.datetime.fromisoformat(row.time), row.task_instance_id, row.status,
                          row.source, kind=row.kind, from_status=row.from_status, user=row.user,
@@ -166,7 +156,8 @@ class AsyncWorkflowStatus:
         ]
 
     async def _workflow_history(self) -> list[HistoryEntry]:
-        answer = await self._requester.get(self._path + "/history", wire.WorkflowHistory)
+        answer = await self._requester.call(endpoints.WORKFLOW_HISTORY,
+                                            workflow_id=self.workflow_id)
         return [
             HistoryEntry(dt.datetime.fromisoformat(row.time), None, row.status, row.source,
                          kind=row.kind, from_status=row.from_status, user=row.user,
@@ -176,7 +167,8 @@ class AsyncWorkflowStatus:
         ]
 
     async def clear(self) -> int:
-        answer = await self._requester.delete(self._path, wire.ClearResponse)
+        answer = await self._requester.call(endpoints.CLEAR_WORKFLOW,
+                                            workflow_id=self.workflow_id)
         return answer.deleted_tasks
 
 

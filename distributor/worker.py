@@ -18,8 +18,8 @@ from typing import Any
 
 import msgspec
 
+from jobmon import endpoints, wire
 from jobmon import settings as settings_module
-from jobmon import wire
 from jobmon import wire_results as wr
 from jobmon.distributor import execution, process_tree
 from jobmon.distributor.execution import Finished, InstancePaths, Started
@@ -49,10 +49,9 @@ def cluster_job_id() -> str | None:
 
 
 def _post(requester: SyncRequester, update: wire.InstanceUpdate) -> str:
-    answer = requester.post(
-        "/api/v1/task_instances/transitions",
+    answer = requester.call(
+        endpoints.TRANSITIONS,
         wire.TransitionsRequest(source="worker", updates=[update]),
-        wire.TransitionsResponse,
     )
     return answer.results[0]
 
@@ -64,9 +63,8 @@ def _inputs(requester: SyncRequester, info: wire.InstanceInfo
     (None, None) when it has neither."""
     if not info.has_upstream and not info.has_runs:
         return None, None
-    answer = requester.post("/api/v1/task_instances/inputs",
-                            wr.InputsRequest(task_instance_ids=[info.task_instance_id]),
-                            wr.InputsResponse)
+    answer = requester.call(endpoints.INPUTS,
+                            wr.InputsRequest(task_instance_ids=[info.task_instance_id]))
     inputs = answer.instances[0].inputs if answer.instances else {}
     return (inputs if info.has_upstream else None), answer.runs.get(info.workflow_id, {})
 
@@ -78,13 +76,12 @@ def _heartbeat(requester: SyncRequester, settings: Settings, command: Started,
     instance_id = command.instance.task_instance_id
     while not done.wait(heartbeat.task_instance_interval):
         try:
-            answer = requester.post(
-                "/api/v1/task_instances/heartbeat",
+            answer = requester.call(
+                endpoints.INSTANCE_HEARTBEAT,
                 wire.InstanceHeartbeatRequest(
                     task_instance_ids=[instance_id],
                     next_report_seconds=heartbeat.instance_deadline,
                 ),
-                wire.InstanceHeartbeatResponse,
             )
         except Exception:  # the command goes on; the reaper judges a silent instance
             log.exception("heartbeat of instance %d failed", instance_id)
@@ -138,7 +135,7 @@ class _Termination:
 def run_worker(settings: Settings, task_instance_id: int) -> int:
     """Run one instance: start its command, report RUNNING, heartbeat, report the end."""
     with SyncRequester.from_settings(settings) as requester:
-        info = requester.get(f"/api/v1/task_instances/{task_instance_id}", wire.InstanceInfo)
+        info = requester.call(endpoints.INSTANCE, task_instance_id=task_instance_id)
         if info.status not in _STARTABLE:
             log.warning("instance %d is %s: not starting it", task_instance_id, info.status)
             return 0

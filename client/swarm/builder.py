@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.client.prepare import Prepared
 from jobmon.client.swarm.state import SwarmState
 from jobmon.clock import Clock, SystemClock
@@ -25,12 +25,11 @@ class SwarmBuilder:
         self._clock = clock or SystemClock()
 
     async def _arrays(self, workflow_id: int) -> list[wire.ArrayInfo]:
-        answer = await self._requester.get(f"/api/v1/workflows/{workflow_id}/arrays",
-                                           wire.ArraysInfo)
+        answer = await self._requester.call(endpoints.ARRAYS, workflow_id=workflow_id)
         return answer.arrays
 
     async def _limits(self, workflow_id: int) -> Limits:
-        info = await self._requester.get(f"/api/v1/workflows/{workflow_id}", wire.WorkflowInfo)
+        info = await self._requester.call(endpoints.WORKFLOW, workflow_id=workflow_id)
         return info.max_concurrently_running, _array_limits(await self._arrays(workflow_id))
 
     async def build_from_workflow(self, workflow_id: int, prepared: Prepared,
@@ -90,12 +89,8 @@ class SwarmBuilder:
             "task_id", "array_id", "status", "num_attempts", "max_attempts", "config_index")}
         configs: list[wire.TaskConfig] = []
         config_position: dict[str, int] = {}
-        after = 0
-        while True:
-            page = await self._requester.get(
-                f"/api/v1/workflows/{workflow_id}/tasks", wire.TaskRows,
-                {"after_id": after, "limit": edge_chunk_size},
-            )
+        async for page in self._requester.pages(endpoints.TASKS, {"limit": edge_chunk_size},
+                                                workflow_id=workflow_id):
             local = [_intern(config, configs, config_position) for config in page.configs]
             columns["task_id"] += page.task_id
             columns["array_id"] += page.array_id
@@ -104,22 +99,12 @@ class SwarmBuilder:
             columns["max_attempts"] += page.max_attempts
             columns["config_index"] += [local[index] for index in page.config_index]
             await maybe_beat()
-            if page.next_after_id is None:
-                break
-            after = page.next_after_id
         edges: list[tuple[int, int]] = []
-        after = 0
-        while True:
-            page_edges = await self._requester.get(
-                f"/api/v1/workflows/{workflow_id}/edges", wire.EdgeRows,
-                {"after_id": after, "limit": edge_chunk_size},
-            )
+        async for page_edges in self._requester.pages(endpoints.EDGES, {"limit": edge_chunk_size},
+                                                      workflow_id=workflow_id):
             edges.extend(zip(page_edges.upstream_task_id, page_edges.downstream_task_id,
                              strict=True))
             await maybe_beat()
-            if page_edges.next_after_id is None:
-                break
-            after = page_edges.next_after_id
         dynamic, overrides = _extras(extras, configs, config_position)
         return SwarmState(
             task_ids=columns["task_id"],

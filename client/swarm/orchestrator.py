@@ -11,11 +11,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import anyio
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.client.progress import ProgressReporter
 from jobmon.client.swarm.state import SwarmState, TickPlan
 from jobmon.clock import Clock, SystemClock
@@ -59,10 +58,10 @@ class RunEnded(Exception):
 async def set_run_status(
     requester: Requester, run_id: int, status: WorkflowRunStatus, message: str = ""
 ) -> str:
-    answer = await requester.post(
-        f"/api/v1/workflow_runs/{run_id}/status",
+    answer = await requester.call(
+        endpoints.RUN_STATUS,
         wire.RunStatusRequest(status=str(status), message=message),
-        wire.RunStatusResponse,
+        workflow_run_id=run_id,
     )
     return answer.status
 
@@ -71,12 +70,12 @@ async def send_heartbeat(
     requester: Requester, settings: Settings, run_id: int
 ) -> wire.RunHeartbeatResponse:
     heartbeat = settings.heartbeat
-    return await requester.post(
-        f"/api/v1/workflow_runs/{run_id}/heartbeat",
+    return await requester.call(
+        endpoints.RUN_HEARTBEAT,
         wire.RunHeartbeatRequest(
             next_report_seconds=heartbeat.run_deadline
         ),
-        wire.RunHeartbeatResponse,
+        workflow_run_id=run_id,
     )
 
 
@@ -118,7 +117,6 @@ class WorkflowRunOrchestrator:
         self._progress = progress
         self._check_distributors = check_distributors
         self._clock = clock or SystemClock()
-        self._run_path = f"/api/v1/workflow_runs/{workflow_run_id}"
 
     @property
     def state(self) -> SwarmState:
@@ -137,15 +135,15 @@ class WorkflowRunOrchestrator:
         """The swarm is built and its distributors are up: the run goes to R (through I and
         O, in one request); RunEnded if someone else ended it meanwhile."""
         try:
-            await self._requester.post(self._run_path + "/start", None, wire.RunStatusResponse)
+            await self._requester.call(endpoints.START_RUN, workflow_run_id=self._run_id)
         except ServerError as error:
             if error.status == 409 and error.code == CODE_TRANSITION:
                 raise RunEnded(await self._current_status()) from None
             raise
 
     async def _current_status(self) -> str:
-        state = await self._requester.get(
-            self._run_path + "/changes", wire.ChangesResponse, {"cursor": ""})
+        state = await self._requester.call(endpoints.RUN_CHANGES, params={"cursor": ""},
+                                           workflow_run_id=self._run_id)
         return state.run_status
 
     async def heartbeat(self) -> wire.RunHeartbeatResponse:
@@ -174,8 +172,7 @@ class WorkflowRunOrchestrator:
     async def refresh_queues(self) -> None:
         """The limits of the clusters' queues (reported by their distributors)."""
         for cluster_name in sorted(self._state.clusters()):
-            answer = await self._requester.get(
-                f"/api/v1/clusters/{quote(cluster_name, safe='')}/queues", wire.ClusterQueues)
+            answer = await self._requester.call(endpoints.QUEUES, cluster_name=cluster_name)
             self._state.set_queues(cluster_name, QueueSet(
                 {queue.name: QueueLimits(queue.name, queue.max_cores, queue.max_memory_mib,
                                          queue.max_runtime_seconds)
@@ -229,8 +226,8 @@ class WorkflowRunOrchestrator:
             ],
         )
         try:
-            answer = await self._requester.post(self._run_path + "/schedule", body,
-                                                wire.ScheduleResponse)
+            answer = await self._requester.call(endpoints.RUN_SCHEDULE, body,
+                                                workflow_run_id=self._run_id)
         except ServerError as error:
             if error.status == 409 and error.code == CODE_TRANSITION:
                 raise RunEnded(await self._current_status()) from None
@@ -253,11 +250,11 @@ class WorkflowRunOrchestrator:
         return 0.0 if self._state.active_total <= 1 else GATHER_SECONDS
 
     async def _pull(self, wait: float, raise_ended: bool = True) -> None:
-        answer = await self._requester.get(
-            self._run_path + "/changes",
-            wire.ChangesResponse,
-            {"cursor": self._cursor, "wait": round(wait, 3), "gather": self._gather()},
+        answer = await self._requester.call(
+            endpoints.RUN_CHANGES,
+            params={"cursor": self._cursor, "wait": round(wait, 3), "gather": self._gather()},
             extra_timeout=wait,
+            workflow_run_id=self._run_id,
         )
         self._cursor = answer.cursor
         self._state.set_limits(

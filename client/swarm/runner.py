@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import anyio
 
 import jobmon
-from jobmon import errors, wire
+from jobmon import endpoints, errors, wire
 from jobmon.client.prepare import Prepared
 from jobmon.client.progress import ProgressReporter
 from jobmon.client.swarm.builder import SwarmBuilder
@@ -34,11 +34,11 @@ async def create_run(
 ) -> wire.RunResponse:
     """A new run of the workflow; maps the server's refusals to the documented exceptions."""
     try:
-        return await requester.post(
-            f"/api/v1/workflows/{workflow_id}/runs",
+        return await requester.call(
+            endpoints.CREATE_RUN,
             wire.RunRequest(user=getpass.getuser(), resume=resume, cold=cold_resume,
                             jobmon_version=jobmon.__version__),
-            wire.RunResponse,
+            workflow_id=workflow_id,
         )
     except errors.ServerError as error:
         if error.code == errors.CODE_WORKFLOW_EXISTS:
@@ -186,10 +186,10 @@ async def _abandon(requester: Requester, run_id: int, error: BaseException) -> N
         statuses = (WRS.ERROR, WRS.ABORTED)
     for status in statuses:
         try:
-            await requester.post(
-                f"/api/v1/workflow_runs/{run_id}/status",
+            await requester.call(
+                endpoints.RUN_STATUS,
                 wire.RunStatusRequest(status=str(status), message=message),
-                wire.RunStatusResponse,
+                workflow_run_id=run_id,
             )
             return
         except (errors.ServerError, errors.ServerUnavailable):

@@ -8,7 +8,7 @@ import asyncpg
 import msgspec
 from aiohttp import web
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.server.auth import Access, worker_credential
 from jobmon.server.db import wait_for
 from jobmon.server.http import path_id, request_id
@@ -22,11 +22,9 @@ from jobmon.server.store.errors import NotFound
 _LIVE = frozenset("IORT")
 
 
-@API.route("POST", "/api/v1/distributor/claim", access=Access.CLAIM, request=wire.ClaimRequest,
-           response=wire.ClaimResponse,
+@API.route(endpoints.CLAIM, access=Access.CLAIM,
            summary="Claim queued instances of a cluster and collect kill orders; "
-                   "waits up to `wait` seconds for work",
-           tag="distributor")
+                   "waits up to `wait` seconds for work", tag="distributor")
 async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResponse:
     answer = await _claim(request, body)
     metrics = state_of(request).metrics
@@ -85,9 +83,7 @@ async def _with_inputs(connection: asyncpg.Connection,
             if instance.task_instance_id in inputs else instance for instance in claimed]
 
 
-@API.route("POST", "/api/v1/task_instances/transitions", access=Access.INSTANCES,
-           request=wire.TransitionsRequest,
-           response=wire.TransitionsResponse,
+@API.route(endpoints.TRANSITIONS, access=Access.INSTANCES,
            summary="Report instance statuses in a batch; each is applied, ignored or rejected",
            tag="distributor")
 async def transitions(
@@ -101,9 +97,7 @@ async def transitions(
         )
 
 
-@API.route("POST", "/api/v1/task_instances/heartbeat", access=Access.INSTANCES,
-           request=wire.InstanceHeartbeatRequest,
-           response=wire.InstanceHeartbeatResponse,
+@API.route(endpoints.INSTANCE_HEARTBEAT, access=Access.INSTANCES,
            summary="Heartbeats of many instances; the answer lists those that must stop",
            tag="distributor")
 async def heartbeat(
@@ -116,8 +110,7 @@ async def heartbeat(
     )
 
 
-@API.route("GET", "/api/v1/task_instances/{task_instance_id}", access=Access.INSTANCES,
-           response=wire.InstanceInfo,
+@API.route(endpoints.INSTANCE, access=Access.INSTANCES,
            summary="One instance with its command, for the worker", tag="distributor")
 async def get_instance(request: web.Request) -> wire.InstanceInfo:
     instance_id = path_id(request, "task_instance_id")
