@@ -18,8 +18,8 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from jobmon import endpoints, wire
 from jobmon import settings as settings_module
-from jobmon import wire
 from jobmon.client.connection import open_requester
 from jobmon.client.swarm.builder import SwarmBuilder
 from jobmon.client.swarm.runner import create_run
@@ -74,9 +74,10 @@ def bind(tasks: int, edges: int, workflow_args: str) -> dict[str, float]:
             async def heartbeat() -> None:
                 nonlocal beats
                 beats += 1
-                await requester.post(
-                    f"/api/v1/workflow_runs/{run.workflow_run_id}/heartbeat",
-                    wire.RunHeartbeatRequest(next_report_seconds=30), wire.RunHeartbeatResponse)
+                await requester.call(
+                    endpoints.RUN_HEARTBEAT,
+                    wire.RunHeartbeatRequest(next_report_seconds=30),
+                    workflow_run_id=run.workflow_run_id)
 
             begin = time.perf_counter()
             state = await SwarmBuilder(requester).build_from_workflow_id(
@@ -135,24 +136,22 @@ def heartbeat_setup(count: int, workflow_args: str) -> dict[str, float]:
     async def setup() -> list[int]:
         async with open_requester(settings_module.get()) as requester:
             run = await create_run(requester, workflow_id, resume=False, cold_resume=True)
-            path = f"/api/v1/workflow_runs/{run.workflow_run_id}"
             for status in "IOR":
-                await requester.post(path + "/status", wire.RunStatusRequest(status=status),
-                                     wire.RunStatusResponse)
-            await requester.post(path + "/schedule", wire.ScheduleRequest(queue=[
+                await requester.call(endpoints.RUN_STATUS, wire.RunStatusRequest(status=status),
+                                     workflow_run_id=run.workflow_run_id)
+            await requester.call(endpoints.RUN_SCHEDULE, wire.ScheduleRequest(queue=[
                 wire.QueueGroup(task_ids=[t.task_id for t in workflow.tasks.values()
                                           if t.task_id is not None])]),
-                wire.ScheduleResponse)
-            claimed = await requester.post(
-                "/api/v1/distributor/claim",
+                workflow_run_id=run.workflow_run_id)
+            claimed = await requester.call(
+                endpoints.CLAIM,
                 wire.ClaimRequest(cluster_name="local", workflow_run_id=run.workflow_run_id,
-                                  limit=count, next_report_seconds=3600),
-                wire.ClaimResponse)
+                                  limit=count, next_report_seconds=3600))
             ids = [i.task_instance_id for i in claimed.instances]
-            await requester.post("/api/v1/task_instances/transitions", wire.TransitionsRequest(
+            await requester.call(endpoints.TRANSITIONS, wire.TransitionsRequest(
                 source="worker", updates=[
                     wire.InstanceUpdate(task_instance_id=i, status="R", next_report_seconds=3600)
-                    for i in ids]), wire.TransitionsResponse)
+                    for i in ids]))
             return ids
 
     ids = anyio.run(setup)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.harness import Result, cpu_seconds, file_creation_us
+from jobmon import endpoints
 
 HERE = Path(__file__).resolve().parent
 
@@ -196,7 +197,7 @@ function init(args) first = tonumber(args[1]); count = tonumber(args[2]) end
 function request()
   n = n + 1
   local id = first + (n %% count)
-  return wrk.format("POST", "/api/v1/task_instances/heartbeat",
+  return wrk.format("{method}", "{path}",
     {["Content-Type"] = "application/json"},
     '{"task_instance_ids":[' .. id .. '],"next_report_seconds":90}')
 end
@@ -224,7 +225,9 @@ def heartbeats(env: dict[str, str], quick: bool, processes: int = 1) -> list[Res
                        "wrk is not installed (apt-get install wrk)")]
     setup = _scale_script(env, "heartbeat-setup", str(senders), f"hb-{time.time_ns()}")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_WRK_SCRIPT.replace("%%", "%"))
+        script.write(_WRK_SCRIPT.replace("%%", "%")
+                     .replace("{method}", endpoints.INSTANCE_HEARTBEAT.method)
+                     .replace("{path}", endpoints.INSTANCE_HEARTBEAT.path))
     server_pid = int(env["JOBMON_BENCH_SERVER_PID"])
     before = cpu_seconds(server_pid)
     completed = subprocess.run(

@@ -18,8 +18,8 @@ import time
 
 import anyio
 
+from jobmon import endpoints
 from jobmon import settings as settings_module
-from jobmon import wire
 from jobmon.client.tool import Tool
 from jobmon.requester import Requester
 
@@ -43,16 +43,16 @@ class LaunchWatcher:
         async with Requester(url) as requester:
             run_id = None
             while run_id is None and not self.stop.is_set():
-                info = await requester.get(f"/api/v1/workflows/{self.workflow_id}",
-                                           wire.WorkflowInfo)
+                info = await requester.call(endpoints.WORKFLOW, workflow_id=self.workflow_id)
                 run_id = info.latest_run_id
                 await anyio.sleep(0.005)
-            path = f"/api/v1/workflow_runs/{run_id}/changes"
-            answer = await requester.get(path, wire.ChangesResponse, {"cursor": ""})
+            answer = await requester.call(endpoints.RUN_CHANGES, params={"cursor": ""},
+                                          workflow_run_id=run_id)
             cursor, launched = answer.cursor, set()
             while not self.stop.is_set():
-                answer = await requester.get(path, wire.ChangesResponse,
-                                             {"cursor": cursor, "wait": 1.0}, extra_timeout=1)
+                answer = await requester.call(endpoints.RUN_CHANGES,
+                                              params={"cursor": cursor, "wait": 1.0},
+                                              extra_timeout=1, workflow_run_id=run_id)
                 cursor = answer.cursor
                 for task_id, status in zip(answer.tasks.task_id, answer.tasks.status,
                                            strict=True):
@@ -70,8 +70,8 @@ def _cancel(workflow_id: int) -> None:
     async def arrays() -> set[str]:
         url = settings_module.get().http.service_url
         async with Requester(url) as requester:
-            live = await requester.get("/api/v1/distributors/slurm/instances",
-                                       wire.LiveInstances, {"limit": 100_000})
+            live = await requester.call(endpoints.LIVE_INSTANCES, params={"limit": 100_000},
+                                        cluster_name="slurm")
         return {job.split("_")[0] for job in live.distributor_id}
 
     found = anyio.run(arrays)

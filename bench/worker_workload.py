@@ -25,7 +25,7 @@ import sys
 import jobmon.client
 import jobmon.distributor
 import jobmon.server
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.client.tool import Tool
 from jobmon.settings import get as get_settings
 from jobmon.sync_requester import SyncRequester
@@ -46,18 +46,18 @@ def claimed_instances(count: int, workflow_args: str) -> list[int]:
     workflow.add_tasks([template.create_task(n=n) for n in range(count)])
     workflow_id = workflow.bind()
     with SyncRequester.from_settings(get_settings()) as requester:
-        run = requester.post(f"/api/v1/workflows/{workflow_id}/runs",
-                             wire.RunRequest(user=getpass.getuser()), wire.RunResponse)
-        base = f"/api/v1/workflow_runs/{run.workflow_run_id}"
+        run = requester.call(endpoints.CREATE_RUN,
+                             wire.RunRequest(user=getpass.getuser()), workflow_id=workflow_id)
         for status in ("I", "O", "R"):
-            requester.post(base + "/status", wire.RunStatusRequest(status=status),
-                           wire.RunStatusResponse)
-        tasks = requester.get(f"/api/v1/workflows/{workflow_id}/tasks", wire.TaskRows)
-        requester.post(base + "/schedule", wire.ScheduleRequest(
-            queue=[wire.QueueGroup(task_ids=list(tasks.task_id))]), wire.ScheduleResponse)
-        claimed = requester.post("/api/v1/distributor/claim", wire.ClaimRequest(
+            requester.call(endpoints.RUN_STATUS, wire.RunStatusRequest(status=status),
+                           workflow_run_id=run.workflow_run_id)
+        tasks = requester.call(endpoints.TASKS, workflow_id=workflow_id)
+        requester.call(endpoints.RUN_SCHEDULE, wire.ScheduleRequest(
+            queue=[wire.QueueGroup(task_ids=list(tasks.task_id))]),
+            workflow_run_id=run.workflow_run_id)
+        claimed = requester.call(endpoints.CLAIM, wire.ClaimRequest(
             cluster_name="local", workflow_run_id=run.workflow_run_id, limit=count,
-            next_report_seconds=600), wire.ClaimResponse)
+            next_report_seconds=600))
     return [instance.task_instance_id for instance in claimed.instances]
 
 

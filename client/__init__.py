@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from jobmon.client.array import Array
-from jobmon.client.status import WorkflowStatus
 from jobmon.client.task import Task
 from jobmon.client.task_template import TaskTemplate
 from jobmon.client.tool import Tool
+from jobmon.client.watch import WorkflowStatus
 from jobmon.client.workflow import Workflow
 
 __all__ = ["Array", "Task", "TaskTemplate", "Tool", "Workflow", "WorkflowStatus"]

@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import msgspec
 
-from jobmon import logs, results, wire
+from jobmon import endpoints, logs, results, wire
 from jobmon.client.connection import open_requester
 from jobmon.client.owner_files import OwnerReader
 from jobmon.requester import Requester
@@ -76,28 +76,20 @@ def _own_log(task: wire.TaskDetail, instance: wire.InstanceDetail, stream: str,
 async def _pages(requester: Requester, workflow_id: int, total: int,
                  progress: Progress) -> list[wire.TaskDetail]:
     tasks: list[wire.TaskDetail] = []
-    after = 0
-    while True:
-        page = await requester.get(f"/api/v1/workflows/{workflow_id}/export", wire.ExportPage,
-                                   {"after_id": after, "limit": EXPORT_PAGE})
+    async for page in requester.pages(endpoints.EXPORT, {"limit": EXPORT_PAGE},
+                                      workflow_id=workflow_id):
         tasks.extend(page.tasks)
         progress("tasks", len(tasks), total)
-        if page.next_after_id is None:
-            return tasks
-        after = page.next_after_id
+    return tasks
 
 
 async def _edges(requester: Requester, workflow_id: int) -> dict[str, list[int]]:
     edges: dict[str, list[int]] = {"upstream_task_id": [], "downstream_task_id": []}
-    after = 0
-    while True:
-        page = await requester.get(f"/api/v1/workflows/{workflow_id}/edges", wire.EdgeRows,
-                                   {"after_id": after, "limit": EDGE_PAGE})
+    async for page in requester.pages(endpoints.EDGES, {"limit": EDGE_PAGE},
+                                      workflow_id=workflow_id):
         edges["upstream_task_id"].extend(page.upstream_task_id)
         edges["downstream_task_id"].extend(page.downstream_task_id)
-        if page.next_after_id is None:
-            return edges
-        after = page.next_after_id
+    return edges
 
 
 def _own_files(task: wire.TaskDetail, workflow_id: int,
@@ -123,11 +115,10 @@ def _own_files(task: wire.TaskDetail, workflow_id: int,
 
 async def _collect(settings: Settings, workflow_id: int, progress: Progress) -> _Collected:
     async with open_requester(settings) as requester:
-        base = f"/api/v1/workflows/{workflow_id}"
-        info = await requester.get(base, wire.WorkflowInfo)
-        summary = await requester.get(base + "/status", wire.WorkflowSummary)
-        runs = await requester.get(base + "/runs", wire.WorkflowRuns)
-        arrays = await requester.get(base + "/arrays", wire.ArraysInfo)
+        info = await requester.call(endpoints.WORKFLOW, workflow_id=workflow_id)
+        summary = await requester.call(endpoints.WORKFLOW_STATUS, workflow_id=workflow_id)
+        runs = await requester.call(endpoints.WORKFLOW_RUNS, workflow_id=workflow_id)
+        arrays = await requester.call(endpoints.ARRAYS, workflow_id=workflow_id)
         tasks = await _pages(requester, workflow_id, info.num_tasks, progress)
         edges = await _edges(requester, workflow_id)
     instances: list[dict[str, Any]] = []

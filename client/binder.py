@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from jobmon import errors, wire
+from jobmon import endpoints, errors, wire
 from jobmon.client.boundary import plain_errors
 from jobmon.client.prepare import Prepared
 from jobmon.client.task import Task
@@ -61,10 +61,9 @@ async def bind(
     not DONE take the code's command, resources and max_attempts, as Jobmon's bind does;
     those in flight only with ``reset_running`` (a cold resume).
     """
-    tool = await requester.post("/api/v1/tools", wire.ToolRequest(name=tool_name),
-                                wire.ToolResponse)
-    templates = await requester.post(
-        "/api/v1/task_templates",
+    tool = await requester.call(endpoints.UPSERT_TOOL, wire.ToolRequest(name=tool_name))
+    templates = await requester.call(
+        endpoints.UPSERT_TEMPLATES,
         wire.TemplatesRequest(
             tool_version_id=tool.tool_version_id,
             templates=[
@@ -78,7 +77,6 @@ async def bind(
                 for template in prepared.templates
             ],
         ),
-        wire.TemplatesResponse,
     )
     version_of = {
         template.template_name: version_id
@@ -101,14 +99,14 @@ async def bind(
         resume=resume,
     )
     try:
-        workflow = await requester.post("/api/v1/workflows", request, wire.WorkflowResponse)
+        workflow = await requester.call(endpoints.CREATE_WORKFLOW, request)
     except errors.ServerError as error:
         if error.code == errors.CODE_WORKFLOW_ARGS_REUSED:  # what Jobmon raises for it
             raise errors.WorkflowAlreadyExists(error.message) from None
         raise
     workflow_id = workflow.workflow_id
-    arrays = await requester.post(
-        f"/api/v1/workflows/{workflow_id}/arrays",
+    arrays = await requester.call(
+        endpoints.UPSERT_ARRAYS,
         wire.ArraysRequest(
             arrays=[
                 wire.ArraySpec(
@@ -123,7 +121,7 @@ async def bind(
                 for template in prepared.templates
             ]
         ),
-        wire.ArraysResponse,
+        workflow_id=workflow_id,
     )
     array_of = {
         template.template_name: array_id
@@ -142,10 +140,10 @@ async def bind(
                       resume=resume, reset_running=reset_running)
     if not workflow.bound:
         await _send_edges(requester, workflow_id, prepared, advance)
-        await requester.post(
-            f"/api/v1/workflows/{workflow_id}/bound",
+        await requester.call(
+            endpoints.FINISH_BIND,
             wire.BoundRequest(num_tasks=len(prepared.tasks), num_edges=prepared.num_edges),
-            wire.BoundResponse,
+            workflow_id=workflow_id,
         )
     return BindResult(workflow_id=workflow_id, created=workflow.created,
                       num_runs=workflow.num_runs, status=workflow.status)
@@ -179,8 +177,8 @@ async def _send_tasks(
             indices = prepared.config_index[start : start + TASK_CHUNK]
             used = sorted(set(indices))
             local = {index: position for position, index in enumerate(used)}
-            answer = await requester.post(
-                f"/api/v1/workflows/{workflow_id}/tasks",
+            answer = await requester.call(
+                endpoints.INSERT_TASKS,
                 wire.TasksChunk(
                     configs=[prepared.configs[index] for index in used],
                     array_id=[array_of[task.template.template_name] for task in chunk],
@@ -198,7 +196,7 @@ async def _send_tasks(
                     resume=resume,
                     reset_running=reset_running,
                 ),
-                wire.TasksResponse,
+                workflow_id=workflow_id,
             )
             for task, task_id in zip(chunk, answer.task_ids, strict=True):
                 task.task_id = task_id
@@ -232,13 +230,13 @@ async def _send_edges(
 
     async def send(start: int) -> None:
         async with limiter:
-            await requester.post(
-                f"/api/v1/workflows/{workflow_id}/edges",
+            await requester.call(
+                endpoints.INSERT_EDGES,
                 wire.EdgesChunk(
                     upstream_task_id=upstream[start : start + EDGE_CHUNK],
                     downstream_task_id=downstream[start : start + EDGE_CHUNK],
                 ),
-                wire.EdgesResponse,
+                workflow_id=workflow_id,
             )
             advance(len(upstream[start : start + EDGE_CHUNK]))
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from jobmon import errors, results, wire
+from jobmon import endpoints, errors, results
 from jobmon import wire_results as wr
 from jobmon.client.swarm.result import WorkflowRunResult
 from jobmon.requester import Requester
@@ -93,33 +93,27 @@ def resolve_linker(reference: str) -> Linker:
 async def record_link(requester: Requester, workflow_id: int, linker: str,
                       next_workflow_id: int | None = None, error: str | None = None,
                       ended: bool = False) -> wr.Chain:
-    return await requester.post(
-        f"/api/v1/workflows/{workflow_id}/link",
+    return await requester.call(
+        endpoints.LINK,
         wr.LinkRequest(linker=linker, next_workflow_id=next_workflow_id,
                        error=error[:wr.LINK_ERROR_TEXT] if error is not None else None,
                        ended=ended),
-        wr.Chain)
+        workflow_id=workflow_id)
 
 
 async def get_chain(requester: Requester, workflow_id: int) -> wr.Chain:
-    return await requester.get(f"/api/v1/workflows/{workflow_id}/chain", wr.Chain)
+    return await requester.call(endpoints.CHAIN, workflow_id=workflow_id)
 
 
 async def finished_workflow(requester: Requester, workflow_id: int) -> FinishedWorkflow:
     """A DONE workflow as its linker sees it: outputs by task name, declared results."""
-    info = await requester.get(f"/api/v1/workflows/{workflow_id}", wire.WorkflowInfo)
+    info = await requester.call(endpoints.WORKFLOW, workflow_id=workflow_id)
     rows: list[tuple[int, str, Any]] = []
-    after = 0
-    while True:
-        page = await requester.get(f"/api/v1/workflows/{workflow_id}/outputs", wire.Outputs,
-                                   {"after_id": after, "limit": 10_000})
+    async for page in requester.pages(endpoints.OUTPUTS, {"limit": 10_000},
+                                      workflow_id=workflow_id):
         rows += zip(page.task_id, page.name, page.output, strict=True)
-        if page.next_after_id is None:
-            break
-        after = page.next_after_id
     outputs = results.named_outputs(rows)
-    declared = await requester.get(f"/api/v1/workflows/{workflow_id}/declarations",
-                                   wr.DeclarationsResponse)
+    declared = await requester.call(endpoints.DECLARATIONS, workflow_id=workflow_id)
     values, _ = results.read_results(declared.results, outputs)
     return FinishedWorkflow(
         workflow_id=workflow_id, name=info.name, workflow_args=info.workflow_args,

@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from jobmon import endpoints
 from jobmon.errors import ServerUnavailable
 from jobmon.processes import process_exists
 from jobmon.settings import Settings, default_data_home
@@ -37,7 +38,7 @@ def state_dir() -> Path:
 
 def _healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url + "/health", timeout=2) as response:
+        with urllib.request.urlopen(url + endpoints.HEALTH.path, timeout=2) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False

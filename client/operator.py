@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from contextlib import aclosing
 from typing import NamedTuple
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon import wire_operator as wo
 from jobmon import wire_pictures as wp
 from jobmon.client.connection import open_requester
@@ -21,11 +22,9 @@ PRUNE_BATCH = 1000
 async def set_concurrency(settings: Settings, workflow_id: int,
                           limit: int) -> wire.ConcurrencyResponse:
     async with open_requester(settings) as requester:
-        return await requester.post(
-            f"/api/v1/workflows/{workflow_id}/concurrency",
-            wire.ConcurrencyRequest(max_concurrently_running=limit),
-            wire.ConcurrencyResponse,
-        )
+        return await requester.call(endpoints.SET_CONCURRENCY,
+                                    wire.ConcurrencyRequest(max_concurrently_running=limit),
+                                    workflow_id=workflow_id)
 
 
 async def set_template_concurrency(settings: Settings, workflow_id: int, task_template: str,
@@ -33,18 +32,17 @@ async def set_template_concurrency(settings: Settings, workflow_id: int, task_te
     """The limit of one task template (array) of a workflow; a running swarm applies it at
     once."""
     async with open_requester(settings) as requester:
-        return await requester.post(
-            f"/api/v1/workflows/{workflow_id}/template_concurrency",
+        return await requester.call(
+            endpoints.SET_TEMPLATE_CONCURRENCY,
             wp.TemplateConcurrencyRequest(max_concurrently_running=limit,
                                           task_template=task_template),
-            wp.TemplateConcurrencyResponse,
+            workflow_id=workflow_id,
         )
 
 
 async def stop_workflow(settings: Settings, workflow_id: int) -> wire.StopResponse:
     async with open_requester(settings) as requester:
-        return await requester.post(f"/api/v1/workflows/{workflow_id}/stop", None,
-                                    wire.StopResponse)
+        return await requester.call(endpoints.STOP_WORKFLOW, workflow_id=workflow_id)
 
 
 async def list_workflows(
@@ -61,11 +59,11 @@ async def list_workflows(
             params = {"user": owner, "status": ",".join(statuses), "name": name,
                       "workflow_ids": ",".join(map(str, wanted)),
                       "limit": max(limit, len(wanted)) if wanted else limit}
-            answer = await requester.get("/api/v1/workflows", wire.WorkflowList, params)
+            answer = await requester.call(endpoints.LIST_WORKFLOWS, params=params)
             found.update((summary.workflow_id, summary) for summary in answer.workflows)
         missing = [workflow_id for workflow_id in wanted if workflow_id not in found]
         if missing:  # ask for the first one alone: the server's 404 says it best
-            await requester.get(f"/api/v1/workflows/{missing[0]}", wire.WorkflowInfo)
+            await requester.call(endpoints.WORKFLOW, workflow_id=missing[0])
     newest = sorted(found.values(), key=lambda summary: -summary.workflow_id)
     return newest if wanted else newest[:limit]
 
@@ -90,94 +88,85 @@ async def workflow_tasks(settings: Settings, workflow_id: int, statuses: Iterabl
     """Tasks of a workflow (optionally only some statuses): every one, first tasks first;
     or with ``limit``, the newest (highest id) ``limit`` of them, as Jobmon lists them."""
     rows: list[TaskRow] = []
-    after = 0
-    async with open_requester(settings) as requester:
-        while True:
-            size = PAGE if limit is None else min(PAGE, limit - len(rows))
-            page = await requester.get(
-                f"/api/v1/workflows/{workflow_id}/task_states", wire.TaskStates,
-                {"after_id": after, "limit": size, "status": ",".join(statuses),
-                 "newest_first": limit is not None},
-            )
+    params = {"limit": PAGE if limit is None else min(PAGE, limit),
+              "status": ",".join(statuses), "newest_first": limit is not None}
+    async with open_requester(settings) as requester, aclosing(requester.pages(
+            endpoints.TASK_STATES, params, workflow_id=workflow_id)) as pages:
+        async for page in pages:
             for i, task_id in enumerate(page.task_id):
                 error = last_line(page.stderr_tail[i]) or page.error_message[i]
                 rows.append(TaskRow(task_id, page.name[i], page.status[i], page.num_attempts[i],
                                     page.max_attempts[i], page.exit_code[i],
                                     error if page.status[i] != "D" else None))
-            if page.next_after_id is None or (limit is not None and len(rows) >= limit):
-                return rows
-            after = page.next_after_id
+            if limit is not None and len(rows) >= limit:
+                break
+    # the last page may hold more than the newest ``limit`` asked for
+    return rows if limit is None else rows[:limit]
 
 
 async def task_details(settings: Settings, task_ids: Iterable[int]) -> list[wire.TaskDetail]:
     async with open_requester(settings) as requester:
         # one by one: people ask for a few tasks, and the first unknown one is the answer
-        return [await requester.get(f"/api/v1/tasks/{task_id}", wire.TaskDetail)
+        return [await requester.call(endpoints.TASK, task_id=task_id)
                 for task_id in dict.fromkeys(task_ids)]
 
 
 async def workflow_history(settings: Settings, workflow_id: int) -> wire.WorkflowHistory:
     async with open_requester(settings) as requester:
-        return await requester.get(f"/api/v1/workflows/{workflow_id}/history",
-                                   wire.WorkflowHistory)
+        return await requester.call(endpoints.WORKFLOW_HISTORY, workflow_id=workflow_id)
 
 
 async def task_dependencies(settings: Settings, task_id: int) -> wire.TaskDependencies:
     async with open_requester(settings) as requester:
-        return await requester.get(f"/api/v1/tasks/{task_id}/dependencies",
-                                   wire.TaskDependencies)
+        return await requester.call(endpoints.TASK_DEPENDENCIES, task_id=task_id)
 
 
 async def update_tasks(settings: Settings, workflow_id: int, task_ids: Iterable[int],
                        status: str, dry_run: bool = False,
                        recursive: bool = False) -> wire.TaskUpdateResponse:
     async with open_requester(settings) as requester:
-        return await requester.post(
-            f"/api/v1/workflows/{workflow_id}/task_status",
-            wire.TaskUpdateRequest(task_ids=sorted(set(task_ids)), status=status,
+        return await requester.call(
+            endpoints.UPDATE_TASKS,
+            wire.TaskUpdateRequest(task_ids=sorted(set(task_ids)),
+            status=status,
                                    dry_run=dry_run, recursive=recursive),
-            wire.TaskUpdateResponse,
+            workflow_id=workflow_id,
         )
 
 
 async def task_subtree(settings: Settings, task_ids: Iterable[int],
                        statuses: Iterable[str] = ()) -> wo.TaskSubtree:
     async with open_requester(settings) as requester:
-        return await requester.get(
-            "/api/v1/task_subtree", wo.TaskSubtree,
-            {"task_ids": ",".join(str(int(i)) for i in task_ids),
-             "status": ",".join(statuses)})
+        return await requester.call(
+            endpoints.TASK_SUBTREE,
+            params={"task_ids": ",".join(str(int(i)) for i in task_ids),
+                    "status": ",".join(statuses)})
 
 
 async def reset_workflow(settings: Settings, workflow_id: int,
                          partial: bool) -> wo.ResetResponse:
     async with open_requester(settings) as requester:
-        return await requester.post(f"/api/v1/workflows/{workflow_id}/reset",
-                                    wo.ResetRequest(partial=partial), wo.ResetResponse)
+        return await requester.call(endpoints.RESET, wo.ResetRequest(partial=partial),
+                                    workflow_id=workflow_id)
 
 
 async def file_paths(settings: Settings, workflow_id: int, array_name: str = "",
                      job_name: str = "", limit: int = 5) -> wo.FilePaths:
     async with open_requester(settings) as requester:
-        return await requester.get(
-            f"/api/v1/workflows/{workflow_id}/filepaths", wo.FilePaths,
-            {"array_name": array_name, "job_name": job_name, "limit": limit})
+        return await requester.call(
+            endpoints.FILE_PATHS,
+            params={"array_name": array_name, "job_name": job_name, "limit": limit},
+            workflow_id=workflow_id)
 
 
 async def prune_candidates(settings: Settings, before: dt.datetime,
                            statuses: Iterable[str]) -> list[wire.PruneCandidate]:
     found: list[wire.PruneCandidate] = []
-    after = 0
+    params = {"before": before.isoformat(), "status": ",".join(statuses)}
     async with open_requester(settings) as requester:
-        while True:
-            page = await requester.get(
-                "/api/v1/prune_candidates", wire.PruneCandidates,
-                {"before": before.isoformat(), "status": ",".join(statuses), "after_id": after},
-            )
+        async for page in requester.pages(endpoints.PRUNE_CANDIDATES, params):
             found.extend(page.workflows)
-            if page.next_after_id is None:
-                return found
-            after = page.next_after_id
+    return found
 
 
 async def prune_workflow(
@@ -185,12 +174,12 @@ async def prune_workflow(
     statuses: Iterable[str], progress: Callable[[int], None], batch_size: int = PRUNE_BATCH,
 ) -> int:
     """Delete one workflow batch by batch; ``progress`` gets the tasks deleted so far."""
-    request = wire.PruneRequest(before=before.isoformat(), statuses=sorted(set(statuses)),
+    request = wire.PruneRequest(before=before.isoformat(),
+    statuses=sorted(set(statuses)),
                                 batch_size=batch_size)
     deleted = 0
     while True:
-        answer = await requester.post(f"/api/v1/workflows/{candidate.workflow_id}/prune",
-                                      request, wire.PruneResponse)
+        answer = await requester.call(endpoints.PRUNE, request, workflow_id=candidate.workflow_id)
         deleted += answer.deleted_tasks
         progress(deleted)
         if answer.done:

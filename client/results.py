@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from jobmon import results, wire
+from jobmon import endpoints, results
 from jobmon import wire_results as wr
 from jobmon.client.boundary import run_sync
 from jobmon.client.chain import FinishedWorkflow, finished_workflow, get_chain
@@ -58,11 +58,11 @@ class Declarations:
         return bool(self.parameters or self.results or self.input_runs)
 
     async def store(self, requester: Requester, workflow_id: int) -> None:
-        await requester.post(
-            f"/api/v1/workflows/{workflow_id}/declarations",
+        await requester.call(
+            endpoints.DECLARE,
             wr.Declarations(parameters=results.check_parameters(self.parameters, self.given),
                             results=self.results, input_runs=self.input_runs),
-            wr.DeclarationsResponse)
+            workflow_id=workflow_id)
 
 
 class Declaring:
@@ -113,8 +113,7 @@ async def finished_runs(settings: Settings | None,
     found = []
     async with open_requester(settings) as requester:
         for workflow_id in workflow_ids:
-            info = await requester.get(f"/api/v1/workflows/{int(workflow_id)}",
-                                       wire.WorkflowInfo)
+            info = await requester.call(endpoints.WORKFLOW, workflow_id=int(workflow_id))
             if info.status != "D":
                 raise ValueError(f"workflow {workflow_id} is {info.status}, not DONE: only "
                                  "finished workflows can be taken as input")
@@ -134,8 +133,7 @@ class WorkflowResults:
 async def read_workflow_results(settings: Settings, workflow_id: int) -> WorkflowResults:
     async with open_requester(settings) as requester:
         finished = await finished_workflow(requester, workflow_id)
-        declared = await requester.get(f"/api/v1/workflows/{workflow_id}/declarations",
-                                       wr.DeclarationsResponse)
+        declared = await requester.call(endpoints.DECLARATIONS, workflow_id=workflow_id)
     values, missing = results.read_results(declared.results, finished.outputs)
     return WorkflowResults(declared.results, values, missing, finished.parameters,
                            declared.input_runs)

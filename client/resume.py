@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import anyio
 
-from jobmon import errors, wire
+from jobmon import endpoints, errors, wire
 from jobmon import wire_operator as wo
 from jobmon.client.connection import open_requester
 from jobmon.client.progress import ProgressReporter
@@ -24,7 +24,7 @@ from jobmon.requester import Requester
 from jobmon.settings import Settings
 from jobmon.status import WorkflowRunStatus
 
-WR = WorkflowRunStatus
+WRS = WorkflowRunStatus
 # seconds between looks at the runs of the workflow, and the longest wait for the resume
 # that took over to start its run
 POLL = 0.5
@@ -48,14 +48,13 @@ class ResumeOptions:
 async def resume_workflow(settings: Settings, workflow_id: int,
                           options: ResumeOptions) -> WorkflowRunResult:
     async with open_requester(settings) as requester:
-        info = await requester.get(f"/api/v1/workflows/{workflow_id}", wire.WorkflowInfo)
+        info = await requester.call(endpoints.WORKFLOW, workflow_id=workflow_id)
         await _check_cluster(requester, workflow_id, options.cluster_name)
         await wait_until_resumable(requester, workflow_id, options.cold, options.timeout)
         with ProgressReporter(info.name, enabled=options.show_progress) as progress:
             if options.increase_resource:
-                increased = await requester.post(
-                    f"/api/v1/workflows/{workflow_id}/increase_resources", None,
-                    wo.IncreasedResources)
+                increased = await requester.call(endpoints.INCREASE_RESOURCES,
+                                                 workflow_id=workflow_id)
                 if increased.task_ids:
                     progress.message(
                         f"workflow {workflow_id}: scaled the resources of "
@@ -74,7 +73,7 @@ async def resume_workflow(settings: Settings, workflow_id: int,
                 if lost is None:
                     raise
                 raise lost from None
-            if outcome.final_status == WR.TERMINATED:  # a resume elsewhere took over
+            if outcome.final_status == WRS.TERMINATED:  # a resume elsewhere took over
                 lost = await _taken_over(requester, workflow_id, before)
                 if lost is not None:
                     raise lost
@@ -82,8 +81,7 @@ async def resume_workflow(settings: Settings, workflow_id: int,
 
 
 async def _check_cluster(requester: Requester, workflow_id: int, cluster_name: str) -> None:
-    page = await requester.get(f"/api/v1/workflows/{workflow_id}/tasks", wire.TaskRows,
-                               {"limit": 1})
+    page = await requester.call(endpoints.TASKS, params={"limit": 1}, workflow_id=workflow_id)
     clusters = {config.cluster_name for config in page.configs}
     if clusters and cluster_name not in clusters:
         raise InvalidWorkflow(
@@ -96,16 +94,15 @@ async def wait_until_resumable(requester: Requester, workflow_id: int, cold: boo
                                wait_seconds: float) -> None:
     """Tell the live runs to stop, then wait until none is left; WorkflowNotResumable
     after ``wait_seconds``."""
-    state = await requester.post(f"/api/v1/workflows/{workflow_id}/resume_signal",
-                                 wo.ResumeSignalRequest(cold=cold), wo.ResumeState)
+    state = await requester.call(endpoints.RESUME_SIGNAL,
+                                 wo.ResumeSignalRequest(cold=cold), workflow_id=workflow_id)
     with anyio.move_on_after(wait_seconds):
         while not state.resumable:
             await anyio.sleep(min(POLL, max(0.1, wait_seconds / 20)))
-            state = await requester.get(f"/api/v1/workflows/{workflow_id}/resumable",
-                                        wo.ResumeState)
+            state = await requester.call(endpoints.RESUMABLE, workflow_id=workflow_id)
     if not state.resumable:
         shown = ", ".join(f"run {run.workflow_run_id} of {run.user} is "
-                          f"{WR(run.status).name}" for run in state.waiting_for)
+                          f"{WRS(run.status).name}" for run in state.waiting_for)
         raise WorkflowNotResumable(
             f"workflow {workflow_id} did not become resumable within {wait_seconds:g} s: "
             f"{shown}, "
@@ -136,12 +133,11 @@ async def _taken_over(requester: Requester, workflow_id: int,
     winners: list[wire.RunDetail] = []
     with anyio.move_on_after(WINNER_WAIT):
         while True:
-            answer = await requester.get(f"/api/v1/workflows/{workflow_id}/runs",
-                                         wire.WorkflowRuns)
+            answer = await requester.call(endpoints.WORKFLOW_RUNS, workflow_id=workflow_id)
             since = sorted((run for run in answer.runs if run.workflow_run_id > before),
                            key=lambda run: run.workflow_run_id)
             taken = [run for run in since if any(
-                row.status in (WR.COLD_RESUME, WR.HOT_RESUME) for row in run.timeline)]
+                row.status in (WRS.COLD_RESUME, WRS.HOT_RESUME) for row in run.timeline)]
             winners = [run for run in since if run not in taken]
             if not taken or winners:
                 break
@@ -151,7 +147,7 @@ async def _taken_over(requester: Requester, workflow_id: int,
     if winners:
         winner = winners[-1]
         who = (f"run {winner.workflow_run_id} of {winner.user} took over and is "
-               f"{WR(winner.status).name} now")
+               f"{WRS(winner.status).name} now")
     else:
         who = "another resume asked this run to stop so that it could take over"
     losers = ", ".join(f"run {run.workflow_run_id}" for run in taken)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.requester import Requester
 
 # Jobmon's Task.get_errors(): {"task_instance_id": ..., "error_log": [{...}]}
@@ -78,16 +78,17 @@ def _rows(answer: wire.TaskErrors) -> Iterator[TaskError]:
 async def workflow_errors(requester: Requester, workflow_id: int, limit: int | None = 1000,
                           fatal_only: bool = False) -> list[TaskError]:
     """The latest failed instance of each task of the workflow that has one."""
-    answer = await requester.get(
-        f"/api/v1/workflows/{workflow_id}/errors", wire.TaskErrors,
-        {"limit": wire.ALL_ERRORS if limit is None else limit,
-         "fatal_only": str(fatal_only).lower()},
+    answer = await requester.call(
+        endpoints.WORKFLOW_ERRORS,
+        params={"limit": wire.ALL_ERRORS if limit is None else limit,
+                "fatal_only": str(fatal_only).lower()},
+        workflow_id=workflow_id,
     )
     return list(_rows(answer))
 
 
 async def task_error(requester: Requester, task_id: int) -> TaskError | None:
-    answer = await requester.get(f"/api/v1/tasks/{task_id}/errors", wire.TaskErrors)
+    answer = await requester.call(endpoints.TASK_ERRORS, task_id=task_id)
     return next(_rows(answer), None)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon import wire_operator as wo
 from jobmon.client.connection import open_requester
 from jobmon.settings import Settings
@@ -27,9 +27,8 @@ async def template_usage(
     if ci is not None:
         params["ci"] = ci
     async with open_requester(settings) as requester:
-        return await requester.get(
-            f"/api/v1/task_template_versions/{int(version_id)}/resource_usage",
-            wo.ResourceUsage, params)
+        return await requester.call(endpoints.TEMPLATE_VERSION_USAGE, params=params,
+                                    task_template_version_id=int(version_id))
 
 
 async def template_resources(
@@ -40,9 +39,10 @@ async def template_resources(
     params: dict[str, Any] = {} if ci is None else {"ci": ci}
     found: dict[int, wo.ResourceUsage] = {}
     async with open_requester(settings) as requester:
-        paths = [f"/api/v1/workflows/{int(i)}/template_resources" for i in workflow_ids]
+        paths = [endpoints.WORKFLOW_TEMPLATE_RESOURCES.path_for(workflow_id=int(i))
+                 for i in workflow_ids]
         if task_id is not None:
-            paths.append(f"/api/v1/tasks/{int(task_id)}/template_resources")
+            paths.append(endpoints.TASK_TEMPLATE_RESOURCES.path_for(task_id=int(task_id)))
         for path in paths:
             answer = await requester.get(path, wo.TemplateResources, params)
             found.update((usage.task_template_version_id, usage) for usage in answer.templates)
@@ -51,8 +51,7 @@ async def template_resources(
 
 async def task_usage(settings: Settings, task_id: int) -> wo.TaskResourceUsage:
     async with open_requester(settings) as requester:
-        return await requester.get(f"/api/v1/tasks/{int(task_id)}/resource_usage",
-                                   wo.TaskResourceUsage)
+        return await requester.call(endpoints.TASK_USAGE, task_id=int(task_id))
 
 
 async def template_version_id(settings: Settings, tool_name: str, template_name: str,
@@ -60,15 +59,14 @@ async def template_version_id(settings: Settings, tool_name: str, template_name:
                               task_args: Sequence[str], op_args: Sequence[str]) -> int:
     """The server's id of a template version, found (or made, as binding does) by its text."""
     async with open_requester(settings) as requester:
-        tool = await requester.post("/api/v1/tools", wire.ToolRequest(name=tool_name),
-                                    wire.ToolResponse)
-        answer = await requester.post(
-            "/api/v1/task_templates",
+        tool = await requester.call(endpoints.UPSERT_TOOL, wire.ToolRequest(name=tool_name))
+        answer = await requester.call(
+            endpoints.UPSERT_TEMPLATES,
             wire.TemplatesRequest(tool_version_id=tool.tool_version_id, templates=[
                 wire.TemplateSpec(name=template_name, command_template=command_template,
-                                  node_args=list(node_args), task_args=list(task_args),
-                                  op_args=list(op_args))]),
-            wire.TemplatesResponse)
+                                  node_args=list(node_args),
+                                  task_args=list(task_args),
+                                  op_args=list(op_args))]))
     return answer.task_template_version_ids[0]
 
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from jobmon import clusters, errors, wire
+from jobmon import clusters, endpoints, errors, wire
 from jobmon import resources as resource_rules
 from jobmon import settings as settings_module
 from jobmon.client import binder, limits
@@ -439,9 +439,9 @@ class Workflow(Declaring):
 
     async def _store_attributes(self, attributes: dict[str, str | None]) -> None:
         async with open_requester() as requester:
-            await requester.post(f"/api/v1/workflows/{self.workflow_id}/attributes",
+            await requester.call(endpoints.ADD_ATTRIBUTES,
                                  wire.AttributesRequest(attributes=attributes),
-                                 wire.AttributesResponse)
+                                 workflow_id=self.workflow_id)
 
     @property
     def task_errors(self) -> dict[str, TaskErrorLog]:

@@ -43,6 +43,7 @@ class InstancePaths:
     wrapper: Path  # the wrapper's PID, then the command's exit status
     folder: Path  # the workflow's folder: the shared JOBMON_INPUTS files (inputs_file)
     no_inputs: Path  # JOBMON_INPUTS of the workflow's tasks without upstream tasks: {}
+    runs: Path  # the finished runs the workflow takes as input (JOBMON_RUNS); else no_inputs
     files: Path  # a folder for the files an output names (JOBMON_FILES), made by the task
 
     @classmethod
@@ -57,6 +58,7 @@ class InstancePaths:
             wrapper=base / f"{stem}.wrapper",
             folder=base,
             no_inputs=base / "no-inputs.json",
+            runs=base / "runs.json",
             files=Path(results.files_folder(str(base), instance_id)),
         )
 
@@ -147,15 +149,18 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
         JOBMON_OUTPUT=str(paths.output),
         JOBMON_CONTEXT=str(paths.context),
         JOBMON_INPUTS=str(inputs_path or paths.no_inputs),
+        JOBMON_RUNS=str(paths.runs if instance.has_runs else paths.no_inputs),
         JOBMON_FILES=str(paths.files),
     )
     return env
 
 
 def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
-                  paths: InstancePaths, inputs: dict[str, Any] | None = None) -> Path:
-    """Create the log folders; leave the task's saved context and its upstream outputs
-    where it will look. Returns the file of its upstream outputs (JOBMON_INPUTS)."""
+                  paths: InstancePaths, inputs: dict[str, Any] | None = None,
+                  runs: dict[str, Any] | None = None) -> Path:
+    """Create the log folders; leave the task's saved context, its upstream outputs and
+    its workflow's input runs (``runs``: when fresh from the server) where it will look.
+    Returns the file of its upstream outputs (JOBMON_INPUTS)."""
     for folder in {paths.stdout.parent, paths.stderr.parent, paths.output.parent}:
         if not folder.is_dir():
             folder.mkdir(parents=True, exist_ok=True)
@@ -164,6 +169,13 @@ def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
     encoded = msgspec.json.encode(inputs or {}) if instance.has_upstream else b"{}"
     inputs_path = paths.no_inputs if encoded == b"{}" else inputs_file(paths.folder, encoded)
     _shared_file(inputs_path, encoded)
+    if not instance.has_runs:
+        _shared_file(paths.no_inputs, b"{}")  # its JOBMON_RUNS
+    elif runs is not None:
+        _replace(paths.runs, msgspec.json.encode(runs))
+    elif not paths.runs.is_file():  # (else written for an earlier instance)
+        raise FileNotFoundError(f"the input runs of workflow {instance.workflow_id} (for "
+                                f"JOBMON_RUNS) never reached {paths.runs}")
     if instance.context is not None:
         paths.context.write_bytes(msgspec.json.encode(instance.context))
     else:
@@ -183,18 +195,25 @@ def _shared_file(path: Path, content: bytes) -> None:
     """A read-only file of the workflow that several tasks read: creating a file is a good
     part of what a short task costs, so it is written once."""
     if not path.is_file():
-        # written whole under another name first: workers on other nodes, and the threads
-        # that start a local distributor's commands, may race here
-        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}")
-        partial.write_bytes(content)
-        partial.chmod(0o444)
-        os.replace(partial, path)
+        _replace(path, content)
+
+
+def _replace(path: Path, content: bytes) -> None:
+    """A read-only file of the workflow's, written whole under another name first: workers
+    on other nodes, and the threads that start a local distributor's commands, may race
+    here, and tasks already running keep reading the old one."""
+    partial = path.with_name(
+        f".{path.name}.{NODENAME}.{os.getpid()}.{threading.get_native_id()}")
+    partial.write_bytes(content)
+    partial.chmod(0o444)
+    os.replace(partial, path)
 
 
 def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths,
-          launch_token: str = "", inputs: dict[str, Any] | None = None) -> Started:
+          launch_token: str = "", inputs: dict[str, Any] | None = None,
+          runs: dict[str, Any] | None = None) -> Started:
     """Start the command under /bin/sh in its own session; returns at once."""
-    inputs_path = prepare_files(instance, paths, inputs)
+    inputs_path = prepare_files(instance, paths, inputs, runs)
     append = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     # posix_spawn: no fork of this (large) process, and our fds are close-on-exec already.
     pid = os.posix_spawn(

@@ -7,12 +7,11 @@ import logging
 import os
 import socket
 import uuid
-from urllib.parse import quote
 
 import anyio
 from anyio.abc import TaskStatus
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.clock import Clock, SystemClock
 from jobmon.errors import ServerError, ServerUnavailable
 from jobmon.processes import process_exists
@@ -31,7 +30,6 @@ class DaemonLease:
                  clock: Clock | None = None) -> None:
         heartbeat = settings.heartbeat
         self._requester = requester
-        self._path = f"/api/v1/distributors/{quote(cluster_name, safe='')}"
         self._interval = heartbeat.task_instance_interval
         self._seconds = heartbeat.instance_deadline
         self._clock = clock or SystemClock()
@@ -46,8 +44,8 @@ class DaemonLease:
                                  takeover_process_id=takeover)
 
     async def _take(self, takeover: int | None = None) -> wire.DistributorStatus:
-        return await self._requester.post(self._path + "/lease", self._request(takeover),
-                                          wire.DistributorStatus)
+        return await self._requester.call(endpoints.LEASE, self._request(takeover),
+                                          cluster_name=self.cluster_name)
 
     async def acquire(self) -> None:
         """Take the lease, or raise the server's 409 once the holder has shown it is alive.
@@ -68,7 +66,8 @@ class DaemonLease:
                 if error.status != 409:
                     raise
                 refusal = error
-            holder = await self._requester.get(self._path, wire.DistributorStatus)
+            holder = await self._requester.call(endpoints.DISTRIBUTOR,
+                                                cluster_name=self.cluster_name)
             if (holder.live and holder.hostname == self.hostname
                     and not process_exists(holder.process_id)):
                 log.warning("the daemon holding the lease (pid %d) is gone: taking over",
@@ -111,8 +110,8 @@ class DaemonLease:
         """Give the lease back so that a new daemon can start at once."""
         with anyio.CancelScope(shield=True), anyio.move_on_after(RELEASE_TIMEOUT):
             try:
-                await self._requester.post(self._path + "/release",
+                await self._requester.call(endpoints.RELEASE,
                                            wire.LeaseRelease(token=self.token),
-                                           wire.DistributorStatus)
+                                           cluster_name=self.cluster_name)
             except (ServerError, ServerUnavailable) as error:
                 log.warning("could not release the lease: %s", error)

@@ -7,7 +7,7 @@ import logging
 import anyio
 from anyio.abc import TaskStatus
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.errors import ServerError
 from jobmon.requester import Requester
 from jobmon.status import TASK_INSTANCE_FINAL
@@ -69,10 +69,9 @@ class Reporter:
 
     async def _send(self, batch: list[wire.InstanceUpdate]) -> None:
         try:
-            answer = await self._requester.post(
-                "/api/v1/task_instances/transitions",
+            answer = await self._requester.call(
+                endpoints.TRANSITIONS,
                 wire.TransitionsRequest(source=self._source, updates=batch),
-                wire.TransitionsResponse,
             )
         except ServerError as error:
             if len(batch) == 1:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 import anyio
 from anyio.abc import TaskStatus
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon import wire_results as wr
 from jobmon.clock import Clock, SystemClock
 from jobmon.distributor.plugins.base import (
@@ -94,25 +93,18 @@ class DistributorService:
         except (OSError, RuntimeError) as error:
             log.warning("could not read the cluster's queues: %s", error)
             return
-        await self._requester.post(
-            f"/api/v1/clusters/{quote(self._plugin.name, safe='')}/queues",
-            wire.ClusterQueues(queues=queues), wire.ClusterQueues,
+        await self._requester.call(
+            endpoints.SET_QUEUES,
+            wire.ClusterQueues(queues=queues),
+            cluster_name=self._plugin.name,
         )
 
     async def _adopt(self, plugin: AdoptingPlugin) -> None:
         """Take over what earlier distributors launched (a restart must not launch it again)."""
-        after_id = 0
-        while True:
-            page = await self._requester.get(
-                f"/api/v1/distributors/{quote(self._plugin.name, safe='')}/instances",
-                wire.LiveInstances,
-                {"workflow_run_id": self._run_id, "after_id": after_id},
-            )
-            adopted = await plugin.adopt(page)
-            self.adopted += adopted
-            if page.next_after_id is None:
-                break
-            after_id = page.next_after_id
+        async for page in self._requester.pages(endpoints.LIVE_INSTANCES,
+                                                {"workflow_run_id": self._run_id},
+                                                cluster_name=self._plugin.name):
+            self.adopted += await plugin.adopt(page)
         if self.adopted:
             log.info("adopted %d live instances launched earlier", self.adopted)
 
@@ -125,12 +117,11 @@ class DistributorService:
         """
         with anyio.move_on_after(KILL_ORDERS_TIMEOUT):
             try:
-                answer = await self._requester.post(
-                    "/api/v1/distributor/claim",
+                answer = await self._requester.call(
+                    endpoints.CLAIM,
                     wire.ClaimRequest(cluster_name=self._plugin.name, workflow_run_id=self._run_id,
                                       limit=0, wait=0.0,
                                       next_report_seconds=self._report_seconds),
-                    wire.ClaimResponse,
                 )
             except (ServerError, ServerUnavailable) as error:
                 log.warning("could not read the last kill orders: %s", error)
@@ -145,8 +136,8 @@ class DistributorService:
         """
         for instance_id, launch_token in plugin.orphans():
             try:
-                info = await self._requester.get(f"/api/v1/task_instances/{instance_id}",
-                                                 wire.InstanceInfo)
+                info = await self._requester.call(endpoints.INSTANCE,
+                                                  task_instance_id=instance_id)
             except ServerError:  # unknown here: of another database
                 continue
             if info.launch_token != launch_token or info.status in _LIVE:
@@ -168,8 +159,8 @@ class DistributorService:
                         await self._plugin.wait_for_capacity()
                         capacity = self._plugin.capacity()
             limit = min(capacity, batch_size)
-            answer = await self._requester.post(
-                "/api/v1/distributor/claim",
+            answer = await self._requester.call(
+                endpoints.CLAIM,
                 wire.ClaimRequest(
                     cluster_name=self._plugin.name,
                     workflow_run_id=self._run_id,
@@ -178,7 +169,6 @@ class DistributorService:
                     next_report_seconds=self._report_seconds,
                     with_inputs=isinstance(self._plugin, TakesInputs),
                 ),
-                wire.ClaimResponse,
                 extra_timeout=poll_wait,
             )
             if answer.kill:
@@ -186,6 +176,7 @@ class DistributorService:
             if answer.instances:
                 self.claimed += len(answer.instances)
                 if isinstance(self._plugin, TakesInputs):
+                    self._plugin.take_runs(answer.runs)
                     await self._hand_inputs(self._plugin, answer.instances)
                 await self._plugin.launch(answer.instances)
 
@@ -198,10 +189,9 @@ class DistributorService:
                             if i.inputs is not None})
         wanted = [i.task_instance_id for i in instances if i.has_upstream and i.inputs is None]
         for start in range(0, len(wanted), INPUTS_BATCH):
-            answer = await self._requester.post(
-                "/api/v1/task_instances/inputs",
-                wr.InputsRequest(task_instance_ids=wanted[start:start + INPUTS_BATCH]),
-                wr.InputsResponse)
+            answer = await self._requester.call(
+                endpoints.INPUTS,
+                wr.InputsRequest(task_instance_ids=wanted[start:start + INPUTS_BATCH]))
             plugin.take_inputs({entry.task_instance_id: entry.inputs
                                 for entry in answer.instances})
 
@@ -212,11 +202,10 @@ class DistributorService:
             ids = self._plugin.live_instance_ids()
             if not ids:
                 continue
-            answer = await self._requester.post(
-                "/api/v1/task_instances/heartbeat",
+            answer = await self._requester.call(
+                endpoints.INSTANCE_HEARTBEAT,
                 wire.InstanceHeartbeatRequest(task_instance_ids=ids,
                                               next_report_seconds=self._report_seconds),
-                wire.InstanceHeartbeatResponse,
             )
             if answer.kill:
                 # usual for cluster jobs that finish after their worker reported

@@ -18,8 +18,8 @@ from typing import Any
 
 import msgspec
 
+from jobmon import endpoints, wire
 from jobmon import settings as settings_module
-from jobmon import wire
 from jobmon import wire_results as wr
 from jobmon.distributor import execution, process_tree
 from jobmon.distributor.execution import Finished, InstancePaths, Started
@@ -31,10 +31,10 @@ from jobmon.status import TaskInstanceStatus
 from jobmon.sync_requester import SyncRequester
 
 log = logging.getLogger(__name__)
-TI = TaskInstanceStatus
+TIS = TaskInstanceStatus
 
 # Instances in these statuses may start; anything else was killed or finished meanwhile.
-_STARTABLE = {str(TI.INSTANTIATED), str(TI.LAUNCHED)}
+_STARTABLE = {str(TIS.INSTANTIATED), str(TIS.LAUNCHED)}
 # How long a command asked to stop may take after SIGTERM before it gets SIGKILL.
 TERM_GRACE = 2.0
 
@@ -49,21 +49,24 @@ def cluster_job_id() -> str | None:
 
 
 def _post(requester: SyncRequester, update: wire.InstanceUpdate) -> str:
-    answer = requester.post(
-        "/api/v1/task_instances/transitions",
+    answer = requester.call(
+        endpoints.TRANSITIONS,
         wire.TransitionsRequest(source="worker", updates=[update]),
-        wire.TransitionsResponse,
     )
     return answer.results[0]
 
 
-def _inputs(requester: SyncRequester, task_instance_id: int) -> dict[str, Any]:
-    """The outputs of the instance's upstream tasks by name (its credential reads no
-    other instance's)."""
-    answer = requester.post("/api/v1/task_instances/inputs",
-                            wr.InputsRequest(task_instance_ids=[task_instance_id]),
-                            wr.InputsResponse)
-    return answer.instances[0].inputs if answer.instances else {}
+def _inputs(requester: SyncRequester, info: wire.InstanceInfo
+            ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The outputs of the instance's upstream tasks by name, and the finished runs its
+    workflow takes as input, in one request (its credential reads no other instance's);
+    (None, None) when it has neither."""
+    if not info.has_upstream and not info.has_runs:
+        return None, None
+    answer = requester.call(endpoints.INPUTS,
+                            wr.InputsRequest(task_instance_ids=[info.task_instance_id]))
+    inputs = answer.instances[0].inputs if answer.instances else {}
+    return (inputs if info.has_upstream else None), answer.runs.get(info.workflow_id, {})
 
 
 def _heartbeat(requester: SyncRequester, settings: Settings, command: Started,
@@ -73,20 +76,19 @@ def _heartbeat(requester: SyncRequester, settings: Settings, command: Started,
     instance_id = command.instance.task_instance_id
     while not done.wait(heartbeat.task_instance_interval):
         try:
-            answer = requester.post(
-                "/api/v1/task_instances/heartbeat",
+            answer = requester.call(
+                endpoints.INSTANCE_HEARTBEAT,
                 wire.InstanceHeartbeatRequest(
                     task_instance_ids=[instance_id],
                     next_report_seconds=heartbeat.instance_deadline,
                 ),
-                wire.InstanceHeartbeatResponse,
             )
         except Exception:  # the command goes on; the reaper judges a silent instance
             log.exception("heartbeat of instance %d failed", instance_id)
             continue
         if instance_id in answer.kill and not done.is_set():
             log.warning("the server asked this instance to stop: killing the command")
-            command.kill_status = str(TI.ERROR_FATAL)
+            command.kill_status = str(TIS.ERROR_FATAL)
             command.kill_reason = "killed on request"
             _stop(command)
             return
@@ -133,24 +135,24 @@ class _Termination:
 def run_worker(settings: Settings, task_instance_id: int) -> int:
     """Run one instance: start its command, report RUNNING, heartbeat, report the end."""
     with SyncRequester.from_settings(settings) as requester:
-        info = requester.get(f"/api/v1/task_instances/{task_instance_id}", wire.InstanceInfo)
+        info = requester.call(endpoints.INSTANCE, task_instance_id=task_instance_id)
         if info.status not in _STARTABLE:
             log.warning("instance %d is %s: not starting it", task_instance_id, info.status)
             return 0
         root = log_dir(settings)
         paths = execution.with_logs(InstancePaths.under(root, info.workflow_id, task_instance_id),
                                     info, cluster_job_id() or str(task_instance_id), root)
-        inputs = _inputs(requester, task_instance_id) if info.has_upstream else None
+        inputs, runs = _inputs(requester, info)
         oom = OomCounter.for_this_process()
         # what the command leaves running when it exits comes to us, to end with it
         process_tree.become_subreaper()
-        command = execution.spawn(info, paths, info.launch_token, inputs)
+        command = execution.spawn(info, paths, info.launch_token, inputs, runs)
         termination = _Termination(command)
         termination.install()
         heartbeat = settings.heartbeat
         result = _post(requester, wire.InstanceUpdate(
             task_instance_id=task_instance_id,
-            status=str(TI.RUNNING),
+            status=str(TIS.RUNNING),
             distributor_id=cluster_job_id(),
             nodename=execution.NODENAME,
             process_id=command.pid,
@@ -178,7 +180,7 @@ def run_worker(settings: Settings, task_instance_id: int) -> int:
         update = execution.outcome_update(command, finished)
         if command.kill_status is None and _failed(finished) and oom.fired():
             update = msgspec.structs.replace(
-                update, status=str(TI.RESOURCE_ERROR),
+                update, status=str(TIS.RESOURCE_ERROR),
                 error_message="out of memory: the kernel killed a process of the command for "
                               "exceeding its memory limit",
             )

@@ -6,19 +6,30 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import anyio
 
 from jobmon import answers, wire
 from jobmon.answers import TransientHTTPError
+from jobmon.endpoints import Endpoint
 from jobmon.retry import RetryPolicy
 from jobmon.settings import Settings
 
 T = TypeVar("T")
+
+
+class Page(Protocol):
+    """An answer that comes in pages: the next one starts after this id (None: the last)."""
+
+    @property
+    def next_after_id(self) -> int | None: ...
+
+
+P = TypeVar("P", bound=Page)
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     aiohttp.ClientConnectionError,
@@ -102,6 +113,38 @@ class Requester:
                 connector=aiohttp.TCPConnector(limit=64),
             )
         return self._session
+
+    async def call(
+        self,
+        endpoint: Endpoint[T],
+        body: object = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        extra_timeout: float = 0.0,
+        **path: object,
+    ) -> T:
+        """Call one endpoint of ``jobmon.endpoints`` with its path parameters as keywords."""
+        endpoint.check_body(body)
+        return await self.request(endpoint.method, endpoint.path_for(**path), endpoint.response,
+                                  body=body, params=params, extra_timeout=extra_timeout)
+
+    async def pages(
+        self,
+        endpoint: Endpoint[P],
+        params: Mapping[str, Any] | None = None,
+        **path: object,
+    ) -> AsyncGenerator[P, None]:
+        """Every page of a paged GET, first to last: each asks for the ids after the
+        previous page's ``next_after_id``, until a page has none."""
+        target = endpoint.path_for(**path)
+        after_id = 0
+        while True:
+            page = await self.request(endpoint.method, target, endpoint.response,
+                                      params={**(params or {}), "after_id": after_id})
+            yield page
+            if page.next_after_id is None:
+                return
+            after_id = page.next_after_id
 
     async def get(
         self,

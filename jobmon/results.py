@@ -223,3 +223,47 @@ def read_results(specs: Sequence[ResultSpec],
             missing[spec.name] = f"the output of {spec.task!r} has no {spec.key!r} " \
                                  f"(no {error.args[0]!r})"
     return values, missing
+
+
+# ------------------------------------------------------------------ input runs of a task
+
+# JOBMON_RUNS holds the outputs of input runs up to this many bytes (as JSON text) in all
+RUNS_OUTPUTS_LIMIT = 16 * 2**20
+
+
+def runs_with_outputs(sizes: Sequence[tuple[int, int]],
+                      limit: int = RUNS_OUTPUTS_LIMIT) -> set[int]:
+    """The runs of (run id, size of its outputs) pairs, in the order given, whose outputs
+    JOBMON_RUNS holds: the first ones whose sizes together stay within ``limit``. From the
+    first run that would pass it on, a run's outputs are left out (null)."""
+    included: set[int] = set()
+    total = 0
+    for run_id, size in sizes:
+        total += size
+        if total > limit:
+            break
+        included.add(run_id)
+    return included
+
+
+def result_tasks(specs: Sequence[ResultSpec]) -> set[str]:
+    """The names of the tasks the results of ``specs`` are read from (of ``name#task_id``,
+    which named_outputs makes of a shared name, both)."""
+    names = set()
+    for spec in specs:
+        names.add(spec.task)
+        shared, _, task_id = spec.task.rpartition("#")
+        if shared and task_id.isdigit():
+            names.add(shared)
+    return names
+
+
+def run_entry(name: str, workflow_args: str, parameters: Sequence[Parameter],
+              specs: Sequence[ResultSpec], outputs: Mapping[str, Any],
+              with_outputs: bool) -> dict[str, Any]:
+    """One input run as JOBMON_RUNS shows it; ``outputs``: by task name (named_outputs),
+    all of them when ``with_outputs``, else at least those the results are read from."""
+    values, _ = read_results(specs, outputs)
+    return {"name": name, "workflow_args": workflow_args,
+            "parameters": {parameter.name: parameter.value for parameter in parameters},
+            "results": values, "outputs": dict(outputs) if with_outputs else None}

@@ -74,245 +74,250 @@ class WorkflowRunStatus(enum.StrEnum):
 
 TaskStatus.LABEL_DICT = {str(status): status.name for status in TaskStatus}
 
-T = TaskStatus
-TI = TaskInstanceStatus
-W = WorkflowStatus
-WR = WorkflowRunStatus
+# Short names for the tables below; never a bare T, which is a TypeVar in other modules
+# and a status letter (TRIAGING, TERMINATED) here.
+TS = TaskStatus
+TIS = TaskInstanceStatus
+WS = WorkflowStatus
+WRS = WorkflowRunStatus
 
 TASK_TRANSITIONS: frozenset[tuple[TaskStatus, TaskStatus]] = frozenset(
     {
-        (T.REGISTERING, T.QUEUED),  # the swarm found all upstreams DONE and queued it
-        (T.ADJUSTING_RESOURCES, T.QUEUED),  # requeued with scaled resources
-        (T.QUEUED, T.INSTANTIATING),  # a distributor claimed its instance
-        (T.INSTANTIATING, T.LAUNCHED),  # the cluster accepted the job
-        (T.INSTANTIATING, T.ERROR_RECOVERABLE),  # launch failed (no distributor id)
-        (T.INSTANTIATING, T.RUNNING),  # the worker reported before the distributor did
-        (T.LAUNCHED, T.RUNNING),  # the worker reported RUNNING
-        (T.LAUNCHED, T.ERROR_RECOVERABLE),  # lost or killed before it ran
-        (T.RUNNING, T.DONE),  # the instance finished with exit code 0
-        (T.RUNNING, T.ERROR_RECOVERABLE),  # the instance failed
-        (T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES),  # resource error: scale and retry
-        (T.ERROR_RECOVERABLE, T.QUEUED),  # retried at once
-        (T.ERROR_RECOVERABLE, T.ERROR_FATAL),  # attempts used up
-        (T.ERROR_RECOVERABLE, T.REGISTERING),  # plain retry: waits to be queued again
+        (TS.REGISTERING, TS.QUEUED),  # the swarm found all upstreams DONE and queued it
+        (TS.ADJUSTING_RESOURCES, TS.QUEUED),  # requeued with scaled resources
+        (TS.QUEUED, TS.INSTANTIATING),  # a distributor claimed its instance
+        (TS.INSTANTIATING, TS.LAUNCHED),  # the cluster accepted the job
+        (TS.INSTANTIATING, TS.ERROR_RECOVERABLE),  # launch failed (no distributor id)
+        (TS.INSTANTIATING, TS.RUNNING),  # the worker reported before the distributor did
+        (TS.LAUNCHED, TS.RUNNING),  # the worker reported RUNNING
+        (TS.LAUNCHED, TS.ERROR_RECOVERABLE),  # lost or killed before it ran
+        (TS.RUNNING, TS.DONE),  # the instance finished with exit code 0
+        (TS.RUNNING, TS.ERROR_RECOVERABLE),  # the instance failed
+        (TS.ERROR_RECOVERABLE, TS.ADJUSTING_RESOURCES),  # resource error: scale and retry
+        (TS.ERROR_RECOVERABLE, TS.QUEUED),  # retried at once
+        (TS.ERROR_RECOVERABLE, TS.ERROR_FATAL),  # attempts used up
+        (TS.ERROR_RECOVERABLE, TS.REGISTERING),  # plain retry: waits to be queued again
     }
 )
 
 TASK_INSTANCE_TRANSITIONS: frozenset[tuple[TaskInstanceStatus, TaskInstanceStatus]] = frozenset(
     {
-        (TI.QUEUED, TI.INSTANTIATED),  # claimed by a distributor
-        (TI.QUEUED, TI.KILL_SELF),  # killed before anyone claimed it
-        (TI.INSTANTIATED, TI.LAUNCHED),  # submitted; the cluster's job id is recorded
-        (TI.INSTANTIATED, TI.NO_DISTRIBUTOR_ID),  # submission failed or was rejected
-        (TI.INSTANTIATED, TI.KILL_SELF),  # kill requested while being submitted
-        (TI.INSTANTIATED, TI.RUNNING),  # the worker started before the launch was recorded
-        (TI.LAUNCHED, TI.RUNNING),  # the worker reported RUNNING
-        (TI.LAUNCHED, TI.UNKNOWN_ERROR),  # the cluster lost the job (node or boot failure)
-        (TI.LAUNCHED, TI.NO_HEARTBEAT),  # never reported RUNNING before its deadline
-        (TI.LAUNCHED, TI.RESOURCE_ERROR),  # killed by the cluster for memory or time
-        (TI.LAUNCHED, TI.KILL_SELF),  # kill requested
-        (TI.LAUNCHED, TI.ERROR_FATAL),  # cancelled for good
-        (TI.RUNNING, TI.TRIAGING),  # the heartbeat deadline passed; ask the cluster
-        (TI.RUNNING, TI.ERROR),  # the command exited non-zero
-        (TI.RUNNING, TI.UNKNOWN_ERROR),  # the cluster says it died without a report
-        (TI.RUNNING, TI.RESOURCE_ERROR),  # killed for memory or runtime
-        (TI.RUNNING, TI.KILL_SELF),  # kill requested
-        (TI.RUNNING, TI.DONE),  # the command exited 0
-        (TI.TRIAGING, TI.RUNNING),  # it was alive after all (a late heartbeat)
-        (TI.TRIAGING, TI.RESOURCE_ERROR),  # triage found an OOM or TIMEOUT
-        (TI.TRIAGING, TI.UNKNOWN_ERROR),  # triage found nothing
-        (TI.TRIAGING, TI.ERROR_FATAL),  # triage found it cancelled for good
-        (TI.KILL_SELF, TI.ERROR_FATAL),  # the kill was carried out
-        (TI.KILL_SELF, TI.DONE),  # it finished before the kill arrived
-        (TI.NO_HEARTBEAT, TI.ERROR),  # lost: counted as a failed attempt
+        (TIS.QUEUED, TIS.INSTANTIATED),  # claimed by a distributor
+        (TIS.QUEUED, TIS.KILL_SELF),  # killed before anyone claimed it
+        (TIS.INSTANTIATED, TIS.LAUNCHED),  # submitted; the cluster's job id is recorded
+        (TIS.INSTANTIATED, TIS.NO_DISTRIBUTOR_ID),  # submission failed or was rejected
+        (TIS.INSTANTIATED, TIS.KILL_SELF),  # kill requested while being submitted
+        (TIS.INSTANTIATED, TIS.RUNNING),  # the worker started before the launch was recorded
+        (TIS.LAUNCHED, TIS.RUNNING),  # the worker reported RUNNING
+        (TIS.LAUNCHED, TIS.UNKNOWN_ERROR),  # the cluster lost the job (node or boot failure)
+        (TIS.LAUNCHED, TIS.NO_HEARTBEAT),  # never reported RUNNING before its deadline
+        (TIS.LAUNCHED, TIS.RESOURCE_ERROR),  # killed by the cluster for memory or time
+        (TIS.LAUNCHED, TIS.KILL_SELF),  # kill requested
+        (TIS.LAUNCHED, TIS.ERROR_FATAL),  # cancelled for good
+        (TIS.RUNNING, TIS.TRIAGING),  # the heartbeat deadline passed; ask the cluster
+        (TIS.RUNNING, TIS.ERROR),  # the command exited non-zero
+        (TIS.RUNNING, TIS.UNKNOWN_ERROR),  # the cluster says it died without a report
+        (TIS.RUNNING, TIS.RESOURCE_ERROR),  # killed for memory or runtime
+        (TIS.RUNNING, TIS.KILL_SELF),  # kill requested
+        (TIS.RUNNING, TIS.DONE),  # the command exited 0
+        (TIS.TRIAGING, TIS.RUNNING),  # it was alive after all (a late heartbeat)
+        (TIS.TRIAGING, TIS.RESOURCE_ERROR),  # triage found an OOM or TIMEOUT
+        (TIS.TRIAGING, TIS.UNKNOWN_ERROR),  # triage found nothing
+        (TIS.TRIAGING, TIS.ERROR_FATAL),  # triage found it cancelled for good
+        (TIS.KILL_SELF, TIS.ERROR_FATAL),  # the kill was carried out
+        (TIS.KILL_SELF, TIS.DONE),  # it finished before the kill arrived
+        (TIS.NO_HEARTBEAT, TIS.ERROR),  # lost: counted as a failed attempt
     }
 )
 
 # Late but harmless: the event is older than what we already know. Ignored and logged.
 TASK_INSTANCE_LATE: frozenset[tuple[TaskInstanceStatus, TaskInstanceStatus]] = frozenset(
     {
-        (TI.RUNNING, TI.LAUNCHED),  # the distributor's launch record arrives after the worker's
-        (TI.ERROR, TI.LAUNCHED),
-        (TI.ERROR, TI.UNKNOWN_ERROR),  # reconciliation after the worker's own error report
-        (TI.ERROR, TI.ERROR),
-        (TI.UNKNOWN_ERROR, TI.DONE),  # a partitioned worker's report after triage gave up
-        (TI.UNKNOWN_ERROR, TI.ERROR),
-        (TI.UNKNOWN_ERROR, TI.RESOURCE_ERROR),
-        (TI.RESOURCE_ERROR, TI.UNKNOWN_ERROR),
-        (TI.DONE, TI.UNKNOWN_ERROR),  # the cluster lost track of a job that already reported
-        (TI.KILL_SELF, TI.ERROR),  # the killed command's own exit report
-        (TI.KILL_SELF, TI.RESOURCE_ERROR),
-        (TI.KILL_SELF, TI.UNKNOWN_ERROR),
+        (TIS.RUNNING, TIS.LAUNCHED),  # the distributor's launch record arrives after the worker's
+        (TIS.ERROR, TIS.LAUNCHED),
+        (TIS.ERROR, TIS.UNKNOWN_ERROR),  # reconciliation after the worker's own error report
+        (TIS.ERROR, TIS.ERROR),
+        (TIS.UNKNOWN_ERROR, TIS.DONE),  # a partitioned worker's report after triage gave up
+        (TIS.UNKNOWN_ERROR, TIS.ERROR),
+        (TIS.UNKNOWN_ERROR, TIS.RESOURCE_ERROR),
+        (TIS.RESOURCE_ERROR, TIS.UNKNOWN_ERROR),
+        (TIS.DONE, TIS.UNKNOWN_ERROR),  # the cluster lost track of a job that already reported
+        (TIS.KILL_SELF, TIS.ERROR),  # the killed command's own exit report
+        (TIS.KILL_SELF, TIS.RESOURCE_ERROR),
+        (TIS.KILL_SELF, TIS.UNKNOWN_ERROR),
     }
 )
 
 WORKFLOW_TRANSITIONS: frozenset[tuple[WorkflowStatus, WorkflowStatus]] = frozenset(
     {
-        (W.REGISTERING, W.QUEUED),  # the bind completed
-        (W.QUEUED, W.INSTANTIATING),  # a run was created
-        (W.INSTANTIATING, W.LAUNCHED),  # the run's distributor started
-        (W.LAUNCHED, W.RUNNING),  # the swarm started queueing
-        (W.INSTANTIATING, W.RUNNING),
-        (W.RUNNING, W.DONE),  # every task DONE
-        (W.RUNNING, W.FAILED),  # fatal tasks, a timeout, or a lost run
-        (W.RUNNING, W.HALTED),  # stopped, or taken over by a resume
-        (W.INSTANTIATING, W.FAILED),
-        (W.LAUNCHED, W.FAILED),
-        (W.INSTANTIATING, W.HALTED),
-        (W.LAUNCHED, W.HALTED),
-        (W.INSTANTIATING, W.ABORTED),  # the run could not start
-        (W.LAUNCHED, W.ABORTED),
-        (W.FAILED, W.INSTANTIATING),  # resumed
-        (W.HALTED, W.INSTANTIATING),
-        (W.ABORTED, W.INSTANTIATING),
-        (W.RUNNING, W.INSTANTIATING),  # resumed while the old run was still alive
-        (W.LAUNCHED, W.INSTANTIATING),
-        (W.INSTANTIATING, W.INSTANTIATING),
-        (W.DONE, W.INSTANTIATING),  # resumed after `jobmon task update -s G` reset tasks
-        (W.DONE, W.HALTED),  # `jobmon task update -s G` reset tasks: resumable, not running
-        (W.FAILED, W.DONE),  # every task marked DONE by hand
-        (W.HALTED, W.DONE),
-        (W.FAILED, W.REGISTERING),  # `jobmon workflow_reset`: every task back to G
-        (W.REGISTERING, W.INSTANTIATING),  # resumed after a workflow_reset
+        (WS.REGISTERING, WS.QUEUED),  # the bind completed
+        (WS.QUEUED, WS.INSTANTIATING),  # a run was created
+        (WS.INSTANTIATING, WS.LAUNCHED),  # the run's distributor started
+        (WS.LAUNCHED, WS.RUNNING),  # the swarm started queueing
+        (WS.INSTANTIATING, WS.RUNNING),
+        (WS.RUNNING, WS.DONE),  # every task DONE
+        (WS.RUNNING, WS.FAILED),  # fatal tasks, a timeout, or a lost run
+        (WS.RUNNING, WS.HALTED),  # stopped, or taken over by a resume
+        (WS.INSTANTIATING, WS.FAILED),
+        (WS.LAUNCHED, WS.FAILED),
+        (WS.INSTANTIATING, WS.HALTED),
+        (WS.LAUNCHED, WS.HALTED),
+        (WS.INSTANTIATING, WS.ABORTED),  # the run could not start
+        (WS.LAUNCHED, WS.ABORTED),
+        (WS.FAILED, WS.INSTANTIATING),  # resumed
+        (WS.HALTED, WS.INSTANTIATING),
+        (WS.ABORTED, WS.INSTANTIATING),
+        (WS.RUNNING, WS.INSTANTIATING),  # resumed while the old run was still alive
+        (WS.LAUNCHED, WS.INSTANTIATING),
+        (WS.INSTANTIATING, WS.INSTANTIATING),
+        (WS.DONE, WS.INSTANTIATING),  # resumed after `jobmon task update -s G` reset tasks
+        (WS.DONE, WS.HALTED),  # `jobmon task update -s G` reset tasks: resumable, not running
+        (WS.FAILED, WS.DONE),  # every task marked DONE by hand
+        (WS.HALTED, WS.DONE),
+        (WS.FAILED, WS.REGISTERING),  # `jobmon workflow_reset`: every task back to G
+        (WS.REGISTERING, WS.INSTANTIATING),  # resumed after a workflow_reset
     }
 )
 
 WORKFLOW_RUN_TRANSITIONS: frozenset[tuple[WorkflowRunStatus, WorkflowRunStatus]] = frozenset(
     {
-        (WR.REGISTERED, WR.LINKING),  # the run is taking over its workflow
-        (WR.LINKING, WR.BOUND),  # it owns the workflow
-        (WR.BOUND, WR.INSTANTIATED),  # the swarm state is built
-        (WR.INSTANTIATED, WR.LAUNCHED),  # the distributor is up
-        (WR.LAUNCHED, WR.RUNNING),  # the swarm started queueing
-        (WR.RUNNING, WR.DONE),  # every task DONE
-        (WR.RUNNING, WR.ERROR),  # fatal tasks or a timeout
-        (WR.RUNNING, WR.STOPPED),  # an operator stopped it
-        (WR.RUNNING, WR.COLD_RESUME),  # a cold resume took over: kill and exit
-        (WR.RUNNING, WR.HOT_RESUME),  # a hot resume took over: exit, leave instances
-        (WR.COLD_RESUME, WR.TERMINATED),  # the old swarm saw the resume and exited
-        (WR.HOT_RESUME, WR.TERMINATED),
-        (WR.REGISTERED, WR.ABORTED),  # failed before running
-        (WR.LINKING, WR.ABORTED),
-        (WR.BOUND, WR.ABORTED),
-        (WR.INSTANTIATED, WR.ABORTED),
-        (WR.LAUNCHED, WR.ABORTED),
-        (WR.BOUND, WR.COLD_RESUME),  # resumed before it got going
-        (WR.INSTANTIATED, WR.COLD_RESUME),
-        (WR.LAUNCHED, WR.COLD_RESUME),
-        (WR.BOUND, WR.HOT_RESUME),
-        (WR.INSTANTIATED, WR.HOT_RESUME),
-        (WR.LAUNCHED, WR.HOT_RESUME),
-        (WR.BOUND, WR.STOPPED),
-        (WR.INSTANTIATED, WR.STOPPED),
-        (WR.LAUNCHED, WR.STOPPED),
+        (WRS.REGISTERED, WRS.LINKING),  # the run is taking over its workflow
+        (WRS.LINKING, WRS.BOUND),  # it owns the workflow
+        (WRS.BOUND, WRS.INSTANTIATED),  # the swarm state is built
+        (WRS.INSTANTIATED, WRS.LAUNCHED),  # the distributor is up
+        (WRS.LAUNCHED, WRS.RUNNING),  # the swarm started queueing
+        (WRS.RUNNING, WRS.DONE),  # every task DONE
+        (WRS.RUNNING, WRS.ERROR),  # fatal tasks or a timeout
+        (WRS.RUNNING, WRS.STOPPED),  # an operator stopped it
+        (WRS.RUNNING, WRS.COLD_RESUME),  # a cold resume took over: kill and exit
+        (WRS.RUNNING, WRS.HOT_RESUME),  # a hot resume took over: exit, leave instances
+        (WRS.COLD_RESUME, WRS.TERMINATED),  # the old swarm saw the resume and exited
+        (WRS.HOT_RESUME, WRS.TERMINATED),
+        (WRS.REGISTERED, WRS.ABORTED),  # failed before running
+        (WRS.LINKING, WRS.ABORTED),
+        (WRS.BOUND, WRS.ABORTED),
+        (WRS.INSTANTIATED, WRS.ABORTED),
+        (WRS.LAUNCHED, WRS.ABORTED),
+        (WRS.BOUND, WRS.COLD_RESUME),  # resumed before it got going
+        (WRS.INSTANTIATED, WRS.COLD_RESUME),
+        (WRS.LAUNCHED, WRS.COLD_RESUME),
+        (WRS.BOUND, WRS.HOT_RESUME),
+        (WRS.INSTANTIATED, WRS.HOT_RESUME),
+        (WRS.LAUNCHED, WRS.HOT_RESUME),
+        (WRS.BOUND, WRS.STOPPED),
+        (WRS.INSTANTIATED, WRS.STOPPED),
+        (WRS.LAUNCHED, WRS.STOPPED),
         # the reaper took the run for lost (its swarm was paused), but every task finished:
         # the swarm woke and says so (the server checks that every task is DONE)
-        (WR.ERROR, WR.DONE),
-        (WR.BOUND, WR.ERROR),  # the reaper found it lost before it ran
-        (WR.INSTANTIATED, WR.ERROR),
-        (WR.LAUNCHED, WR.ERROR),
+        (WRS.ERROR, WRS.DONE),
+        (WRS.BOUND, WRS.ERROR),  # the reaper found it lost before it ran
+        (WRS.INSTANTIATED, WRS.ERROR),
+        (WRS.LAUNCHED, WRS.ERROR),
     }
 )
 
 WORKFLOW_RUN_LATE: frozenset[tuple[WorkflowRunStatus, WorkflowRunStatus]] = frozenset(
     {
-        (WR.TERMINATED, WR.DONE),  # the old swarm finished its last tick after the resume
-        (WR.TERMINATED, WR.ERROR),
-        (WR.COLD_RESUME, WR.ERROR),
-        (WR.HOT_RESUME, WR.ERROR),
-        (WR.COLD_RESUME, WR.DONE),
-        (WR.HOT_RESUME, WR.DONE),
-        (WR.STOPPED, WR.ERROR),
-        (WR.STOPPED, WR.DONE),
-        (WR.ERROR, WR.TERMINATED),  # reaped as lost, then the swarm came back to say so
-        (WR.ERROR, WR.ERROR),
+        (WRS.TERMINATED, WRS.DONE),  # the old swarm finished its last tick after the resume
+        (WRS.TERMINATED, WRS.ERROR),
+        (WRS.COLD_RESUME, WRS.ERROR),
+        (WRS.HOT_RESUME, WRS.ERROR),
+        (WRS.COLD_RESUME, WRS.DONE),
+        (WRS.HOT_RESUME, WRS.DONE),
+        (WRS.STOPPED, WRS.ERROR),
+        (WRS.STOPPED, WRS.DONE),
+        (WRS.ERROR, WRS.TERMINATED),  # reaped as lost, then the swarm came back to say so
+        (WRS.ERROR, WRS.ERROR),
     }
 )
 
-TASK_ACTIVE: frozenset[TaskStatus] = frozenset({T.QUEUED, T.INSTANTIATING, T.LAUNCHED, T.RUNNING})
+TASK_ACTIVE: frozenset[TaskStatus] = frozenset(
+    {TS.QUEUED, TS.INSTANTIATING, TS.LAUNCHED, TS.RUNNING}
+)
 TASK_INSTANCE_ACTIVE: frozenset[TaskInstanceStatus] = frozenset(
-    {TI.QUEUED, TI.INSTANTIATED, TI.LAUNCHED, TI.RUNNING, TI.TRIAGING, TI.KILL_SELF}
+    {TIS.QUEUED, TIS.INSTANTIATED, TIS.LAUNCHED, TIS.RUNNING, TIS.TRIAGING, TIS.KILL_SELF}
 )
 TASK_INSTANCE_FINAL: frozenset[TaskInstanceStatus] = frozenset(
-    {TI.DONE, TI.ERROR, TI.ERROR_FATAL, TI.UNKNOWN_ERROR, TI.NO_DISTRIBUTOR_ID, TI.RESOURCE_ERROR}
+    {TIS.DONE, TIS.ERROR, TIS.ERROR_FATAL, TIS.UNKNOWN_ERROR, TIS.NO_DISTRIBUTOR_ID,
+     TIS.RESOURCE_ERROR}
 )
 WORKFLOW_RUN_ACTIVE: frozenset[WorkflowRunStatus] = frozenset(
-    {WR.REGISTERED, WR.LINKING, WR.BOUND, WR.INSTANTIATED, WR.LAUNCHED, WR.RUNNING}
+    {WRS.REGISTERED, WRS.LINKING, WRS.BOUND, WRS.INSTANTIATED, WRS.LAUNCHED, WRS.RUNNING}
 )
 WORKFLOW_RUN_FINAL: frozenset[WorkflowRunStatus] = frozenset(
-    {WR.DONE, WR.STOPPED, WR.ERROR, WR.TERMINATED, WR.ABORTED}
+    {WRS.DONE, WRS.STOPPED, WRS.ERROR, WRS.TERMINATED, WRS.ABORTED}
 )
 WORKFLOW_ACTIVE: frozenset[WorkflowStatus] = frozenset(
-    {W.INSTANTIATING, W.LAUNCHED, W.RUNNING}
+    {WS.INSTANTIATING, WS.LAUNCHED, WS.RUNNING}
 )
 
 # Named sets the server's SQL spells out as letters (server/sql/queries/*.sql); a test
 # (tests/unit/test_status_sql.py) checks that each literal set there is one of these.
 # Tasks the swarm may queue: new, resource-scaled, or failed and retried.
 TASK_QUEUEABLE: frozenset[TaskStatus] = frozenset(
-    {T.REGISTERING, T.ADJUSTING_RESOURCES, T.ERROR_RECOVERABLE}
+    {TS.REGISTERING, TS.ADJUSTING_RESOURCES, TS.ERROR_RECOVERABLE}
 )
 # Tasks whose latest attempt failed (retrying, rescaling or given up).
 TASK_FAILED: frozenset[TaskStatus] = frozenset(
-    {T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES, T.ERROR_FATAL}
+    {TS.ERROR_RECOVERABLE, TS.ADJUSTING_RESOURCES, TS.ERROR_FATAL}
 )
 # Tasks a resume or a reset puts back to REGISTERING with no attempts used.
-TASK_RESETTABLE: frozenset[TaskStatus] = TASK_FAILED | {T.REGISTERING}
+TASK_RESETTABLE: frozenset[TaskStatus] = TASK_FAILED | {TS.REGISTERING}
 # Instances with a heartbeat deadline (report_by): the reaper watches them.
 TASK_INSTANCE_WATCHED: frozenset[TaskInstanceStatus] = frozenset(
-    {TI.INSTANTIATED, TI.LAUNCHED, TI.RUNNING, TI.TRIAGING, TI.KILL_SELF}
+    {TIS.INSTANTIATED, TIS.LAUNCHED, TIS.RUNNING, TIS.TRIAGING, TIS.KILL_SELF}
 )
 # Instances whose deadline a heartbeat moves (one marked for killing must not linger).
-TASK_INSTANCE_BEATING: frozenset[TaskInstanceStatus] = TASK_INSTANCE_WATCHED - {TI.KILL_SELF}
+TASK_INSTANCE_BEATING: frozenset[TaskInstanceStatus] = TASK_INSTANCE_WATCHED - {TIS.KILL_SELF}
 # Instances on a cluster with a job id: a new distributor adopts them by that id.
 TASK_INSTANCE_ON_CLUSTER: frozenset[TaskInstanceStatus] = frozenset(
-    {TI.LAUNCHED, TI.RUNNING, TI.TRIAGING}
+    {TIS.LAUNCHED, TIS.RUNNING, TIS.TRIAGING}
 )
 # Instances a new distributor adopts without a job id: claimed (perhaps started), or
 # marked for killing.
 TASK_INSTANCE_ADOPTED_BY_STATUS: frozenset[TaskInstanceStatus] = frozenset(
-    {TI.INSTANTIATED, TI.KILL_SELF}
+    {TIS.INSTANTIATED, TIS.KILL_SELF}
 )
 # Live instances a stopped workflow kills (those already marked K are being killed).
-TASK_INSTANCE_TO_KILL: frozenset[TaskInstanceStatus] = TASK_INSTANCE_ACTIVE - {TI.KILL_SELF}
+TASK_INSTANCE_TO_KILL: frozenset[TaskInstanceStatus] = TASK_INSTANCE_ACTIVE - {TIS.KILL_SELF}
 # Instances without a cluster job id yet: the history shows no job for them.
 TASK_INSTANCE_UNSUBMITTED: frozenset[TaskInstanceStatus] = frozenset(
-    {TI.QUEUED, TI.INSTANTIATED}
+    {TIS.QUEUED, TIS.INSTANTIATED}
 )
 # Instances that never ran on a host: the history shows no host for them.
 TASK_INSTANCE_NO_HOST: frozenset[TaskInstanceStatus] = TASK_INSTANCE_UNSUBMITTED | {
-    TI.LAUNCHED, TI.NO_DISTRIBUTOR_ID, TI.NO_HEARTBEAT}
+    TIS.LAUNCHED, TIS.NO_DISTRIBUTOR_ID, TIS.NO_HEARTBEAT}
 # Attempts that failed, for error listings.
 TASK_INSTANCE_FAILED: frozenset[TaskInstanceStatus] = frozenset(
-    {TI.ERROR, TI.ERROR_FATAL, TI.UNKNOWN_ERROR, TI.NO_DISTRIBUTOR_ID, TI.NO_HEARTBEAT,
-     TI.RESOURCE_ERROR}
+    {TIS.ERROR, TIS.ERROR_FATAL, TIS.UNKNOWN_ERROR, TIS.NO_DISTRIBUTOR_ID, TIS.NO_HEARTBEAT,
+     TIS.RESOURCE_ERROR}
 )
 # Attempts that ended after their launch: what usage and pictures measure (an instance
 # that never got a job id, W, used nothing).
 TASK_INSTANCE_ENDED_LAUNCHED: frozenset[TaskInstanceStatus] = (
-    TASK_INSTANCE_FAILED - {TI.NO_DISTRIBUTOR_ID}) | {TI.DONE}
+    TASK_INSTANCE_FAILED - {TIS.NO_DISTRIBUTOR_ID}) | {TIS.DONE}
 # Runs a resume took over, winding down.
 WORKFLOW_RUN_RESUMING: frozenset[WorkflowRunStatus] = frozenset(
-    {WR.COLD_RESUME, WR.HOT_RESUME}
+    {WRS.COLD_RESUME, WRS.HOT_RESUME}
 )
 # Runs that still hold their workflow: active, or winding down after a resume.
 WORKFLOW_RUN_LIVE: frozenset[WorkflowRunStatus] = WORKFLOW_RUN_ACTIVE | WORKFLOW_RUN_RESUMING
 # Workflows that have finished one way or another (they may be cleaned up).
 WORKFLOW_FINISHED: frozenset[WorkflowStatus] = frozenset(
-    {W.DONE, W.FAILED, W.HALTED, W.ABORTED}
+    {WS.DONE, WS.FAILED, WS.HALTED, WS.ABORTED}
 )
 
 # The task status that follows an instance's status, and from which task statuses.
 TASK_FOLLOWS_INSTANCE: Mapping[TaskInstanceStatus, TaskStatus] = {
-    TI.INSTANTIATED: T.INSTANTIATING,
-    TI.LAUNCHED: T.LAUNCHED,
-    TI.RUNNING: T.RUNNING,
-    TI.DONE: T.DONE,
-    TI.ERROR: T.ERROR_RECOVERABLE,
-    TI.UNKNOWN_ERROR: T.ERROR_RECOVERABLE,
-    TI.RESOURCE_ERROR: T.ERROR_RECOVERABLE,
-    TI.NO_DISTRIBUTOR_ID: T.ERROR_RECOVERABLE,
-    TI.ERROR_FATAL: T.ERROR_RECOVERABLE,
+    TIS.INSTANTIATED: TS.INSTANTIATING,
+    TIS.LAUNCHED: TS.LAUNCHED,
+    TIS.RUNNING: TS.RUNNING,
+    TIS.DONE: TS.DONE,
+    TIS.ERROR: TS.ERROR_RECOVERABLE,
+    TIS.UNKNOWN_ERROR: TS.ERROR_RECOVERABLE,
+    TIS.RESOURCE_ERROR: TS.ERROR_RECOVERABLE,
+    TIS.NO_DISTRIBUTOR_ID: TS.ERROR_RECOVERABLE,
+    TIS.ERROR_FATAL: TS.ERROR_RECOVERABLE,
 }
 
 
@@ -373,19 +378,19 @@ def workflow_status_for_run(run_status: WorkflowRunStatus) -> WorkflowStatus:
 
 
 _WORKFLOW_FOR_RUN: Mapping[WorkflowRunStatus, WorkflowStatus] = {
-    WR.REGISTERED: W.INSTANTIATING,
-    WR.LINKING: W.INSTANTIATING,
-    WR.BOUND: W.INSTANTIATING,
-    WR.INSTANTIATED: W.INSTANTIATING,
-    WR.LAUNCHED: W.LAUNCHED,
-    WR.RUNNING: W.RUNNING,
-    WR.DONE: W.DONE,
-    WR.ERROR: W.FAILED,
-    WR.STOPPED: W.HALTED,
-    WR.COLD_RESUME: W.HALTED,
-    WR.HOT_RESUME: W.HALTED,
-    WR.TERMINATED: W.HALTED,
-    WR.ABORTED: W.ABORTED,
+    WRS.REGISTERED: WS.INSTANTIATING,
+    WRS.LINKING: WS.INSTANTIATING,
+    WRS.BOUND: WS.INSTANTIATING,
+    WRS.INSTANTIATED: WS.INSTANTIATING,
+    WRS.LAUNCHED: WS.LAUNCHED,
+    WRS.RUNNING: WS.RUNNING,
+    WRS.DONE: WS.DONE,
+    WRS.ERROR: WS.FAILED,
+    WRS.STOPPED: WS.HALTED,
+    WRS.COLD_RESUME: WS.HALTED,
+    WRS.HOT_RESUME: WS.HALTED,
+    WRS.TERMINATED: WS.HALTED,
+    WRS.ABORTED: WS.ABORTED,
 }
 
 
@@ -433,8 +438,8 @@ TASK_FILTERS: tuple[tuple[str, str], ...] = (
 )
 # What pages keep asking about: a live run also winds down through a resume (C, H).
 LIVE_LETTERS: Mapping[str, tuple[str, ...]] = {
-    "task": tuple(letters(TASK_ACTIVE | {T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES})),
-    "workflow": tuple(letters(WORKFLOW_ACTIVE | {W.REGISTERING, W.QUEUED})),
+    "task": tuple(letters(TASK_ACTIVE | {TS.ERROR_RECOVERABLE, TS.ADJUSTING_RESOURCES})),
+    "workflow": tuple(letters(WORKFLOW_ACTIVE | {WS.REGISTERING, WS.QUEUED})),
     "instance": tuple(letters(TASK_INSTANCE_ACTIVE)),
     "run": tuple(letters(WORKFLOW_RUN_LIVE)),
 }

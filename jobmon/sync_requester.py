@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from jobmon import answers, wire
 from jobmon.answers import TransientHTTPError
+from jobmon.endpoints import Endpoint
 from jobmon.retry import RetryPolicy
 from jobmon.settings import Settings, split_http_url
 
@@ -97,6 +98,13 @@ class SyncRequester:
             with self._lock:
                 self._connections.append(connection)
         return connection
+
+    def call(self, endpoint: Endpoint[T], body: object = None, *,
+             params: Mapping[str, Any] | None = None, **path: object) -> T:
+        """Call one endpoint of ``jobmon.endpoints`` with its path parameters as keywords."""
+        endpoint.check_body(body)
+        return self.request(endpoint.method, endpoint.path_for(**path), endpoint.response,
+                            body=body, params=params)
 
     def get(self, path: str, response_type: type[T],
             params: Mapping[str, Any] | None = None) -> T:

@@ -11,22 +11,40 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta, Struct
 
+# The bounds of the fields below, named once; msgspec inlines them, so a name changes
+# nothing in the OpenAPI document.
+# what a PostgreSQL bigint column holds: an id from 1, a cursor or size from 0
 Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
-Count = Annotated[int, Meta(ge=0, le=2**31 - 1)]
-Hash63 = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+Positive64 = Id  # a bigint that is not an id: MiB, seconds
+Int63 = Annotated[int, Meta(ge=0, le=2**63 - 1)]  # a page's after_id/before_id, bytes
+Hash63 = Int63
+# what a PostgreSQL integer column holds (process ids, cores)
+Int32 = Annotated[int, Meta(ge=0, le=2**31 - 1)]
+Count = Int32
+Positive32 = Annotated[int, Meta(ge=1, le=2**31 - 1)]  # limits, cores, process ids
 Name = Annotated[str, Meta(min_length=1, max_length=1000)]
+NameFilter = Annotated[str, Meta(max_length=1000)]  # a query's user or name; "" for any
+ShortName = Annotated[str, Meta(min_length=1, max_length=255)]  # attribute and queue names
 ShortText = Annotated[str, Meta(max_length=255)]
+LongText = Annotated[str, Meta(max_length=100_000)]  # workflow args, descriptions, values
+HashText = Annotated[str, Meta(min_length=1, max_length=128)]
+Token = Annotated[str, Meta(min_length=16, max_length=128)]
+StatusFilter = Annotated[str, Meta(max_length=64)]  # comma-separated letters; "" for any
+OutputTail = Annotated[str, Meta(max_length=65_536)]  # an instance's stderr tail or error
+FilePath = Annotated[str, Meta(max_length=4096)]
 Letter = Annotated[str, Meta(min_length=1, max_length=1)]
 Seconds = Annotated[float, Meta(ge=0, le=86400 * 366)]
+# when the next report is due, a lease: more than nothing, at most a day
+ReportSeconds = Annotated[float, Meta(gt=0, le=86400)]
+LongPollWait = Annotated[float, Meta(ge=0, le=300)]  # how long a long-poll may hold
 # The longest value of a query parameter. The server reads request lines of up to
 # jobmon.server.app.MAX_REQUEST_LINE bytes: this many characters, percent-encoded, fit.
 QUERY_TEXT = 200_000
+QueryText = Annotated[str, Meta(max_length=QUERY_TEXT)]
 # A time with its zone (RFC 3339): documented as a date-time so that clients and fuzzers
 # generated from the OpenAPI document send times, not arbitrary text
 Timestamp = Annotated[str, Meta(min_length=10, max_length=40,
                                 extra_json_schema={"format": "date-time"})]
-# what a PostgreSQL integer column holds (process ids, cores)
-Int32 = Annotated[int, Meta(ge=0, le=2**31 - 1)]
 
 
 class ErrorBody(Struct, frozen=True):
@@ -49,8 +67,7 @@ class HealthResponse(Struct, frozen=True):
 
 
 # Jobmon's workflow and task attributes: name -> value, or None for a name without one
-Attributes = dict[Annotated[str, Meta(min_length=1, max_length=255)],
-                  Annotated[str, Meta(max_length=100_000)] | None]
+Attributes = dict[ShortName, LongText | None]
 
 
 class ToolRequest(Struct, frozen=True, forbid_unknown_fields=True):
@@ -82,13 +99,13 @@ class TemplatesResponse(Struct, frozen=True):
 class WorkflowRequest(Struct, frozen=True, forbid_unknown_fields=True):
     tool_version_id: Id
     name: Name
-    workflow_args: Annotated[str, Meta(max_length=100_000)]
-    workflow_args_hash: Annotated[str, Meta(min_length=1, max_length=128)]
-    task_hash: Annotated[str, Meta(min_length=1, max_length=128)]
+    workflow_args: LongText
+    workflow_args_hash: HashText
+    task_hash: HashText
     user: Name
     num_tasks: Count
-    max_concurrently_running: Annotated[int, Meta(ge=1, le=2**31 - 1)] = 10_000
-    description: Annotated[str, Meta(max_length=100_000)] = ""
+    max_concurrently_running: Positive32 = 10_000
+    description: LongText = ""
     default_cluster_name: ShortText = ""
     attributes: Attributes = {}
     # the bind precedes a resume: an existing workflow takes the new name, description,
@@ -107,7 +124,7 @@ class WorkflowResponse(Struct, frozen=True):
 class ArraySpec(Struct, frozen=True, forbid_unknown_fields=True):
     task_template_version_id: Id
     name: Name
-    max_concurrently_running: Annotated[int, Meta(ge=1, le=2**31 - 1)] = 10_000
+    max_concurrently_running: Positive32 = 10_000
 
 
 class ArraysRequest(Struct, frozen=True, forbid_unknown_fields=True):
@@ -175,14 +192,14 @@ class BoundResponse(Struct, frozen=True):
 
 
 class PageQuery(Struct, frozen=True, forbid_unknown_fields=True):
-    after_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
+    after_id: Int63 = 0
     limit: Annotated[int, Meta(ge=1, le=500_000)] = 10_000
 
 
 class ChangesQuery(Struct, frozen=True, forbid_unknown_fields=True):
     # a PostgreSQL snapshot as text: its list of running transactions is short
-    cursor: Annotated[str, Meta(max_length=QUERY_TEXT)] = ""
-    wait: Annotated[float, Meta(ge=0, le=300)] = 0.0
+    cursor: QueryText = ""
+    wait: LongPollWait = 0.0
     # after the first change, how long to gather more before answering (more changes usually
     # follow the first); 0 when the swarm knows none can follow (one task in flight)
     gather: Annotated[float, Meta(ge=0, le=1)] = 0.01
@@ -251,6 +268,11 @@ class RunResponse(Struct, frozen=True):
     workflow_run_id: int
     status: str
     resumed_from: list[int]
+    # the first change cursor (GET .../changes from here on) and the limits the swarm
+    # queues within, as the run began
+    cursor: str
+    max_concurrently_running: int
+    array_limits: dict[str, int]
 
 
 class RunStatusRequest(Struct, frozen=True, forbid_unknown_fields=True):
@@ -266,7 +288,7 @@ class RunStatusResponse(Struct, frozen=True):
 
 
 class RunHeartbeatRequest(Struct, frozen=True, forbid_unknown_fields=True):
-    next_report_seconds: Annotated[float, Meta(gt=0, le=86400)]
+    next_report_seconds: ReportSeconds
 
 
 class RunHeartbeatResponse(Struct, frozen=True):
@@ -281,6 +303,13 @@ class QueueGroup(Struct, frozen=True, forbid_unknown_fields=True):
     compute_resources: dict[str, Any] | None = None
 
 
+class TaskChanges(Struct, frozen=True):
+    task_id: list[int]
+    status: list[str]
+    num_attempts: list[int]
+    error_status: list[str | None]
+
+
 class ScheduleRequest(Struct, frozen=True, forbid_unknown_fields=True):
     """One swarm tick's decisions, applied in order in one transaction."""
 
@@ -293,14 +322,10 @@ class ScheduleResponse(Struct, frozen=True):
     fatal: int
     adjusted: int
     queued: list[int]
+    # asked to queue but not queued: the server holds another status for them (a change
+    # the swarm has yet to hear of, or a replayed request); their states as they are now
     skipped: list[int]
-
-
-class TaskChanges(Struct, frozen=True):
-    task_id: list[int]
-    status: list[str]
-    num_attempts: list[int]
-    error_status: list[str | None]
+    skipped_states: TaskChanges
 
 
 class ChangesResponse(Struct, frozen=True):
@@ -318,8 +343,8 @@ class ClaimRequest(Struct, frozen=True, forbid_unknown_fields=True):
     cluster_name: ShortText
     workflow_run_id: Id | None = None
     limit: Annotated[int, Meta(ge=0, le=100_000)] = 1000
-    wait: Annotated[float, Meta(ge=0, le=300)] = 0.0
-    next_report_seconds: Annotated[float, Meta(gt=0, le=86400)] = 90.0
+    wait: LongPollWait = 0.0
+    next_report_seconds: ReportSeconds = 90.0
     # answer the upstream outputs of each claimed instance with upstream tasks (`inputs`):
     # a distributor that starts commands itself saves a round trip before each start
     with_inputs: bool = False
@@ -345,6 +370,9 @@ class ClaimedInstance(Struct, frozen=True):
     has_upstream: bool = False
     # those outputs by upstream task name, when the claim asked for them (with_inputs)
     inputs: dict[str, Any] | None = None
+    # whether its workflow takes finished runs as input, which it finds at JOBMON_RUNS
+    # (their data: ClaimResponse.runs, with_inputs; or POST /task_instances/inputs)
+    has_runs: bool = False
 
 
 class KillOrder(Struct, frozen=True):
@@ -356,6 +384,9 @@ class KillOrder(Struct, frozen=True):
 class ClaimResponse(Struct, frozen=True):
     instances: list[ClaimedInstance]
     kill: list[KillOrder]
+    # with_inputs: {workflow id: JOBMON_RUNS' content} of the claimed instances' workflows
+    # that take finished runs as input (once per workflow, not per instance)
+    runs: dict[int, dict[str, Any]] = {}
 
 
 class InstanceUpdate(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -365,15 +396,15 @@ class InstanceUpdate(Struct, frozen=True, forbid_unknown_fields=True, omit_defau
     nodename: ShortText | None = None
     process_id: Int32 | None = None
     exit_code: Annotated[int, Meta(ge=-255, le=255)] | None = None
-    stderr_tail: Annotated[str, Meta(max_length=65_536)] | None = None
-    error_message: Annotated[str, Meta(max_length=65_536)] | None = None
-    maxrss: Annotated[int, Meta(ge=0, le=2**63 - 1)] | None = None
+    stderr_tail: OutputTail | None = None
+    error_message: OutputTail | None = None
+    maxrss: Int63 | None = None
     wallclock: Annotated[float, Meta(ge=0)] | None = None
-    stdout_path: Annotated[str, Meta(max_length=4096)] | None = None
-    stderr_path: Annotated[str, Meta(max_length=4096)] | None = None
+    stdout_path: FilePath | None = None
+    stderr_path: FilePath | None = None
     output: Any = None
     context: Any = None
-    next_report_seconds: Annotated[float, Meta(gt=0, le=86400)] | None = None
+    next_report_seconds: ReportSeconds | None = None
 
 
 class TransitionsRequest(Struct, frozen=True, forbid_unknown_fields=True):
@@ -390,7 +421,7 @@ class TransitionsResponse(Struct, frozen=True):
 
 class InstanceHeartbeatRequest(Struct, frozen=True, forbid_unknown_fields=True):
     task_instance_ids: Annotated[list[Id], Meta(max_length=100_000)]
-    next_report_seconds: Annotated[float, Meta(gt=0, le=86400)]
+    next_report_seconds: ReportSeconds
 
 
 class InstanceHeartbeatResponse(Struct, frozen=True):
@@ -412,6 +443,7 @@ class InstanceInfo(Struct, frozen=True):
     context: Any = None
     launch_token: str = ""  # see ClaimedInstance
     has_upstream: bool = False  # see ClaimedInstance
+    has_runs: bool = False  # see ClaimedInstance
 
 
 def encode(value: object) -> bytes:
@@ -456,11 +488,11 @@ class TaskStates(Struct, frozen=True):
 
 
 class TaskStatesQuery(Struct, frozen=True, forbid_unknown_fields=True):
-    after_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
+    after_id: Int63 = 0
     limit: Annotated[int, Meta(ge=1, le=100_000)] = 10_000
-    status: Annotated[str, Meta(max_length=64)] = ""
+    status: StatusFilter = ""
     # comma-separated ids: about 25,000 of them
-    task_ids: Annotated[str, Meta(max_length=QUERY_TEXT)] = ""
+    task_ids: QueryText = ""
     # highest task id first; ``after_id`` then pages downwards (ids below it)
     newest_first: bool = False
 
@@ -516,7 +548,7 @@ class WorkflowHistory(Struct, frozen=True):
 
 
 class ConcurrencyRequest(Struct, frozen=True, forbid_unknown_fields=True):
-    max_concurrently_running: Annotated[int, Meta(ge=1, le=2**31 - 1)]
+    max_concurrently_running: Positive32
 
 
 class ConcurrencyResponse(Struct, frozen=True):
@@ -541,16 +573,16 @@ class ClearResponse(Struct, frozen=True):
 class LeaseRequest(Struct, frozen=True, forbid_unknown_fields=True):
     """A daemon takes or renews the lease that makes it the one daemon of a cluster."""
 
-    token: Annotated[str, Meta(min_length=16, max_length=128)]
+    token: Token
     hostname: ShortText
     process_id: Int32
-    lease_seconds: Annotated[float, Meta(gt=0, le=86400)]
+    lease_seconds: ReportSeconds
     # the holder is this process on the same host, and the caller saw it die
-    takeover_process_id: Annotated[int, Meta(ge=1, le=2**31 - 1)] | None = None
+    takeover_process_id: Positive32 | None = None
 
 
 class LeaseRelease(Struct, frozen=True, forbid_unknown_fields=True):
-    token: Annotated[str, Meta(min_length=16, max_length=128)]
+    token: Token
 
 
 class DistributorStatus(Struct, frozen=True):
@@ -567,7 +599,7 @@ class DistributorStatus(Struct, frozen=True):
 
 class LiveInstancesQuery(Struct, frozen=True, forbid_unknown_fields=True):
     workflow_run_id: Id | None = None
-    after_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
+    after_id: Int63 = 0
     limit: Annotated[int, Meta(ge=1, le=100_000)] = 10_000
 
 
@@ -591,14 +623,14 @@ class LiveInstances(Struct, frozen=True):
 class WorkflowListQuery(Struct, frozen=True, forbid_unknown_fields=True):
     """Filters of the workflow list; newest first, paged with ``before_id``."""
 
-    user: Annotated[str, Meta(max_length=1000)] = ""
+    user: NameFilter = ""
     # comma-separated workflow status letters
-    status: Annotated[str, Meta(max_length=64)] = ""
+    status: StatusFilter = ""
     # a case-insensitive part of the name
-    name: Annotated[str, Meta(max_length=1000)] = ""
+    name: NameFilter = ""
     # comma-separated ids: exactly these workflows
-    workflow_ids: Annotated[str, Meta(max_length=QUERY_TEXT)] = ""
-    before_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
+    workflow_ids: QueryText = ""
+    before_id: Int63 = 0
     limit: Annotated[int, Meta(ge=1, le=1000)] = 50
 
 
@@ -748,8 +780,8 @@ class ExportPage(Struct, frozen=True):
 class PruneCandidatesQuery(Struct, frozen=True, forbid_unknown_fields=True):
     # ISO 8601 with a time zone: workflows whose status is older than this
     before: Timestamp
-    status: Annotated[str, Meta(max_length=64)] = "D,F,H,A"
-    after_id: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
+    status: StatusFilter = "D,F,H,A"
+    after_id: Int63 = 0
     limit: Annotated[int, Meta(ge=1, le=10_000)] = 1000
 
 
@@ -788,10 +820,10 @@ class PruneResponse(Struct, frozen=True):
 class QueueInfo(Struct, frozen=True, forbid_unknown_fields=True):
     """One queue (partition) of a cluster and its limits; None means no limit."""
 
-    name: Annotated[str, Meta(min_length=1, max_length=255)]
-    max_cores: Annotated[int, Meta(ge=1, le=2**31 - 1)] | None = None
-    max_memory_mib: Annotated[int, Meta(ge=1, le=2**63 - 1)] | None = None
-    max_runtime_seconds: Annotated[int, Meta(ge=1, le=2**63 - 1)] | None = None
+    name: ShortName
+    max_cores: Positive32 | None = None
+    max_memory_mib: Positive64 | None = None
+    max_runtime_seconds: Positive64 | None = None
     is_default: bool = False
 
 

@@ -29,6 +29,9 @@ class InstanceInputs(Struct, frozen=True):
 
 class InputsResponse(Struct, frozen=True):
     instances: list[InstanceInputs]
+    # {workflow id: JOBMON_RUNS' content} of the instances' workflows that take finished
+    # runs as input (jobmon.results.runs_file)
+    runs: dict[int, dict[str, Any]] = {}
 
 
 class LinkRequest(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):

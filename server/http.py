@@ -20,6 +20,7 @@ import msgspec
 from aiohttp import web
 
 from jobmon import errors, wire
+from jobmon.endpoints import Endpoint
 from jobmon.server.db import TRANSIENT_ERRORS
 from jobmon.server.store.errors import Conflict, Invalid, NotFound, StoreError
 
@@ -69,26 +70,24 @@ class Api:
 
     def route(
         self,
-        method: str,
-        path: str,
+        endpoint: Endpoint[Any],
         *,
-        response: type[Any],
         summary: str,
-        request: type[Any] | None = None,
-        query: type[Any] | None = None,
         tag: str = "",
         access: Any = None,
     ) -> Callable[[Handler], Handler]:
-        """Register a route; ``access`` defaults to READ for GET and USER otherwise."""
+        """Serve an endpoint of ``jobmon.endpoints``; ``access`` defaults to READ for GET and
+        USER otherwise."""
         from jobmon.server.auth import Access
 
         if access is None:
-            access = Access.READ if method == "GET" else Access.USER
+            access = Access.READ if endpoint.method == "GET" else Access.USER
 
         def decorate(handler: Handler) -> Handler:
-            self.routes.append(
-                Route(method, path, handler, summary, request, response, query, tag, access)
-            )
+            self.routes.append(Route(
+                endpoint.method, endpoint.path, handler, summary, endpoint.request,
+                endpoint.response, endpoint.query, tag, access,
+            ))
             return handler
 
         return decorate

@@ -115,7 +115,7 @@ class Metrics:
 
 
 def route_label(request: web.Request) -> str:
-    """The route pattern (``/api/v1/tasks/{task_id}``), never the raw path."""
+    """The route pattern (``/tasks/{task_id}`` under the API prefix), never the raw path."""
     match = request.match_info
     resource = match.route.resource
     if resource is None or getattr(match, "http_exception", None) is not None:  # 404, 405

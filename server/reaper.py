@@ -22,23 +22,23 @@ from jobmon.status import TaskInstanceStatus, WorkflowRunStatus
 
 log = logging.getLogger(__name__)
 
-TI = TaskInstanceStatus
-WR = WorkflowRunStatus
+TIS = TaskInstanceStatus
+WRS = WorkflowRunStatus
 
 # What an overdue instance becomes.
 OVERDUE_INSTANCE: Mapping[str, TaskInstanceStatus] = {
-    TI.INSTANTIATED: TI.NO_DISTRIBUTOR_ID,  # claimed, never submitted: the distributor died
-    TI.LAUNCHED: TI.NO_HEARTBEAT,  # submitted, never started
-    TI.RUNNING: TI.TRIAGING,  # stopped heartbeating: ask around before giving up
-    TI.TRIAGING: TI.UNKNOWN_ERROR,  # nobody vouched for it in the grace period
-    TI.KILL_SELF: TI.ERROR_FATAL,  # no distributor confirmed the kill: its owner is gone
+    TIS.INSTANTIATED: TIS.NO_DISTRIBUTOR_ID,  # claimed, never submitted: the distributor died
+    TIS.LAUNCHED: TIS.NO_HEARTBEAT,  # submitted, never started
+    TIS.RUNNING: TIS.TRIAGING,  # stopped heartbeating: ask around before giving up
+    TIS.TRIAGING: TIS.UNKNOWN_ERROR,  # nobody vouched for it in the grace period
+    TIS.KILL_SELF: TIS.ERROR_FATAL,  # no distributor confirmed the kill: its owner is gone
 }
 
 # What an overdue run becomes.
 OVERDUE_RUN: Mapping[str, WorkflowRunStatus] = {
-    **{status: WR.ERROR for status in ("B", "I", "O", "R")},
-    WR.COLD_RESUME: WR.TERMINATED,
-    WR.HOT_RESUME: WR.TERMINATED,
+    **{status: WRS.ERROR for status in ("B", "I", "O", "R")},
+    WRS.COLD_RESUME: WRS.TERMINATED,
+    WRS.HOT_RESUME: WRS.TERMINATED,
 }
 _LOST_MESSAGE = "the swarm stopped heartbeating; the run was marked lost by the reaper"
 BATCH = 10_000
@@ -49,7 +49,7 @@ def holdoff_seconds(settings: Settings) -> float:
     heartbeat = settings.heartbeat
     longest = max(heartbeat.task_instance_interval, heartbeat.workflow_run_interval)
     backoff = longest + 2 * settings.http.retry_max_wait
-    return max(longest * heartbeat.report_by_buffer, backoff)
+    return max(heartbeat.instance_deadline, heartbeat.run_deadline, backoff)
 
 
 @dataclass
@@ -103,7 +103,7 @@ class Reaper:
                     error_message=f"no heartbeat from the instance before its deadline "
                                   f"(was {row['status']})",
                     next_report_seconds=(
-                        self.grace_seconds if row["status"] == TI.RUNNING else None
+                        self.grace_seconds if row["status"] == TIS.RUNNING else None
                     ),
                 )
                 for row in rows
@@ -117,7 +117,7 @@ class Reaper:
             for row in await connection.fetch(Q["overdue_runs"], now, BATCH,
                                                 list(OVERDUE_RUN)):
                 target = OVERDUE_RUN[row["status"]]
-                message = _LOST_MESSAGE if target is WR.ERROR else ""
+                message = _LOST_MESSAGE if target is WRS.ERROR else ""
                 answer_run = await runs.set_run_status(
                     connection, row["id"],
                     wire.RunStatusRequest(status=str(target), message=message), now, "reaper",

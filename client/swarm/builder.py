@@ -6,13 +6,15 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.client.prepare import Prepared
 from jobmon.client.swarm.state import SwarmState
 from jobmon.clock import Clock, SystemClock
 from jobmon.requester import Requester
 
 Heartbeat = Callable[[], Awaitable[object]]
+# the workflow's max_concurrently_running and each array's, by array id
+Limits = tuple[int, Mapping[int, int]]
 
 
 class SwarmBuilder:
@@ -22,15 +24,22 @@ class SwarmBuilder:
         self._requester = requester
         self._clock = clock or SystemClock()
 
-    async def _limits(self, workflow_id: int) -> tuple[int, list[wire.ArrayInfo]]:
-        info = await self._requester.get(f"/api/v1/workflows/{workflow_id}", wire.WorkflowInfo)
-        arrays = await self._requester.get(f"/api/v1/workflows/{workflow_id}/arrays",
-                                           wire.ArraysInfo)
-        return info.max_concurrently_running, arrays.arrays
+    async def _arrays(self, workflow_id: int) -> list[wire.ArrayInfo]:
+        answer = await self._requester.call(endpoints.ARRAYS, workflow_id=workflow_id)
+        return answer.arrays
 
-    async def build_from_workflow(self, workflow_id: int, prepared: Prepared) -> SwarmState:
-        """A new run: every task registered, from the bound in-memory workflow."""
-        limit, arrays = await self._limits(workflow_id)
+    async def _limits(self, workflow_id: int) -> Limits:
+        info = await self._requester.call(endpoints.WORKFLOW, workflow_id=workflow_id)
+        return info.max_concurrently_running, _array_limits(await self._arrays(workflow_id))
+
+    async def build_from_workflow(self, workflow_id: int, prepared: Prepared,
+                                  limits: Limits | None = None) -> SwarmState:
+        """A new run: every task registered, from the bound in-memory workflow.
+
+        ``limits``: as the run's answer gave them; read from the server when None.
+        """
+        arrays = await self._arrays(workflow_id)
+        limit, array_limits = limits or (await self._limits(workflow_id))
         array_of_template = {array.name: array.array_id for array in arrays}
         task_ids = [_bound_id(task.task_id) for task in prepared.tasks]
         return SwarmState(
@@ -47,7 +56,7 @@ class SwarmBuilder:
                 for up in ups
             ),
             max_concurrently_running=limit,
-            array_limits=_array_limits(arrays),
+            array_limits=array_limits,
             dynamic_resources={task_ids[i]: f for i, f in prepared.dynamic_resources.items()},
             scale_overrides=prepared.scale_overrides,
         )
@@ -59,11 +68,13 @@ class SwarmBuilder:
         heartbeat: Heartbeat | None = None,
         heartbeat_every: float = 5.0,
         extras: Prepared | None = None,
+        limits: Limits | None = None,
     ) -> SwarmState:
         """A resume: tasks, statuses and edges read from the server in chunks.
 
         ``heartbeat`` is awaited at least every ``heartbeat_every`` seconds while reading,
-        so a long build never looks like a dead swarm.
+        so a long build never looks like a dead swarm. ``limits``: as the run's answer gave
+        them; read from the server when None.
         """
         last_beat = self._clock.monotonic()
 
@@ -73,17 +84,13 @@ class SwarmBuilder:
                 await heartbeat()
                 last_beat = self._clock.monotonic()
 
-        limit, arrays = await self._limits(workflow_id)
+        limit, array_limits = limits or (await self._limits(workflow_id))
         columns: dict[str, list[Any]] = {key: [] for key in (
             "task_id", "array_id", "status", "num_attempts", "max_attempts", "config_index")}
         configs: list[wire.TaskConfig] = []
         config_position: dict[str, int] = {}
-        after = 0
-        while True:
-            page = await self._requester.get(
-                f"/api/v1/workflows/{workflow_id}/tasks", wire.TaskRows,
-                {"after_id": after, "limit": edge_chunk_size},
-            )
+        async for page in self._requester.pages(endpoints.TASKS, {"limit": edge_chunk_size},
+                                                workflow_id=workflow_id):
             local = [_intern(config, configs, config_position) for config in page.configs]
             columns["task_id"] += page.task_id
             columns["array_id"] += page.array_id
@@ -92,22 +99,12 @@ class SwarmBuilder:
             columns["max_attempts"] += page.max_attempts
             columns["config_index"] += [local[index] for index in page.config_index]
             await maybe_beat()
-            if page.next_after_id is None:
-                break
-            after = page.next_after_id
         edges: list[tuple[int, int]] = []
-        after = 0
-        while True:
-            page_edges = await self._requester.get(
-                f"/api/v1/workflows/{workflow_id}/edges", wire.EdgeRows,
-                {"after_id": after, "limit": edge_chunk_size},
-            )
+        async for page_edges in self._requester.pages(endpoints.EDGES, {"limit": edge_chunk_size},
+                                                      workflow_id=workflow_id):
             edges.extend(zip(page_edges.upstream_task_id, page_edges.downstream_task_id,
                              strict=True))
             await maybe_beat()
-            if page_edges.next_after_id is None:
-                break
-            after = page_edges.next_after_id
         dynamic, overrides = _extras(extras, configs, config_position)
         return SwarmState(
             task_ids=columns["task_id"],
@@ -119,7 +116,7 @@ class SwarmBuilder:
             configs=configs,
             edges=edges,
             max_concurrently_running=limit,
-            array_limits=_array_limits(arrays),
+            array_limits=array_limits,
             dynamic_resources=dynamic,
             scale_overrides=overrides,
         )

@@ -15,12 +15,11 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 import anyio
 from anyio.abc import Process
 
-from jobmon import errors, wire
+from jobmon import endpoints, errors, wire
 from jobmon import settings as settings_module
 from jobmon.clock import Clock, SystemClock
 from jobmon.requester import Requester
@@ -109,8 +108,7 @@ class DistributorSupervisor:
 
     async def _daemon(self, cluster_name: str) -> wire.DistributorStatus | None:
         try:
-            return await self.requester.get(
-                f"/api/v1/distributors/{quote(cluster_name, safe='')}", wire.DistributorStatus)
+            return await self.requester.call(endpoints.DISTRIBUTOR, cluster_name=cluster_name)
         except errors.ServerError:  # a server without daemons
             return None
 

@@ -11,11 +11,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import anyio
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.client.progress import ProgressReporter
 from jobmon.client.swarm.state import SwarmState, TickPlan
 from jobmon.clock import Clock, SystemClock
@@ -27,10 +26,10 @@ from jobmon.status import WorkflowRunStatus
 
 log = logging.getLogger(__name__)
 
-WR = WorkflowRunStatus
+WRS = WorkflowRunStatus
 # Run statuses set by someone else that end this swarm.
-_TAKEN_OVER = {str(WR.COLD_RESUME), str(WR.HOT_RESUME)}
-_ENDED = {str(WR.STOPPED), str(WR.ERROR), str(WR.TERMINATED), str(WR.ABORTED)}
+_TAKEN_OVER = {str(WRS.COLD_RESUME), str(WRS.HOT_RESUME)}
+_ENDED = {str(WRS.STOPPED), str(WRS.ERROR), str(WRS.TERMINATED), str(WRS.ABORTED)}
 
 CheckDistributors = Callable[[], Awaitable[list[str]]]
 DISTRIBUTOR_CHECK = 0.2  # seconds between looks at the distributor processes
@@ -59,10 +58,10 @@ class RunEnded(Exception):
 async def set_run_status(
     requester: Requester, run_id: int, status: WorkflowRunStatus, message: str = ""
 ) -> str:
-    answer = await requester.post(
-        f"/api/v1/workflow_runs/{run_id}/status",
+    answer = await requester.call(
+        endpoints.RUN_STATUS,
         wire.RunStatusRequest(status=str(status), message=message),
-        wire.RunStatusResponse,
+        workflow_run_id=run_id,
     )
     return answer.status
 
@@ -71,12 +70,12 @@ async def send_heartbeat(
     requester: Requester, settings: Settings, run_id: int
 ) -> wire.RunHeartbeatResponse:
     heartbeat = settings.heartbeat
-    return await requester.post(
-        f"/api/v1/workflow_runs/{run_id}/heartbeat",
+    return await requester.call(
+        endpoints.RUN_HEARTBEAT,
         wire.RunHeartbeatRequest(
             next_report_seconds=heartbeat.run_deadline
         ),
-        wire.RunHeartbeatResponse,
+        workflow_run_id=run_id,
     )
 
 
@@ -118,7 +117,6 @@ class WorkflowRunOrchestrator:
         self._progress = progress
         self._check_distributors = check_distributors
         self._clock = clock or SystemClock()
-        self._run_path = f"/api/v1/workflow_runs/{workflow_run_id}"
 
     @property
     def state(self) -> SwarmState:
@@ -133,9 +131,19 @@ class WorkflowRunOrchestrator:
                 raise RunEnded(await self._current_status()) from None
             raise
 
+    async def start(self) -> None:
+        """The swarm is built and its distributors are up: the run goes to R (through I and
+        O, in one request); RunEnded if someone else ended it meanwhile."""
+        try:
+            await self._requester.call(endpoints.START_RUN, workflow_run_id=self._run_id)
+        except ServerError as error:
+            if error.status == 409 and error.code == CODE_TRANSITION:
+                raise RunEnded(await self._current_status()) from None
+            raise
+
     async def _current_status(self) -> str:
-        state = await self._requester.get(
-            self._run_path + "/changes", wire.ChangesResponse, {"cursor": ""})
+        state = await self._requester.call(endpoints.RUN_CHANGES, params={"cursor": ""},
+                                           workflow_run_id=self._run_id)
         return state.run_status
 
     async def heartbeat(self) -> wire.RunHeartbeatResponse:
@@ -145,7 +153,7 @@ class WorkflowRunOrchestrator:
         """Drive the run to its end and record the outcome."""
         outcome: RunOutcome | None = None
         try:
-            await self.set_status(WR.RUNNING)
+            await self.start()
             await self.refresh_queues()
             async with anyio.create_task_group() as group:
                 group.start_soon(self._heartbeat_loop)
@@ -164,8 +172,7 @@ class WorkflowRunOrchestrator:
     async def refresh_queues(self) -> None:
         """The limits of the clusters' queues (reported by their distributors)."""
         for cluster_name in sorted(self._state.clusters()):
-            answer = await self._requester.get(
-                f"/api/v1/clusters/{quote(cluster_name, safe='')}/queues", wire.ClusterQueues)
+            answer = await self._requester.call(endpoints.QUEUES, cluster_name=cluster_name)
             self._state.set_queues(cluster_name, QueueSet(
                 {queue.name: QueueLimits(queue.name, queue.max_cores, queue.max_memory_mib,
                                          queue.max_runtime_seconds)
@@ -219,11 +226,23 @@ class WorkflowRunOrchestrator:
             ],
         )
         try:
-            await self._requester.post(self._run_path + "/schedule", body, wire.ScheduleResponse)
+            answer = await self._requester.call(endpoints.RUN_SCHEDULE, body,
+                                                workflow_run_id=self._run_id)
         except ServerError as error:
             if error.status == 409 and error.code == CODE_TRANSITION:
                 raise RunEnded(await self._current_status()) from None
             raise
+        # Tasks the server did not queue hold another status there (a change this swarm has
+        # yet to pull, or the first try of a retried request queued them): take theirs, so
+        # none is counted as queued, holding a slot, on this swarm's word alone.
+        self._apply(answer.skipped_states)
+
+    def _apply(self, changes: wire.TaskChanges) -> None:
+        for task_id, status, attempts, error_status in zip(
+            changes.task_id, changes.status, changes.num_attempts, changes.error_status,
+            strict=True,
+        ):
+            self._state.apply(task_id, status, attempts, error_status)
 
     def _gather(self) -> float:
         """How long the server may gather changes after the first: none when at most one
@@ -231,23 +250,18 @@ class WorkflowRunOrchestrator:
         return 0.0 if self._state.active_total <= 1 else GATHER_SECONDS
 
     async def _pull(self, wait: float, raise_ended: bool = True) -> None:
-        answer = await self._requester.get(
-            self._run_path + "/changes",
-            wire.ChangesResponse,
-            {"cursor": self._cursor, "wait": round(wait, 3), "gather": self._gather()},
+        answer = await self._requester.call(
+            endpoints.RUN_CHANGES,
+            params={"cursor": self._cursor, "wait": round(wait, 3), "gather": self._gather()},
             extra_timeout=wait,
+            workflow_run_id=self._run_id,
         )
         self._cursor = answer.cursor
         self._state.set_limits(
             answer.max_concurrently_running,
             {int(key): value for key, value in answer.array_limits.items()},
         )
-        changes = answer.tasks
-        for task_id, status, attempts, error_status in zip(
-            changes.task_id, changes.status, changes.num_attempts, changes.error_status,
-            strict=True,
-        ):
-            self._state.apply(task_id, status, attempts, error_status)
+        self._apply(answer.tasks)
         if raise_ended and (answer.run_status in _TAKEN_OVER or answer.run_status in _ENDED):
             raise RunEnded(answer.run_status)
 
@@ -258,8 +272,8 @@ class WorkflowRunOrchestrator:
     async def _finish(self) -> RunOutcome:
         self._show("end")
         if self._state.all_done:
-            await self.set_status(WR.DONE)
-            return RunOutcome(str(WR.DONE), f"all {self._state.size} tasks are DONE")
+            await self.set_status(WRS.DONE)
+            return RunOutcome(str(WRS.DONE), f"all {self._state.size} tasks are DONE")
         failed = self._state.counts["F"]
         message = (
             f"{failed} task(s) failed for good"
@@ -269,8 +283,8 @@ class WorkflowRunOrchestrator:
         )
         if failed == 0:
             message = "no task can make progress (are some tasks waiting on a cycle?)"
-        await self.set_status(WR.ERROR, message)
-        return RunOutcome(str(WR.ERROR), message)
+        await self.set_status(WRS.ERROR, message)
+        return RunOutcome(str(WRS.ERROR), message)
 
     async def _timed_out(self) -> RunOutcome:
         message = (
@@ -279,30 +293,30 @@ class WorkflowRunOrchestrator:
             "submitted keep running: run it again with resume=True to continue"
         )
         log.error(message)
-        await self.set_status(WR.ERROR, message)
-        return RunOutcome(str(WR.ERROR), message, timed_out=True)
+        await self.set_status(WRS.ERROR, message)
+        return RunOutcome(str(WRS.ERROR), message, timed_out=True)
 
     async def _ended_by_others(self, run_status: str) -> RunOutcome:
         if run_status in _TAKEN_OVER:
             with anyio.CancelScope(shield=True):
-                await self.set_status(WR.TERMINATED)
-            hot = run_status == WR.HOT_RESUME
+                await self.set_status(WRS.TERMINATED)
+            hot = run_status == WRS.HOT_RESUME
             return RunOutcome(
-                str(WR.TERMINATED),
+                str(WRS.TERMINATED),
                 "a resume took over this workflow; this run ended"
                 + ("; its running tasks finish first" if hot else ""),
                 drain=hot,
             )
-        if run_status == WR.STOPPED:
-            return RunOutcome(str(WR.STOPPED), "the workflow was stopped by an operator")
-        if run_status == WR.ERROR:
+        if run_status == WRS.STOPPED:
+            return RunOutcome(str(WRS.STOPPED), "the workflow was stopped by an operator")
+        if run_status == WRS.ERROR:
             return await self._woke_up_lost()
-        if run_status == WR.RUNNING:  # DONE refused: tasks were reset meanwhile (an operator)
+        if run_status == WRS.RUNNING:  # DONE refused: tasks were reset meanwhile (an operator)
             message = ("tasks were reset while the run ended; it stops here and the "
                        "workflow can be resumed (run the script again with resume=True)")
             with contextlib.suppress(RunEnded):
-                await self.set_status(WR.ERROR, message)
-            return RunOutcome(str(WR.ERROR), message)
+                await self.set_status(WRS.ERROR, message)
+            return RunOutcome(str(WRS.ERROR), message)
         return RunOutcome(run_status, f"the run was ended elsewhere (status {run_status})")
 
     async def _woke_up_lost(self) -> RunOutcome:
@@ -314,12 +328,12 @@ class WorkflowRunOrchestrator:
         await self._pull(0, raise_ended=False)
         if self._state.all_done:
             try:
-                await self.set_status(WR.DONE)
+                await self.set_status(WRS.DONE)
             except RunEnded:
                 pass  # a resume took over meanwhile: its run finishes the workflow
             else:
                 self._show("end")
-                return RunOutcome(str(WR.DONE), f"all {self._state.size} tasks are DONE")
+                return RunOutcome(str(WRS.DONE), f"all {self._state.size} tasks are DONE")
         message = (
             f"run {self._run_id} was marked lost: this process sent no heartbeat before its "
             "deadline (was it paused or suspended?) and stops here; "
@@ -327,4 +341,4 @@ class WorkflowRunOrchestrator:
             "can be resumed (run the script again with resume=True)"
         )
         log.warning(message)
-        return RunOutcome(str(WR.ERROR), message)
+        return RunOutcome(str(WRS.ERROR), message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import getpass
 import logging
@@ -11,17 +12,12 @@ from dataclasses import dataclass
 import anyio
 
 import jobmon
-from jobmon import errors, wire
+from jobmon import endpoints, errors, wire
 from jobmon.client.prepare import Prepared
 from jobmon.client.progress import ProgressReporter
 from jobmon.client.swarm.builder import SwarmBuilder
 from jobmon.client.swarm.distributors import DistributorSupervisor
-from jobmon.client.swarm.orchestrator import (
-    RunOutcome,
-    WorkflowRunOrchestrator,
-    send_heartbeat,
-    set_run_status,
-)
+from jobmon.client.swarm.orchestrator import RunOutcome, WorkflowRunOrchestrator, send_heartbeat
 from jobmon.client.swarm.result import WorkflowRunResult
 from jobmon.client.swarm.state import SwarmState
 from jobmon.client.task_errors import REPORTED_TASKS, failure_report, workflow_errors
@@ -30,7 +26,7 @@ from jobmon.settings import Settings
 from jobmon.status import TaskStatus, WorkflowRunStatus
 
 log = logging.getLogger(__name__)
-WR = WorkflowRunStatus
+WRS = WorkflowRunStatus
 
 
 async def create_run(
@@ -38,11 +34,11 @@ async def create_run(
 ) -> wire.RunResponse:
     """A new run of the workflow; maps the server's refusals to the documented exceptions."""
     try:
-        return await requester.post(
-            f"/api/v1/workflows/{workflow_id}/runs",
+        return await requester.call(
+            endpoints.CREATE_RUN,
             wire.RunRequest(user=getpass.getuser(), resume=resume, cold=cold_resume,
                             jobmon_version=jobmon.__version__),
-            wire.RunResponse,
+            workflow_id=workflow_id,
         )
     except errors.ServerError as error:
         if error.code == errors.CODE_WORKFLOW_EXISTS:
@@ -91,8 +87,13 @@ async def run_workflow(
     """
     began = time.monotonic()
     driven: _Driven | None = None
-    started = [supervisor] if supervisor is not None else []
-    try:
+
+    async def stop(each: DistributorSupervisor) -> None:
+        await each.stop(drain=driven is not None and driven.outcome.drain)
+
+    async with contextlib.AsyncExitStack() as owned:  # stops the distributors on any exit
+        if supervisor is not None:
+            owned.push_async_callback(stop, supervisor)
         run = await create_run(requester, workflow_id, resume, cold_resume)
         run_id = run.workflow_run_id
         if supervisor is not None:
@@ -100,16 +101,22 @@ async def run_workflow(
         if run.resumed_from:
             log.info("run %d took over from run(s) %s", run_id, run.resumed_from)
         try:
-            driven = await _drive(requester, settings, workflow_id, run_id, prepared,
-                                  fail_fast, seconds_until_timeout, resume, progress,
-                                  started)
+            state = await _build(requester, settings, workflow_id, run, prepared, resume)
+            previously_done = state.counts[str(TaskStatus.DONE)]
+            if supervisor is None:  # nobody started them early (a CLI resume)
+                supervisor = await start_distributors(
+                    requester, {c.cluster_name for c in state.configs}, run_id, settings)
+                owned.push_async_callback(stop, supervisor)
+            orchestrator = WorkflowRunOrchestrator(
+                requester, settings, run_id, state, run.cursor,
+                fail_fast=fail_fast, seconds_until_timeout=seconds_until_timeout,
+                progress=progress, check_distributors=supervisor.check,
+            )
+            driven = _Driven(await orchestrator.run(), state, previously_done)
         except BaseException as error:
             with anyio.CancelScope(shield=True), anyio.move_on_after(10):
                 await _abandon(requester, run_id, error)
             raise
-    finally:
-        for each in started:
-            await each.stop(drain=driven is not None and driven.outcome.drain)
     outcome, state = driven.outcome, driven.state
     result = WorkflowRunResult(
         outcome.status,
@@ -146,43 +153,23 @@ async def _report(requester: Requester, result: WorkflowRunResult, clusters: lis
             log.info(line)
 
 
-async def _drive(
-    requester: Requester,
-    settings: Settings,
-    workflow_id: int,
-    run_id: int,
-    prepared: Prepared | None,
-    fail_fast: bool,
-    seconds_until_timeout: float,
-    resume: bool,
-    progress: ProgressReporter | None,
-    started: list[DistributorSupervisor],
-) -> _Driven:
-    first = await requester.get(f"/api/v1/workflow_runs/{run_id}/changes", wire.ChangesResponse,
-                                {"cursor": ""})
+async def _build(requester: Requester, settings: Settings, workflow_id: int,
+                 run: wire.RunResponse, prepared: Prepared | None, resume: bool) -> SwarmState:
+    """The swarm state, within the limits the run began with (its answer carries them)."""
     builder = SwarmBuilder(requester)
+    limits = (run.max_concurrently_running,
+              {int(array_id): limit for array_id, limit in run.array_limits.items()})
     if resume or prepared is None:
-        state = await builder.build_from_workflow_id(
+        return await builder.build_from_workflow_id(
             workflow_id,
             settings.swarm.edge_chunk_size,
-            heartbeat=functools.partial(send_heartbeat, requester, settings, run_id),
+            heartbeat=functools.partial(send_heartbeat, requester, settings,
+                                        run.workflow_run_id),
             heartbeat_every=settings.heartbeat.workflow_run_interval,
             extras=prepared,
+            limits=limits,
         )
-    else:
-        state = await builder.build_from_workflow(workflow_id, prepared)
-    previously_done = state.counts[str(TaskStatus.DONE)]
-    await set_run_status(requester, run_id, WR.INSTANTIATED)
-    if not started:  # nobody started them early (a CLI resume): the caller stops them
-        started.append(await start_distributors(
-            requester, {c.cluster_name for c in state.configs}, run_id, settings))
-    await set_run_status(requester, run_id, WR.LAUNCHED)
-    orchestrator = WorkflowRunOrchestrator(
-        requester, settings, run_id, state, first.cursor,
-        fail_fast=fail_fast, seconds_until_timeout=seconds_until_timeout, progress=progress,
-        check_distributors=started[0].check,
-    )
-    return _Driven(await orchestrator.run(), state, previously_done)
+    return await builder.build_from_workflow(workflow_id, prepared, limits)
 
 
 async def _abandon(requester: Requester, run_id: int, error: BaseException) -> None:
@@ -193,16 +180,16 @@ async def _abandon(requester: Requester, run_id: int, error: BaseException) -> N
     """
     if isinstance(error, anyio.get_cancelled_exc_class() | KeyboardInterrupt):
         message = "the swarm was interrupted (Ctrl-C or SIGTERM)"
-        statuses: tuple[WorkflowRunStatus, ...] = (WR.STOPPED, WR.ERROR, WR.ABORTED)
+        statuses: tuple[WorkflowRunStatus, ...] = (WRS.STOPPED, WRS.ERROR, WRS.ABORTED)
     else:
         message = f"the swarm stopped on {type(error).__name__}: {error}"[:2000]
-        statuses = (WR.ERROR, WR.ABORTED)
+        statuses = (WRS.ERROR, WRS.ABORTED)
     for status in statuses:
         try:
-            await requester.post(
-                f"/api/v1/workflow_runs/{run_id}/status",
+            await requester.call(
+                endpoints.RUN_STATUS,
                 wire.RunStatusRequest(status=str(status), message=message),
-                wire.RunStatusResponse,
+                workflow_run_id=run_id,
             )
             return
         except (errors.ServerError, errors.ServerUnavailable):

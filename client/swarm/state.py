@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobmon import resources as resource_rules
-from jobmon.client.swarm.retry import Retry, decide
+from jobmon.client.swarm.after_failure import Retry, decide
 from jobmon.errors import CallableReturnedInvalidObject
 from jobmon.resources import QueueSet
 from jobmon.status import TASK_ACTIVE, TaskStatus
 from jobmon.wire import TaskConfig
 
-T = TaskStatus
+TS = TaskStatus
 _ACTIVE = frozenset(ord(str(s)) for s in TASK_ACTIVE)
-_G, _Q, _D, _E, _F, _A = (ord(str(s)) for s in (T.REGISTERING, T.QUEUED, T.DONE,
-                                                 T.ERROR_RECOVERABLE, T.ERROR_FATAL,
-                                                 T.ADJUSTING_RESOURCES))
+_G, _Q, _D, _E, _F, _A = (ord(str(s)) for s in (TS.REGISTERING, TS.QUEUED, TS.DONE,
+                                                 TS.ERROR_RECOVERABLE, TS.ERROR_FATAL,
+                                                 TS.ADJUSTING_RESOURCES))
 
 DynamicResources = Callable[[], Mapping[str, Any]]
 
@@ -236,7 +236,7 @@ class SwarmState:
         self._fatal.clear()
         self._adjust.clear()
         for task_id in plan.fatal:
-            self.apply(task_id, str(T.ERROR_FATAL), self.attempts[self.index_of[task_id]])
+            self.apply(task_id, str(TS.ERROR_FATAL), self.attempts[self.index_of[task_id]])
         if fail_fast and self.fatal_seen:
             return plan
         room = min(self.max_concurrently_running - self.active_total, max_batch)
@@ -275,7 +275,7 @@ class SwarmState:
             if group is None:
                 group = groups[key] = QueuePlan(task_ids=[], compute_resources=resources)
             group.task_ids.append(self.task_ids[i])
-            self.apply(self.task_ids[i], str(T.QUEUED), self.attempts[i] + 1)
+            self.apply(self.task_ids[i], str(TS.QUEUED), self.attempts[i] + 1)
             room -= 1
         candidates.extendleft(reversed(skipped))
         return room
@@ -301,7 +301,7 @@ class SwarmState:
 
     @property
     def all_done(self) -> bool:
-        return self.counts[str(T.DONE)] == self.size
+        return self.counts[str(TS.DONE)] == self.size
 
     @property
     def has_pending_work(self) -> bool:

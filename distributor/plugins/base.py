@@ -115,11 +115,17 @@ class EndsOrphans(Protocol):
 @runtime_checkable
 class TakesInputs(Protocol):
     """A plugin that runs commands itself (not through ``jobmon worker``), so the service
-    fetches the upstream outputs of what it claims and hands them over before launching.
+    fetches the upstream outputs of what it claims, and the input runs of their workflows,
+    and hands them over before launching.
 
     ``jobmon worker`` fetches its own instance's inputs with its own credential instead.
     """
 
     def take_inputs(self, inputs: dict[int, dict[str, Any]]) -> None:
         """{task instance id: {upstream task name: output}} of instances about to launch."""
+        ...
+
+    def take_runs(self, runs: dict[int, dict[str, Any]]) -> None:
+        """{workflow id: JOBMON_RUNS' content} of the workflows of instances about to
+        launch that take finished runs as input (the claim answers them)."""
         ...

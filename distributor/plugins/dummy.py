@@ -12,7 +12,7 @@ from jobmon.distributor.execution import NODENAME
 from jobmon.distributor.reporter import Reporter
 from jobmon.status import TaskInstanceStatus
 
-TI = TaskInstanceStatus
+TIS = TaskInstanceStatus
 
 
 class DummyPlugin:
@@ -39,17 +39,17 @@ class DummyPlugin:
         assert self._reporter is not None
         for instance in instances:
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance.task_instance_id, status=str(TI.RUNNING),
+                task_instance_id=instance.task_instance_id, status=str(TIS.RUNNING),
                 nodename=NODENAME, distributor_id=f"dummy-{instance.task_instance_id}"))
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance.task_instance_id, status=str(TI.DONE), exit_code=0,
+                task_instance_id=instance.task_instance_id, status=str(TIS.DONE), exit_code=0,
                 wallclock=0.0, maxrss=0))
 
     async def kill(self, orders: Sequence[wire.KillOrder]) -> None:
         assert self._reporter is not None
         for order in orders:
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=order.task_instance_id, status=str(TI.ERROR_FATAL),
+                task_instance_id=order.task_instance_id, status=str(TIS.ERROR_FATAL),
                 error_message="killed on request"))
 
     async def stop(self, drain: bool = False) -> None:

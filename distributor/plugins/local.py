@@ -30,7 +30,7 @@ from jobmon.resources import format_memory
 from jobmon.status import TaskInstanceStatus
 
 log = logging.getLogger(__name__)
-TI = TaskInstanceStatus
+TIS = TaskInstanceStatus
 
 TERM_GRACE = 2.0
 PREFETCH = 16  # instances claimed per slot
@@ -63,6 +63,8 @@ class LocalPlugin:
         self._orphans_found: dict[int, execution.FoundWrapper] = {}  # from orphans()
         # upstream outputs of claimed instances, until they start (take_inputs)
         self._inputs: dict[int, dict[str, Any]] = {}
+        # JOBMON_RUNS of workflows, until an instance of theirs starts and writes it
+        self._runs: dict[int, dict[str, Any]] = {}
 
     async def start(self, group: TaskGroup, reporter: Reporter) -> None:
         self._group = group
@@ -116,6 +118,9 @@ class LocalPlugin:
     def take_inputs(self, inputs: dict[int, dict[str, Any]]) -> None:
         self._inputs.update(inputs)
 
+    def take_runs(self, runs: dict[int, dict[str, Any]]) -> None:
+        self._runs.update(runs)
+
     async def launch(self, instances: Sequence[wire.ClaimedInstance]) -> None:
         self._baseline_rss = process_tree.own_rss()
         self._waiting.extend(instances)
@@ -139,25 +144,27 @@ class LocalPlugin:
             InstancePaths.under(self.log_dir, instance.workflow_id, instance.task_instance_id),
             instance, str(instance.task_instance_id), self.log_dir)
         inputs = self._inputs.pop(instance.task_instance_id, None)
+        runs = self._runs.pop(instance.workflow_id, None) if instance.has_runs else None
         cores = self._cores_of(instance)
         busy = bool(self._running or self._starting)
         self._cores_used += cores
         self._starting[instance.task_instance_id] = instance
         if busy:
-            self._group.start_soon(self._spawn_in_thread, instance, paths, inputs, cores)
+            self._group.start_soon(self._spawn_in_thread, instance, paths, inputs, runs, cores)
             return
         try:
-            started = execution.spawn(instance, paths, instance.launch_token, inputs)
+            started = execution.spawn(instance, paths, instance.launch_token, inputs, runs)
         except OSError as error:
             self._not_started(instance, cores, error)
             return
         self._group.start_soon(self._await_exit, self._watch_started(started, cores))
 
     async def _spawn_in_thread(self, instance: wire.ClaimedInstance, paths: InstancePaths,
-                               inputs: dict[str, Any] | None, cores: int) -> None:
+                               inputs: dict[str, Any] | None, runs: dict[str, Any] | None,
+                               cores: int) -> None:
         try:
             started = await anyio.to_thread.run_sync(
-                execution.spawn, instance, paths, instance.launch_token, inputs)
+                execution.spawn, instance, paths, instance.launch_token, inputs, runs)
         except OSError as error:
             self._not_started(instance, cores, error)
             self._slot_freed()
@@ -170,15 +177,15 @@ class LocalPlugin:
         self._starting.pop(instance.task_instance_id, None)
         self._cores_used -= cores
         kill = self._kill_on_start.pop(instance.task_instance_id, None)
-        if kill is not None and kill[0] == TI.ERROR_FATAL:  # killed while it was starting
+        if kill is not None and kill[0] == TIS.ERROR_FATAL:  # killed while it was starting
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance.task_instance_id, status=str(TI.ERROR_FATAL),
+                task_instance_id=instance.task_instance_id, status=str(TIS.ERROR_FATAL),
                 error_message="killed before it started",
             ))
             return
         self._reporter.report(wire.InstanceUpdate(
             task_instance_id=instance.task_instance_id,
-            status=str(TI.NO_DISTRIBUTOR_ID),
+            status=str(TIS.NO_DISTRIBUTOR_ID),
             error_message=f"could not start the command: {error}",
         ))
 
@@ -191,10 +198,10 @@ class LocalPlugin:
         del self._starting[instance_id]
         self._running[instance_id] = running
         kill = self._kill_on_start.pop(instance_id, None)
-        if kill is None or kill[0] != TI.ERROR_FATAL:  # (a kill order left it K: no R)
+        if kill is None or kill[0] != TIS.ERROR_FATAL:  # (a kill order left it K: no R)
             self._reporter.report(wire.InstanceUpdate(
                 task_instance_id=instance_id,
-                status=str(TI.RUNNING),
+                status=str(TIS.RUNNING),
                 distributor_id=execution.local_distributor_id(running.pid),
                 nodename=execution.NODENAME,
                 process_id=running.pid,
@@ -224,13 +231,13 @@ class LocalPlugin:
             finished.maxrss_bytes = running.peak_rss or None  # None: never sampled
         if running.adopted and finished.exit_code is None \
                 and running.kill_status is None:
-            running.kill_status = str(TI.UNKNOWN_ERROR)
+            running.kill_status = str(TIS.UNKNOWN_ERROR)
             running.kill_reason = ("it ended while no distributor watched it, without "
                                    "recording its exit status")
-        if running.kill_status == TI.KILL_SELF:  # stopped with the distributor: K, then F
+        if running.kill_status == TIS.KILL_SELF:  # stopped with the distributor: K, then F
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=running.instance.task_instance_id, status=str(TI.KILL_SELF)))
-            running.kill_status = str(TI.ERROR_FATAL)
+                task_instance_id=running.instance.task_instance_id, status=str(TIS.KILL_SELF)))
+            running.kill_status = str(TIS.ERROR_FATAL)
         self._reporter.report(execution.outcome_update(running, finished))
         self._slot_freed()
 
@@ -283,7 +290,7 @@ class LocalPlugin:
 
     def _resource_kill(self, running: Running, reason: str) -> None:
         log.info("instance %d %s: killing it", running.instance.task_instance_id, reason)
-        running.kill_status = str(TI.RESOURCE_ERROR)
+        running.kill_status = str(TIS.RESOURCE_ERROR)
         running.kill_reason = reason
         self._terminate(running)
 
@@ -312,7 +319,7 @@ class LocalPlugin:
                 continue
             if found == 0 and live.for_run is not None and run_id != live.for_run:
                 continue  # claimed for another run, and not started: perhaps by a live one
-            if status != TI.KILL_SELF and _owned_elsewhere(found, record):
+            if status != TIS.KILL_SELF and _owned_elsewhere(found, record):
                 continue
             paths = _adopted_logs(paths, found, instance_id)
             if self._adopt_one(instance_id, workflow_id, status, paths, found, token):
@@ -322,7 +329,7 @@ class LocalPlugin:
     def _find_process(self, distributor_id: str, status: str,
                       record: execution.WrapperRecord | None) -> int | None:
         """The PID of the instance's wrapper on this host (0: never started), or None."""
-        if status != TI.INSTANTIATED:
+        if status != TIS.INSTANTIATED:
             found = execution.parse_local_distributor_id(distributor_id)
             if found is None or found[0] != execution.NODENAME:
                 return None  # launched elsewhere
@@ -332,9 +339,9 @@ class LocalPlugin:
     def _adopt_one(self, instance_id: int, workflow_id: int, status: str,
                    paths: InstancePaths, pid: int, token: str) -> bool:
         assert self._group is not None and self._reporter is not None
-        if status == TI.INSTANTIATED and pid == 0:
+        if status == TIS.INSTANTIATED and pid == 0:
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance_id, status=str(TI.NO_DISTRIBUTOR_ID),
+                task_instance_id=instance_id, status=str(TIS.NO_DISTRIBUTOR_ID),
                 error_message="its distributor stopped before starting it"))
             return False
         instance = wire.ClaimedInstance(
@@ -345,15 +352,15 @@ class LocalPlugin:
         running = execution.adopt(instance, pid, paths)
         alive = not running.finished.done()  # adopt() found its wrapper still running
         running.adopted = True
-        if status in (TI.INSTANTIATED, TI.TRIAGING):
+        if status in (TIS.INSTANTIATED, TIS.TRIAGING):
             # it started (or the reaper wondered): say so before saying how it ended
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance_id, status=str(TI.RUNNING),
+                task_instance_id=instance_id, status=str(TIS.RUNNING),
                 distributor_id=execution.local_distributor_id(pid) if alive else None,
                 nodename=execution.NODENAME, process_id=pid,
                 stdout_path=str(paths.stdout), stderr_path=str(paths.stderr)))
-        if status == TI.KILL_SELF:
-            running.kill_status = str(TI.ERROR_FATAL)
+        if status == TIS.KILL_SELF:
+            running.kill_status = str(TIS.ERROR_FATAL)
             running.kill_reason = "killed on request"
             if not running.finished.done():
                 self._terminate(running)
@@ -388,7 +395,7 @@ class LocalPlugin:
             running = self._running.get(order.task_instance_id)
             if order.task_instance_id in self._starting:
                 self._kill_on_start.setdefault(
-                    order.task_instance_id, (str(TI.ERROR_FATAL), "killed on request"))
+                    order.task_instance_id, (str(TIS.ERROR_FATAL), "killed on request"))
                 continue
             waiting = next((i for i in self._waiting
                             if i.task_instance_id == order.task_instance_id), None)
@@ -399,14 +406,14 @@ class LocalPlugin:
                 if waiting is not None or order.distributor_id is None:
                     # it never started: nothing to kill
                     self._reporter.report(wire.InstanceUpdate(
-                        task_instance_id=order.task_instance_id, status=str(TI.ERROR_FATAL),
+                        task_instance_id=order.task_instance_id, status=str(TIS.ERROR_FATAL),
                         error_message="killed before it started",
                     ))
                 # else it runs under another distributor, which will kill it (or the
                 # reaper closes it when nobody confirms the kill in time)
                 continue
             if running.kill_status is None:
-                running.kill_status = str(TI.ERROR_FATAL)
+                running.kill_status = str(TIS.ERROR_FATAL)
                 running.kill_reason = "killed on request"
                 self._terminate(running)
 
@@ -430,17 +437,18 @@ class LocalPlugin:
                 await self._freed.wait()
         for instance in self._waiting:
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance.task_instance_id, status=str(TI.NO_DISTRIBUTOR_ID),
+                task_instance_id=instance.task_instance_id, status=str(TIS.NO_DISTRIBUTOR_ID),
                 error_message="the distributor shut down before starting it",
             ))
         self._waiting.clear()
         self._inputs.clear()
+        self._runs.clear()
         for instance_id in self._starting:
             self._kill_on_start.setdefault(
-                instance_id, (str(TI.KILL_SELF), "the distributor shut down"))
+                instance_id, (str(TIS.KILL_SELF), "the distributor shut down"))
         for running in list(self._running.values()):
             if running.kill_status is None:
-                running.kill_status = str(TI.KILL_SELF)
+                running.kill_status = str(TIS.KILL_SELF)
                 running.kill_reason = "the distributor shut down"
             self._terminate(running)
         with anyio.move_on_after(TERM_GRACE + 5):

@@ -51,7 +51,7 @@ from jobmon.settings import Settings
 from jobmon.status import TaskInstanceStatus
 
 log = logging.getLogger(__name__)
-TI = TaskInstanceStatus
+TIS = TaskInstanceStatus
 
 MAX_WATCHED = 200_000  # instances one distributor watches at most; claims wait beyond that
 LAUNCHED_REPORT_SECONDS = 300.0  # a fresh job's first deadline: it may pend a while
@@ -138,7 +138,7 @@ class SlurmPlugin:
                 live.task_instance_id, live.distributor_id, live.status, strict=True):
             if instance_id in self._watches:
                 continue
-            if status == TI.KILL_SELF:
+            if status == TIS.KILL_SELF:
                 # a cold resume of a run whose distributor is gone: nobody else will cancel it
                 kill.append(wire.KillOrder(task_instance_id=instance_id,
                                            distributor_id=distributor_id or None,
@@ -168,7 +168,7 @@ class SlurmPlugin:
         for order in orders:
             instance_id = order.task_instance_id
             watch = self._watches.get(instance_id)
-            if order.status != TI.KILL_SELF:
+            if order.status != TIS.KILL_SELF:
                 # from the heartbeat: the instance ended (or was never known) on the server
                 if watch is not None and watch.ended_on_server is None:
                     watch.ended_on_server = now
@@ -189,7 +189,7 @@ class SlurmPlugin:
         for instance_id, key in killed:
             how = f"scancel {format_job(key)}" if key is not None else "it was never submitted"
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance_id, status=str(TI.ERROR_FATAL),
+                task_instance_id=instance_id, status=str(TIS.ERROR_FATAL),
                 error_message=f"killed on request ({how})",
             ))
         # the server repeats kill orders until it has the ERROR_FATAL reports
@@ -247,7 +247,7 @@ class SlurmPlugin:
                                                              since=now)
             self._reporter.report(wire.InstanceUpdate(
                 task_instance_id=instance.task_instance_id,
-                status=str(TI.LAUNCHED),
+                status=str(TIS.LAUNCHED),
                 distributor_id=format_job(key),
                 # the command's logs: the worker reports them (jobmon.logs); sbatch's own
                 # files under out_dir hold only what the worker itself says
@@ -287,7 +287,7 @@ class SlurmPlugin:
         for instance in chunk:
             self._reporter.report(wire.InstanceUpdate(
                 task_instance_id=instance.task_instance_id,
-                status=str(TI.NO_DISTRIBUTOR_ID),
+                status=str(TIS.NO_DISTRIBUTOR_ID),
                 error_message=message,
             ))
 
@@ -367,7 +367,7 @@ class SlurmPlugin:
         for watch in orphans:
             # applies to an instance left in KILL_SELF; the server refuses it after any end
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=watch.task_instance_id, status=str(TI.ERROR_FATAL),
+                task_instance_id=watch.task_instance_id, status=str(TIS.ERROR_FATAL),
                 error_message=f"killed (scancel {format_job(watch.job)}): the server no "
                               "longer expected this instance",
             ))

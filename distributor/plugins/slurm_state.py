@@ -17,7 +17,7 @@ import msgspec
 
 from jobmon.status import TaskInstanceStatus
 
-TI = TaskInstanceStatus
+TIS = TaskInstanceStatus
 
 # (array job id, task index), or (job id, None) for a job that is not an array task
 JobKey = tuple[int, int | None]
@@ -29,24 +29,24 @@ ACTIVE_STATES = frozenset({
 })
 # Terminal states Slurm decided on its own, and the instance status each means.
 _CLUSTER_ENDED: Mapping[str, tuple[TaskInstanceStatus, str]] = {
-    "OUT_OF_MEMORY": (TI.RESOURCE_ERROR, "the job ran out of memory (Slurm: OUT_OF_MEMORY)"),
-    "TIMEOUT": (TI.RESOURCE_ERROR, "the job reached its time limit (Slurm: TIMEOUT)"),
-    "NODE_FAIL": (TI.UNKNOWN_ERROR, "the job's node failed (Slurm: NODE_FAIL)"),
-    "BOOT_FAIL": (TI.UNKNOWN_ERROR, "the job's node failed to boot (Slurm: BOOT_FAIL)"),
-    "DEADLINE": (TI.UNKNOWN_ERROR, "the job missed its deadline (Slurm: DEADLINE)"),
-    "PREEMPTED": (TI.UNKNOWN_ERROR, "the job was preempted (Slurm: PREEMPTED)"),
-    "REVOKED": (TI.UNKNOWN_ERROR, "the job was revoked (Slurm: REVOKED)"),
-    "LAUNCH_FAILED": (TI.UNKNOWN_ERROR, "the job failed to launch (Slurm: LAUNCH_FAILED)"),
-    "RECONFIG_FAIL": (TI.UNKNOWN_ERROR, "the job failed on reconfiguration (Slurm: "
+    "OUT_OF_MEMORY": (TIS.RESOURCE_ERROR, "the job ran out of memory (Slurm: OUT_OF_MEMORY)"),
+    "TIMEOUT": (TIS.RESOURCE_ERROR, "the job reached its time limit (Slurm: TIMEOUT)"),
+    "NODE_FAIL": (TIS.UNKNOWN_ERROR, "the job's node failed (Slurm: NODE_FAIL)"),
+    "BOOT_FAIL": (TIS.UNKNOWN_ERROR, "the job's node failed to boot (Slurm: BOOT_FAIL)"),
+    "DEADLINE": (TIS.UNKNOWN_ERROR, "the job missed its deadline (Slurm: DEADLINE)"),
+    "PREEMPTED": (TIS.UNKNOWN_ERROR, "the job was preempted (Slurm: PREEMPTED)"),
+    "REVOKED": (TIS.UNKNOWN_ERROR, "the job was revoked (Slurm: REVOKED)"),
+    "LAUNCH_FAILED": (TIS.UNKNOWN_ERROR, "the job failed to launch (Slurm: LAUNCH_FAILED)"),
+    "RECONFIG_FAIL": (TIS.UNKNOWN_ERROR, "the job failed on reconfiguration (Slurm: "
                                         "RECONFIG_FAIL)"),
-    "SPECIAL_EXIT": (TI.UNKNOWN_ERROR, "the job ended in SPECIAL_EXIT"),
+    "SPECIAL_EXIT": (TIS.UNKNOWN_ERROR, "the job ended in SPECIAL_EXIT"),
 }
 TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CANCELLED", *_CLUSTER_ENDED})
 
 # A failure report, then UNKNOWN_ERROR: the server refuses E for an instance that never
 # reported RUNNING (O to E is not a transition) and applies the U instead; after an E it
 # ignores the U as late.
-FAILURE_REPORTS = (str(TI.ERROR), str(TI.UNKNOWN_ERROR))
+FAILURE_REPORTS = (str(TIS.ERROR), str(TIS.UNKNOWN_ERROR))
 
 
 # ------------------------------------------------------------------ ids and array indices
@@ -350,7 +350,7 @@ def judge_record(watch: Watch, record: JobRecord, now: float, timing: Timing) ->
             watch.completed_seen = now
         if now - watch.completed_seen < timing.completed_grace:
             return None
-        return _report(watch, (str(TI.UNKNOWN_ERROR),),
+        return _report(watch, (str(TIS.UNKNOWN_ERROR),),
                        "the job exited 0, but the worker never reported the end")
     ended = _CLUSTER_ENDED.get(state)
     if ended is not None:
@@ -380,7 +380,7 @@ def judge_missing(watch: Watch, now: float, timing: Timing) -> Decision | None:
 
 
 def vanished_report(watch: Watch) -> Decision:
-    return _report(watch, (str(TI.UNKNOWN_ERROR),),
+    return _report(watch, (str(TIS.UNKNOWN_ERROR),),
                    "the job vanished from Slurm without a report from the worker")
 
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.server.auth import PRINCIPAL, Access, Principal
 from jobmon.server.http import path_name
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
 from jobmon.server.store import clusters
 from jobmon.server.store.clusters import PER_USER_CLUSTERS
-
-QUEUES = "/api/v1/clusters/{cluster_name}/queues"
 
 
 def _owner(request: web.Request, cluster_name: str) -> str:
@@ -23,8 +21,7 @@ def _owner(request: web.Request, cluster_name: str) -> str:
     return ""
 
 
-@API.route("POST", QUEUES, access=Access.CLUSTER,
-           request=wire.ClusterQueues, response=wire.ClusterQueues,
+@API.route(endpoints.SET_QUEUES, access=Access.CLUSTER,
            summary="Replace the cluster's queues and their limits (a per-user cluster's: "
                    "the caller's own)", tag="distributor")
 async def replace_queues(request: web.Request, body: wire.ClusterQueues) -> wire.ClusterQueues:
@@ -36,8 +33,8 @@ async def replace_queues(request: web.Request, body: wire.ClusterQueues) -> wire
                                              state.clock.now())
 
 
-@API.route("GET", QUEUES, response=wire.ClusterQueues,
-           summary="The cluster's queues and their limits, the default first", tag="run")
+@API.route(endpoints.QUEUES, summary="The cluster's queues and their limits, the default first",
+           tag="run")
 async def queues(request: web.Request) -> wire.ClusterQueues:
     cluster_name = path_name(request, "cluster_name")
     async with state_of(request).pool.acquire() as connection:

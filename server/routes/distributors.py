@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.server.auth import Access
 from jobmon.server.http import path_name
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
 from jobmon.server.store import distributors, runs
 
-CLUSTER = "/api/v1/distributors/{cluster_name}"
-
 
 def _cluster(request: web.Request) -> str:
     return path_name(request, "cluster_name")
 
 
-@API.route("POST", CLUSTER + "/lease", access=Access.ADMIN, request=wire.LeaseRequest,
-           response=wire.DistributorStatus,
+@API.route(endpoints.LEASE, access=Access.ADMIN,
            summary="Take or renew the cluster's daemon lease; 409 while another daemon "
                    "holds it", tag="distributor")
 async def take_lease(request: web.Request, body: wire.LeaseRequest) -> wire.DistributorStatus:
@@ -29,8 +26,7 @@ async def take_lease(request: web.Request, body: wire.LeaseRequest) -> wire.Dist
                                                 state.clock.now())
 
 
-@API.route("POST", CLUSTER + "/release", access=Access.ADMIN, request=wire.LeaseRelease,
-           response=wire.DistributorStatus,
+@API.route(endpoints.RELEASE, access=Access.ADMIN,
            summary="A stopping daemon gives its lease back", tag="distributor")
 async def release_lease(request: web.Request, body: wire.LeaseRelease) -> wire.DistributorStatus:
     state = state_of(request)
@@ -39,7 +35,7 @@ async def release_lease(request: web.Request, body: wire.LeaseRelease) -> wire.D
                                                 state.clock.now())
 
 
-@API.route("GET", CLUSTER, response=wire.DistributorStatus,
+@API.route(endpoints.DISTRIBUTOR,
            summary="Whether a daemon serves the cluster (clients then start no distributor "
                    "of their own)", tag="distributor")
 async def lease_status(request: web.Request) -> wire.DistributorStatus:
@@ -48,8 +44,7 @@ async def lease_status(request: web.Request) -> wire.DistributorStatus:
         return await distributors.lease_status(connection, _cluster(request), state.clock.now())
 
 
-@API.route("GET", CLUSTER + "/instances", access=Access.CLAIM, query=wire.LiveInstancesQuery,
-           response=wire.LiveInstances,
+@API.route(endpoints.LIVE_INSTANCES, access=Access.CLAIM,
            summary="Launched instances of the cluster that are not over, for a distributor "
                    "to adopt after a restart", tag="distributor")
 async def live_instances(

@@ -5,14 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 import jobmon
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.server.auth import Access
 from jobmon.server.routes import API
 from jobmon.server.state import state_of
 
 
-@API.route("GET", "/health", access=Access.PUBLIC,
-           response=wire.HealthResponse, summary="Liveness and database check",
+@API.route(endpoints.HEALTH, access=Access.PUBLIC, summary="Liveness and database check",
            tag="meta")
 async def health(request: web.Request) -> wire.HealthResponse:
     state = state_of(request)

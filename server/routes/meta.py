@@ -1,4 +1,4 @@
-"""GET /api/v1/openapi.json."""
+"""The OpenAPI document (`endpoints.OPENAPI`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from jobmon import endpoints
 from jobmon.server import openapi
 from jobmon.server.auth import Access
 from jobmon.server.http import json_response
@@ -18,7 +19,7 @@ def _document() -> dict[str, Any]:
     return openapi.build(API.routes)
 
 
-@API.route("GET", "/api/v1/openapi.json", access=Access.PUBLIC, response=dict[str, Any],
-           summary="This API's OpenAPI document", tag="meta")
+@API.route(endpoints.OPENAPI, access=Access.PUBLIC, summary="This API's OpenAPI document",
+           tag="meta")
 async def openapi_document(request: web.Request) -> web.Response:
     return json_response(_document())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon import wire_operator as wo
 from jobmon.server.auth import Access
 from jobmon.server.http import path_id
@@ -12,11 +12,8 @@ from jobmon.server.routes import API
 from jobmon.server.state import state_of, user_of
 from jobmon.server.store import archive, operator
 
-WORKFLOW = "/api/v1/workflows/{workflow_id}"
-TASK = "/api/v1/tasks/{task_id}"
 
-
-@API.route("GET", "/api/v1/workflows", query=wire.WorkflowListQuery, response=wire.WorkflowList,
+@API.route(endpoints.LIST_WORKFLOWS,
            summary="Workflows newest first, by user, status, name or ids, with task counts",
            tag="operator")
 async def list_workflows(request: web.Request, query: wire.WorkflowListQuery) -> wire.WorkflowList:
@@ -24,7 +21,7 @@ async def list_workflows(request: web.Request, query: wire.WorkflowListQuery) ->
         return await operator.list_workflows(connection, query)
 
 
-@API.route("GET", WORKFLOW + "/overview", response=wire.WorkflowOverview,
+@API.route(endpoints.OVERVIEW,
            summary="Counts by status and by task template, and failed tasks grouped by error",
            tag="operator")
 async def overview(request: web.Request) -> wire.WorkflowOverview:
@@ -32,7 +29,7 @@ async def overview(request: web.Request) -> wire.WorkflowOverview:
         return await operator.overview(connection, path_id(request, "workflow_id"))
 
 
-@API.route("GET", WORKFLOW + "/template_edges", response=wire.TemplateEdges,
+@API.route(endpoints.TEMPLATE_EDGES,
            summary="Edges between the workflow's task templates (arrays), from its task edges",
            tag="operator")
 async def template_edges(request: web.Request) -> wire.TemplateEdges:
@@ -40,15 +37,14 @@ async def template_edges(request: web.Request) -> wire.TemplateEdges:
         return await operator.template_edges(connection, path_id(request, "workflow_id"))
 
 
-@API.route("GET", WORKFLOW + "/runs", response=wire.WorkflowRuns,
-           summary="Every run of the workflow with its status timeline", tag="operator")
+@API.route(endpoints.WORKFLOW_RUNS, summary="Every run of the workflow with its status timeline",
+           tag="operator")
 async def workflow_runs(request: web.Request) -> wire.WorkflowRuns:
     async with state_of(request).pool.acquire() as connection:
         return await archive.runs(connection, path_id(request, "workflow_id"))
 
 
-@API.route("GET", WORKFLOW + "/export", access=Access.WORKFLOW, query=wire.PageQuery,
-           response=wire.ExportPage,
+@API.route(endpoints.EXPORT, access=Access.WORKFLOW,
            summary="A page of tasks with their instances and timelines (at most 2000 tasks)",
            tag="operator")
 async def export(request: web.Request, query: wire.PageQuery) -> wire.ExportPage:
@@ -56,9 +52,7 @@ async def export(request: web.Request, query: wire.PageQuery) -> wire.ExportPage
         return await archive.export_page(connection, path_id(request, "workflow_id"), query)
 
 
-@API.route("POST", WORKFLOW + "/task_status", access=Access.WORKFLOW,
-           request=wire.TaskUpdateRequest,
-           response=wire.TaskUpdateResponse,
+@API.route(endpoints.UPDATE_TASKS, access=Access.WORKFLOW,
            summary="Mark tasks DONE, or reset them and everything downstream (409 while running)",
            tag="operator")
 async def update_tasks(
@@ -70,14 +64,14 @@ async def update_tasks(
                                            state.clock.now(), user_of(request))
 
 
-@API.route("GET", TASK, access=Access.TASK, response=wire.TaskDetail,
+@API.route(endpoints.TASK, access=Access.TASK,
            summary="A task with every instance, its outcome and status timeline", tag="operator")
 async def task_detail(request: web.Request) -> wire.TaskDetail:
     async with state_of(request).pool.acquire() as connection:
         return await operator.task_detail(connection, path_id(request, "task_id"))
 
 
-@API.route("GET", TASK + "/dependencies", response=wire.TaskDependencies,
+@API.route(endpoints.TASK_DEPENDENCIES,
            summary="The task's direct upstream and downstream tasks with their status",
            tag="operator")
 async def task_dependencies(request: web.Request) -> wire.TaskDependencies:
@@ -85,16 +79,14 @@ async def task_dependencies(request: web.Request) -> wire.TaskDependencies:
         return await operator.dependencies(connection, path_id(request, "task_id"))
 
 
-@API.route("GET", "/api/v1/task_subtree", query=wo.SubtreeQuery, response=wo.TaskSubtree,
-           summary="Tasks and everything downstream of them, with status and name",
-           tag="operator")
+@API.route(endpoints.TASK_SUBTREE,
+           summary="Tasks and everything downstream of them, with status and name", tag="operator")
 async def task_subtree(request: web.Request, query: wo.SubtreeQuery) -> wo.TaskSubtree:
     async with state_of(request).pool.acquire() as connection:
         return await operator.subtree(connection, query)
 
 
-@API.route("GET", "/api/v1/prune_candidates", query=wire.PruneCandidatesQuery,
-           response=wire.PruneCandidates,
+@API.route(endpoints.PRUNE_CANDIDATES,
            summary="Finished workflows whose status is older than a time", tag="operator")
 async def prune_candidates(
     request: web.Request, query: wire.PruneCandidatesQuery
@@ -103,8 +95,7 @@ async def prune_candidates(
         return await archive.prune_candidates(connection, query)
 
 
-@API.route("POST", WORKFLOW + "/prune", access=Access.WORKFLOW,
-           request=wire.PruneRequest, response=wire.PruneResponse,
+@API.route(endpoints.PRUNE, access=Access.WORKFLOW,
            summary="Delete one batch of a finished workflow; the last batch deletes it",
            tag="operator")
 async def prune(request: web.Request, body: wire.PruneRequest) -> wire.PruneResponse:

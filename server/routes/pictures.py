@@ -3,10 +3,9 @@ limits of a workflow's task templates."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
+from jobmon import endpoints
 from jobmon import wire_pictures as wp
 from jobmon.server.auth import Access
 from jobmon.server.http import json_response, path_id
@@ -15,18 +14,15 @@ from jobmon.server.state import state_of, user_of
 from jobmon.server.store import pictures
 from jobmon.status import vocabulary
 
-WORKFLOW = "/api/v1/workflows/{workflow_id}"
 
-
-@API.route("GET", "/api/v1/statuses", access=Access.PUBLIC, response=dict[str, Any],
+@API.route(endpoints.STATUSES, access=Access.PUBLIC,
            summary="Every status letter of every state machine with its name, label and "
                    "colour: the CLI's and the dashboard's one vocabulary", tag="meta")
 async def statuses(request: web.Request) -> web.Response:
     return json_response(vocabulary())
 
 
-@API.route("GET", WORKFLOW + "/resource_picture", query=wp.ResourcePictureQuery,
-           response=wp.ResourcePicture,
+@API.route(endpoints.RESOURCE_PICTURE,
            summary="Per task template: max RSS and runtime of each finished instance against "
                    "its request, instances killed for memory or time or using under a fifth, "
                    "and the suggested request", tag="usage")
@@ -38,7 +34,7 @@ async def resource_picture(
                                                query)
 
 
-@API.route("GET", WORKFLOW + "/timeline", query=wp.TimelineQuery, response=wp.Timeline,
+@API.route(endpoints.TIMELINE,
            summary="A run's instances as bars from RUNNING to their end, or above max_bars "
                    "the number running per template over time", tag="status")
 async def timeline(request: web.Request, query: wp.TimelineQuery) -> wp.Timeline:
@@ -48,8 +44,7 @@ async def timeline(request: web.Request, query: wp.TimelineQuery) -> wp.Timeline
                                        state.clock.now())
 
 
-@API.route("POST", WORKFLOW + "/template_concurrency", access=Access.WORKFLOW,
-           request=wp.TemplateConcurrencyRequest, response=wp.TemplateConcurrencyResponse,
+@API.route(endpoints.SET_TEMPLATE_CONCURRENCY, access=Access.WORKFLOW,
            summary="Change the limit of one task template (array) of a (running) workflow",
            tag="operator")
 async def set_template_concurrency(

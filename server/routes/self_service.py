@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from jobmon import endpoints
 from jobmon import wire_operator as wo
 from jobmon.server.auth import Access
 from jobmon.server.http import path_id
@@ -12,11 +13,8 @@ from jobmon.server.routes import API
 from jobmon.server.state import state_of, user_of
 from jobmon.server.store import self_service
 
-WORKFLOW = "/api/v1/workflows/{workflow_id}"
 
-
-@API.route("POST", WORKFLOW + "/reset", access=Access.WORKFLOW, request=wo.ResetRequest,
-           response=wo.ResetResponse,
+@API.route(endpoints.RESET, access=Access.WORKFLOW,
            summary="Every task back to REGISTERING (DONE ones kept with partial); only "
                    "after a run that ended in ERROR", tag="operator")
 async def reset(request: web.Request, body: wo.ResetRequest) -> wo.ResetResponse:
@@ -26,8 +24,7 @@ async def reset(request: web.Request, body: wo.ResetRequest) -> wo.ResetResponse
                                         state.clock.now(), user_of(request))
 
 
-@API.route("POST", WORKFLOW + "/resume_signal", access=Access.WORKFLOW,
-           request=wo.ResumeSignalRequest, response=wo.ResumeState,
+@API.route(endpoints.RESUME_SIGNAL, access=Access.WORKFLOW,
            summary="Tell the workflow's live runs to stop for a resume (cold: kill their "
                    "instances)", tag="operator")
 async def signal_resume(request: web.Request, body: wo.ResumeSignalRequest) -> wo.ResumeState:
@@ -37,15 +34,14 @@ async def signal_resume(request: web.Request, body: wo.ResumeSignalRequest) -> w
                                                 body, state.clock.now(), user_of(request))
 
 
-@API.route("GET", WORKFLOW + "/resumable", response=wo.ResumeState,
-           summary="Whether a new run may start: the runs not over yet", tag="operator")
+@API.route(endpoints.RESUMABLE, summary="Whether a new run may start: the runs not over yet",
+           tag="operator")
 async def resume_state(request: web.Request) -> wo.ResumeState:
     async with state_of(request).pool.acquire() as connection:
         return await self_service.resume_state(connection, path_id(request, "workflow_id"))
 
 
-@API.route("POST", WORKFLOW + "/increase_resources", access=Access.WORKFLOW,
-           response=wo.IncreasedResources,
+@API.route(endpoints.INCREASE_RESOURCES, access=Access.WORKFLOW,
            summary="Scale the resources of tasks whose last attempt hit a resource error",
            tag="operator")
 async def increase_resources(request: web.Request) -> wo.IncreasedResources:

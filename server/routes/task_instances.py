@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import msgspec
 from aiohttp import web
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.server.auth import Access, worker_credential
 from jobmon.server.db import wait_for
 from jobmon.server.http import path_id, request_id
@@ -20,11 +22,9 @@ from jobmon.server.store.errors import NotFound
 _LIVE = frozenset("IORT")
 
 
-@API.route("POST", "/api/v1/distributor/claim", access=Access.CLAIM, request=wire.ClaimRequest,
-           response=wire.ClaimResponse,
+@API.route(endpoints.CLAIM, access=Access.CLAIM,
            summary="Claim queued instances of a cluster and collect kill orders; "
-                   "waits up to `wait` seconds for work",
-           tag="distributor")
+                   "waits up to `wait` seconds for work", tag="distributor")
 async def claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimResponse:
     answer = await _claim(request, body)
     metrics = state_of(request).metrics
@@ -45,14 +45,18 @@ async def _claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimRes
             claimed = await instances.claim(connection, body, run_id, state.clock.now(),
                                             request_id(request), user_of(request))
             kill = await instances.kill_orders(connection, body.cluster_name, run_id)
+            runs: dict[int, dict[str, Any]] = {}
             if body.with_inputs:
                 claimed = await _with_inputs(connection, claimed)
+                with_runs = sorted({i.workflow_id for i in claimed if i.has_runs})
+                if with_runs:
+                    runs = await results.input_runs(connection, with_runs)
         if body.cluster_name not in PER_USER_CLUSTERS and state.auth.key:
             # a shared cluster runs `jobmon worker`, which reports with its own credential
             claimed = [msgspec.structs.replace(
                 instance, credential=worker_credential(state.auth.key, instance.task_instance_id))
                 for instance in claimed]
-        return wire.ClaimResponse(instances=claimed, kill=kill)
+        return wire.ClaimResponse(instances=claimed, kill=kill, runs=runs)
 
     answer = await collect()
     if answer.instances or answer.kill or body.wait <= 0:
@@ -79,9 +83,7 @@ async def _with_inputs(connection: asyncpg.Connection,
             if instance.task_instance_id in inputs else instance for instance in claimed]
 
 
-@API.route("POST", "/api/v1/task_instances/transitions", access=Access.INSTANCES,
-           request=wire.TransitionsRequest,
-           response=wire.TransitionsResponse,
+@API.route(endpoints.TRANSITIONS, access=Access.INSTANCES,
            summary="Report instance statuses in a batch; each is applied, ignored or rejected",
            tag="distributor")
 async def transitions(
@@ -95,9 +97,7 @@ async def transitions(
         )
 
 
-@API.route("POST", "/api/v1/task_instances/heartbeat", access=Access.INSTANCES,
-           request=wire.InstanceHeartbeatRequest,
-           response=wire.InstanceHeartbeatResponse,
+@API.route(endpoints.INSTANCE_HEARTBEAT, access=Access.INSTANCES,
            summary="Heartbeats of many instances; the answer lists those that must stop",
            tag="distributor")
 async def heartbeat(
@@ -110,8 +110,7 @@ async def heartbeat(
     )
 
 
-@API.route("GET", "/api/v1/task_instances/{task_instance_id}", access=Access.INSTANCES,
-           response=wire.InstanceInfo,
+@API.route(endpoints.INSTANCE, access=Access.INSTANCES,
            summary="One instance with its command, for the worker", tag="distributor")
 async def get_instance(request: web.Request) -> wire.InstanceInfo:
     instance_id = path_id(request, "task_instance_id")

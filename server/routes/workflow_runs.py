@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 from aiohttp import web
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.server.auth import Access
 from jobmon.server.db import wait_for
 from jobmon.server.http import path_id
@@ -13,13 +13,11 @@ from jobmon.server.routes import API
 from jobmon.server.state import state_of, user_of
 from jobmon.server.store import runs
 
-RUN = "/api/v1/workflow_runs/{workflow_run_id}"
 _IN_FLIGHT = frozenset("QIOR")
 _LIVE = frozenset("BIOR")
 
 
-@API.route("POST", RUN + "/status", access=Access.RUN, request=wire.RunStatusRequest,
-           response=wire.RunStatusResponse,
+@API.route(endpoints.RUN_STATUS, access=Access.RUN,
            summary="Move the run to a status the transition table allows (409 otherwise)",
            tag="run")
 async def set_status(request: web.Request, body: wire.RunStatusRequest) -> wire.RunStatusResponse:
@@ -31,8 +29,17 @@ async def set_status(request: web.Request, body: wire.RunStatusRequest) -> wire.
         )
 
 
-@API.route("POST", RUN + "/heartbeat", access=Access.RUN, request=wire.RunHeartbeatRequest,
-           response=wire.RunHeartbeatResponse,
+@API.route(endpoints.START_RUN, access=Access.RUN,
+           summary="The swarm is built and its distributors are up: the run goes B to I, O "
+                   "and R at once (a replay finds it RUNNING; 409 once ended)", tag="run")
+async def start(request: web.Request) -> wire.RunStatusResponse:
+    state = state_of(request)
+    async with state.pool.acquire() as connection:
+        return await runs.start_run(connection, path_id(request, "workflow_run_id"),
+                                    state.clock.now(), "swarm", user_of(request))
+
+
+@API.route(endpoints.RUN_HEARTBEAT, access=Access.RUN,
            summary="The swarm is alive; the answer carries the run's status", tag="run")
 async def heartbeat(
     request: web.Request, body: wire.RunHeartbeatRequest
@@ -47,8 +54,7 @@ async def heartbeat(
         )
 
 
-@API.route("POST", RUN + "/schedule", access=Access.RUN, request=wire.ScheduleRequest,
-           response=wire.ScheduleResponse,
+@API.route(endpoints.RUN_SCHEDULE, access=Access.RUN,
            summary="One swarm tick: fatal tasks, resource adjustments, queueing", tag="run")
 async def schedule(request: web.Request, body: wire.ScheduleRequest) -> wire.ScheduleResponse:
     state = state_of(request)
@@ -59,8 +65,7 @@ async def schedule(request: web.Request, body: wire.ScheduleRequest) -> wire.Sch
         )
 
 
-@API.route("GET", RUN + "/changes", access=Access.RUN,
-           query=wire.ChangesQuery, response=wire.ChangesResponse,
+@API.route(endpoints.RUN_CHANGES, access=Access.RUN,
            summary="Task status changes since a cursor; waits up to `wait` seconds for one",
            tag="run")
 async def changes(request: web.Request, query: wire.ChangesQuery) -> wire.ChangesResponse:

@@ -5,18 +5,15 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from jobmon import wire
+from jobmon import endpoints, wire
 from jobmon.server.auth import PRINCIPAL, Access
 from jobmon.server.http import path_id, request_id
 from jobmon.server.routes import API
 from jobmon.server.state import state_of, user_of
 from jobmon.server.store import bind, runs, workflows
 
-WORKFLOW = "/api/v1/workflows/{workflow_id}"
 
-
-@API.route("POST", "/api/v1/workflows", request=wire.WorkflowRequest,
-           response=wire.WorkflowResponse,
+@API.route(endpoints.CREATE_WORKFLOW,
            summary="Find or create a workflow by (tool version, workflow_args)", tag="bind")
 async def create_workflow(
     request: web.Request, body: wire.WorkflowRequest
@@ -29,29 +26,26 @@ async def create_workflow(
         return await bind.create_workflow(connection, body, state.clock.now())
 
 
-@API.route("GET", WORKFLOW, response=wire.WorkflowInfo, summary="A workflow and its latest run",
-           tag="read")
+@API.route(endpoints.WORKFLOW, summary="A workflow and its latest run", tag="read")
 async def get_workflow(request: web.Request) -> wire.WorkflowInfo:
     async with state_of(request).pool.acquire() as connection:
         return await workflows.workflow_info(connection, path_id(request, "workflow_id"))
 
 
-@API.route("POST", WORKFLOW + "/arrays", access=Access.WORKFLOW, request=wire.ArraysRequest,
-           response=wire.ArraysResponse, summary="Find or create the workflow's arrays", tag="bind")
+@API.route(endpoints.UPSERT_ARRAYS, access=Access.WORKFLOW,
+           summary="Find or create the workflow's arrays", tag="bind")
 async def upsert_arrays(request: web.Request, body: wire.ArraysRequest) -> wire.ArraysResponse:
     async with state_of(request).pool.acquire() as connection:
         return await bind.upsert_arrays(connection, path_id(request, "workflow_id"), body)
 
 
-@API.route("GET", WORKFLOW + "/arrays", response=wire.ArraysInfo,
-           summary="The workflow's arrays and their limits", tag="read")
+@API.route(endpoints.ARRAYS, summary="The workflow's arrays and their limits", tag="read")
 async def get_arrays(request: web.Request) -> wire.ArraysInfo:
     async with state_of(request).pool.acquire() as connection:
         return await workflows.arrays(connection, path_id(request, "workflow_id"))
 
 
-@API.route("POST", WORKFLOW + "/tasks", access=Access.WORKFLOW,
-           request=wire.TasksChunk, response=wire.TasksResponse,
+@API.route(endpoints.INSERT_TASKS, access=Access.WORKFLOW,
            summary="Write a chunk of tasks (idempotent); returns their ids in order", tag="bind")
 async def insert_tasks(request: web.Request, body: wire.TasksChunk) -> wire.TasksResponse:
     state = state_of(request)
@@ -61,8 +55,7 @@ async def insert_tasks(request: web.Request, body: wire.TasksChunk) -> wire.Task
         )
 
 
-@API.route("GET", WORKFLOW + "/tasks", access=Access.WORKFLOW, query=wire.PageQuery,
-           response=wire.TaskRows,
+@API.route(endpoints.TASKS, access=Access.WORKFLOW,
            summary="A page of the workflow's tasks in id order", tag="read")
 async def get_tasks(request: web.Request, query: wire.PageQuery) -> wire.TaskRows:
     async with state_of(request).pool.acquire() as connection:
@@ -71,16 +64,15 @@ async def get_tasks(request: web.Request, query: wire.PageQuery) -> wire.TaskRow
         )
 
 
-@API.route("POST", WORKFLOW + "/edges", access=Access.WORKFLOW,
-           request=wire.EdgesChunk, response=wire.EdgesResponse,
+@API.route(endpoints.INSERT_EDGES, access=Access.WORKFLOW,
            summary="Write a chunk of edges (idempotent)", tag="bind")
 async def insert_edges(request: web.Request, body: wire.EdgesChunk) -> wire.EdgesResponse:
     async with state_of(request).pool.acquire() as connection:
         return await bind.insert_edges(connection, path_id(request, "workflow_id"), body)
 
 
-@API.route("GET", WORKFLOW + "/edges", query=wire.PageQuery, response=wire.EdgeRows,
-           summary="A page of the workflow's edges, by downstream task id", tag="read")
+@API.route(endpoints.EDGES, summary="A page of the workflow's edges, by downstream task id",
+           tag="read")
 async def get_edges(request: web.Request, query: wire.PageQuery) -> wire.EdgeRows:
     async with state_of(request).pool.acquire() as connection:
         return await workflows.edge_page(
@@ -88,8 +80,7 @@ async def get_edges(request: web.Request, query: wire.PageQuery) -> wire.EdgeRow
         )
 
 
-@API.route("POST", WORKFLOW + "/bound", access=Access.WORKFLOW,
-           request=wire.BoundRequest, response=wire.BoundResponse,
+@API.route(endpoints.FINISH_BIND, access=Access.WORKFLOW,
            summary="Mark the bind complete once every task is written", tag="bind")
 async def finish_bind(request: web.Request, body: wire.BoundRequest) -> wire.BoundResponse:
     state = state_of(request)
@@ -100,8 +91,7 @@ async def finish_bind(request: web.Request, body: wire.BoundRequest) -> wire.Bou
         )
 
 
-@API.route("POST", WORKFLOW + "/runs", access=Access.WORKFLOW,
-           request=wire.RunRequest, response=wire.RunResponse,
+@API.route(endpoints.CREATE_RUN, access=Access.WORKFLOW,
            summary="Start a run; with resume, take over from earlier runs", tag="run")
 async def create_run(request: web.Request, body: wire.RunRequest) -> wire.RunResponse:
     state = state_of(request)
@@ -118,7 +108,7 @@ async def create_run(request: web.Request, body: wire.RunRequest) -> wire.RunRes
         )
 
 
-@API.route("GET", WORKFLOW + "/errors", query=wire.TaskErrorsQuery, response=wire.TaskErrors,
+@API.route(endpoints.WORKFLOW_ERRORS,
            summary="The latest failed instance of each task that has one, with its error",
            tag="read")
 async def get_task_errors(request: web.Request, query: wire.TaskErrorsQuery) -> wire.TaskErrors:
@@ -126,17 +116,15 @@ async def get_task_errors(request: web.Request, query: wire.TaskErrorsQuery) -> 
         return await workflows.task_errors(connection, path_id(request, "workflow_id"), query)
 
 
-@API.route("GET", "/api/v1/tasks/{task_id}/errors", query=wire.TaskErrorsQuery,
-           response=wire.TaskErrors,
-           summary="The latest failed instance of a task, with its error", tag="read")
+@API.route(endpoints.TASK_ERRORS, summary="The latest failed instance of a task, with its error",
+           tag="read")
 async def get_errors_of_task(request: web.Request, query: wire.TaskErrorsQuery) -> wire.TaskErrors:
     async with state_of(request).pool.acquire() as connection:
         return await workflows.task_errors(connection, None, query,
                                            task_id=path_id(request, "task_id"))
 
 
-@API.route("POST", WORKFLOW + "/attributes", access=Access.WORKFLOW,
-           request=wire.AttributesRequest, response=wire.AttributesResponse,
+@API.route(endpoints.ADD_ATTRIBUTES, access=Access.WORKFLOW,
            summary="Add attributes to a workflow, or change their values", tag="bind")
 async def add_attributes(request: web.Request,
                          body: wire.AttributesRequest) -> wire.AttributesResponse:

@@ -20,18 +20,18 @@ from jobmon.status import (
     Verdict,
 )
 
-TI = TaskInstanceStatus
+TIS = TaskInstanceStatus
 
 # A lost instance (X) counts as a failed attempt at once: O to X to E.
-_CHAINED = {TI.NO_HEARTBEAT: TI.ERROR}
+_CHAINED = {TIS.NO_HEARTBEAT: TIS.ERROR}
 # What a worker reports at the end of a command: from a triaged instance, proof of life.
-_PROVES_ALIVE = frozenset({str(TI.DONE), str(TI.ERROR), str(TI.RESOURCE_ERROR)})
+_PROVES_ALIVE = frozenset({str(TIS.DONE), str(TIS.ERROR), str(TIS.RESOURCE_ERROR)})
 # A short command's RUNNING and its end often come in one report: the instance then moves
 # once (two history rows), not twice, and so does its task.
-_FUSED_ENDS = frozenset({TI.DONE, TI.ERROR, TI.RESOURCE_ERROR})
-assert all(TASK_INSTANCE.verdict(TI.RUNNING, end) is Verdict.APPLY for end in _FUSED_ENDS)
+_FUSED_ENDS = frozenset({TIS.DONE, TIS.ERROR, TIS.RESOURCE_ERROR})
+assert all(TASK_INSTANCE.verdict(TIS.RUNNING, end) is Verdict.APPLY for end in _FUSED_ENDS)
 assert all(
-    TASK.verdict(TASK_FOLLOWS_INSTANCE[TI.RUNNING], TASK_FOLLOWS_INSTANCE[end]) is Verdict.APPLY
+    TASK.verdict(TASK_FOLLOWS_INSTANCE[TIS.RUNNING], TASK_FOLLOWS_INSTANCE[end]) is Verdict.APPLY
     for end in _FUSED_ENDS
 )
 
@@ -74,6 +74,7 @@ async def claim(
             context=row["context"],
             launch_token=row["launch_token"],
             has_upstream=row["has_upstream"],
+            has_runs=row["has_runs"],
         )
         for row in rows
     ]
@@ -163,7 +164,7 @@ async def _apply_group(
         await connection.execute(
             Q["save_task_payloads"],
             [task_of[update.task_instance_id] for update in payloads],
-            [update.output if status is TI.DONE else None for update in payloads],
+            [update.output if status is TIS.DONE else None for update in payloads],
             [update.context for update in payloads],
         )
     return moved
@@ -178,13 +179,13 @@ async def _apply_fused(connection: asyncpg.Connection, by_instance: _Steps, sour
     """Move each instance reported as RUNNING then ended at once; drop it from ``by_instance``."""
     fused: dict[TaskInstanceStatus, list[wire.InstanceUpdate]] = defaultdict(list)
     for steps in by_instance.values():
-        if len(steps) == 2 and steps[0][0] is TI.RUNNING and steps[1][0] in _FUSED_ENDS:
+        if len(steps) == 2 and steps[0][0] is TIS.RUNNING and steps[1][0] in _FUSED_ENDS:
             fused[steps[1][0]].append(_merged(steps[0][1], steps[1][1]))
     for end, group in fused.items():
-        moved = await _apply_group(connection, end, group, source, now, via=TI.RUNNING,
+        moved = await _apply_group(connection, end, group, source, now, via=TIS.RUNNING,
                                    user=user)
         for instance_id in moved:
-            applied.update({(instance_id, str(TI.RUNNING)), (instance_id, str(end))})
+            applied.update({(instance_id, str(TIS.RUNNING)), (instance_id, str(end))})
             del by_instance[instance_id]
 
 
@@ -218,17 +219,17 @@ async def _revive(connection: asyncpg.Connection, updates: Sequence[wire.Instanc
     revived = [
         update for update in updates
         if (update.task_instance_id, update.status) not in applied
-        and current.get(update.task_instance_id) == TI.TRIAGING
+        and current.get(update.task_instance_id) == TIS.TRIAGING
         and update.status in _PROVES_ALIVE
     ]
     if not revived:
         return False
-    await _apply_group(connection, TI.RUNNING, [
-        wire.InstanceUpdate(task_instance_id=u.task_instance_id, status=str(TI.RUNNING))
+    await _apply_group(connection, TIS.RUNNING, [
+        wire.InstanceUpdate(task_instance_id=u.task_instance_id, status=str(TIS.RUNNING))
         for u in revived], source, now, user=user)
     by_outcome: dict[TaskInstanceStatus, list[wire.InstanceUpdate]] = defaultdict(list)
     for update in revived:
-        by_outcome[TI(update.status)].append(update)
+        by_outcome[TIS(update.status)].append(update)
     for status, group in by_outcome.items():
         moved = await _apply_group(connection, status, group, source, now, user=user)
         applied.update((instance_id, str(status)) for instance_id in moved)
@@ -250,7 +251,7 @@ async def _catch_up(connection: asyncpg.Connection, by_instance: _Steps,
                 if (instance_id, update.status) not in applied]
         now_status = current.get(instance_id)
         if rest and now_status is not None and \
-                TASK_INSTANCE.verdict(TI(now_status), rest[0][0]) is Verdict.APPLY:
+                TASK_INSTANCE.verdict(TIS(now_status), rest[0][0]) is Verdict.APPLY:
             leftover[instance_id] = rest
     if not leftover:
         return False
@@ -297,7 +298,7 @@ async def apply_transitions(
         elif now_status is None:
             results.append("rejected")
         else:
-            verdict = TASK_INSTANCE.verdict(TI(now_status), TI(update.status))
+            verdict = TASK_INSTANCE.verdict(TIS(now_status), TIS(update.status))
             results.append("rejected" if verdict is Verdict.REJECT else "ignored")
     return wire.TransitionsResponse(results=results, statuses=statuses)
 
@@ -330,16 +331,16 @@ async def heartbeat(
         rows = await connection.fetch(
             Q["instance_heartbeat"], list(deadlines), list(deadlines.values())
         )
-        triaged = [row[0] for row in rows if row[1] == TI.TRIAGING]
+        triaged = [row[0] for row in rows if row[1] == TIS.TRIAGING]
         if triaged:
             await apply_transitions(
                 connection,
-                [wire.InstanceUpdate(task_instance_id=i, status=str(TI.RUNNING)) for i in triaged],
+                [wire.InstanceUpdate(task_instance_id=i, status=str(TIS.RUNNING)) for i in triaged],
                 "worker",
                 now,
             )
     statuses = {row[0]: row[1] for row in rows}
-    statuses.update(dict.fromkeys(triaged, str(TI.RUNNING)))
+    statuses.update(dict.fromkeys(triaged, str(TIS.RUNNING)))
     return statuses
 
 
@@ -360,4 +361,5 @@ async def info(connection: asyncpg.Connection, instance_id: int) -> wire.Instanc
         context=row["context"],
         launch_token=row["launch_token"],
         has_upstream=row["has_upstream"],
+        has_runs=row["has_runs"],
     )

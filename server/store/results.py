@@ -16,15 +16,60 @@ from jobmon.server.store.errors import Invalid, NotFound
 
 
 async def inputs(connection: asyncpg.Connection, instance_ids: list[int]) -> wr.InputsResponse:
-    """{upstream name: output} of each instance's task (instances without upstreams get {})."""
+    """{upstream name: output} of each instance's task (instances without upstreams get {}),
+    and the input runs of their workflows that take some (JOBMON_RUNS)."""
+    wanted = sorted(set(instance_ids))
     rows: dict[int, list[tuple[int, str, Any]]] = defaultdict(list)
-    for row in await connection.fetch(Q["inputs_of_instances"], sorted(set(instance_ids))):
+    for row in await connection.fetch(Q["inputs_of_instances"], wanted):
         rows[row["task_instance_id"]].append((row["task_id"], row["name"], row["output"]))
-    return wr.InputsResponse(instances=[
-        wr.InstanceInputs(task_instance_id=instance_id,
-                          inputs=results.named_outputs(rows.get(instance_id, [])))
-        for instance_id in sorted(set(instance_ids))
-    ])
+    with_runs = [row["workflow_id"] for row in
+                 await connection.fetch(Q["workflows_with_runs_of_instances"], wanted)]
+    return wr.InputsResponse(
+        instances=[wr.InstanceInputs(task_instance_id=instance_id,
+                                     inputs=results.named_outputs(rows.get(instance_id, [])))
+                   for instance_id in wanted],
+        runs=await input_runs(connection, with_runs) if with_runs else {},
+    )
+
+
+async def input_runs(connection: asyncpg.Connection,
+                     workflow_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """{workflow id: {input run id: its entry}} (JOBMON_RUNS) of the workflows that take
+    finished runs as input; the outputs of a workflow's runs only as far as they fit
+    (results.runs_with_outputs), its runs' results always."""
+    listed: dict[int, list[asyncpg.Record]] = defaultdict(list)
+    for row in await connection.fetch(Q["input_runs_of"], sorted(set(workflow_ids))):
+        listed[row["workflow_id"]].append(row)
+    whole: set[int] = set()  # runs whose outputs some workflow's JOBMON_RUNS holds
+    fits = {workflow_id: results.runs_with_outputs(
+                [(run["id"], run["outputs_size"]) for run in runs], results.RUNS_OUTPUTS_LIMIT)
+            for workflow_id, runs in listed.items()}
+    for included in fits.values():
+        whole |= included
+    specs = {row["id"]: msgspec.convert(row["result_schema"] or [], list[wr.ResultSpec])
+             for runs in listed.values() for row in runs}
+    outputs = await _outputs_by_run(connection, sorted(whole), None)
+    partial = sorted(set(specs) - whole)
+    wanted_tasks = sorted(set().union(*(results.result_tasks(specs[i]) for i in partial)))
+    if partial and wanted_tasks:
+        outputs.update(await _outputs_by_run(connection, partial, wanted_tasks))
+    answer: dict[int, dict[str, Any]] = {}
+    for workflow_id, runs in listed.items():
+        answer[workflow_id] = {str(run["id"]): results.run_entry(
+            run["name"], run["workflow_args"],
+            msgspec.convert(run["parameters"] or [], list[wr.Parameter]), specs[run["id"]],
+            results.named_outputs(outputs.get(run["id"], [])), run["id"] in fits[workflow_id])
+            for run in runs}
+    return answer
+
+
+async def _outputs_by_run(connection: asyncpg.Connection, run_ids: list[int],
+                          task_names: list[str] | None) -> dict[int, list[tuple[int, str, Any]]]:
+    found: dict[int, list[tuple[int, str, Any]]] = defaultdict(list)
+    if run_ids:
+        for row in await connection.fetch(Q["outputs_of_workflows"], run_ids, task_names):
+            found[row["workflow_id"]].append((row["id"], row["name"], row["output"]))
+    return found
 
 
 async def _owner(connection: asyncpg.Connection, workflow_id: int) -> str:

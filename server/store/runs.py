@@ -27,7 +27,7 @@ from jobmon.status import (
     workflow_status_for_run,
 )
 
-WR = WorkflowRunStatus
+WRS = WorkflowRunStatus
 RUN_LIVE = letters(WORKFLOW_RUN_ACTIVE)
 # How long a distributor has to confirm a kill before the reaper assumes the instance dead.
 KILL_GRACE = dt.timedelta(minutes=5)
@@ -54,9 +54,8 @@ async def create_run(
         if request_id:
             existing = await connection.fetchrow(Q["run_by_request_id"], request_id)
             if existing is not None:
-                return wire.RunResponse(
-                    workflow_run_id=existing["id"], status=existing["status"], resumed_from=[]
-                )
+                return await _run_answer(connection, workflow_id, existing["id"],
+                                         existing["status"], [])
         if not workflow["bound"]:
             raise Conflict(
                 errors.CODE_CONFLICT,
@@ -117,20 +116,33 @@ async def _start_run(
     if not body.cold:
         await connection.execute(Q["adopt_instances"], workflow_id, run_id)
     await set_workflow_status(
-        connection, workflow_id, str(workflow_status_for_run(WR.BOUND)), now,
+        connection, workflow_id, str(workflow_status_for_run(WRS.BOUND)), now,
         run_id, "swarm", user,
         {"resume": "cold" if body.cold else "hot"} if resumed_from or summary["num_runs"]
         else None,
     )
-    return wire.RunResponse(workflow_run_id=run_id, status=str(WR.BOUND),
-                            resumed_from=resumed_from)
+    return await _run_answer(connection, workflow_id, run_id, str(WRS.BOUND), resumed_from)
+
+
+async def _run_answer(connection: asyncpg.Connection, workflow_id: int, run_id: int,
+                      status: str, resumed_from: list[int]) -> wire.RunResponse:
+    """The run with where its swarm starts: the change cursor, taken before the swarm reads
+    its tasks (what changes after is in the feed), and the limits it queues within."""
+    run = await run_state(connection, run_id)
+    limits = await connection.fetch(Q["array_limits"], workflow_id)
+    return wire.RunResponse(
+        workflow_run_id=run_id, status=status, resumed_from=resumed_from,
+        cursor=await connection.fetchval(Q["current_snapshot"]),
+        max_concurrently_running=run["max_concurrently_running"],
+        array_limits={str(row[0]): row[1] for row in limits},
+    )
 
 
 async def _take_over(
     connection: asyncpg.Connection, workflow_id: int, cold: bool, now: dt.datetime,
     user: str | None,
 ) -> list[int]:
-    takeover = WR.COLD_RESUME if cold else WR.HOT_RESUME
+    takeover = WRS.COLD_RESUME if cold else WRS.HOT_RESUME
     taken = await take_over_runs(connection, workflow_id, takeover, now, "swarm", user)
     context = {"reason": f"{'cold' if cold else 'hot'} resume"}
     if cold:
@@ -149,7 +161,7 @@ async def take_over_runs(connection: asyncpg.Connection, workflow_id: int,
         Q["takeover_runs"], workflow_id, str(takeover), now, source, user)]
     count_transitions("workflow_run", str(takeover), len(taken))
     ended = await connection.fetch(Q["terminate_lost_resumed_runs"], workflow_id, now)
-    count_transitions("workflow_run", str(WR.TERMINATED), len(ended))
+    count_transitions("workflow_run", str(WRS.TERMINATED), len(ended))
     return taken
 
 
@@ -201,7 +213,7 @@ async def set_run_status(
         run = await connection.fetchrow(Q["run_for_update"], run_id)
         if run is None:
             raise NotFound(f"workflow run {run_id}")
-        current = WR(run["status"])
+        current = WRS(run["status"])
         verdict = WORKFLOW_RUN.verdict(current, requested)
         if verdict is Verdict.REJECT:
             raise Conflict(
@@ -210,7 +222,7 @@ async def set_run_status(
                 f"{requested.name} ({requested})",
             )
         applied = verdict is Verdict.APPLY
-        if applied and requested is WR.DONE:
+        if applied and requested is WRS.DONE:
             await _require_all_done(connection, run["workflow_id"], run_id)
         if applied:
             moved = await connection.fetchval(
@@ -228,6 +240,34 @@ async def set_run_status(
         workflow_run_id=run_id, status=str(status), applied=applied,
         workflow_status=workflow_status,
     )
+
+
+# The statuses a run passes through as its swarm starts, in one request (POST .../start).
+START = (WRS.INSTANTIATED, WRS.LAUNCHED, WRS.RUNNING)
+
+
+async def start_run(connection: asyncpg.Connection, run_id: int, now: dt.datetime,
+                    source: str = "swarm", user: str | None = None) -> wire.RunStatusResponse:
+    """B to I (its swarm is built), O (its distributors are up) and R, in one transaction.
+
+    Each step is checked and recorded as a status post would be; a run already RUNNING (a
+    replayed request) is answered unchanged, one ended meanwhile is a 409 (CODE_TRANSITION).
+    """
+    async with connection.transaction():
+        run = await connection.fetchrow(Q["run_for_update"], run_id)
+        if run is None:
+            raise NotFound(f"workflow run {run_id}")
+        current = WRS(run["status"])
+        steps = START[START.index(current) + 1:] if current in START else START
+        answer = wire.RunStatusResponse(
+            workflow_run_id=run_id, status=str(current), applied=False,
+            workflow_status=await connection.fetchval(Q["status_of_workflow"],
+                                                      run["workflow_id"]))
+        for step in steps:
+            answer = await set_run_status(connection, run_id,
+                                          wire.RunStatusRequest(status=str(step)), now,
+                                          source, user)
+    return answer
 
 
 async def _require_all_done(connection: asyncpg.Connection, workflow_id: int,
@@ -305,11 +345,17 @@ async def schedule(
         queued: list[int] = []
         for group in body.queue:
             queued.extend(await _queue_group(connection, workflow_id, run_id, group, now, user))
-    wanted = [task_id for group in body.queue for task_id in group.task_ids]
-    done = set(queued)
+        wanted = [task_id for group in body.queue for task_id in group.task_ids]
+        done = set(queued)
+        skipped = [task_id for task_id in wanted if task_id not in done]
+        states = (await connection.fetch(Q["task_states"], workflow_id, skipped)
+                  if skipped else [])
     return wire.ScheduleResponse(
-        fatal=fatal, adjusted=adjusted, queued=queued,
-        skipped=[task_id for task_id in wanted if task_id not in done],
+        fatal=fatal, adjusted=adjusted, queued=queued, skipped=skipped,
+        skipped_states=wire.TaskChanges(
+            task_id=[row["id"] for row in states], status=[row["status"] for row in states],
+            num_attempts=[row["num_attempts"] for row in states],
+            error_status=[row["error_status"] for row in states]),
     )
 
 

@@ -19,7 +19,7 @@ from jobmon.server.store import clusters, runs
 from jobmon.server.store.errors import Conflict, NotFound
 from jobmon.status import WORKFLOW, WorkflowRunStatus, WorkflowStatus
 
-WR = WorkflowRunStatus
+WRS = WorkflowRunStatus
 
 
 async def _lock(connection: asyncpg.Connection, workflow_id: int) -> asyncpg.Record:
@@ -35,9 +35,9 @@ async def reset(connection: asyncpg.Connection, workflow_id: int, body: wo.Reset
     async with connection.transaction():
         workflow = await _lock(connection, workflow_id)
         latest = await connection.fetchrow(Q["latest_run_of_workflow"], workflow_id)
-        if latest is None or latest["status"] != WR.ERROR:
+        if latest is None or latest["status"] != WRS.ERROR:
             shown = ("it never ran" if latest is None else
-                     f"its latest run {latest['id']} is {WR(latest['status']).name} "
+                     f"its latest run {latest['id']} is {WRS(latest['status']).name} "
                      f"({latest['status']})")
             raise Conflict(
                 errors.CODE_CONFLICT,
@@ -75,7 +75,7 @@ async def signal_resume(connection: asyncpg.Connection, workflow_id: int,
     The swarm of a run sees this at its next poll and ends the run (T); a swarm that is
     gone misses its heartbeat deadline and the reaper ends it.
     """
-    takeover = WR.COLD_RESUME if body.cold else WR.HOT_RESUME
+    takeover = WRS.COLD_RESUME if body.cold else WRS.HOT_RESUME
     async with connection.transaction():
         await _lock(connection, workflow_id)
         taken = await runs.take_over_runs(connection, workflow_id, takeover, now, "operator",

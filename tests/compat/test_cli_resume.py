@@ -189,12 +189,10 @@ def test_another_user_may_not_reset_resume_or_rescale_a_workflow(
 ) -> None:
     """Follows advanced_usage.rst ('workflow_reset': "Must be the workflow owner") on a
     shared server: bob reads alice's workflow but changes nothing of it."""
-    from jobmon import settings as settings_module
-    from tests.integration.helpers import make_token
+    from tests.integration.helpers import act_as
 
     def as_user(name: str) -> None:
-        monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(token_server.dsn, name))
-        settings_module.reset_cache()
+        act_as(monkeypatch, token_server.dsn, name)
 
     as_user("alice")
     workflow = gated("alices", tmp_path, cluster="local", width=1)

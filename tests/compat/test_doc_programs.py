@@ -274,6 +274,7 @@ def test_task_generator_page(server: ServerThread, tmp_path: Path, cluster: str)
 
 @pytest.mark.slurm
 @pytest.mark.slow
+@pytest.mark.usefixtures("slurm_cluster")
 def test_six_job_smoke_test_on_slurm(server: ServerThread, tmp_path: Path) -> None:
     """dev/workflows/six_job_test.py on cluster "slurm": the tool's resources (memory a bare
     number of GiB, runtime seconds, a queue, log folders) and phase_1's own queue and

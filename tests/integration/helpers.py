@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 
+from jobmon import settings as settings_module
 from jobmon import wire
 from jobmon.clock import Clock
 from jobmon.server.db import connect
@@ -169,6 +171,16 @@ def make_token(dsn: str, user: str, admin: bool = False) -> str:
             await connection.close()
 
     return asyncio.run(make())
+
+
+def act_as(monkeypatch: pytest.MonkeyPatch, dsn: str, user: str,
+           log_dir: Path | None = None) -> None:
+    """This test's client from now on: ``user`` with a new token of theirs (and, if given,
+    its tasks' logs under ``log_dir``)."""
+    monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(dsn, user))
+    if log_dir is not None:
+        monkeypatch.setenv("JOBMON__LOCAL__LOG_DIR", str(log_dir))
+    settings_module.reset_cache()
 
 
 def healthy(url: str) -> bool:

@@ -74,3 +74,37 @@ def next_link(finished: FinishedWorkflow) -> Workflow:
 def loop_back(finished: FinishedWorkflow) -> Workflow:
     """A broken linker: its follow-on is the workflow it follows (the same identity)."""
     return chain_link(json.loads(finished.workflow_args))
+
+
+# ------------------------------------------------------------------ a summary over finished runs
+
+SUMMARIZE = Path(__file__).resolve().parent / "scripts" / "summarize_runs.py"
+
+
+def finished_run(tool: Tool, cluster: str, counts: Path, workflow_args: str,
+                 year: int) -> Workflow:
+    """A diamond promising its total (c's value), with a parameter: an input run."""
+    workflow = diamond(tool, cluster, counts, workflow_args)
+    workflow.add_parameter("year", int, required=True)
+    workflow.set_parameters(year=year)
+    workflow.add_result("total", task="c", key="value")
+    return workflow
+
+
+def summary(tool: Tool, cluster: str, run_ids: list[int], workflow_args: str) -> Workflow:
+    """Two tasks (the second after the first) that each leave what they read at
+    JOBMON_RUNS as their output (scripts/summarize_runs.py)."""
+    template = tool.get_task_template(
+        template_name="summarize", command_template="{python} {script} {label}",
+        node_args=["label"], op_args=["python", "script"],
+    )
+    workflow = tool.create_workflow(name=f"summary {workflow_args}",
+                                    workflow_args=workflow_args, default_cluster_name=cluster)
+    workflow.add_runs(run_ids)
+    first = template.create_task(name="first", label="first", python=sys.executable,
+                                 script=str(SUMMARIZE), max_attempts=1)
+    second = template.create_task(name="second", label="second", python=sys.executable,
+                                  script=str(SUMMARIZE), upstream_tasks=[first],
+                                  max_attempts=1)
+    workflow.add_tasks([first, second])
+    return workflow

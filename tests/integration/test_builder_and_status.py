@@ -14,13 +14,15 @@ from jobmon import settings as settings_module
 from jobmon import wire
 from jobmon.client.connection import open_requester
 from jobmon.client.prepare import prepare
-from jobmon.client.status import WorkflowStatus
 from jobmon.client.swarm.builder import SwarmBuilder
+from jobmon.client.swarm.orchestrator import WorkflowRunOrchestrator
 from jobmon.client.swarm.runner import create_run
-from jobmon.client.swarm.state import SwarmState
+from jobmon.client.swarm.state import QueuePlan, SwarmState, TickPlan
 from jobmon.client.tool import Tool
+from jobmon.client.watch import WorkflowStatus
 from jobmon.errors import ServerError
 from tests.integration.helpers import fetch, value, wait_until
+from tests.integration.seed import live_workflow
 from tests.integration.workflows import sleepers
 from tests.support import ServerThread
 
@@ -74,6 +76,12 @@ def test_build_from_workflow_id_equals_build_from_workflow(server: ServerThread)
             workflow_id = await workflow.bind_async()
             from_memory = await SwarmBuilder(requester).build_from_workflow(workflow_id, prepared)
             run = await create_run(requester, workflow_id, resume=False, cold_resume=True)
+            # the run's answer carries the limits the swarm queues within, and a cursor
+            assert run.cursor
+            from_run = await SwarmBuilder(requester).build_from_workflow(
+                workflow_id, prepared, (run.max_concurrently_running,
+                                        {int(k): v for k, v in run.array_limits.items()}))
+            assert _canonical(from_run) == _canonical(from_memory)
 
             async def heartbeat() -> None:
                 beats.append(time.monotonic())
@@ -92,6 +100,34 @@ def test_build_from_workflow_id_equals_build_from_workflow(server: ServerThread)
     assert len(beats) >= (280 // 37) + (200 // 37)
     assert value(server.dsn, "SELECT count(*) FROM workflow_run_status WHERE "
                              "workflow_run_id = $1", run_id) == 3  # G, L, B: no duplicates
+
+
+def test_a_task_the_server_did_not_queue_takes_the_servers_status(
+        server: ServerThread, tmp_path: Path) -> None:
+    """A schedule answer's ``skipped`` tasks are not left counted as queued by the swarm."""
+    live = live_workflow(server.dsn, tmp_path, "skipped-1", claim=False)
+    final = live.final_task_id
+    settings = settings_module.get()
+
+    async def build() -> SwarmState:
+        async with open_requester() as requester:
+            return await SwarmBuilder(requester).build_from_workflow_id(
+                live.workflow_id, edge_chunk_size=100)
+
+    async def send(state: SwarmState) -> None:
+        async with open_requester() as requester:
+            orchestrator = WorkflowRunOrchestrator(requester, settings, live.workflow_run_id,
+                                                   state, "")
+            await orchestrator._send(TickPlan(queue=[QueuePlan([final], None)]))
+
+    state = anyio.run(build)
+    # a change this swarm has not pulled yet: the task is DONE on the server
+    fetch(server.dsn, "UPDATE task SET status = 'D', change_xid = pg_current_xact_id() "
+                      "WHERE id = $1", final)
+    state.apply(final, "Q", 1)  # the swarm's plan queued it (on its own word)
+    anyio.run(send, state)
+    assert chr(state.status[state.index_of[final]]) == "D"
+    assert state.counts["Q"] == len(live.root_task_ids)  # the roots only
 
 
 def test_workflow_status_watches_collects_and_clears(server: ServerThread, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from jobmon import settings as settings_module
 from jobmon.cli.main import main
-from jobmon.client.status import HistoryEntry, WorkflowStatus
+from jobmon.client.watch import HistoryEntry, WorkflowStatus
 from jobmon.clock import ManualClock, SystemClock
 from jobmon.server.metrics import Metrics
 from jobmon.server.reaper import Reaper

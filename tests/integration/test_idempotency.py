@@ -237,9 +237,24 @@ def _bound(ctx: Context) -> Replay:
                   wire.BoundRequest(num_tasks=2, num_edges=1), same)
 
 
+def _same_run_new_cursor(first: Answer, second: Answer) -> None:
+    # the same run; its cursor is taken when asked, and any cursor taken before the swarm
+    # reads its tasks serves
+    assert second.status == 200, second
+    assert second.body["cursor"], second
+    assert {**second.body, "cursor": ""} == {**first.body, "cursor": ""}, (first, second)
+
+
 def _runs(ctx: Context) -> Replay:
     return Replay(f"/api/v1/workflows/{ctx.bound_workflow()}/runs",
-                  wire.RunRequest(user=getpass.getuser()), same)
+                  wire.RunRequest(user=getpass.getuser()), _same_run_new_cursor)
+
+
+def _run_start(ctx: Context) -> Replay:
+    run = ctx.ok("POST", f"/api/v1/workflows/{ctx.bound_workflow()}/runs",
+                 wire.RunRequest(user=getpass.getuser()))
+    return Replay(f"/api/v1/workflow_runs/{run['workflow_run_id']}/start", None,
+                  same_but(applied=False))
 
 
 def _run_status(ctx: Context) -> Replay:
@@ -258,7 +273,9 @@ def _schedule(ctx: Context) -> Replay:
     final = live.final_task_id
     return Replay(f"/api/v1/workflow_runs/{live.workflow_run_id}/schedule",
                   wire.ScheduleRequest(queue=[wire.QueueGroup(task_ids=[final])]),
-                  same_but(queued=[], skipped=[final]))
+                  same_but(queued=[], skipped=[final], skipped_states={
+                      "task_id": [final], "status": ["Q"], "num_attempts": [1],
+                      "error_status": [None]}))
 
 
 def _claim(ctx: Context) -> Replay:
@@ -434,6 +451,7 @@ REPLAYS: dict[tuple[str, str], Case] = {
     ("POST", WORKFLOW + "/bound"): _bound,
     ("POST", WORKFLOW + "/runs"): _runs,
     ("POST", RUN + "/status"): _run_status,
+    ("POST", RUN + "/start"): _run_start,
     ("POST", RUN + "/heartbeat"): _run_heartbeat,
     ("POST", RUN + "/schedule"): _schedule,
     ("POST", "/api/v1/distributor/claim"): _claim,

@@ -29,7 +29,7 @@ from jobmon.distributor.reporter import Reporter
 from jobmon.status import TASK_INSTANCE, TASK_INSTANCE_FINAL, TaskInstanceStatus, Verdict
 
 pytestmark = pytest.mark.anyio
-TI = TaskInstanceStatus
+TIS = TaskInstanceStatus
 FINAL = {str(status) for status in TASK_INSTANCE_FINAL}
 WAIT = 10.0  # seconds: how long any one report may take
 
@@ -92,12 +92,12 @@ def instance(instance_id: int, command: str, token: str = "") -> wire.ClaimedIns
 
 
 def assert_accepted_path(reporter: RecordingReporter, instance_id: int,
-                         start: TaskInstanceStatus = TI.INSTANTIATED) -> None:
+                         start: TaskInstanceStatus = TIS.INSTANTIATED) -> None:
     """Each report moves the instance by a transition the server applies (or ignores as
     late), from ``start`` (INSTANTIATED: as claimed); a REJECTed one is a plugin's bug."""
     current = start
     for status in reporter.statuses(instance_id):
-        requested = TI(status)
+        requested = TIS(status)
         verdict = TASK_INSTANCE.verdict(current, requested)
         assert verdict is not Verdict.REJECT, (
             f"instance {instance_id}: {current.name} -> {requested.name} in "
@@ -146,11 +146,11 @@ async def test_a_launched_instance_is_reported_running_then_done(
         await driven.plugin.launch([instance(1, "echo hello"), instance(2, "true")])
         for instance_id in (1, 2):
             done = await driven.reporter.wait_for(instance_id, FINAL)
-            assert done.status == TI.DONE, driven.reporter.statuses(instance_id)
+            assert done.status == TIS.DONE, driven.reporter.statuses(instance_id)
             assert done.exit_code == 0
             assert_accepted_path(driven.reporter, instance_id)
             running = driven.reporter.by_instance[instance_id][0]
-            assert running.status == TI.RUNNING and running.distributor_id
+            assert running.status == TIS.RUNNING and running.distributor_id
         assert driven.plugin.live_instance_ids() == []  # it forgets what it reported ended
 
 
@@ -160,7 +160,7 @@ async def test_a_failing_command_is_reported_with_its_exit_code(
     async with driven_plugin(flavour, tmp_path) as driven:
         await driven.plugin.launch([instance(1, "echo oops >&2; exit 3")])
         ended = await driven.reporter.wait_for(1, FINAL)
-        assert ended.status == TI.ERROR and ended.exit_code == 3
+        assert ended.status == TIS.ERROR and ended.exit_code == 3
         assert ended.stderr_tail is not None and "oops" in ended.stderr_tail
         assert_accepted_path(driven.reporter, 1)
 
@@ -170,8 +170,8 @@ async def test_killing_an_instance_never_started_reports_it_fatal(
         flavour: Flavour, tmp_path: Path) -> None:
     async with driven_plugin(flavour, tmp_path) as driven:
         await driven.plugin.kill([wire.KillOrder(task_instance_id=7, distributor_id=None,
-                                                 status=str(TI.KILL_SELF))])
-        assert (await driven.reporter.wait_for(7, FINAL)).status == TI.ERROR_FATAL
+                                                 status=str(TIS.KILL_SELF))])
+        assert (await driven.reporter.wait_for(7, FINAL)).status == TIS.ERROR_FATAL
 
 
 @pytest.mark.parametrize("flavour", COMMANDING, ids=lambda flavour: flavour.name)
@@ -179,12 +179,12 @@ async def test_killing_a_running_instance_ends_its_command(
         flavour: Flavour, tmp_path: Path) -> None:
     async with driven_plugin(flavour, tmp_path) as driven:
         await driven.plugin.launch([instance(1, "sleep 60")])
-        running = await driven.reporter.wait_for(1, {str(TI.RUNNING)})
+        running = await driven.reporter.wait_for(1, {str(TIS.RUNNING)})
         assert running.process_id is not None and 1 in driven.plugin.live_instance_ids()
         await driven.plugin.kill([wire.KillOrder(
             task_instance_id=1, distributor_id=running.distributor_id,
-            status=str(TI.KILL_SELF))])
-        assert (await driven.reporter.wait_for(1, FINAL)).status == TI.ERROR_FATAL
+            status=str(TIS.KILL_SELF))])
+        assert (await driven.reporter.wait_for(1, FINAL)).status == TIS.ERROR_FATAL
         assert not _alive(running.process_id)
         assert 1 not in driven.plugin.live_instance_ids()
 
@@ -215,7 +215,7 @@ async def _stopped(flavour: Flavour, tmp_path: Path, commands: Sequence[str],
     async with anyio.create_task_group() as group:
         await plugin.start(group, reporter)
         await plugin.launch([instance(n, command) for n, command in enumerate(commands, 1)])
-        await reporter.wait_for(1, {str(TI.RUNNING)})
+        await reporter.wait_for(1, {str(TIS.RUNNING)})
         started = anyio.current_time()
         with anyio.fail_after(WAIT + 5):
             await plugin.stop(drain=drain)
@@ -235,9 +235,9 @@ async def test_stop_without_drain_kills_what_runs_and_gives_up_what_waits(
     for n, pid in enumerate(pids, 1):
         final = reporter.last(n)
         if pid is None:  # never started: handed back for another distributor
-            assert final.status == TI.NO_DISTRIBUTOR_ID
+            assert final.status == TIS.NO_DISTRIBUTOR_ID
         else:  # K, then F: the server counts it as killed, not as a failed attempt
-            assert reporter.statuses(n)[-2:] == [TI.KILL_SELF, TI.ERROR_FATAL]
+            assert reporter.statuses(n)[-2:] == [TIS.KILL_SELF, TIS.ERROR_FATAL]
             assert not _alive(pid)
         assert_accepted_path(reporter, n)
     assert pids[-1] is None and all(pids[:-1])  # the last waited for a free slot
@@ -249,7 +249,7 @@ async def test_stop_with_drain_lets_what_runs_finish(flavour: Flavour, tmp_path:
     reporter, _, took = await _stopped(flavour, tmp_path, commands, drain=True)
     for n in (1, 2):
         final = reporter.last(n)
-        assert final.status == TI.DONE and final.exit_code == 0, reporter.statuses(n)
+        assert final.status == TIS.DONE and final.exit_code == 0, reporter.statuses(n)
         assert_accepted_path(reporter, n)
     if flavour.runs_commands:
         assert took >= 0.4  # it waited for the commands
@@ -287,18 +287,18 @@ async def test_adopt_watches_what_an_earlier_distributor_started(
                 distributor_id=[execution.local_distributor_id(pid) for pid in pids]
                 + [execution.local_distributor_id(pids[0]).replace(
                     execution.NODENAME, "another-host")],
-                status=[str(TI.RUNNING)] * 3, next_after_id=None, workflow_id=[1, 1, 1],
+                status=[str(TIS.RUNNING)] * 3, next_after_id=None, workflow_id=[1, 1, 1],
                 workflow_run_id=[1, 1, 1], launch_token=["token-1", "token-2", "token-3"])
             assert await plugin.adopt(live) == 2  # the third runs on another host
             assert sorted(plugin.live_instance_ids()) == [1, 2]
             assert await plugin.adopt(live) == 0  # adopting twice watches each once
             done = await reporter.wait_for(1, FINAL)
             failed = await reporter.wait_for(2, FINAL)
-            assert (done.status, done.exit_code) == (TI.DONE, 0)
-            assert (failed.status, failed.exit_code) == (TI.ERROR, 4)
+            assert (done.status, done.exit_code) == (TIS.DONE, 0)
+            assert (failed.status, failed.exit_code) == (TIS.ERROR, 4)
             for n in (1, 2):
                 assert reporter.statuses(n).count(reporter.last(n).status) == 1
-                assert_accepted_path(reporter, n, start=TI.RUNNING)
+                assert_accepted_path(reporter, n, start=TIS.RUNNING)
             assert 3 not in reporter.by_instance
             await plugin.stop()
             group.cancel_scope.cancel()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jobmon.client.status import WorkflowStatus
+from jobmon.client.watch import WorkflowStatus
 from jobmon.errors import ChainLinkError
 from tests.integration.helpers import ROOT
 from tests.integration.results_workflows import chain_link
@@ -97,3 +97,55 @@ def test_a_follow_on_that_leads_back_into_the_chain_is_refused(
     assert chain.state == "STOPPED" and len(chain.links) == 1
     assert "cannot follow workflow" in (chain.links[0].error or "")
     assert _counts(tmp_path) == {1: ["a", "b", "c"]}  # the head ran once, and not again
+
+
+def test_another_user_reads_a_chain_as_the_workflows_status_and_not_its_outputs(
+    token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chain is names, statuses, linkers and their errors: read like a workflow's status
+    and errors (any token), unlike its outputs and declarations (its owner and admins)."""
+    from jobmon import settings as settings_module
+    from jobmon.server.auth import worker_credential
+    from tests.integration.helpers import make_token, value
+    from tests.integration.test_security_probes import raw
+
+    alice = make_token(token_server.dsn, "alice")
+    monkeypatch.setenv("JOBMON__HTTP__TOKEN", alice)
+    settings_module.reset_cache()
+    (tmp_path / "broken-2").touch()
+    head = chain_link({"dir": str(tmp_path), "cluster": "sequential", "link": 1})
+    assert head.run(show_progress=False) == "E"
+    (tmp_path / "linker-broken-2").touch()  # then the middle link is fixed, its linker not
+    (tmp_path / "broken-2").unlink()
+    with pytest.raises(ChainLinkError):
+        chain_link({"dir": str(tmp_path), "cluster": "sequential", "link": 1}).run(
+            resume=True, show_progress=False)
+    chain = WorkflowStatus(head.workflow_id).chain()
+    assert [link.status for link in chain.links] == ["D", "D"] and chain.links[1].error
+    instance = value(token_server.dsn, "SELECT min(id) FROM task_instance "
+                                       "WHERE workflow_id = $1", head.workflow_id)
+    key = bytes(value(token_server.dsn, "SELECT key FROM server_key"))
+    callers = {"alice": alice, "bob": make_token(token_server.dsn, "bob"),
+               "worker": worker_credential(key, instance)}
+
+    def get(path: str, caller: str) -> tuple[int, object]:
+        return raw(token_server.url, "GET", f"/api/v1/workflows/{path}",
+                   {"Authorization": f"Bearer {callers[caller]}"})
+
+    for workflow_id in (head.workflow_id, chain.links[1].workflow_id):
+        for caller in ("bob", "worker"):
+            for read in ("", "/status", "/errors", "/chain", "/tasks", "/outputs",
+                         "/declarations"):
+                status, answer = get(f"{workflow_id}{read}", caller)
+                # the chain is answered to whoever may read the workflow's status
+                expected = get(f"{workflow_id}{'/status' if read == '/chain' else read}",
+                               caller)[0]
+                assert status == expected, (caller, read, status, answer)
+                if read == "/chain" and status == 200:
+                    assert answer == get(f"{workflow_id}/chain", "alice")[1]
+        status, answer = get(f"{workflow_id}/chain", "bob")
+        assert status == 200 and "the linker is broken" in str(answer)
+        assert get(f"{workflow_id}/outputs", "bob")[0] == 403
+        assert get(f"{workflow_id}/declarations", "bob")[0] == 403
+        assert get(f"{workflow_id}/chain", "worker")[0] == 403
+    assert get("999999/chain", "bob")[0] == get("999999/status", "bob")[0] == 404

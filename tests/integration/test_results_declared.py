@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jobmon.client.status import WorkflowStatus
+from jobmon.client.watch import WorkflowStatus
 from tests.integration.helpers import ROOT, value
 from tests.integration.results_workflows import diamond, results_tool
 from tests.support import ServerThread

@@ -13,8 +13,8 @@ import pytest
 
 from jobmon import settings as settings_module
 from jobmon.client.archive import write_archive
-from jobmon.client.status import WorkflowStatus
-from tests.integration.helpers import fetch, make_token, value
+from jobmon.client.watch import WorkflowStatus
+from tests.integration.helpers import act_as, fetch, make_token, value
 from tests.integration.results_workflows import diamond, results_tool
 from tests.integration.test_security_probes import raw
 from tests.support import ServerThread
@@ -99,8 +99,7 @@ def test_a_worker_credential_reads_its_own_instances_inputs_only(
 ) -> None:
     from jobmon.server.auth import worker_credential
 
-    monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(token_server.dsn, "alice"))
-    settings_module.reset_cache()
+    act_as(monkeypatch, token_server.dsn, "alice")
     workflow = diamond(results_tool("sequential"), "sequential", tmp_path / "n", "credential")
     assert workflow.run(show_progress=False) == "D"
     ids = {row["name"]: row["id"] for row in fetch(

@@ -226,7 +226,7 @@ def test_outputs_and_context_survive_retries(server: ServerThread, tmp_path: Pat
     workflow.add_task(task)
     assert workflow.run(show_progress=False) == "D"
 
-    from jobmon.client.status import WorkflowStatus
+    from jobmon.client.watch import WorkflowStatus
 
     status = WorkflowStatus(workflow.workflow_id)
     assert status.outputs() == {"checkpointed": [{"answer": 42, "seen": [1, 2]}]}

@@ -25,7 +25,7 @@ import pytest
 from jobmon import settings as settings_module
 from jobmon.client.tool import Tool
 from jobmon.client.workflow import Workflow
-from tests.integration.helpers import ROOT, fetch, make_token, value, wait_until
+from tests.integration.helpers import ROOT, act_as, fetch, make_token, value, wait_until
 from tests.support import ServerThread
 
 pytestmark = pytest.mark.timeout(300)
@@ -425,8 +425,7 @@ def test_a_worker_credential_reports_on_its_own_instance_only(
     """Issue 13 item 2: what a worker on a shared cluster holds can do nothing else."""
     from jobmon.server.auth import worker_credential  # here: the test predates it
 
-    monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(token_server.dsn, "alice"))
-    settings_module.reset_cache()
+    act_as(monkeypatch, token_server.dsn, "alice")
     out = tmp_path / "out"
     out.mkdir()
     workflow = _env_dump_workflow("credential", out, {})
@@ -477,8 +476,7 @@ def test_an_archive_holds_only_the_instances_own_logs_as_their_owner_could_read_
     with tempfile.TemporaryDirectory(prefix="jobmon-probe-") as shared:
         Path(shared).chmod(0o755)
         logs_dir = Path(shared) / "logs"
-        monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(token_server.dsn, "nobody"))
-        settings_module.reset_cache()
+        act_as(monkeypatch, token_server.dsn, "nobody")
         out = tmp_path / "out"
         out.mkdir()
         workflow = _env_dump_workflow("archive", out, {"stdout": str(logs_dir),

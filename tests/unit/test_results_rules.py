@@ -84,3 +84,24 @@ def test_results_are_read_from_outputs_and_named_files() -> None:
     values, missing = results.read_results(specs, outputs)
     assert values == {"rmse": 0.25, "all": outputs["fit"], "draws": "/w/ti3.files/draws.csv"}
     assert set(missing) == {"gone", "nope"} and "left no output" in missing["nope"]
+
+
+def test_the_outputs_of_input_runs_are_held_to_the_limit_first_runs_first() -> None:
+    sizes = [(7, 40), (8, 60), (9, 1)]
+    assert results.runs_with_outputs(sizes, limit=100) == {7, 8}
+    assert results.runs_with_outputs(sizes, limit=99) == {7}  # 9 would fit, but comes after
+    assert results.runs_with_outputs(sizes, limit=39) == set()
+    assert results.runs_with_outputs([], limit=0) == set()
+
+
+def test_an_input_run_entry_keeps_its_results_when_its_outputs_are_left_out() -> None:
+    specs = [ResultSpec(name="total", task="c#12", key="value")]
+    assert results.result_tasks(specs) == {"c#12", "c"}
+    assert results.result_tasks([ResultSpec(name="x", task="a#b")]) == {"a#b"}
+    outputs = {"c#12": {"value": 3}, "c#13": {"value": 4}}
+    parameters = [Parameter(name="year", type="int", value=2020)]
+    entry = results.run_entry("run", "args", parameters, specs, outputs, with_outputs=False)
+    assert entry == {"name": "run", "workflow_args": "args", "parameters": {"year": 2020},
+                     "results": {"total": 3}, "outputs": None}
+    whole = results.run_entry("run", "args", parameters, specs, outputs, with_outputs=True)
+    assert whole["outputs"] == outputs

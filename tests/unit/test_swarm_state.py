@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jobmon.client.swarm.retry import Retry, decide
+from jobmon.client.swarm.after_failure import Retry, decide
 from jobmon.client.swarm.state import SwarmState, TickPlan
 from jobmon.errors import CallableReturnedInvalidObject
 from jobmon.wire import TaskConfig

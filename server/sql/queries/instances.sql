@@ -33,7 +33,9 @@ SELECT moved.id, moved.task_id, moved.workflow_id, moved.workflow_run_id, moved.
        moved.launch_token::text AS launch_token,
        (SELECT count(*) FROM task_moved) AS tasks_moved,
        EXISTS (SELECT 1 FROM edge e WHERE e.workflow_id = moved.workflow_id
-               AND e.downstream_task_id = moved.task_id) AS has_upstream
+               AND e.downstream_task_id = moved.task_id) AS has_upstream,
+       EXISTS (SELECT 1 FROM workflow_input_run r
+               WHERE r.workflow_id = moved.workflow_id) AS has_runs
 FROM moved JOIN task t ON t.id = moved.task_id
 ORDER BY moved.id;
 
@@ -52,7 +54,9 @@ SELECT again.id, again.task_id, again.workflow_id, again.workflow_run_id, again.
        again.compute_resources, again.attempt, t.name, t.command, t.context,
        coalesce(again.launch_token::text, '') AS launch_token,
        EXISTS (SELECT 1 FROM edge e WHERE e.workflow_id = again.workflow_id
-               AND e.downstream_task_id = again.task_id) AS has_upstream
+               AND e.downstream_task_id = again.task_id) AS has_upstream,
+       EXISTS (SELECT 1 FROM workflow_input_run r
+               WHERE r.workflow_id = again.workflow_id) AS has_runs
 FROM again JOIN task t ON t.id = again.task_id
 ORDER BY again.id;
 
@@ -154,6 +158,8 @@ SELECT ti.id, ti.task_id, ti.workflow_id, ti.workflow_run_id, ti.status, ti.comp
        ti.attempt, t.name, t.command, t.context,
        coalesce(ti.launch_token::text, '') AS launch_token,
        EXISTS (SELECT 1 FROM edge e WHERE e.workflow_id = ti.workflow_id
-               AND e.downstream_task_id = ti.task_id) AS has_upstream
+               AND e.downstream_task_id = ti.task_id) AS has_upstream,
+       EXISTS (SELECT 1 FROM workflow_input_run r
+               WHERE r.workflow_id = ti.workflow_id) AS has_runs
 FROM task_instance ti JOIN task t ON t.id = ti.task_id
 WHERE ti.id = $1;

@@ -77,3 +77,28 @@ FROM workflow w WHERE w.id = $1;
 -- name: workflows_status_and_owner
 -- Status and owner of some workflows.
 SELECT id, status, owner FROM workflow WHERE id = ANY($1::bigint[]);
+
+-- name: workflows_with_runs_of_instances
+-- The workflows of some instances that take finished runs as input.
+SELECT DISTINCT ti.workflow_id FROM task_instance ti
+WHERE ti.id = ANY($1::bigint[])
+  AND EXISTS (SELECT 1 FROM workflow_input_run r WHERE r.workflow_id = ti.workflow_id)
+ORDER BY ti.workflow_id;
+
+-- name: input_runs_of
+-- The finished runs some workflows take as input (JOBMON_RUNS), by workflow then run id,
+-- with the size of each run's outputs as JSON text (what decides whether they fit).
+SELECT r.workflow_id, w.id, w.name, w.workflow_args, w.parameters, w.result_schema,
+       (SELECT coalesce(sum(octet_length(t.output::text)), 0) FROM task t
+        WHERE t.workflow_id = w.id AND t.status = 'D' AND t.output IS NOT NULL
+       )::bigint AS outputs_size
+FROM workflow_input_run r JOIN workflow w ON w.id = r.input_workflow_id
+WHERE r.workflow_id = ANY($1::bigint[])
+ORDER BY r.workflow_id, w.id;
+
+-- name: outputs_of_workflows
+-- The outputs DONE tasks of some workflows left; with $2, of the tasks so named only.
+SELECT workflow_id, id, name, output FROM task
+WHERE workflow_id = ANY($1::bigint[]) AND status = 'D' AND output IS NOT NULL
+  AND ($2::text[] IS NULL OR name = ANY($2::text[]))
+ORDER BY workflow_id, id;

@@ -175,6 +175,11 @@ SELECT EXISTS (
 -- The concurrency limit of every array of a workflow.
 SELECT id, max_concurrently_running FROM task_array WHERE workflow_id = $1;
 
+-- name: task_states
+-- Some tasks of a workflow as they are now (those a schedule request could not queue).
+SELECT id, status, num_attempts, error_status
+FROM task WHERE workflow_id = $1 AND id = ANY($2::bigint[]) ORDER BY id;
+
 -- name: count_not_done
 -- How many tasks of a workflow are not DONE.
 SELECT count(*) FROM task WHERE workflow_id = $1 AND status <> 'D';

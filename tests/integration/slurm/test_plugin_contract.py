@@ -31,7 +31,7 @@ from tests.integration.test_plugin_contract import (
 )
 
 pytestmark = [pytest.mark.slurm, pytest.mark.anyio, pytest.mark.timeout(60)]
-TI = TaskInstanceStatus
+TIS = TaskInstanceStatus
 GONE = {"CANCELLED", "COMPLETED", "FAILED", ""}
 
 
@@ -79,15 +79,15 @@ async def test_launch_reports_the_job_and_kill_cancels_it(
         slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
     async with started(tmp_path) as (plugin, reporter):
         await plugin.launch([instance(1, "sleep 60")])
-        launched = await reporter.wait_for(1, {str(TI.LAUNCHED)})
+        launched = await reporter.wait_for(1, {str(TIS.LAUNCHED)})
         key = parse_distributor_id(launched.distributor_id or "")
         assert key is not None and plugin.live_instance_ids() == [1]
         job_id = format_job(key)
         try:
             await plugin.kill([wire.KillOrder(task_instance_id=1,
                                               distributor_id=launched.distributor_id,
-                                              status=str(TI.KILL_SELF))])
-            assert (await reporter.wait_for(1, {str(TI.ERROR_FATAL)})).error_message
+                                              status=str(TIS.KILL_SELF))])
+            assert (await reporter.wait_for(1, {str(TIS.ERROR_FATAL)})).error_message
             assert plugin.live_instance_ids() == []
             await _wait_gone(job_id)
             assert_accepted_path(reporter, 1)
@@ -100,7 +100,7 @@ async def test_stop_leaves_jobs_running_and_a_new_plugin_adopts_them(
         slurm_cluster: SlurmCluster, tmp_path: Path, drain: bool) -> None:
     async with started(tmp_path) as (plugin, reporter):
         await plugin.launch([instance(1, "sleep 60")])
-        launched = await reporter.wait_for(1, {str(TI.LAUNCHED)})
+        launched = await reporter.wait_for(1, {str(TIS.LAUNCHED)})
         assert launched.distributor_id is not None
         key = parse_distributor_id(launched.distributor_id)
         assert key is not None
@@ -108,19 +108,19 @@ async def test_stop_leaves_jobs_running_and_a_new_plugin_adopts_them(
         with anyio.fail_after(10):
             await plugin.stop(drain=drain)
     try:
-        assert reporter.statuses(1) == [TI.LAUNCHED]  # nothing more: the job is not ended
+        assert reporter.statuses(1) == [TIS.LAUNCHED]  # nothing more: the job is not ended
         assert (await _states({job_id})).get(job_id, "") not in GONE
         async with started(tmp_path) as (successor, later):
             assert isinstance(successor, AdoptingPlugin)
             live = wire.LiveInstances(task_instance_id=[1], distributor_id=[
-                launched.distributor_id], status=[str(TI.LAUNCHED)], next_after_id=None)
+                launched.distributor_id], status=[str(TIS.LAUNCHED)], next_after_id=None)
             assert await successor.adopt(live) == 1
             assert await successor.adopt(live) == 0
             assert successor.live_instance_ids() == [1]
             await successor.kill([wire.KillOrder(task_instance_id=1,
                                                  distributor_id=launched.distributor_id,
-                                                 status=str(TI.KILL_SELF))])
-            assert (await later.wait_for(1, {str(TI.ERROR_FATAL)})).status == TI.ERROR_FATAL
+                                                 status=str(TIS.KILL_SELF))])
+            assert (await later.wait_for(1, {str(TIS.ERROR_FATAL)})).status == TIS.ERROR_FATAL
             await _wait_gone(job_id)
     finally:
         await _cancel([job_id])

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from jobmon import settings as settings_module
-from jobmon.client.status import WorkflowStatus
-from tests.integration.helpers import make_token
+from jobmon.client.watch import WorkflowStatus
+from tests.integration.helpers import act_as
 from tests.integration.results_workflows import diamond, results_tool
 from tests.integration.slurm.support import instances
 from tests.support import ServerThread
@@ -21,9 +20,7 @@ pytestmark = pytest.mark.slurm
 def test_slurm_tasks_read_their_upstream_outputs_and_files(
     token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("JOBMON__HTTP__TOKEN", make_token(token_server.dsn, "alice"))
-    monkeypatch.setenv("JOBMON__LOCAL__LOG_DIR", str(tmp_path / "jobmon-logs"))
-    settings_module.reset_cache()
+    act_as(monkeypatch, token_server.dsn, "alice", tmp_path / "jobmon-logs")
     counts = tmp_path / "counts.txt"
     tool = results_tool("slurm", {"cores": 1, "memory": "200M", "runtime": "5m"})
     workflow = diamond(tool, "slurm", counts, "slurm-inputs")
