@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,10 +199,8 @@ def _shared_file(path: Path, content: bytes) -> None:
 
 def _replace(path: Path, content: bytes) -> None:
     """A read-only file of the workflow's, written whole under another name first: workers
-    on other nodes, and the threads that start a local distributor's commands, may race
-    here, and tasks already running keep reading the old one."""
-    partial = path.with_name(
-        f".{path.name}.{NODENAME}.{os.getpid()}.{threading.get_native_id()}")
+    on other nodes may race here, and tasks already running keep reading the old one."""
+    partial = path.with_name(f".{path.name}.{NODENAME}.{os.getpid()}")
     partial.write_bytes(content)
     partial.chmod(0o444)
     os.replace(partial, path)
@@ -230,18 +227,18 @@ def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
     return Started(instance=instance, pid=pid, paths=paths, started=time.monotonic())
 
 
-def watch(started: Started) -> Running:
-    """Watch a command ``spawn`` started (perhaps in another thread) from the running event
-    loop; ``finished`` resolves there when it exits. Until it is watched, nobody else may
-    reap it."""
+def start(instance: wire.ClaimedInstance, paths: InstancePaths,
+          inputs: dict[str, Any] | None = None,
+          runs: dict[str, Any] | None = None) -> Running:
+    """Start the command; ``finished`` resolves in the running event loop when it exits."""
     import asyncio
 
-    assert isinstance(started.instance, wire.ClaimedInstance)
     loop = asyncio.get_running_loop()
+    started = spawn(instance, paths, instance.launch_token, inputs, runs)
     future: asyncio.Future[Finished] = loop.create_future()
     _watch(loop, started.pid, started.started, future)
-    return Running(instance=started.instance, pid=started.pid, paths=started.paths,
-                   started=started.started, finished=future)
+    return Running(instance=instance, pid=started.pid, paths=paths, started=started.started,
+                   finished=future)
 
 
 def wait(started: Started) -> Finished:

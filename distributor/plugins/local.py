@@ -47,10 +47,6 @@ class LocalPlugin:
         self.max_parallel = max_parallel  # 0: limited by cores only
         self.log_dir = log_dir
         self._running: dict[int, Running] = {}
-        # being started in a worker thread: its slot is taken, its PID not yet known
-        self._starting: dict[int, wire.ClaimedInstance] = {}
-        # kill orders for instances being started: carried out once they have a PID
-        self._kill_on_start: dict[int, tuple[str, str]] = {}
         self._waiting: deque[wire.ClaimedInstance] = deque()
         self._cores_used = 0
         self._group: TaskGroup | None = None
@@ -83,12 +79,11 @@ class LocalPlugin:
         return min(max(int(wanted), 1), self.cores)  # a big request runs alone
 
     def _fits(self, instance: wire.ClaimedInstance) -> bool:
-        taken = len(self._running) + len(self._starting)
-        if self.max_parallel and taken >= self.max_parallel:
+        if self.max_parallel and len(self._running) >= self.max_parallel:
             return False
         if self.max_parallel:
             return True
-        return not taken or self._cores_used + self._cores_of(instance) <= self.cores
+        return not self._running or self._cores_used + self._cores_of(instance) <= self.cores
 
     def capacity(self) -> int:
         # claim ahead: a short queue here keeps every slot busy without a round trip
@@ -96,8 +91,7 @@ class LocalPlugin:
         slots = self.max_parallel or self.cores
         if len(self._waiting) >= 4 * slots:
             return 0  # enough queued here for another round; claim when it runs low
-        return max(0, PREFETCH * slots - len(self._running) - len(self._starting)
-                   - len(self._waiting))
+        return max(0, PREFETCH * slots - len(self._running) - len(self._waiting))
 
     async def wait_for_capacity(self) -> None:
         if self.capacity() > 0:
@@ -111,7 +105,7 @@ class LocalPlugin:
                                is_default=True)]
 
     def live_instance_ids(self) -> list[int]:
-        return [*self._running, *self._starting, *(i.task_instance_id for i in self._waiting)]
+        return [*self._running, *(i.task_instance_id for i in self._waiting)]
 
     # ------------------------------------------------------------------ running
 
@@ -131,92 +125,34 @@ class LocalPlugin:
             self._start(self._waiting.popleft())
 
     def _start(self, instance: wire.ClaimedInstance) -> None:
-        """Take a slot for the instance and start its command.
-
-        posix_spawn blocks its caller until the child has opened its log files and exec'd
-        the shell (vfork). While other commands run, it is called in a worker thread: this
-        event loop meanwhile sees them end, reports and claims, and two slots start their
-        commands at the same time. Alone (a chain's next task), it is called here: a
-        thread's hand-offs would only add to the hop.
-        """
-        assert self._group is not None
+        assert self._group is not None and self._reporter is not None
         paths = execution.with_logs(
             InstancePaths.under(self.log_dir, instance.workflow_id, instance.task_instance_id),
             instance, str(instance.task_instance_id), self.log_dir)
         inputs = self._inputs.pop(instance.task_instance_id, None)
         runs = self._runs.pop(instance.workflow_id, None) if instance.has_runs else None
-        cores = self._cores_of(instance)
-        busy = bool(self._running or self._starting)
-        self._cores_used += cores
-        self._starting[instance.task_instance_id] = instance
-        if busy:
-            self._group.start_soon(self._spawn_in_thread, instance, paths, inputs, runs, cores)
-            return
         try:
-            started = execution.spawn(instance, paths, instance.launch_token, inputs, runs)
+            running = execution.start(instance, paths, inputs, runs)
         except OSError as error:
-            self._not_started(instance, cores, error)
-            return
-        self._group.start_soon(self._await_exit, self._watch_started(started, cores))
-
-    async def _spawn_in_thread(self, instance: wire.ClaimedInstance, paths: InstancePaths,
-                               inputs: dict[str, Any] | None, runs: dict[str, Any] | None,
-                               cores: int) -> None:
-        try:
-            started = await anyio.to_thread.run_sync(
-                execution.spawn, instance, paths, instance.launch_token, inputs, runs)
-        except OSError as error:
-            self._not_started(instance, cores, error)
-            self._slot_freed()
-            return
-        # (no await before it is watched: nothing else may reap it first)
-        await self._await_exit(self._watch_started(started, cores))
-
-    def _not_started(self, instance: wire.ClaimedInstance, cores: int, error: OSError) -> None:
-        assert self._reporter is not None
-        self._starting.pop(instance.task_instance_id, None)
-        self._cores_used -= cores
-        kill = self._kill_on_start.pop(instance.task_instance_id, None)
-        if kill is not None and kill[0] == TIS.ERROR_FATAL:  # killed while it was starting
             self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance.task_instance_id, status=str(TIS.ERROR_FATAL),
-                error_message="killed before it started",
+                task_instance_id=instance.task_instance_id,
+                status=str(TIS.NO_DISTRIBUTOR_ID),
+                error_message=f"could not start the command: {error}",
             ))
             return
+        running.cores = self._cores_of(instance)
+        self._cores_used += running.cores
+        self._running[instance.task_instance_id] = running
         self._reporter.report(wire.InstanceUpdate(
             task_instance_id=instance.task_instance_id,
-            status=str(TIS.NO_DISTRIBUTOR_ID),
-            error_message=f"could not start the command: {error}",
+            status=str(TIS.RUNNING),
+            distributor_id=execution.local_distributor_id(running.pid),
+            nodename=execution.NODENAME,
+            process_id=running.pid,
+            stdout_path=str(paths.stdout),
+            stderr_path=str(paths.stderr),
         ))
-
-    def _watch_started(self, started: execution.Started, cores: int) -> Running:
-        """Watch a started command, say it runs, and carry out a kill ordered meanwhile."""
-        assert self._reporter is not None
-        running = execution.watch(started)
-        running.cores = cores
-        instance_id = running.instance.task_instance_id
-        del self._starting[instance_id]
-        self._running[instance_id] = running
-        kill = self._kill_on_start.pop(instance_id, None)
-        if kill is None or kill[0] != TIS.ERROR_FATAL:  # (a kill order left it K: no R)
-            self._reporter.report(wire.InstanceUpdate(
-                task_instance_id=instance_id,
-                status=str(TIS.RUNNING),
-                distributor_id=execution.local_distributor_id(running.pid),
-                nodename=execution.NODENAME,
-                process_id=running.pid,
-                stdout_path=str(started.paths.stdout),
-                stderr_path=str(started.paths.stderr),
-            ))
-        if kill is not None:
-            running.kill_status, running.kill_reason = kill
-            self._terminate(running)
-        return running
-
-    def _slot_freed(self) -> None:
-        self._start_waiting()
-        self._freed.set()
-        self._freed = anyio.Event()
+        self._group.start_soon(self._await_exit, running)
 
     async def _await_exit(self, running: Running) -> None:
         assert self._reporter is not None
@@ -239,7 +175,9 @@ class LocalPlugin:
                 task_instance_id=running.instance.task_instance_id, status=str(TIS.KILL_SELF)))
             running.kill_status = str(TIS.ERROR_FATAL)
         self._reporter.report(execution.outcome_update(running, finished))
-        self._slot_freed()
+        self._start_waiting()
+        self._freed.set()
+        self._freed = anyio.Event()
 
     # ------------------------------------------------------------------ what commands leave
 
@@ -261,11 +199,8 @@ class LocalPlugin:
                 process_tree.kill_tree(pid)
 
     def _reap_orphans(self) -> None:
-        """Collect what commands left behind once it ended (no zombies pile up).
-
-        Not while a command is being started: its PID, unknown until the spawn returns,
-        would look like an orphan's, and a short command may already have ended."""
-        if self._subreaper and not self._starting:
+        """Collect what commands left behind once it ended (no zombies pile up)."""
+        if self._subreaper:
             process_tree.reap([pid for pid in self._orphans() if process_tree.is_zombie(pid)])
 
     async def _watch(self) -> None:
@@ -310,7 +245,7 @@ class LocalPlugin:
             live.task_instance_id, live.workflow_id, live.workflow_run_id, live.distributor_id,
             live.status, tokens, strict=True,
         ):
-            if instance_id in self._running or instance_id in self._starting:
+            if instance_id in self._running:
                 continue
             paths = InstancePaths.under(self.log_dir, workflow_id, instance_id)
             record = execution.read_wrapper(paths, token)
@@ -374,8 +309,7 @@ class LocalPlugin:
         self._orphans_found = {}
         for wrapper in execution.wrappers_under(self.log_dir):
             record = wrapper.record
-            if wrapper.task_instance_id in self._running \
-                    or wrapper.task_instance_id in self._starting or record is None \
+            if wrapper.task_instance_id in self._running or record is None \
                     or record.pid != wrapper.pid or _owned_elsewhere(wrapper.pid, record):
                 continue  # ours, another launch's, a subshell of a wrapper, or watched
             self._orphans_found[wrapper.task_instance_id] = wrapper
@@ -393,10 +327,6 @@ class LocalPlugin:
         assert self._reporter is not None
         for order in orders:
             running = self._running.get(order.task_instance_id)
-            if order.task_instance_id in self._starting:
-                self._kill_on_start.setdefault(
-                    order.task_instance_id, (str(TIS.ERROR_FATAL), "killed on request"))
-                continue
             waiting = next((i for i in self._waiting
                             if i.task_instance_id == order.task_instance_id), None)
             if waiting is not None:
@@ -433,7 +363,7 @@ class LocalPlugin:
         assert self._reporter is not None
         if drain:
             log.info("draining: waiting for %d running commands", len(self._running))
-            while self._running or self._starting or self._waiting:
+            while self._running or self._waiting:
                 await self._freed.wait()
         for instance in self._waiting:
             self._reporter.report(wire.InstanceUpdate(
@@ -443,16 +373,13 @@ class LocalPlugin:
         self._waiting.clear()
         self._inputs.clear()
         self._runs.clear()
-        for instance_id in self._starting:
-            self._kill_on_start.setdefault(
-                instance_id, (str(TIS.KILL_SELF), "the distributor shut down"))
         for running in list(self._running.values()):
             if running.kill_status is None:
                 running.kill_status = str(TIS.KILL_SELF)
                 running.kill_reason = "the distributor shut down"
             self._terminate(running)
         with anyio.move_on_after(TERM_GRACE + 5):
-            while self._running or self._starting:
+            while self._running:
                 await self._freed.wait()
         if self._subreaper:  # left behind by commands, and not known as theirs
             for pid in self._orphans():

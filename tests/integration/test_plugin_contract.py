@@ -20,7 +20,7 @@ import anyio
 import pytest
 
 from jobmon import wire
-from jobmon.distributor import execution, process_tree
+from jobmon.distributor import execution
 from jobmon.distributor.execution import InstancePaths
 from jobmon.distributor.plugins.base import AdoptingPlugin, ClusterPlugin
 from jobmon.distributor.plugins.dummy import DummyPlugin
@@ -187,24 +187,6 @@ async def test_killing_a_running_instance_ends_its_command(
         assert (await driven.reporter.wait_for(1, FINAL)).status == TIS.ERROR_FATAL
         assert not _alive(running.process_id)
         assert 1 not in driven.plugin.live_instance_ids()
-
-
-async def test_killing_an_instance_while_its_command_starts_ends_it(tmp_path: Path) -> None:
-    """The local plugin starts a command in a worker thread while another runs: a kill order
-    that comes before the spawn returned is carried out as soon as the command has a PID."""
-    async with driven_plugin(FLAVOURS[0], tmp_path) as driven:
-        await driven.plugin.launch([instance(1, "sleep 60"), instance(2, "sleep 60")])
-        # the second is being started (in a thread) when the order is given: no await between
-        assert 2 in driven.plugin.live_instance_ids()
-        await driven.plugin.kill([wire.KillOrder(task_instance_id=2, distributor_id=None,
-                                                 status=str(TI.KILL_SELF))])
-        ended = await driven.reporter.wait_for(2, FINAL)
-        assert ended.status == TI.ERROR_FATAL
-        assert_accepted_path(driven.reporter, 2, start=TI.KILL_SELF)  # as the order left it
-        assert not [pid for pid in process_tree.children(os.getpid())
-                    if process_tree.task_instance_of(pid) == 2 and _alive(pid)]
-        running = await driven.reporter.wait_for(1, {str(TI.RUNNING)})
-        assert running.process_id is not None and _alive(running.process_id)
 
 
 async def _stopped(flavour: Flavour, tmp_path: Path, commands: Sequence[str],
