@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from array import array
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 
@@ -221,13 +222,15 @@ async def _send_edges(
     prepared: Prepared,
     advance: Callable[[int], None],
 ) -> None:
-    ids = [task.task_id for task in prepared.tasks]
-    upstream: list[int] = []
-    downstream: list[int] = []
-    for index, ups in enumerate(prepared.upstreams):
-        for up in ups:
-            upstream.append(ids[up])  # type: ignore[arg-type]
-            downstream.append(ids[index])  # type: ignore[arg-type]
+    # flat arrays of ids, not lists of a million ints: the edges are sent chunk by chunk
+    ids = array("q", (_bound_id(task) for task in prepared.tasks))
+    offsets, targets = prepared.up_offsets, prepared.up_targets
+    upstream = array("q", (ids[target] for target in targets))
+    downstream = array("q", bytes(8 * len(targets)))
+    for index in range(len(ids)):
+        task_id = ids[index]
+        for position in range(offsets[index], offsets[index + 1]):
+            downstream[position] = task_id
     limiter = anyio.CapacityLimiter(CONCURRENT_CHUNKS)
 
     async def send(start: int) -> None:
@@ -235,11 +238,17 @@ async def _send_edges(
             await requester.post(
                 f"/api/v1/workflows/{workflow_id}/edges",
                 wire.EdgesChunk(
-                    upstream_task_id=upstream[start : start + EDGE_CHUNK],
-                    downstream_task_id=downstream[start : start + EDGE_CHUNK],
+                    upstream_task_id=upstream[start : start + EDGE_CHUNK].tolist(),
+                    downstream_task_id=downstream[start : start + EDGE_CHUNK].tolist(),
                 ),
                 wire.EdgesResponse,
             )
-            advance(len(upstream[start : start + EDGE_CHUNK]))
+            advance(min(EDGE_CHUNK, len(upstream) - start))
 
     await _each_chunk(send, range(0, len(upstream), EDGE_CHUNK))
+
+
+def _bound_id(task: Task) -> int:
+    if task.task_id is None:
+        raise RuntimeError(f"task {task.name!r} has no id: its chunk was not bound")
+    return task.task_id

@@ -41,11 +41,7 @@ class SwarmBuilder:
             max_attempts=[prepared.configs[i].max_attempts for i in prepared.config_index],
             config_index=prepared.config_index,
             configs=prepared.configs,
-            edges=(
-                (task_ids[up], task_ids[down])
-                for down, ups in enumerate(prepared.upstreams)
-                for up in ups
-            ),
+            upstream_graph=(prepared.up_offsets, prepared.up_targets),
             max_concurrently_running=limit,
             array_limits=_array_limits(arrays),
             dynamic_resources={task_ids[i]: f for i, f in prepared.dynamic_resources.items()},

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobmon import resources as resource_rules
+from jobmon.client.dag import reverse_csr
 from jobmon.client.swarm.retry import Retry, decide
 from jobmon.errors import CallableReturnedInvalidObject
 from jobmon.resources import QueueSet
@@ -60,13 +61,17 @@ class SwarmState:
         max_attempts: Sequence[int],
         config_index: Sequence[int],
         configs: Sequence[TaskConfig],
-        edges: Iterable[tuple[int, int]],
+        edges: Iterable[tuple[int, int]] = (),
         max_concurrently_running: int,
         array_limits: Mapping[int, int],
         dynamic_resources: Mapping[int, DynamicResources] | None = None,
         scale_overrides: Mapping[int, Mapping[str, Any]] | None = None,
         queues: Mapping[str, QueueSet] | None = None,
+        upstream_graph: tuple[Sequence[int], Sequence[int]] | None = None,
     ) -> None:
+        """``edges`` are (upstream id, downstream id) pairs; or, instead, ``upstream_graph``
+        gives each task's upstreams by index, flat: (offsets, targets) as
+        ``jobmon.client.dag`` holds them."""
         size = len(task_ids)
         self.task_ids = array("q", task_ids)
         self.index_of: dict[int, int] = {task_id: i for i, task_id in enumerate(task_ids)}
@@ -85,7 +90,10 @@ class SwarmState:
         self.dynamic_resources = dict(dynamic_resources or {})
         self.scale_overrides = dict(scale_overrides or {})
         self.queues: dict[str, QueueSet] = dict(queues or {})  # by cluster name
-        self._build_graph(size, edges)
+        if upstream_graph is not None:
+            self._graph_from_upstreams(size, *upstream_graph)
+        else:
+            self._build_graph(size, edges)
         self.active_total = 0
         self.active_by_array = [0] * len(self.array_keys)
         self.counts: dict[str, int] = {str(s): 0 for s in TaskStatus}
@@ -122,6 +130,19 @@ class SwarmState:
         for up, down in pairs:
             if self.status[up] != _D:
                 self.remaining[down] += 1
+
+    def _graph_from_upstreams(self, size: int, offsets: Sequence[int],
+                              targets: Sequence[int]) -> None:
+        self.down_offsets, self.down_targets = reverse_csr(size, offsets, targets)
+        self.up_count = array("i", (offsets[i + 1] - offsets[i] for i in range(size)))
+        self.remaining = array("i", bytes(4 * size))
+        status = self.status
+        for down in range(size):
+            waiting = 0
+            for position in range(offsets[down], offsets[down + 1]):
+                if status[targets[position]] != _D:
+                    waiting += 1
+            self.remaining[down] = waiting
 
     def downstream(self, i: int) -> array[int]:
         return self.down_targets[self.down_offsets[i] : self.down_offsets[i + 1]]
