@@ -192,7 +192,8 @@ async def _send_tasks(
                     config_index=[local[index] for index in indices],
                     args=[
                         {key: str(value) for key, value in
-                         {**task.node_args, **task.task_args, **task.op_args}.items()}
+                         {**task.node_arg_values(), **task.task_args,
+                          **task.op_args}.items()}
                         for task in chunk
                     ],
                     attributes=_attributes(chunk),

@@ -98,7 +98,8 @@ class Task:
         "compute_resources_callable",
         "final_status",
         "key",
-        "node_args",
+        "_node_args",
+        "_node_names",
         "node_args_hash",
         "op_args",
         "task_args",
@@ -125,7 +126,7 @@ class Task:
         self,
         *,
         template: TaskTemplate,
-        node_args: dict[str, Any],
+        node_args: dict[str, Any] | tuple[Any, ...],
         task_args: dict[str, Any],
         op_args: dict[str, Any],
         node_args_hash: int,
@@ -140,9 +141,13 @@ class Task:
         fallback_queues: Sequence[str] | None = None,
         cluster_name: str | None = None,
         task_attributes: dict[str, str | None] | None = None,
+        node_names: tuple[str, ...] = (),
     ) -> None:
         self.template = template
-        self.node_args = node_args
+        # node args as a dict, or (from create_tasks) their values in the order of
+        # ``node_names``, shared by the array: the dict is made when first read
+        self._node_args = node_args
+        self._node_names = node_names
         self.task_args = task_args
         self.op_args = op_args
         self.node_args_hash = node_args_hash
@@ -182,6 +187,27 @@ class Task:
     def __lt__(self, other: Task) -> bool:
         return self.key < other.key
 
+    # ------------------------------------------------------------------ arguments
+
+    @property
+    def node_args(self) -> dict[str, Any]:
+        """The args that identify the task (its node), as given."""
+        held = self._node_args
+        if type(held) is tuple:
+            held = self._node_args = dict(zip(self._node_names, held, strict=True))
+        return held  # type: ignore[return-value]
+
+    @node_args.setter
+    def node_args(self, node_args: dict[str, Any]) -> None:
+        self._node_args = node_args
+
+    def node_arg_values(self) -> dict[str, Any]:
+        """The node args, as ``node_args`` (a new dict; reading it keeps nothing)."""
+        held = self._node_args
+        if type(held) is tuple:
+            return dict(zip(self._node_names, held, strict=True))
+        return held  # type: ignore[return-value]
+
     # ------------------------------------------------------------------ command and name
 
     @property
@@ -189,8 +215,8 @@ class Task:
         """The shell command: the template filled in with the task's arguments."""
         command = self._command
         if command is None:  # the arguments are plain values: the same text every time
-            return self.template.command_template.format(**self.node_args, **self.task_args,
-                                                         **self.op_args)
+            return self.template.command_template.format(
+                **self.node_arg_values(), **self.task_args, **self.op_args)
         return command
 
     @command.setter
@@ -202,7 +228,7 @@ class Task:
         """The task's name: the one given, else the template and node args (Jobmon's)."""
         name = self._name
         if name is None:
-            return default_task_name(self.template.template_name, self.node_args)
+            return default_task_name(self.template.template_name, self.node_arg_values())
         return name
 
     @name.setter

@@ -268,12 +268,16 @@ class TaskTemplate(ClusterDefaults):
 
     def _build(self, node_args: dict[str, Any], task_args: dict[str, Any],
                op_args: dict[str, Any], name: str | None, options: _Options,
-               task_args_hash: int | None = None, shared_plain: bool | None = None) -> Task:
+               task_args_hash: int | None = None, shared_plain: bool | None = None,
+               node_values: tuple[Any, ...] | None = None,
+               node_names: tuple[str, ...] = ()) -> Task:
         """A task from checked arguments; values go into the command as they are.
 
         With plain values (str, int, float, bool, None) the task keeps neither its command
         nor its default name: both are worked out again, the same, when read.
-        ``shared_plain``: whether the task and op args are plain, when known already.
+        ``shared_plain``: whether the task and op args are plain, when known already;
+        ``node_values``: the node args' values in the order of ``node_names``, which the
+        task keeps instead of the dict (create_tasks).
         """
         command = self._command({**node_args, **task_args, **op_args})
         node_plain = plain_values(node_args)
@@ -281,7 +285,8 @@ class TaskTemplate(ClusterDefaults):
             shared_plain = plain_values(task_args) and plain_values(op_args)
         return Task(
             template=self,
-            node_args=node_args,
+            node_args=node_args if node_values is None else node_values,
+            node_names=node_names,
             task_args=task_args,
             op_args=op_args,
             node_args_hash=args_hash(node_args),
@@ -354,7 +359,7 @@ class TaskTemplate(ClusterDefaults):
                            compute_resources_callable, resource_scales, cluster_name,
                            fallback_queues)
         node_given, task_args, op_args = self._split(kwargs)
-        node_names = list(node_given)
+        node_names = tuple(node_given)
         choices = [list(value) if is_choice(value) else [value] for value in node_given.values()]
         task_args_hash = args_hash(task_args)
         shared_plain = plain_values(task_args) and plain_values(op_args)
@@ -363,7 +368,7 @@ class TaskTemplate(ClusterDefaults):
             for combination in itertools.product(*choices):
                 tasks.append(self._build(dict(zip(node_names, combination, strict=True)),
                                          task_args, op_args, None, options, task_args_hash,
-                                         shared_plain))
+                                         shared_plain, combination, node_names))
         Array(self, tasks, max_concurrently_running, name, options.resources,
               options.cluster_name, options.max_attempts, options.scales)
         return tasks
