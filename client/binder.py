@@ -180,6 +180,7 @@ async def _send_tasks(
             indices = prepared.config_index[start : start + TASK_CHUNK]
             used = sorted(set(indices))
             local = {index: position for position, index in enumerate(used)}
+            names, commands, args = zip(*[task.bind_fields() for task in chunk], strict=True)
             answer = await requester.post(
                 f"/api/v1/workflows/{workflow_id}/tasks",
                 wire.TasksChunk(
@@ -187,15 +188,10 @@ async def _send_tasks(
                     array_id=[array_of[task.template.template_name] for task in chunk],
                     node_args_hash=[task.node_args_hash for task in chunk],
                     task_args_hash=[task.task_args_hash for task in chunk],
-                    name=[task.name for task in chunk],
-                    command=[task.command for task in chunk],
+                    name=list(names),
+                    command=list(commands),
                     config_index=[local[index] for index in indices],
-                    args=[
-                        {key: str(value) for key, value in
-                         {**task.node_arg_values(), **task.task_args,
-                          **task.op_args}.items()}
-                        for task in chunk
-                    ],
+                    args=list(args),
                     attributes=_attributes(chunk),
                     resume=resume,
                     reset_running=reset_running,

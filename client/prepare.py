@@ -208,7 +208,8 @@ def prepare(workflow: Workflow) -> Prepared:
     config_index: list[int] = []
     used_clusters: set[str] = set()
     prepared = Prepared(tasks=tasks, templates=[], configs=configs, config_index=config_index,
-                        up_offsets=up_offsets, up_targets=up_targets, task_hash="", clusters=used_clusters)
+                        up_offsets=up_offsets, up_targets=up_targets, task_hash="",
+                        clusters=used_clusters)
     templates: dict[str, TaskTemplate] = {}
     known_settings: dict[tuple[Any, ...], int] = {}
     layers = _Layers(workflow)

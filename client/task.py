@@ -90,6 +90,8 @@ class Task:
         "_fallback_queues",
         "_max_attempts",
         "_name",
+        "_node_args",
+        "_node_names",
         "_resource_scales",
         "_task_attributes",
         "_upstream",
@@ -98,8 +100,6 @@ class Task:
         "compute_resources_callable",
         "final_status",
         "key",
-        "_node_args",
-        "_node_names",
         "node_args_hash",
         "op_args",
         "task_args",
@@ -245,6 +245,18 @@ class Task:
     @fallback_queues.setter
     def fallback_queues(self, queues: Sequence[str]) -> None:
         self._fallback_queues = list(queues)
+
+    def bind_fields(self) -> tuple[str, str, dict[str, str]]:
+        """Name, command, and every arg as text, as binding sends them (one pass)."""
+        node = self.node_arg_values()
+        values = {**node, **self.task_args, **self.op_args}
+        name = self._name
+        if name is None:
+            name = default_task_name(self.template.template_name, node)
+        command = self._command
+        if command is None:
+            command = self.template.command_template.format(**values)
+        return name, command, {key: str(value) for key, value in values.items()}
 
     # ------------------------------------------------------------------ dependencies
 

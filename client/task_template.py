@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,6 @@ from jobmon.client.task import (  # noqa: F401 - DEFAULT_NAME_LIMIT is imported 
     default_task_name,
     plain_values,
 )
-from jobmon.core.constants import SpecialChars
 from jobmon.errors import InvalidCommandTemplate
 from jobmon.hashing import args_hash
 
