@@ -100,10 +100,8 @@ class Task:
         "compute_resources_callable",
         "final_status",
         "key",
-        "node_args_hash",
         "op_args",
         "task_args",
-        "task_args_hash",
         "task_id",
         "template",
     )
@@ -150,8 +148,6 @@ class Task:
         self._node_names = node_names
         self.task_args = task_args
         self.op_args = op_args
-        self.node_args_hash = node_args_hash
-        self.task_args_hash = task_args_hash
         # identity within a workflow: (template name, node args hash, task args hash)
         self.key: tuple[str, int, int] = (template.template_name, node_args_hash,
                                           task_args_hash)
@@ -188,6 +184,16 @@ class Task:
         return self.key < other.key
 
     # ------------------------------------------------------------------ arguments
+
+    @property
+    def node_args_hash(self) -> int:
+        """The hash of the node args (the key's second part)."""
+        return self.key[1]
+
+    @property
+    def task_args_hash(self) -> int:
+        """The hash of the task args (the key's third part)."""
+        return self.key[2]
 
     @property
     def node_args(self) -> dict[str, Any]:
