@@ -29,7 +29,7 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 def plain_values(args: Mapping[str, Any]) -> bool:
     """True when every value is a str, int, float, bool or None (not a subclass)."""
-    return all(type(value) in _PLAIN for value in args.values())
+    return _PLAIN.issuperset(map(type, args.values()))
 
 
 def default_task_name(template_name: str, node_args: Mapping[str, Any]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,8 +105,18 @@ class SwarmState:
         self._next_resources: dict[int, dict[str, Any]] = {}
         self._resource_errors: dict[int, int] = {}
         self.fatal_seen = 0
-        for i in range(size):
-            self._count(i, +1)
+        for code, number in Counter(self.status).items():
+            self.counts[chr(code)] += number
+        # most tasks are G: those are handled here, without a call each
+        ready, remaining, array_of = self._ready, self.remaining, self.array_of
+        for i, code in enumerate(self.status):
+            if code == _G:
+                if not remaining[i]:
+                    ready[array_of[i]].append(i)
+                continue
+            if code in _ACTIVE:
+                self.active_total += 1
+                self.active_by_array[array_of[i]] += 1
             self._after_entering(i)
 
     # ------------------------------------------------------------------ construction
@@ -148,13 +158,6 @@ class SwarmState:
         return self.down_targets[self.down_offsets[i] : self.down_offsets[i + 1]]
 
     # ------------------------------------------------------------------ bookkeeping
-
-    def _count(self, i: int, sign: int) -> None:
-        code = self.status[i]
-        self.counts[chr(code)] += sign
-        if code in _ACTIVE:
-            self.active_total += sign
-            self.active_by_array[self.array_of[i]] += sign
 
     def _after_entering(self, i: int) -> None:
         code = self.status[i]
@@ -213,9 +216,16 @@ class SwarmState:
         old = self.status[i]
         if new == old:
             return
-        self._count(i, -1)
+        # counted inline, without a call (hot: every status change of every task is here)
+        counts = self.counts
+        counts[chr(old)] -= 1
+        counts[chr(new)] += 1
+        was_active, is_active = old in _ACTIVE, new in _ACTIVE
+        if was_active != is_active:
+            sign = 1 if is_active else -1
+            self.active_total += sign
+            self.active_by_array[self.array_of[i]] += sign
         self.status[i] = new
-        self._count(i, +1)
         if new == _D:
             for down in self.downstream(i):
                 self.remaining[down] -= 1
