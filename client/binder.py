@@ -11,6 +11,7 @@ import anyio
 
 from jobmon import errors, wire
 from jobmon.client.boundary import plain_errors
+from jobmon.client.collector import collector_paused
 from jobmon.client.prepare import Prepared
 from jobmon.client.task import Task
 from jobmon.hashing import text_hash
@@ -180,7 +181,9 @@ async def _send_tasks(
             indices = prepared.config_index[start : start + TASK_CHUNK]
             used = sorted(set(indices))
             local = {index: position for position, index in enumerate(used)}
-            names, commands, args = zip(*[task.bind_fields() for task in chunk], strict=True)
+            with collector_paused():
+                names, commands, args = zip(*[task.bind_fields() for task in chunk],
+                                            strict=True)
             answer = await requester.post(
                 f"/api/v1/workflows/{workflow_id}/tasks",
                 wire.TasksChunk(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from jobmon import clusters
 from jobmon import resources as resource_rules
+from jobmon.client.collector import collector_paused
 from jobmon.client.dag import find_cycle_csr
 from jobmon.client.defaults import default_layers
 from jobmon.client.task import DEFAULT_MAX_ATTEMPTS, Task
@@ -191,6 +192,11 @@ def _settings_key(task: Task, cluster: str) -> tuple[Any, ...] | None:
 
 def prepare(workflow: Workflow) -> Prepared:
     """Check the workflow (upstreams present, no cycle, clusters and resources valid)."""
+    with collector_paused():
+        return _prepare(workflow)
+
+
+def _prepare(workflow: Workflow) -> Prepared:
     tasks = list(workflow.tasks.values())
     if not tasks:
         raise EmptyWorkflowError(

@@ -12,6 +12,7 @@ from jobmon import clusters
 from jobmon import resources as resource_rules
 from jobmon.client import limits, resource_files
 from jobmon.client.array import Array, is_choice
+from jobmon.client.collector import collector_paused
 from jobmon.client.defaults import ClusterDefaults, checked_resources
 from jobmon.client.task import (  # noqa: F401 - DEFAULT_NAME_LIMIT is imported from here
     DEFAULT_NAME_LIMIT,
@@ -363,10 +364,11 @@ class TaskTemplate(ClusterDefaults):
         shared_plain = plain_values(task_args) and plain_values(op_args)
         tasks = []
         if node_names:  # as in Jobmon, an array is the product of its node args
-            for combination in itertools.product(*choices):
-                tasks.append(self._build(dict(zip(node_names, combination, strict=True)),
-                                         task_args, op_args, None, options, task_args_hash,
-                                         shared_plain, combination, node_names))
+            with collector_paused():
+                for combination in itertools.product(*choices):
+                    tasks.append(self._build(dict(zip(node_names, combination, strict=True)),
+                                             task_args, op_args, None, options, task_args_hash,
+                                             shared_plain, combination, node_names))
         Array(self, tasks, max_concurrently_running, name, options.resources,
               options.cluster_name, options.max_attempts, options.scales)
         return tasks

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from jobmon import wire
+from jobmon.client.collector import collector_paused
 from jobmon.client.prepare import Prepared
 from jobmon.client.swarm.state import SwarmState
 from jobmon.clock import Clock, SystemClock
@@ -31,6 +32,11 @@ class SwarmBuilder:
     async def build_from_workflow(self, workflow_id: int, prepared: Prepared) -> SwarmState:
         """A new run: every task registered, from the bound in-memory workflow."""
         limit, arrays = await self._limits(workflow_id)
+        with collector_paused():
+            return self._state_from_memory(limit, arrays, prepared)
+
+    def _state_from_memory(self, limit: int, arrays: list[wire.ArrayInfo],
+                           prepared: Prepared) -> SwarmState:
         array_of_template = {array.name: array.array_id for array in arrays}
         task_ids = [_bound_id(task.task_id) for task in prepared.tasks]
         return SwarmState(
