@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -97,15 +98,19 @@ class SwarmBuilder:
             if page.next_after_id is None:
                 break
             after = page.next_after_id
-        edges: list[tuple[int, int]] = []
+        # the edges as two flat arrays of ids, not a tuple each
+        upstream_ids = array("q")
+        downstream_ids = array("q")
         after = 0
         while True:
             page_edges = await self._requester.get(
                 f"/api/v1/workflows/{workflow_id}/edges", wire.EdgeRows,
                 {"after_id": after, "limit": edge_chunk_size},
             )
-            edges.extend(zip(page_edges.upstream_task_id, page_edges.downstream_task_id,
-                             strict=True))
+            if len(page_edges.upstream_task_id) != len(page_edges.downstream_task_id):
+                raise ValueError("an edges page whose two columns differ in length")
+            upstream_ids.extend(page_edges.upstream_task_id)
+            downstream_ids.extend(page_edges.downstream_task_id)
             await maybe_beat()
             if page_edges.next_after_id is None:
                 break
@@ -119,7 +124,7 @@ class SwarmBuilder:
             max_attempts=columns["max_attempts"],
             config_index=columns["config_index"],
             configs=configs,
-            edges=edges,
+            edges=zip(upstream_ids, downstream_ids, strict=True),
             max_concurrently_running=limit,
             array_limits=_array_limits(arrays),
             dynamic_resources=dynamic,

@@ -122,22 +122,27 @@ class SwarmState:
     # ------------------------------------------------------------------ construction
 
     def _build_graph(self, size: int, edges: Iterable[tuple[int, int]]) -> None:
-        pairs = [(self.index_of[up], self.index_of[down]) for up, down in edges]
-        degree = [0] * (size + 1)
+        # flat arrays of indices, not a tuple per edge (a resume of a million tasks)
+        index_of = self.index_of
+        ups = array("q")
+        downs = array("q")
+        for up, down in edges:
+            ups.append(index_of[up])
+            downs.append(index_of[down])
+        degree = array("q", bytes(8 * (size + 1)))
         self.remaining = array("i", bytes(4 * size))
-        for up, _ in pairs:
+        for up in ups:
             degree[up + 1] += 1
         for i in range(size):
             degree[i + 1] += degree[i]
-        self.down_offsets = array("q", degree)
-        fill = list(degree[:size])
-        self.down_targets = array("q", bytes(8 * len(pairs)))
+        self.down_offsets = degree
+        fill = degree[:size]
+        self.down_targets = array("q", bytes(8 * len(ups)))
         self.up_count = array("i", bytes(4 * size))
-        for up, down in pairs:
-            self.down_targets[fill[up]] = down
+        for up, down in zip(ups, downs, strict=True):
+            self.down_targets[fill[up]] = down  # each task's downstreams in edge order
             fill[up] += 1
             self.up_count[down] += 1
-        for up, down in pairs:
             if self.status[up] != _D:
                 self.remaining[down] += 1
 
