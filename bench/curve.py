@@ -76,7 +76,9 @@ def curve_results(points: list[dict[str, float]], quick: bool) -> list[Result]:
             f"({costs['build'] * 1e6:.0f} us/task), bind {point['bind_seconds']:.2f} s "
             f"({costs['bind'] * 1e6:.0f} us/task), run {point['run_seconds']:.2f} s "
             f"({costs['run'] * 1e6:.0f} us/task); client peak RSS "
-            f"{point['client_peak_rss'] / gib:.2f} GiB"))
+            f"{point['client_peak_rss'] / gib:.2f} GiB"
+            + (f", client CPU {point['client_cpu_seconds']:.1f} s"
+               if "client_cpu_seconds" in point else "")))
     if len(points) > 1:
         ratio = flatness(points)
         sizes = sorted(int(p["tasks"]) for p in points)

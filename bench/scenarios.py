@@ -269,8 +269,9 @@ def million(env: dict[str, str], quick: bool) -> list[Result]:
     return [
         Result(name, "total time", figures["seconds"], "s", "<= 120 s",
                None if quick else figures["seconds"] <= 120),
-        Result(name, "client peak RSS", figures["client_peak_rss"] / gib, "GiB", "<= 2 GiB",
-               None if quick else figures["client_peak_rss"] <= 2 * gib),
+        # issue 15's target for the client (it was 2 GiB until the client fitted in 1)
+        Result(name, "client peak RSS", figures["client_peak_rss"] / gib, "GiB", "<= 1 GiB",
+               None if quick else figures["client_peak_rss"] <= gib),
         Result(name, "server peak RSS", server_peak / gib, "GiB", "<= 2 GiB",
                None if quick else server_peak <= 2 * gib),
     ]

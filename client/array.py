@@ -37,7 +37,8 @@ def matching(tasks: Iterable[Task], template: TaskTemplate,
     wanted = {key: {str(v) for v in value} if is_choice(value) else {str(value)}
               for key, value in node_args.items()}
     return [task for task in tasks
-            if all(str(task.node_args[key]) in values for key, values in wanted.items())]
+            if all(str(task.node_arg_values()[key]) in values
+                   for key, values in wanted.items())]
 
 
 class Array:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from array import array
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ import anyio
 
 from jobmon import endpoints, errors, wire
 from jobmon.client.boundary import plain_errors
+from jobmon.client.collector import collector_paused
 from jobmon.client.prepare import Prepared
 from jobmon.client.task import Task
 from jobmon.hashing import text_hash
@@ -177,6 +179,9 @@ async def _send_tasks(
             indices = prepared.config_index[start : start + TASK_CHUNK]
             used = sorted(set(indices))
             local = {index: position for position, index in enumerate(used)}
+            with collector_paused():
+                names, commands, args = zip(*[task.bind_fields() for task in chunk],
+                                            strict=True)
             answer = await requester.call(
                 endpoints.INSERT_TASKS,
                 wire.TasksChunk(
@@ -184,14 +189,10 @@ async def _send_tasks(
                     array_id=[array_of[task.template.template_name] for task in chunk],
                     node_args_hash=[task.node_args_hash for task in chunk],
                     task_args_hash=[task.task_args_hash for task in chunk],
-                    name=[task.name for task in chunk],
-                    command=[task.command for task in chunk],
+                    name=list(names),
+                    command=list(commands),
                     config_index=[local[index] for index in indices],
-                    args=[
-                        {key: str(value) for key, value in
-                         {**task.node_args, **task.task_args, **task.op_args}.items()}
-                        for task in chunk
-                    ],
+                    args=list(args),
                     attributes=_attributes(chunk),
                     resume=resume,
                     reset_running=reset_running,
@@ -219,13 +220,15 @@ async def _send_edges(
     prepared: Prepared,
     advance: Callable[[int], None],
 ) -> None:
-    ids = [task.task_id for task in prepared.tasks]
-    upstream: list[int] = []
-    downstream: list[int] = []
-    for index, ups in enumerate(prepared.upstreams):
-        for up in ups:
-            upstream.append(ids[up])  # type: ignore[arg-type]
-            downstream.append(ids[index])  # type: ignore[arg-type]
+    # flat arrays of ids, not lists of a million ints: the edges are sent chunk by chunk
+    ids = array("q", (_bound_id(task) for task in prepared.tasks))
+    offsets, targets = prepared.up_offsets, prepared.up_targets
+    upstream = array("q", (ids[target] for target in targets))
+    downstream = array("q", bytes(8 * len(targets)))
+    for index in range(len(ids)):
+        task_id = ids[index]
+        for position in range(offsets[index], offsets[index + 1]):
+            downstream[position] = task_id
     limiter = anyio.CapacityLimiter(CONCURRENT_CHUNKS)
 
     async def send(start: int) -> None:
@@ -233,11 +236,17 @@ async def _send_edges(
             await requester.call(
                 endpoints.INSERT_EDGES,
                 wire.EdgesChunk(
-                    upstream_task_id=upstream[start : start + EDGE_CHUNK],
-                    downstream_task_id=downstream[start : start + EDGE_CHUNK],
+                    upstream_task_id=upstream[start : start + EDGE_CHUNK].tolist(),
+                    downstream_task_id=downstream[start : start + EDGE_CHUNK].tolist(),
                 ),
                 workflow_id=workflow_id,
             )
-            advance(len(upstream[start : start + EDGE_CHUNK]))
+            advance(min(EDGE_CHUNK, len(upstream) - start))
 
     await _each_chunk(send, range(0, len(upstream), EDGE_CHUNK))
+
+
+def _bound_id(task: Task) -> int:
+    if task.task_id is None:
+        raise RuntimeError(f"task {task.name!r} has no id: its chunk was not bound")
+    return task.task_id

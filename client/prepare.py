@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jobmon import clusters
 from jobmon import resources as resource_rules
-from jobmon.client.dag import find_cycle
+from jobmon.client.collector import collector_paused
+from jobmon.client.dag import find_cycle_csr
 from jobmon.client.defaults import default_layers
 from jobmon.client.task import DEFAULT_MAX_ATTEMPTS, Task
 from jobmon.client.task_template import TaskTemplate
@@ -32,13 +34,18 @@ __all__ = ["DEFAULT_MAX_ATTEMPTS", "Prepared", "prepare"]
 
 @dataclass
 class Prepared:
-    """A checked workflow: tasks in order, their shared configs, and the graph by index."""
+    """A checked workflow: tasks in order, their shared configs, and the graph by index.
+
+    The graph is flat: the upstreams of task ``i`` are
+    ``up_targets[up_offsets[i]:up_offsets[i + 1]]`` (positions in ``tasks``).
+    """
 
     tasks: list[Task]
     templates: list[TaskTemplate]
     configs: list[TaskConfig]
     config_index: list[int]
-    upstreams: list[list[int]]
+    up_offsets: array[int]
+    up_targets: array[int]
     task_hash: str
     clusters: set[str]
     dynamic_resources: dict[int, Callable[[], Mapping[str, Any]]] = field(default_factory=dict)
@@ -46,7 +53,13 @@ class Prepared:
 
     @property
     def num_edges(self) -> int:
-        return sum(len(ups) for ups in self.upstreams)
+        return len(self.up_targets)
+
+    @property
+    def upstreams(self) -> list[list[int]]:
+        """Each task's upstreams as a list of positions (a new list of lists)."""
+        offsets, targets = self.up_offsets, self.up_targets
+        return [list(targets[offsets[i]:offsets[i + 1]]) for i in range(len(self.tasks))]
 
 
 def _cluster_of(task: Task, workflow: Workflow) -> str:
@@ -113,7 +126,7 @@ def _config_of(
         cluster_name=cluster,
         compute_resources=merged,
         resource_scales=wire_scales,
-        fallback_queues=list(task.fallback_queues),
+        fallback_queues=list(task._fallback_queues or ()),
         max_attempts=max_attempts,
     )
     callables = {key: spec for key, spec in scales.items()
@@ -121,9 +134,9 @@ def _config_of(
     return config, ({**wire_scales, **callables} if callables else None)
 
 
-def _graph(tasks: list[Task]) -> list[list[int]]:
-    """Each task's upstreams as positions in ``tasks``; raises for one not in the workflow,
-    upstream or downstream, as Jobmon checks both."""
+def _graph(tasks: list[Task]) -> tuple[array[int], array[int]]:
+    """Each task's upstreams as positions in ``tasks`` (offsets, targets); raises for one
+    not in the workflow, upstream or downstream, as Jobmon checks both."""
     # the same Task objects are upstream of many tasks: look them up by identity first;
     # a task equal to one in the workflow (same template, node and task args) is that task
     by_object = {id(task): i for i, task in enumerate(tasks)}
@@ -140,9 +153,9 @@ def _graph(tasks: list[Task]) -> list[list[int]]:
                 index = None
         return index
 
-    upstreams: list[list[int]] = []
+    offsets = array("q", [0])
+    targets = array("q")
     for task in tasks:
-        indices: list[int] = []
         held = task._upstream
         for upstream in (() if held is None else held if isinstance(held, set) else (held,)):
             index = by_object.get(id(upstream))
@@ -151,7 +164,7 @@ def _graph(tasks: list[Task]) -> list[list[int]]:
                     f"Upstream task {upstream.name!r} of task {task.name!r} was never added "
                     "to the workflow: add it with add_task(), or remove the dependency"
                 )
-            indices.append(index)
+            targets.append(index)
         held = task._downstream
         for downstream in (() if held is None else held if isinstance(held, set) else (held,)):
             if id(downstream) not in by_object and position(downstream) is None:
@@ -159,8 +172,8 @@ def _graph(tasks: list[Task]) -> list[list[int]]:
                     f"Downstream task {downstream.name!r} of task {task.name!r} was never "
                     "added to the workflow: add it with add_task(), or remove the dependency"
                 )
-        upstreams.append(indices)
-    return upstreams
+        offsets.append(len(targets))
+    return offsets, targets
 
 
 def _settings_key(task: Task, cluster: str) -> tuple[Any, ...] | None:
@@ -174,18 +187,23 @@ def _settings_key(task: Task, cluster: str) -> tuple[Any, ...] | None:
         except TypeError:  # an unhashable value: work this task's config out in full
             return None
     return (id(task.template), cluster, frozen, id(task._resource_scales), task._max_attempts,
-            tuple(task.fallback_queues))
+            tuple(task._fallback_queues or ()))
 
 
 def prepare(workflow: Workflow) -> Prepared:
     """Check the workflow (upstreams present, no cycle, clusters and resources valid)."""
+    with collector_paused():
+        return _prepare(workflow)
+
+
+def _prepare(workflow: Workflow) -> Prepared:
     tasks = list(workflow.tasks.values())
     if not tasks:
         raise EmptyWorkflowError(
             f"workflow {workflow.name!r} has no tasks: add them with add_task() or add_tasks() "
             "before bind() or run()")
-    upstreams = _graph(tasks)
-    cycle = find_cycle(len(tasks), upstreams)
+    up_offsets, up_targets = _graph(tasks)
+    cycle = find_cycle_csr(len(tasks), up_offsets, up_targets)
     if cycle is not None:
         path = " -> ".join(repr(tasks[i].name) for i in cycle)
         raise CyclicGraphError(
@@ -196,7 +214,8 @@ def prepare(workflow: Workflow) -> Prepared:
     config_index: list[int] = []
     used_clusters: set[str] = set()
     prepared = Prepared(tasks=tasks, templates=[], configs=configs, config_index=config_index,
-                        upstreams=upstreams, task_hash="", clusters=used_clusters)
+                        up_offsets=up_offsets, up_targets=up_targets, task_hash="",
+                        clusters=used_clusters)
     templates: dict[str, TaskTemplate] = {}
     known_settings: dict[tuple[Any, ...], int] = {}
     layers = _Layers(workflow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,28 @@ if TYPE_CHECKING:
 
 ResourcesSpec = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_NAME_LIMIT = 249  # a default task name is cut here, as Jobmon cuts it
+_NAME_UNSAFE = re.compile("[" + re.escape(SpecialChars.ILLEGAL_SPECIAL_CHARACTERS) + "]")
+# values whose text cannot change after the task is made: its command and default name
+# can be worked out again when read, instead of kept
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def plain_values(args: Mapping[str, Any]) -> bool:
+    """True when every value is a str, int, float, bool or None (not a subclass)."""
+    return _PLAIN.issuperset(map(type, args.values()))
+
+
+def default_task_name(template_name: str, node_args: Mapping[str, Any]) -> str:
+    """Jobmon's default: the template and node args, unsafe characters as _, cut at 249."""
+    if node_args:
+        name = template_name + "_" + "_".join([f"{key}-{value}" for key, value
+                                               in node_args.items()])
+    else:
+        name = template_name
+    if _NAME_UNSAFE.search(name) is not None:
+        name = _NAME_UNSAFE.sub("_", name)
+    return name if len(name) <= DEFAULT_NAME_LIMIT else name[:DEFAULT_NAME_LIMIT]
 
 
 def attributes_dict(attributes: object, what: str) -> dict[str, str | None]:
@@ -61,26 +84,24 @@ class Task:
 
     __slots__ = (
         "_cluster_name",
+        "_command",
         "_compute_resources",
         "_downstream",
-        "_hash",
+        "_fallback_queues",
         "_max_attempts",
+        "_name",
+        "_node_args",
+        "_node_names",
         "_resource_scales",
         "_task_attributes",
         "_upstream",
         "_workflow",
         "array",
-        "command",
         "compute_resources_callable",
-        "fallback_queues",
         "final_status",
         "key",
-        "name",
-        "node_args",
-        "node_args_hash",
         "op_args",
         "task_args",
-        "task_args_hash",
         "task_id",
         "template",
     )
@@ -103,13 +124,13 @@ class Task:
         self,
         *,
         template: TaskTemplate,
-        node_args: dict[str, Any],
+        node_args: dict[str, Any] | tuple[Any, ...],
         task_args: dict[str, Any],
         op_args: dict[str, Any],
         node_args_hash: int,
         task_args_hash: int,
-        command: str,
-        name: str,
+        command: str | None,
+        name: str | None,
         upstream_tasks: Iterable[Task] = (),
         max_attempts: int | None = None,
         compute_resources: Mapping[str, Any] | None = None,
@@ -118,19 +139,22 @@ class Task:
         fallback_queues: Sequence[str] | None = None,
         cluster_name: str | None = None,
         task_attributes: dict[str, str | None] | None = None,
+        node_names: tuple[str, ...] = (),
     ) -> None:
         self.template = template
-        self.node_args = node_args
+        # node args as a dict, or (from create_tasks) their values in the order of
+        # ``node_names``, shared by the array: the dict is made when first read
+        self._node_args = node_args
+        self._node_names = node_names
         self.task_args = task_args
         self.op_args = op_args
-        self.node_args_hash = node_args_hash
-        self.task_args_hash = task_args_hash
         # identity within a workflow: (template name, node args hash, task args hash)
         self.key: tuple[str, int, int] = (template.template_name, node_args_hash,
                                           task_args_hash)
-        self._hash = hash(self.key)
-        self.command = command
-        self.name = name
+        # None: worked out again from the template and args when read (see ``command`` and
+        # ``name``), so that a million tasks do not each hold two strings until they bind
+        self._command = command
+        self._name = name
         self._upstream: Task | set[Task] | None = None
         self._downstream: Task | set[Task] | None = None
         for upstream in upstream_tasks:
@@ -139,7 +163,7 @@ class Task:
         self._compute_resources = compute_resources
         self.compute_resources_callable = compute_resources_callable
         self._resource_scales = resource_scales
-        self.fallback_queues: list[str] = list(fallback_queues or [])
+        self._fallback_queues: list[str] | None = list(fallback_queues) if fallback_queues else None
         self._cluster_name = cluster_name or None
         self._task_attributes = task_attributes or None
         self.task_id: int | None = None
@@ -154,10 +178,91 @@ class Task:
         return self is other or (self.key == other.key and self.template is other.template)
 
     def __hash__(self) -> int:
-        return self._hash
+        return hash(self.key)
 
     def __lt__(self, other: Task) -> bool:
         return self.key < other.key
+
+    # ------------------------------------------------------------------ arguments
+
+    @property
+    def node_args_hash(self) -> int:
+        """The hash of the node args (the key's second part)."""
+        return self.key[1]
+
+    @property
+    def task_args_hash(self) -> int:
+        """The hash of the task args (the key's third part)."""
+        return self.key[2]
+
+    @property
+    def node_args(self) -> dict[str, Any]:
+        """The args that identify the task (its node), as given."""
+        held = self._node_args
+        if type(held) is tuple:
+            held = self._node_args = dict(zip(self._node_names, held, strict=True))
+        return held  # type: ignore[return-value]
+
+    @node_args.setter
+    def node_args(self, node_args: dict[str, Any]) -> None:
+        self._node_args = node_args
+
+    def node_arg_values(self) -> dict[str, Any]:
+        """The node args, as ``node_args`` (a new dict; reading it keeps nothing)."""
+        held = self._node_args
+        if type(held) is tuple:
+            return dict(zip(self._node_names, held, strict=True))
+        return held  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ command and name
+
+    @property
+    def command(self) -> str:
+        """The shell command: the template filled in with the task's arguments."""
+        command = self._command
+        if command is None:  # the arguments are plain values: the same text every time
+            return self.template.command_template.format(
+                **self.node_arg_values(), **self.task_args, **self.op_args)
+        return command
+
+    @command.setter
+    def command(self, command: str) -> None:
+        self._command = command
+
+    @property
+    def name(self) -> str:
+        """The task's name: the one given, else the template and node args (Jobmon's)."""
+        name = self._name
+        if name is None:
+            return default_task_name(self.template.template_name, self.node_arg_values())
+        return name
+
+    @name.setter
+    def name(self, name: str) -> None:
+        self._name = name
+
+    @property
+    def fallback_queues(self) -> list[str]:
+        """Queues to move to when a resource error asks for more than the queue allows."""
+        if self._fallback_queues is None:
+            self._fallback_queues = []
+        return self._fallback_queues
+
+    @fallback_queues.setter
+    def fallback_queues(self, queues: Sequence[str]) -> None:
+        self._fallback_queues = list(queues)
+
+    def bind_fields(self) -> tuple[str, str, dict[str, str]]:
+        """Name, command, and every arg as text, as binding sends them (one pass)."""
+        node = self.node_arg_values()
+        values = {**node, **self.task_args, **self.op_args}
+        name = self._name
+        if name is None:
+            name = default_task_name(self.template.template_name, node)
+        command = self._command
+        if command is None:
+            command = self.template.command_template.format(**values)
+        return name, command, {key: str(value) for key, value in values.items()}
 
     # ------------------------------------------------------------------ dependencies
 

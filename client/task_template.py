@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -13,9 +12,15 @@ from jobmon import clusters
 from jobmon import resources as resource_rules
 from jobmon.client import limits, resource_files
 from jobmon.client.array import Array, is_choice
+from jobmon.client.collector import collector_paused
 from jobmon.client.defaults import ClusterDefaults, checked_resources
-from jobmon.client.task import Task, attributes_dict
-from jobmon.core.constants import SpecialChars
+from jobmon.client.task import (  # noqa: F401 - DEFAULT_NAME_LIMIT is imported from here
+    DEFAULT_NAME_LIMIT,
+    Task,
+    attributes_dict,
+    default_task_name,
+    plain_values,
+)
 from jobmon.errors import InvalidCommandTemplate
 from jobmon.hashing import args_hash
 
@@ -28,8 +33,6 @@ _TASK_OPTIONS = frozenset(
      "compute_resources_callable", "resource_scales", "fallback_queues", "cluster_name",
      "max_concurrently_running"}
 )
-DEFAULT_NAME_LIMIT = 249  # a default task name is cut here, as Jobmon cuts it
-_NAME_UNSAFE = re.compile("[" + re.escape(SpecialChars.ILLEGAL_SPECIAL_CHARACTERS) + "]")
 
 
 def template_fields(command_template: str) -> list[str]:
@@ -53,18 +56,6 @@ def template_fields(command_template: str) -> list[str]:
         if field not in names:
             names.append(field)
     return names
-
-
-def default_task_name(template_name: str, node_args: Mapping[str, Any]) -> str:
-    """Jobmon's default: the template and node args, unsafe characters as _, cut at 249."""
-    if node_args:
-        name = template_name + "_" + "_".join([f"{key}-{value}" for key, value
-                                               in node_args.items()])
-    else:
-        name = template_name
-    if _NAME_UNSAFE.search(name) is not None:
-        name = _NAME_UNSAFE.sub("_", name)
-    return name if len(name) <= DEFAULT_NAME_LIMIT else name[:DEFAULT_NAME_LIMIT]
 
 
 def arg_list(what: str, kind: str, names: Sequence[str] | None) -> list[str]:
@@ -276,17 +267,32 @@ class TaskTemplate(ClusterDefaults):
 
     def _build(self, node_args: dict[str, Any], task_args: dict[str, Any],
                op_args: dict[str, Any], name: str | None, options: _Options,
-               task_args_hash: int | None = None) -> Task:
-        """A task from checked arguments; values go into the command as they are."""
+               task_args_hash: int | None = None, shared_plain: bool | None = None,
+               node_values: tuple[Any, ...] | None = None,
+               node_names: tuple[str, ...] = ()) -> Task:
+        """A task from checked arguments; values go into the command as they are.
+
+        With plain values (str, int, float, bool, None) the task keeps neither its command
+        nor its default name: both are worked out again, the same, when read.
+        ``shared_plain``: whether the task and op args are plain, when known already;
+        ``node_values``: the node args' values in the order of ``node_names``, which the
+        task keeps instead of the dict (create_tasks).
+        """
+        command = self._command({**node_args, **task_args, **op_args})
+        node_plain = plain_values(node_args)
+        if shared_plain is None:
+            shared_plain = plain_values(task_args) and plain_values(op_args)
         return Task(
             template=self,
-            node_args=node_args,
+            node_args=node_args if node_values is None else node_values,
+            node_names=node_names,
             task_args=task_args,
             op_args=op_args,
             node_args_hash=args_hash(node_args),
             task_args_hash=args_hash(task_args) if task_args_hash is None else task_args_hash,
-            command=self._command({**node_args, **task_args, **op_args}),
-            name=name or default_task_name(self.template_name, node_args),
+            command=None if node_plain and shared_plain else command,
+            name=name or (None if node_plain else default_task_name(self.template_name,
+                                                                     node_args)),
             upstream_tasks=options.upstream,
             max_attempts=options.max_attempts,
             compute_resources=options.resources,
@@ -352,14 +358,17 @@ class TaskTemplate(ClusterDefaults):
                            compute_resources_callable, resource_scales, cluster_name,
                            fallback_queues)
         node_given, task_args, op_args = self._split(kwargs)
-        node_names = list(node_given)
+        node_names = tuple(node_given)
         choices = [list(value) if is_choice(value) else [value] for value in node_given.values()]
         task_args_hash = args_hash(task_args)
+        shared_plain = plain_values(task_args) and plain_values(op_args)
         tasks = []
         if node_names:  # as in Jobmon, an array is the product of its node args
-            for combination in itertools.product(*choices):
-                tasks.append(self._build(dict(zip(node_names, combination, strict=True)),
-                                         task_args, op_args, None, options, task_args_hash))
+            with collector_paused():
+                for combination in itertools.product(*choices):
+                    tasks.append(self._build(dict(zip(node_names, combination, strict=True)),
+                                             task_args, op_args, None, options, task_args_hash,
+                                             shared_plain, combination, node_names))
         Array(self, tasks, max_concurrently_running, name, options.resources,
               options.cluster_name, options.max_attempts, options.scales)
         return tasks

@@ -14,6 +14,7 @@ from jobmon.client import binder, limits
 from jobmon.client.array import Array, is_choice, matching
 from jobmon.client.boundary import plain_errors, run_sync
 from jobmon.client.chain import Linker, linker_reference, resolve_linker, run_chain
+from jobmon.client.collector import collector_paused, kept_out_of_collection
 from jobmon.client.connection import open_requester
 from jobmon.client.defaults import checked_resources
 from jobmon.client.prepare import Prepared, prepare
@@ -211,6 +212,9 @@ class Workflow(Declaring):
     def add_tasks(self, tasks: Iterable[Task]) -> list[Task]:
         if not isinstance(tasks, Iterable):
             raise TypeError(f"add_tasks takes a list of Tasks, not {type(tasks).__name__}")
+        if isinstance(tasks, list | tuple):  # no code of the caller's runs in between
+            with collector_paused():
+                return [self.add_task(task) for task in tasks]
         return [self.add_task(task) for task in tasks]
 
     def add_array(self, array: Array | Iterable[Task]) -> list[Task]:
@@ -343,30 +347,38 @@ class Workflow(Declaring):
         with plain_errors():
             prepared = prepare(self)
             progress = ProgressReporter(self.name, enabled=show_progress)
-            async with open_requester(settings) as requester:
-                # the distributors start (an interpreter each) while the workflow binds
-                supervisor = await start_distributors(requester, prepared.clusters,
-                                                      settings=settings)
-                try:
-                    with progress:
-                        bound = await self._bind(requester, prepared, progress, resume=resume,
-                                                 reset_running=resume and cold)
-                    if self.on_bound is not None:
-                        await self.on_bound(bound.workflow_id)
-                except BaseException:
-                    await supervisor.stop()
-                    raise
-                try:
-                    with progress:
-                        result = await run_workflow(
-                            requester, settings, bound.workflow_id, prepared,
-                            fail_fast=fail_fast, seconds_until_timeout=seconds, resume=resume,
-                            cold_resume=cold, progress=progress, supervisor=supervisor,
-                        )
-                except errors.WorkflowRunTimeout as error:
-                    if isinstance(error.result, WorkflowRunResult):
-                        self._after_run(error.result)
-                    raise
+            # the tasks live through the run: out of the collector's passes meanwhile
+            with kept_out_of_collection():
+                return await self._bind_and_run(prepared, progress, fail_fast, seconds,
+                                                resume, cold, settings)
+
+    async def _bind_and_run(self, prepared: Prepared, progress: ProgressReporter,
+                            fail_fast: bool, seconds: float, resume: bool, cold: bool,
+                            settings: Settings) -> WorkflowRunResult:
+        async with open_requester(settings) as requester:
+            # the distributors start (an interpreter each) while the workflow binds
+            supervisor = await start_distributors(requester, prepared.clusters,
+                                                  settings=settings)
+            try:
+                with progress:
+                    bound = await self._bind(requester, prepared, progress, resume=resume,
+                                             reset_running=resume and cold)
+                if self.on_bound is not None:
+                    await self.on_bound(bound.workflow_id)
+            except BaseException:
+                await supervisor.stop()
+                raise
+            try:
+                with progress:
+                    result = await run_workflow(
+                        requester, settings, bound.workflow_id, prepared,
+                        fail_fast=fail_fast, seconds_until_timeout=seconds, resume=resume,
+                        cold_resume=cold, progress=progress, supervisor=supervisor,
+                    )
+            except errors.WorkflowRunTimeout as error:
+                if isinstance(error.result, WorkflowRunResult):
+                    self._after_run(error.result)
+                raise
         self._after_run(result)
         return result
 

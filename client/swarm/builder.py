@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from jobmon import endpoints, wire
+from jobmon.client.collector import collector_paused
 from jobmon.client.prepare import Prepared
 from jobmon.client.swarm.state import SwarmState
 from jobmon.clock import Clock, SystemClock
@@ -40,6 +42,11 @@ class SwarmBuilder:
         """
         arrays = await self._arrays(workflow_id)
         limit, array_limits = limits or (await self._limits(workflow_id))
+        with collector_paused():
+            return self._state_from_memory(limit, array_limits, arrays, prepared)
+
+    def _state_from_memory(self, limit: int, array_limits: Mapping[int, int],
+                           arrays: list[wire.ArrayInfo], prepared: Prepared) -> SwarmState:
         array_of_template = {array.name: array.array_id for array in arrays}
         task_ids = [_bound_id(task.task_id) for task in prepared.tasks]
         return SwarmState(
@@ -50,11 +57,7 @@ class SwarmBuilder:
             max_attempts=[prepared.configs[i].max_attempts for i in prepared.config_index],
             config_index=prepared.config_index,
             configs=prepared.configs,
-            edges=(
-                (task_ids[up], task_ids[down])
-                for down, ups in enumerate(prepared.upstreams)
-                for up in ups
-            ),
+            upstream_graph=(prepared.up_offsets, prepared.up_targets),
             max_concurrently_running=limit,
             array_limits=array_limits,
             dynamic_resources={task_ids[i]: f for i, f in prepared.dynamic_resources.items()},
@@ -99,11 +102,15 @@ class SwarmBuilder:
             columns["max_attempts"] += page.max_attempts
             columns["config_index"] += [local[index] for index in page.config_index]
             await maybe_beat()
-        edges: list[tuple[int, int]] = []
+        # the edges as two flat arrays of ids, not a tuple each
+        upstream_ids = array("q")
+        downstream_ids = array("q")
         async for page_edges in self._requester.pages(endpoints.EDGES, {"limit": edge_chunk_size},
                                                       workflow_id=workflow_id):
-            edges.extend(zip(page_edges.upstream_task_id, page_edges.downstream_task_id,
-                             strict=True))
+            if len(page_edges.upstream_task_id) != len(page_edges.downstream_task_id):
+                raise ValueError("an edges page whose two columns differ in length")
+            upstream_ids.extend(page_edges.upstream_task_id)
+            downstream_ids.extend(page_edges.downstream_task_id)
             await maybe_beat()
         dynamic, overrides = _extras(extras, configs, config_position)
         return SwarmState(
@@ -114,7 +121,7 @@ class SwarmBuilder:
             max_attempts=columns["max_attempts"],
             config_index=columns["config_index"],
             configs=configs,
-            edges=edges,
+            edges=zip(upstream_ids, downstream_ids, strict=True),
             max_concurrently_running=limit,
             array_limits=array_limits,
             dynamic_resources=dynamic,

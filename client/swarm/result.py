@@ -9,6 +9,7 @@ A ``str`` subclass serves both: it equals the letter and has the fields of Jobmo
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,8 +24,6 @@ class WorkflowRunResult(str):
     elapsed_time: float
     num_previously_complete: int
     task_final_statuses: dict[int, str]
-    done_task_ids: frozenset[int]
-    failed_task_ids: frozenset[int]
     workflow_id: int
     workflow_run_id: int
     message: str
@@ -42,13 +41,13 @@ class WorkflowRunResult(str):
     ) -> WorkflowRunResult:
         result = super().__new__(cls, str(final_status))
         result.final_status = str(final_status)
-        result.task_final_statuses = dict(task_final_statuses)
-        result.done_task_ids = frozenset(
-            task_id for task_id, status in result.task_final_statuses.items() if status == "D")
-        result.failed_task_ids = frozenset(
-            task_id for task_id, status in result.task_final_statuses.items() if status == "F")
-        result.done_count = len(result.done_task_ids)
-        result.failed_count = len(result.failed_task_ids)
+        # a dict is taken as it is (the runner makes one for the result): a million tasks'
+        # statuses are not copied, and the sets of ids are made only when read
+        result.task_final_statuses = (task_final_statuses if type(task_final_statuses) is dict
+                                      else dict(task_final_statuses))
+        counts = Counter(result.task_final_statuses.values())
+        result.done_count = counts["D"]
+        result.failed_count = counts["F"]
         result.total_tasks = len(result.task_final_statuses)
         result.elapsed_time = elapsed_time
         result.num_previously_complete = num_previously_complete
@@ -66,6 +65,24 @@ class WorkflowRunResult(str):
             "workflow_run_id": self.workflow_run_id,
             "message": self.message,
         }
+
+    def _ids_with(self, status: str) -> frozenset[int]:
+        found: frozenset[int] | None = self.__dict__.get(f"_ids_{status}")
+        if found is None:
+            found = frozenset(task_id for task_id, each in self.task_final_statuses.items()
+                              if each == status)
+            self.__dict__[f"_ids_{status}"] = found
+        return found
+
+    @property
+    def done_task_ids(self) -> frozenset[int]:
+        """The ids of the tasks that are DONE."""
+        return self._ids_with("D")
+
+    @property
+    def failed_task_ids(self) -> frozenset[int]:
+        """The ids of the tasks that failed for good (ERROR_FATAL)."""
+        return self._ids_with("F")
 
     @property
     def num_newly_completed(self) -> int:

@@ -120,8 +120,9 @@ async def run_workflow(
     outcome, state = driven.outcome, driven.state
     result = WorkflowRunResult(
         outcome.status,
-        task_final_statuses={task_id: chr(code) for task_id, code in
-                             zip(state.task_ids, state.status, strict=True)},
+        # keyed by the ints index_of holds already, not a million new ones
+        task_final_statuses={task_id: chr(state.status[i])
+                             for task_id, i in state.index_of.items()},
         elapsed_time=time.monotonic() - began,
         num_previously_complete=driven.previously_done,
         workflow_id=workflow_id,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from jobmon import resources as resource_rules
+from jobmon.client.dag import reverse_csr
 from jobmon.client.swarm.after_failure import Retry, decide
 from jobmon.errors import CallableReturnedInvalidObject
 from jobmon.resources import QueueSet
@@ -60,13 +61,17 @@ class SwarmState:
         max_attempts: Sequence[int],
         config_index: Sequence[int],
         configs: Sequence[TaskConfig],
-        edges: Iterable[tuple[int, int]],
+        edges: Iterable[tuple[int, int]] = (),
         max_concurrently_running: int,
         array_limits: Mapping[int, int],
         dynamic_resources: Mapping[int, DynamicResources] | None = None,
         scale_overrides: Mapping[int, Mapping[str, Any]] | None = None,
         queues: Mapping[str, QueueSet] | None = None,
+        upstream_graph: tuple[Sequence[int], Sequence[int]] | None = None,
     ) -> None:
+        """``edges`` are (upstream id, downstream id) pairs; or, instead, ``upstream_graph``
+        gives each task's upstreams by index, flat: (offsets, targets) as
+        ``jobmon.client.dag`` holds them."""
         size = len(task_ids)
         self.task_ids = array("q", task_ids)
         self.index_of: dict[int, int] = {task_id: i for i, task_id in enumerate(task_ids)}
@@ -85,7 +90,10 @@ class SwarmState:
         self.dynamic_resources = dict(dynamic_resources or {})
         self.scale_overrides = dict(scale_overrides or {})
         self.queues: dict[str, QueueSet] = dict(queues or {})  # by cluster name
-        self._build_graph(size, edges)
+        if upstream_graph is not None:
+            self._graph_from_upstreams(size, *upstream_graph)
+        else:
+            self._build_graph(size, edges)
         self.active_total = 0
         self.active_by_array = [0] * len(self.array_keys)
         self.counts: dict[str, int] = {str(s): 0 for s in TaskStatus}
@@ -97,43 +105,64 @@ class SwarmState:
         self._next_resources: dict[int, dict[str, Any]] = {}
         self._resource_errors: dict[int, int] = {}
         self.fatal_seen = 0
-        for i in range(size):
-            self._count(i, +1)
+        for code, number in Counter(self.status).items():
+            self.counts[chr(code)] += number
+        # most tasks are G: those are handled here, without a call each
+        ready, remaining, array_of = self._ready, self.remaining, self.array_of
+        for i, code in enumerate(self.status):
+            if code == _G:
+                if not remaining[i]:
+                    ready[array_of[i]].append(i)
+                continue
+            if code in _ACTIVE:
+                self.active_total += 1
+                self.active_by_array[array_of[i]] += 1
             self._after_entering(i)
 
     # ------------------------------------------------------------------ construction
 
     def _build_graph(self, size: int, edges: Iterable[tuple[int, int]]) -> None:
-        pairs = [(self.index_of[up], self.index_of[down]) for up, down in edges]
-        degree = [0] * (size + 1)
+        # flat arrays of indices, not a tuple per edge (a resume of a million tasks)
+        index_of = self.index_of
+        ups = array("q")
+        downs = array("q")
+        for up, down in edges:
+            ups.append(index_of[up])
+            downs.append(index_of[down])
+        degree = array("q", bytes(8 * (size + 1)))
         self.remaining = array("i", bytes(4 * size))
-        for up, _ in pairs:
+        for up in ups:
             degree[up + 1] += 1
         for i in range(size):
             degree[i + 1] += degree[i]
-        self.down_offsets = array("q", degree)
-        fill = list(degree[:size])
-        self.down_targets = array("q", bytes(8 * len(pairs)))
+        self.down_offsets = degree
+        fill = degree[:size]
+        self.down_targets = array("q", bytes(8 * len(ups)))
         self.up_count = array("i", bytes(4 * size))
-        for up, down in pairs:
-            self.down_targets[fill[up]] = down
+        for up, down in zip(ups, downs, strict=True):
+            self.down_targets[fill[up]] = down  # each task's downstreams in edge order
             fill[up] += 1
             self.up_count[down] += 1
-        for up, down in pairs:
             if self.status[up] != _D:
                 self.remaining[down] += 1
+
+    def _graph_from_upstreams(self, size: int, offsets: Sequence[int],
+                              targets: Sequence[int]) -> None:
+        self.down_offsets, self.down_targets = reverse_csr(size, offsets, targets)
+        self.up_count = array("i", (offsets[i + 1] - offsets[i] for i in range(size)))
+        self.remaining = array("i", bytes(4 * size))
+        status = self.status
+        for down in range(size):
+            waiting = 0
+            for position in range(offsets[down], offsets[down + 1]):
+                if status[targets[position]] != _D:
+                    waiting += 1
+            self.remaining[down] = waiting
 
     def downstream(self, i: int) -> array[int]:
         return self.down_targets[self.down_offsets[i] : self.down_offsets[i + 1]]
 
     # ------------------------------------------------------------------ bookkeeping
-
-    def _count(self, i: int, sign: int) -> None:
-        code = self.status[i]
-        self.counts[chr(code)] += sign
-        if code in _ACTIVE:
-            self.active_total += sign
-            self.active_by_array[self.array_of[i]] += sign
 
     def _after_entering(self, i: int) -> None:
         code = self.status[i]
@@ -192,9 +221,16 @@ class SwarmState:
         old = self.status[i]
         if new == old:
             return
-        self._count(i, -1)
+        # counted inline, without a call (hot: every status change of every task is here)
+        counts = self.counts
+        counts[chr(old)] -= 1
+        counts[chr(new)] += 1
+        was_active, is_active = old in _ACTIVE, new in _ACTIVE
+        if was_active != is_active:
+            sign = 1 if is_active else -1
+            self.active_total += sign
+            self.active_by_array[self.array_of[i]] += sign
         self.status[i] = new
-        self._count(i, +1)
         if new == _D:
             for down in self.downstream(i):
                 self.remaining[down] -= 1

@@ -7,7 +7,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from jobmon.client.dag import to_csr
 from jobmon.client.swarm.after_failure import Retry, decide
 from jobmon.client.swarm.state import SwarmState, TickPlan
 from jobmon.errors import CallableReturnedInvalidObject
@@ -346,3 +349,27 @@ def test_duplicate_task_ids_are_refused() -> None:
         SwarmState(task_ids=[1, 1], array_ids=[1, 1], statuses="GG", num_attempts=[0, 0],
                    max_attempts=[3, 3], config_index=[0, 0], configs=[config()], edges=[],
                    max_concurrently_running=10, array_limits={})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda size: st.tuples(
+    st.just(size),
+    st.lists(st.tuples(st.integers(0, size - 1), st.integers(0, size - 1)).filter(
+        lambda edge: edge[0] < edge[1]), max_size=30, unique=True),
+    st.text(alphabet="GDQE", min_size=size, max_size=size))))
+def test_the_graph_from_upstreams_is_the_graph_from_edges(
+        case: tuple[int, list[tuple[int, int]], str]) -> None:
+    """A new run builds the graph from the bound workflow's upstreams by index, a resume
+    from the server's edges: the same downstreams, counts and waiting tasks."""
+    size, edges, statuses = case
+    ordered = sorted(edges, key=lambda edge: (edge[1], edge[0]))  # as the binder sends them
+    upstreams: list[list[int]] = [[] for _ in range(size)]
+    for up, down in ordered:
+        upstreams[down].append(up)
+    from_edges = make_state(size, ordered, statuses=statuses)
+    from_upstreams = make_state(size, statuses=statuses, upstream_graph=to_csr(upstreams))
+    for name in ("down_offsets", "down_targets", "up_count", "remaining"):
+        assert getattr(from_upstreams, name) == getattr(from_edges, name), name
+    assert [list(queue) for queue in from_upstreams._ready] == [
+        list(queue) for queue in from_edges._ready]
+    assert queued(from_upstreams.plan()) == queued(from_edges.plan())
