@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import os
 import re
 import signal
@@ -39,7 +40,7 @@ class InstancePaths:
     output: Path
     context: Path
     wrapper: Path  # the wrapper's PID, then the command's exit status
-    inputs: Path  # the upstream tasks' outputs by name (JOBMON_INPUTS)
+    folder: Path  # the workflow's folder: the shared JOBMON_INPUTS files (inputs_file)
     no_inputs: Path  # JOBMON_INPUTS of the workflow's tasks without upstream tasks: {}
     runs: Path  # the finished runs the workflow takes as input (JOBMON_RUNS); else no_inputs
     files: Path  # a folder for the files an output names (JOBMON_FILES), made by the task
@@ -54,7 +55,7 @@ class InstancePaths:
             output=base / f"{stem}.output.json",
             context=base / f"{stem}.context.json",
             wrapper=base / f"{stem}.wrapper",
-            inputs=base / f"{stem}.inputs.json",
+            folder=base,
             no_inputs=base / "no-inputs.json",
             runs=base / "runs.json",
             files=Path(results.files_folder(str(base), instance_id)),
@@ -132,7 +133,7 @@ def wrapper_for(command: str) -> str:
 
 
 def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
-                paths: InstancePaths) -> dict[str, str]:
+                paths: InstancePaths, inputs_path: Path | None = None) -> dict[str, str]:
     """A command's environment: ours less credentials, and the JOBMON_* task variables."""
     env = without_secrets(os.environ)
     # blank, not absent: a jobmon client inside the command must not pick up a token from
@@ -146,7 +147,7 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
         JOBMON_ATTEMPT=str(instance.attempt),
         JOBMON_OUTPUT=str(paths.output),
         JOBMON_CONTEXT=str(paths.context),
-        JOBMON_INPUTS=str(paths.inputs if instance.has_upstream else paths.no_inputs),
+        JOBMON_INPUTS=str(inputs_path or paths.no_inputs),
         JOBMON_RUNS=str(paths.runs if instance.has_runs else paths.no_inputs),
         JOBMON_FILES=str(paths.files),
     )
@@ -155,36 +156,45 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
 
 def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
                   paths: InstancePaths, inputs: dict[str, Any] | None = None,
-                  runs: dict[str, Any] | None = None) -> None:
+                  runs: dict[str, Any] | None = None) -> Path:
     """Create the log folders; leave the task's saved context, its upstream outputs and
-    its workflow's input runs (``runs``: when fresh from the server) where it will look."""
+    its workflow's input runs (``runs``: when fresh from the server) where it will look.
+    Returns the file of its upstream outputs (JOBMON_INPUTS)."""
     for folder in {paths.stdout.parent, paths.stderr.parent, paths.output.parent}:
         if not folder.is_dir():
             folder.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         paths.output.unlink()
-    if instance.has_upstream:
-        paths.inputs.write_bytes(msgspec.json.encode(inputs or {}))
-    if not instance.has_upstream or not instance.has_runs:
-        _empty_inputs(paths.no_inputs)
-    if instance.has_runs:
-        if runs is not None:
-            _replace(paths.runs, msgspec.json.encode(runs))
-        elif not paths.runs.is_file():  # (else written for an earlier instance)
-            raise FileNotFoundError(f"the input runs of workflow {instance.workflow_id} (for "
-                                    f"JOBMON_RUNS) never reached {paths.runs}")
+    encoded = msgspec.json.encode(inputs or {}) if instance.has_upstream else b"{}"
+    inputs_path = paths.no_inputs if encoded == b"{}" else inputs_file(paths.folder, encoded)
+    _shared_file(inputs_path, encoded)
+    if not instance.has_runs:
+        _shared_file(paths.no_inputs, b"{}")  # its JOBMON_RUNS
+    elif runs is not None:
+        _replace(paths.runs, msgspec.json.encode(runs))
+    elif not paths.runs.is_file():  # (else written for an earlier instance)
+        raise FileNotFoundError(f"the input runs of workflow {instance.workflow_id} (for "
+                                f"JOBMON_RUNS) never reached {paths.runs}")
     if instance.context is not None:
         paths.context.write_bytes(msgspec.json.encode(instance.context))
     else:
         with contextlib.suppress(FileNotFoundError):
             paths.context.unlink()
+    return inputs_path
 
 
-def _empty_inputs(path: Path) -> None:
-    """The workflow's one read-only ``{}``: creating a file is a good part of what a short
-    task costs, so its tasks without upstream tasks share this one."""
+def inputs_file(folder: Path, encoded: bytes) -> Path:
+    """Where the upstream outputs ``encoded`` are, named by their content: the tasks of a
+    workflow that see the same outputs (say, each task of an array on the same upstream
+    tasks) share one read-only file, as those without upstream tasks share ``{}``."""
+    return folder / f"inputs-{hashlib.sha256(encoded).hexdigest()[:32]}.json"
+
+
+def _shared_file(path: Path, content: bytes) -> None:
+    """A read-only file of the workflow that several tasks read: creating a file is a good
+    part of what a short task costs, so it is written once."""
     if not path.is_file():
-        _replace(path, b"{}")
+        _replace(path, content)
 
 
 def _replace(path: Path, content: bytes) -> None:
@@ -200,13 +210,13 @@ def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
           launch_token: str = "", inputs: dict[str, Any] | None = None,
           runs: dict[str, Any] | None = None) -> Started:
     """Start the command under /bin/sh in its own session; returns at once."""
-    prepare_files(instance, paths, inputs, runs)
+    inputs_path = prepare_files(instance, paths, inputs, runs)
     append = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     # posix_spawn: no fork of this (large) process, and our fds are close-on-exec already.
     pid = os.posix_spawn(
         SHELL,
         wrapper_arguments(instance.command, paths, launch_token),
-        environment(instance, paths),
+        environment(instance, paths, inputs_path),
         file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_OPEN, 1, str(paths.stdout), append, 0o644),

@@ -82,8 +82,12 @@ async def changes(request: web.Request, query: wire.ChangesQuery) -> wire.Change
         if _actionable(answer):
             return answer
         if await wait_for(event, query.wait) and query.gather > 0:
-            # more changes usually follow the first: answer them together
-            await anyio.sleep(query.gather)
+            # more changes usually follow the first: answer them together, unless none
+            # can come (the last instance in flight ended: its swarm waits for this one)
+            async with state.pool.acquire() as connection:
+                live = await runs.has_live_instances(connection, run_id)
+            if live:
+                await anyio.sleep(query.gather)
     async with state.pool.acquire() as connection:
         answer, _ = await runs.changes(connection, run_id, query.cursor)
     return answer

@@ -15,6 +15,7 @@ from jobmon.server.store import instances
 from jobmon.server.store.errors import Conflict, Invalid, NotFound
 from jobmon.server.store.instances import affected
 from jobmon.status import (
+    TASK_INSTANCE_FINAL,
     WORKFLOW_RUN,
     WORKFLOW_RUN_ACTIVE,
     TaskInstanceStatus,
@@ -400,6 +401,17 @@ async def run_state(connection: asyncpg.Connection, run_id: int) -> asyncpg.Reco
     if row is None:
         raise NotFound(f"workflow run {run_id}")
     return row
+
+
+# instance statuses from which an instance may still end, and so change its task
+_MAY_END = sorted(str(status) for status in TaskInstanceStatus
+                  if status not in TASK_INSTANCE_FINAL)
+
+
+async def has_live_instances(connection: asyncpg.Connection, run_id: int) -> bool:
+    """Whether an instance of the run may still end: while none may, no task of the run
+    changes but by its own swarm's requests (or an operator's)."""
+    return bool(await connection.fetchval(Q["run_has_live_instances"], run_id, _MAY_END))
 
 
 async def changes(

@@ -9,7 +9,7 @@ import pytest
 
 from jobmon import wire
 from jobmon.clock import ManualClock
-from jobmon.server.store import instances
+from jobmon.server.store import instances, runs
 from tests.integration.helpers import workflow_with_instances
 
 pytestmark = pytest.mark.anyio
@@ -121,3 +121,18 @@ async def test_a_letter_of_no_state_machine_is_refused_by_the_database(
         good = "E" if column == "error_status" or table.startswith("task_instance") else "R"
         assert await connection.execute(
             f"UPDATE {table} SET {column} = $1 WHERE {key} = $2", good, row_id) != "UPDATE 0"
+
+
+async def test_a_run_has_live_instances_until_its_last_one_ended(pool: asyncpg.Pool) -> None:
+    """The change long-poll gathers no more changes after the end of a run's last live
+    instance (nothing else can come): the store tells when that is."""
+    clock = ManualClock(START)
+    _, run_id, _, (first, second) = await workflow_with_instances(pool, clock, 2)
+    async with pool.acquire() as connection:
+        assert await runs.has_live_instances(connection, run_id)
+        await instances.apply_transitions(
+            connection, [_started(first), _done(first)], "distributor", clock.now())
+        assert await runs.has_live_instances(connection, run_id)  # the second still runs
+        await instances.apply_transitions(
+            connection, [_started(second), _done(second)], "distributor", clock.now())
+        assert not await runs.has_live_instances(connection, run_id)

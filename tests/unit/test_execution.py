@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from jobmon import wire
 from jobmon.distributor.execution import (
     InstancePaths,
+    prepare_files,
     read_wrapper,
     recorded_exit,
     started_wrapper,
@@ -66,3 +70,28 @@ def test_a_file_of_another_launch_is_not_trusted(tmp_path: Path, first_line: str
     assert read_wrapper(paths, TOKEN) is None
     assert recorded_exit(paths, TOKEN) is None and started_wrapper(paths, TOKEN) is None
     assert read_wrapper(paths, "") is None
+
+
+def _instance(instance_id: int, has_upstream: bool) -> wire.ClaimedInstance:
+    return wire.ClaimedInstance(
+        task_instance_id=instance_id, task_id=instance_id, workflow_id=1, workflow_run_id=1,
+        array_id=1, name=f"t{instance_id}", command="true", compute_resources={}, attempt=1,
+        has_upstream=has_upstream)
+
+
+def test_tasks_that_see_the_same_upstream_outputs_share_one_read_only_file(
+        tmp_path: Path) -> None:
+    """Creating a file is a good part of what a short task costs: the tasks of a level that
+    all depend on the same tasks read one JOBMON_INPUTS file, written once."""
+    level = {"a": None, "b": {"x": 1}}
+    first, second, other, root = (
+        prepare_files(_instance(n, upstream), InstancePaths.under(tmp_path, 1, n), inputs)
+        for n, upstream, inputs in ((1, True, level), (2, True, dict(level)),
+                                    (3, True, {"a": 2}), (4, False, None)))
+    assert first == second != other != root
+    assert json.loads(first.read_bytes()) == level
+    assert json.loads(other.read_bytes()) == {"a": 2}
+    assert json.loads(root.read_bytes()) == {}
+    for path in (first, other, root):
+        assert not stat.S_IMODE(path.stat().st_mode) & 0o222  # nobody may change it
+    assert sorted(p.name for p in first.parent.iterdir() if p.name.startswith(".")) == []

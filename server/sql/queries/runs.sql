@@ -165,6 +165,12 @@ SELECT r.status, r.workflow_id, w.max_concurrently_running
 FROM workflow_run r JOIN workflow w ON w.id = r.workflow_id
 WHERE r.id = $1;
 
+-- name: run_has_live_instances
+-- Whether an instance of a run is in one of the statuses $2 (those that may still end).
+SELECT EXISTS (
+    SELECT 1 FROM task_instance WHERE workflow_run_id = $1 AND status = ANY($2::text[])
+);
+
 -- name: array_limits
 -- The concurrency limit of every array of a workflow.
 SELECT id, max_concurrently_running FROM task_array WHERE workflow_id = $1;
