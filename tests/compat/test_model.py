@@ -531,6 +531,35 @@ def test_command_template_values_are_the_users_shell_text(server: ServerThread, 
     assert (tmp_path / "7.txt").read_text() == "0007\n"
 
 
+def test_a_tasks_command_and_name_are_fixed_when_it_is_made(server: ServerThread,
+                                                          tmp_path: Path) -> None:
+    """As in Jobmon 3.6 (Task.__init__ formats ``self.command`` once): changing a task's args
+    after create_task or create_tasks changes neither the command that runs nor its name."""
+    out = tmp_path / "out"
+    out.mkdir()
+    tool = Tool(name="fixed")
+    tt = tool.get_task_template(template_name="touch",
+                                command_template="touch {out}/{step}-{flavour}",
+                                node_args=["step"], task_args=["flavour"], op_args=["out"])
+    one = tt.create_task(step=1, flavour="plain", out=str(out))
+    many = tt.create_tasks(step=[2, 3], flavour="plain", out=str(out))
+    for task in (one, *many):
+        task.op_args["out"] = str(out / "elsewhere")
+        task.task_args["flavour"] = "changed"
+        task.node_args["step"] = 9
+    many[1].op_args = {"out": "/nonexistent"}
+    assert one.command == f"touch {out}/1-plain"
+    assert one.name == "touch_step-1"
+    wf = tool.create_workflow(name="fixed", workflow_args="fixed", default_cluster_name="local")
+    wf.add_tasks([one, *many])
+    assert wf.run() == "D"
+    assert sorted(path.name for path in out.iterdir()) == ["1-plain", "2-plain", "3-plain"]
+    recorded = fetch(server.dsn, "SELECT name, command FROM task WHERE workflow_id = $1 "
+                                 "ORDER BY name", wf.workflow_id)
+    assert [(row["name"], row["command"]) for row in recorded] == [
+        (f"touch_step-{step}", f"touch {out}/{step}-plain") for step in (1, 2, 3)]
+
+
 # ------------------------------------------------------------------ issue 13: limits, clusters
 
 
