@@ -92,7 +92,9 @@ class Task:
         "_name",
         "_node_args",
         "_node_names",
+        "_op_args",
         "_resource_scales",
+        "_task_args",
         "_task_attributes",
         "_upstream",
         "_workflow",
@@ -100,8 +102,6 @@ class Task:
         "compute_resources_callable",
         "final_status",
         "key",
-        "op_args",
-        "task_args",
         "task_id",
         "template",
     )
@@ -146,8 +146,8 @@ class Task:
         # ``node_names``, shared by the array: the dict is made when first read
         self._node_args = node_args
         self._node_names = node_names
-        self.task_args = task_args
-        self.op_args = op_args
+        self._task_args = task_args
+        self._op_args = op_args
         # identity within a workflow: (template name, node args hash, task args hash)
         self.key: tuple[str, int, int] = (template.template_name, node_args_hash,
                                           task_args_hash)
@@ -195,9 +195,14 @@ class Task:
         """The hash of the task args (the key's third part)."""
         return self.key[2]
 
+    # The args are handed out as the dicts the task holds. A caller may change them, but as
+    # in Jobmon the task's command and name stay what they were when it was made: handing
+    # one out first keeps the text that is otherwise worked out when read.
+
     @property
     def node_args(self) -> dict[str, Any]:
         """The args that identify the task (its node), as given."""
+        self._keep_text()
         held = self._node_args
         if type(held) is tuple:
             held = self._node_args = dict(zip(self._node_names, held, strict=True))
@@ -205,7 +210,47 @@ class Task:
 
     @node_args.setter
     def node_args(self, node_args: dict[str, Any]) -> None:
+        self._keep_text()
         self._node_args = node_args
+
+    @property
+    def task_args(self) -> dict[str, Any]:
+        """The args that make the command unique across workflows."""
+        self._keep_text()
+        return self._task_args
+
+    @task_args.setter
+    def task_args(self, task_args: dict[str, Any]) -> None:
+        self._keep_text()
+        self._task_args = task_args
+
+    @property
+    def op_args(self) -> dict[str, Any]:
+        """The args that may change between runs of the same workflow."""
+        self._keep_text()
+        return self._op_args
+
+    @op_args.setter
+    def op_args(self, op_args: dict[str, Any]) -> None:
+        self._keep_text()
+        self._op_args = op_args
+
+    def _keep_text(self) -> None:
+        """Keep the command and name as they are now, before the args can change.
+
+        The tasks of one ``create_tasks`` share their task and op args' dicts (as Jobmon's
+        do), so those of its tasks that work their command out when read keep it too.
+        """
+        if self._name is None:
+            self._name = self.name
+        if self._command is None:
+            self._command = self.command
+            if self.array is not None:
+                task_args, op_args = self._task_args, self._op_args
+                for task in self.array.tasks:
+                    if task._command is None and (task._task_args is task_args
+                                                  or task._op_args is op_args):
+                        task._command = task.command
 
     def node_arg_values(self) -> dict[str, Any]:
         """The node args, as ``node_args`` (a new dict; reading it keeps nothing)."""
@@ -222,7 +267,7 @@ class Task:
         command = self._command
         if command is None:  # the arguments are plain values: the same text every time
             return self.template.command_template.format(
-                **self.node_arg_values(), **self.task_args, **self.op_args)
+                **self.node_arg_values(), **self._task_args, **self._op_args)
         return command
 
     @command.setter
@@ -255,7 +300,7 @@ class Task:
     def bind_fields(self) -> tuple[str, str, dict[str, str]]:
         """Name, command, and every arg as text, as binding sends them (one pass)."""
         node = self.node_arg_values()
-        values = {**node, **self.task_args, **self.op_args}
+        values = {**node, **self._task_args, **self._op_args}
         name = self._name
         if name is None:
             name = default_task_name(self.template.template_name, node)

@@ -201,8 +201,12 @@ def _replace(path: Path, content: bytes) -> None:
     """A read-only file of the workflow's, written whole under another name first: workers
     on other nodes may race here, and tasks already running keep reading the old one."""
     partial = path.with_name(f".{path.name}.{NODENAME}.{os.getpid()}")
-    partial.write_bytes(content)
-    partial.chmod(0o444)
+    with contextlib.suppress(FileNotFoundError):
+        partial.unlink()  # left by a process of this PID that died before the replace
+    # read-only as created, so that the user's umask applies: it holds other runs' outputs
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    with open(descriptor, "wb") as file:
+        file.write(content)
     os.replace(partial, path)
 
 

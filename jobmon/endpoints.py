@@ -50,12 +50,21 @@ class Endpoint(Generic[R]):
                             f"not {type(body).__name__}")
 
     def path_for(self, **parameters: object) -> str:
-        """The path with each ``{name}`` replaced by its value, quoted (a ``/`` included)."""
+        """The path with each ``{name}`` replaced by its value, quoted (a ``/`` included).
+
+        The result is sent as it is (already quoted): a value of ``.`` or ``..`` is quoted
+        too, as a URL would otherwise drop it as a dot segment and call another path.
+        """
         if set(parameters) != set(self.parameters):
             raise TypeError(f"{self.method} {self.path} takes the path parameters "
                             f"{list(self.parameters)}, not {sorted(parameters)}")
-        return _PARAMETER.sub(
-            lambda match: urllib.parse.quote(str(parameters[match[1]]), safe=""), self.path)
+        return _PARAMETER.sub(lambda match: _quoted(str(parameters[match[1]])), self.path)
+
+
+def _quoted(value: str) -> str:
+    if value in (".", ".."):
+        return "%2E" * len(value)
+    return urllib.parse.quote(value, safe="")
 
 
 ENDPOINTS: list[Endpoint[Any]] = []

@@ -12,6 +12,7 @@ from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import anyio
+import yarl
 
 from jobmon import answers, wire
 from jobmon.answers import TransientHTTPError
@@ -126,7 +127,8 @@ class Requester:
         """Call one endpoint of ``jobmon.endpoints`` with its path parameters as keywords."""
         endpoint.check_body(body)
         return await self.request(endpoint.method, endpoint.path_for(**path), endpoint.response,
-                                  body=body, params=params, extra_timeout=extra_timeout)
+                                  body=body, params=params, extra_timeout=extra_timeout,
+                                  quoted=True)
 
     async def pages(
         self,
@@ -140,7 +142,8 @@ class Requester:
         after_id = 0
         while True:
             page = await self.request(endpoint.method, target, endpoint.response,
-                                      params={**(params or {}), "after_id": after_id})
+                                      params={**(params or {}), "after_id": after_id},
+                                      quoted=True)
             yield page
             if page.next_after_id is None:
                 return
@@ -180,8 +183,13 @@ class Requester:
         body: object = None,
         params: Mapping[str, Any] | None = None,
         extra_timeout: float = 0.0,
+        quoted: bool = False,
     ) -> T:
-        """Send one request, retrying transient failures; the request id stays the same."""
+        """Send one request, retrying transient failures; the request id stays the same.
+
+        ``quoted``: the path is quoted already (``Endpoint.path_for``) and goes as it is;
+        otherwise it is quoted here and its dot segments are resolved.
+        """
         data = None if body is None else wire.encode(body)
         headers = answers.request_headers()
         query = answers.query_params(params)
@@ -199,9 +207,10 @@ class Requester:
                     sent = io.BytesIO(data) if data is not None and len(data) > 65536 else data
                     base_url = self.base_url
                     try:
+                        url = base_url + path
                         async with session.request(
-                            method, base_url + path, data=sent, params=query, headers=headers,
-                            timeout=timeout,
+                            method, yarl.URL(url, encoded=True) if quoted else url, data=sent,
+                            params=query, headers=headers, timeout=timeout,
                         ) as response:
                             payload = await response.read()
                             return answers.decode(response.status, payload, response_type)

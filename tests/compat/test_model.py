@@ -6,13 +6,16 @@ sent. Where a workflow binds or runs, the test server is used, on "local" and "s
 
 from __future__ import annotations
 
+import gc
 import getpass
 import importlib
 import importlib.util
 import logging
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+import anyio
 import pytest
 
 import jobmon.client
@@ -529,6 +532,95 @@ def test_command_template_values_are_the_users_shell_text(server: ServerThread, 
     assert wf.run() == "D"
     assert (tmp_path / "ran.txt").read_text() == "ran\n"
     assert (tmp_path / "7.txt").read_text() == "0007\n"
+
+
+def test_a_tasks_command_and_name_are_fixed_when_it_is_made(server: ServerThread,
+                                                          tmp_path: Path) -> None:
+    """As in Jobmon 3.6 (Task.__init__ formats ``self.command`` once): changing a task's args
+    after create_task or create_tasks changes neither the command that runs nor its name."""
+    out = tmp_path / "out"
+    out.mkdir()
+    tool = Tool(name="fixed")
+    tt = tool.get_task_template(template_name="touch",
+                                command_template="touch {out}/{step}-{flavour}",
+                                node_args=["step"], task_args=["flavour"], op_args=["out"])
+    one = tt.create_task(step=1, flavour="plain", out=str(out))
+    many = tt.create_tasks(step=[2, 3], flavour="plain", out=str(out))
+    for task in (one, *many):
+        task.op_args["out"] = str(out / "elsewhere")
+        task.task_args["flavour"] = "changed"
+        task.node_args["step"] = 9
+    many[1].op_args = {"out": "/nonexistent"}
+    assert one.command == f"touch {out}/1-plain"
+    assert one.name == "touch_step-1"
+    wf = tool.create_workflow(name="fixed", workflow_args="fixed", default_cluster_name="local")
+    wf.add_tasks([one, *many])
+    assert wf.run() == "D"
+    assert sorted(path.name for path in out.iterdir()) == ["1-plain", "2-plain", "3-plain"]
+    recorded = fetch(server.dsn, "SELECT name, command FROM task WHERE workflow_id = $1 "
+                                 "ORDER BY name", wf.workflow_id)
+    assert [(row["name"], row["command"]) for row in recorded] == [
+        (f"touch_step-{step}", f"touch {out}/{step}-plain") for step in (1, 2, 3)]
+
+
+def test_runs_leave_the_collector_as_they_found_it(server: ServerThread) -> None:
+    """A run keeps the existing objects out of the collector's passes (gc.freeze) while it
+    lasts, and puts them back when it ends, when it is interrupted (Ctrl-C while binding),
+    and when two workflows run one after the other or at once in one process."""
+    tool = Tool(name="collector")
+    tt = tool.get_task_template(template_name="true", command_template="true {n}",
+                                node_args=["n"])
+    frozen_while_bound: list[int] = []
+
+    def workflow(name: str) -> Workflow:
+        wf = tool.create_workflow(name=name, workflow_args=name, default_cluster_name="local")
+        wf.add_tasks(tt.create_tasks(n=[1, 2]))
+
+        async def seen(_workflow_id: int) -> None:
+            frozen_while_bound.append(gc.get_freeze_count())
+        wf.on_bound = seen
+        return wf
+
+    # the test server runs in this process and froze what it had: put it back meanwhile,
+    # so that the client finds nothing frozen, as in a user's process
+    server_froze = gc.get_freeze_count() > 0
+    gc.unfreeze()
+    try:
+        _runs_and_the_collector(workflow, frozen_while_bound)
+    finally:
+        if server_froze:
+            gc.freeze()
+
+
+def _runs_and_the_collector(workflow: Callable[[str], Workflow],
+                            frozen_while_bound: list[int]) -> None:
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    assert workflow("first").run() == "D"
+    assert workflow("second").run() == "D"
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+    interrupted = workflow("interrupted")
+
+    async def interrupt(_workflow_id: int) -> None:
+        raise KeyboardInterrupt
+    interrupted.on_bound = interrupt
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.run()
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+    async def both() -> list[str]:
+        finals: list[str] = []
+
+        async def one(name: str) -> None:
+            finals.append(await workflow(name).run_async())
+        async with anyio.create_task_group() as group:
+            group.start_soon(one, "together-a")
+            group.start_soon(one, "together-b")
+        return finals
+
+    assert anyio.run(both) == ["D", "D"]
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    assert len(frozen_while_bound) == 4 and all(frozen_while_bound)
 
 
 # ------------------------------------------------------------------ issue 13: limits, clusters

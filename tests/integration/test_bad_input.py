@@ -357,3 +357,35 @@ def test_a_database_that_does_not_exist_is_one_line(pg_server_dsn: str) -> None:
         assert_one_line(jobmon(*command, "--database-url", missing),
                         "cannot connect to the database",
                         '"jobmon_no_such_database" does not exist')
+
+
+ODD_NAMES = ["a/b", "..", ".", "../x", "x/..", "%2F", "%2E%2E", "é-ü", "a b", "a?b", "a#b",
+             "a\\b"]
+
+
+def test_odd_names_in_the_path_reach_their_own_cluster(server: ServerThread) -> None:
+    """A cluster name goes into the path quoted, whatever it holds: each of these names is
+    its own cluster, through both requesters (the client's and the worker's), where a name
+    of ``.`` or ``..`` was dropped as a dot segment and another path was called."""
+    from jobmon import endpoints
+    from jobmon.requester import Requester
+    from jobmon.sync_requester import SyncRequester
+
+    def queues(name: str, index: int) -> wire.ClusterQueues:
+        return wire.ClusterQueues(queues=[wire.QueueInfo(name=f"q{index}", is_default=True)])
+
+    async def through_the_client() -> dict[str, list[str]]:
+        async with Requester(server.url) as requester:
+            for index, name in enumerate(ODD_NAMES):
+                await requester.call(endpoints.SET_QUEUES, queues(name, index),
+                                     cluster_name=name)
+            return {name: [queue.name for queue in (await requester.call(
+                endpoints.QUEUES, cluster_name=name)).queues] for name in ODD_NAMES}
+
+    expected = {name: [f"q{index}"] for index, name in enumerate(ODD_NAMES)}
+    assert anyio.run(through_the_client) == expected
+    with SyncRequester(server.url) as requester:
+        assert {name: [queue.name for queue in requester.call(
+            endpoints.QUEUES, cluster_name=name).queues] for name in ODD_NAMES} == expected
+    assert value(server.dsn, "SELECT count(DISTINCT cluster_name) FROM cluster_queue "
+                             "WHERE cluster_name = ANY($1::text[])", ODD_NAMES) == len(ODD_NAMES)

@@ -5,12 +5,15 @@ delivered as JOBMON_INPUTS is; outputs past the size limit are left out (null)."
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jobmon import results
+from jobmon import settings as settings_module
 from jobmon.client.status import WorkflowStatus
 from tests.integration.helpers import value
 from tests.integration.results_workflows import finished_run, results_tool, summary
@@ -119,3 +122,28 @@ def test_the_runs_are_answered_to_a_worker_for_its_own_instance_only(
     # an instance of an input run itself takes no runs
     status, body = inputs(ids["a"], worker_credential(key, ids["a"]))
     assert status == 200 and body["runs"] == {}
+
+
+def test_the_runs_file_is_as_private_as_the_users_other_files(
+    cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user whose umask keeps their files to themselves (077): JOBMON_RUNS holds other
+    workflows' outputs, and was made readable by everyone (0444, a chmod past the umask) in
+    a log folder other users may list, while the task's own logs were not."""
+    log_dir = tmp_path / "logs"
+    monkeypatch.setenv("JOBMON__LOCAL__LOG_DIR", str(log_dir))
+    settings_module.reset_cache()
+    run_ids = _runs(cluster, tmp_path)
+    workflow = summary(results_tool(cluster), cluster, run_ids, f"private-{cluster}")
+    before = os.umask(0o077)
+    try:
+        assert workflow.run(show_progress=False) == "D"
+    finally:
+        os.umask(before)
+    assert _read(workflow.workflow_id)["first"]["runs"] == run_ids
+    folder = log_dir / f"workflow-{workflow.workflow_id}"
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()
+             if path.is_file()}
+    assert "runs.json" in modes and "no-inputs.json" in modes
+    assert {name: mode for name, mode in modes.items() if mode & 0o077} == {}
+    assert modes["runs.json"] == 0o400  # and read-only, as before

@@ -19,6 +19,7 @@ from jobmon import settings as settings_module
 from jobmon.client.tool import Tool
 from jobmon.client.workflow import Workflow
 from jobmon.errors import WorkflowAlreadyComplete
+from tests.integration.fault_helpers import assert_each_done_once, run_swarm
 from tests.integration.helpers import ROOT, count_lines, fetch, make_token, value, wait_until
 from tests.integration.run_fault_workflows import sleepers
 from tests.support import ServerThread, serving
@@ -316,3 +317,36 @@ def test_a_distributor_that_keeps_dying_raises_distributor_not_alive(
     assert killed >= 2
     assert len(raised) == 1 and isinstance(raised[0], DistributorNotAlive), raised
     assert "died" in str(raised[0])
+
+
+@pytest.mark.usefixtures("fast_local")
+@pytest.mark.parametrize(("mode", "reaped"), [("hot", False), ("cold", False), ("hot", True)])
+def test_a_swarm_killed_between_its_run_and_start_resumes_with_nothing_lost_or_twice(
+    quick_reaper: ServerThread, tmp_path: Path, mode: str, reaped: bool
+) -> None:
+    """SIGKILL after POST .../runs and before POST .../start leaves a run BOUND. A resume
+    (hot or cold; before or after the reaper took the stuck run for lost) runs each task
+    once and ends DONE; the stuck run ends too."""
+    dsn = quick_reaper.dsn
+    workflow_args = f"killed-before-start-{mode}-{reaped}"
+    with run_swarm(tmp_path, workflow_args, "two_hundred",
+                   JOBMON_TEST_KILLED_BEFORE_START="1") as first:
+        first.wait(120)
+        assert first.returncode == -signal.SIGKILL
+        with contextlib.suppress(ProcessLookupError):  # its distributors, left behind
+            os.killpg(first.pid, signal.SIGKILL)
+    workflow_id = _workflow_id(dsn, workflow_args)
+    stuck = value(dsn, "SELECT id FROM workflow_run WHERE workflow_id = $1", workflow_id)
+    assert value(dsn, "SELECT status FROM workflow_run WHERE id = $1", stuck) == "B"
+    assert value(dsn, "SELECT count(*) FROM task_instance WHERE workflow_id = $1",
+                 workflow_id) == 0
+    if reaped:
+        wait_until(lambda: value(dsn, "SELECT status FROM workflow_run WHERE id = $1",
+                                 stuck) == "E", 30, "the reaper to take the stuck run")
+    with run_swarm(tmp_path, workflow_args, "two_hundred", mode) as second:
+        out, err = second.communicate(timeout=180)
+    assert "status=D" in out, err[-3000:]
+    assert_each_done_once(tmp_path)
+    wait_until(lambda: value(dsn, "SELECT status FROM workflow_run WHERE id = $1",
+                             stuck) in ("E", "T"), 30, "the stuck run to end")
+    assert value(dsn, "SELECT status FROM workflow WHERE id = $1", workflow_id) == "D"

@@ -195,3 +195,32 @@ def test_hostile_names_and_args_stay_data(server: ServerThread, tmp_path: Path) 
                             text=True, timeout=60, cwd=ROOT, check=False)
     assert listed.returncode == 0, listed.stderr
     assert name in json.dumps(json.loads(listed.stdout), ensure_ascii=False)
+
+
+def test_start_moves_only_the_callers_own_new_run(
+    token_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """POST .../start (B to I, O and R at once): another user's token is refused, an ended
+    run is a 409 that leaves it ended, a garbage id a 400, an unknown one a 404."""
+    alice, bob = make_token(token_server.dsn, "alice"), make_token(token_server.dsn, "bob")
+    monkeypatch.setenv("JOBMON__HTTP__TOKEN", alice)
+    settings_module.reset_cache()
+    workflow = _workflow("starts", tmp_path)
+    assert workflow.run(show_progress=False) == "D"
+    run_id = value(token_server.dsn, "SELECT max(id) FROM workflow_run WHERE workflow_id = $1",
+                   workflow.workflow_id)
+    url = token_server.url
+    status, answer = _call(url, "POST", f"/api/v1/workflow_runs/{run_id}/start", bob)
+    assert (status, answer["error"]["code"]) == (403, "forbidden")
+    status, answer = _call(url, "POST", f"/api/v1/workflow_runs/{run_id}/start", alice)
+    assert status == 409, answer
+    assert "DONE" in answer["error"]["message"]
+    assert value(token_server.dsn, "SELECT status FROM workflow_run WHERE id = $1",
+                 run_id) == "D"
+    assert value(token_server.dsn, "SELECT status FROM workflow WHERE id = $1",
+                 workflow.workflow_id) == "D"
+    for garbage in ("abc", "0", "-1", "1.5", "%2F", "1e3", "99999999999999999999999"):
+        status, answer = _call(url, "POST", f"/api/v1/workflow_runs/{garbage}/start", alice)
+        assert (status, answer["error"]["code"]) == (400, "invalid_request"), garbage
+    status, answer = _call(url, "POST", "/api/v1/workflow_runs/987654321/start", alice)
+    assert (status, answer["error"]["code"]) == (404, "not_found")
