@@ -8,12 +8,13 @@ from typing import Any
 
 import asyncpg
 
-from jobmon import errors, wire
+from jobmon import wire
 from jobmon import wire_operator as wo
 from jobmon.server.counting import count_transitions
 from jobmon.server.sql import QUERIES as Q
-from jobmon.server.store.errors import Conflict, Invalid, NotFound
+from jobmon.server.store.errors import Invalid, NotFound
 from jobmon.server.store.instances import affected
+from jobmon.server.store.workflow_status import lock_stopped
 from jobmon.server.store.workflows import workflow_info
 from jobmon.status import WORKFLOW, TaskStatus, WorkflowStatus
 
@@ -240,17 +241,8 @@ async def _update_tasks(
     connection: asyncpg.Connection, workflow_id: int, body: wire.TaskUpdateRequest,
     requested: TaskStatus, now: dt.datetime, user: str | None,
 ) -> wire.TaskUpdateResponse:
-    workflow = await connection.fetchrow(Q["lock_workflow"], workflow_id)
-    if workflow is None:
-        raise NotFound(f"workflow {workflow_id}")
-    live = await connection.fetchrow(Q["live_run_of_workflow"], workflow_id)
-    if live is not None:
-        raise Conflict(
-            errors.CODE_WORKFLOW_RUNNING,
-            f"workflow {workflow_id} is running (run {live['id']}, status {live['status']}); "
-            f"tasks can only be updated when it is not: stop it with "
-            f"`jobmon workflow stop -w {workflow_id}` first",
-        )
+    workflow = await lock_stopped(connection, workflow_id,
+                                  "tasks can only be updated when it is not: ")
     task_ids = sorted(set(body.task_ids))
     strangers = [row[0] for row in
                  await connection.fetch(Q["tasks_not_in_workflow"], workflow_id, task_ids)]

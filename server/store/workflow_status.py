@@ -159,19 +159,30 @@ async def stop(
     return wire.StopResponse(workflow_id=workflow_id, workflow_run_id=run_id, killed=killed)
 
 
+async def lock_stopped(connection: asyncpg.Connection, workflow_id: int,
+                       only_then: str = "") -> asyncpg.Record:
+    """Lock the workflow for an operator's change that needs it not running; its row.
+
+    NotFound, or Conflict naming the live run and the command that stops it (``only_then``:
+    what may be done only when it is not running, said before that command).
+    """
+    locked = await connection.fetchrow(Q["lock_workflow"], workflow_id)
+    if locked is None:
+        raise NotFound(f"workflow {workflow_id}")
+    live = await connection.fetchrow(Q["live_run_of_workflow"], workflow_id)
+    if live is not None:
+        raise Conflict(
+            errors.CODE_WORKFLOW_RUNNING,
+            f"workflow {workflow_id} is running (run {live['id']}, status {live['status']}); "
+            f"{only_then}stop it with `jobmon workflow stop -w {workflow_id}` first",
+        )
+    return locked
+
+
 async def clear(connection: asyncpg.Connection, workflow_id: int,
                 now: dt.datetime | None = None, user: str | None = None) -> wire.ClearResponse:
     async with connection.transaction():
-        locked = await connection.fetchrow(Q["lock_workflow"], workflow_id)
-        if locked is None:
-            raise NotFound(f"workflow {workflow_id}")
-        live = await connection.fetchrow(Q["live_run_of_workflow"], workflow_id)
-        if live is not None:
-            raise Conflict(
-                errors.CODE_WORKFLOW_RUNNING,
-                f"workflow {workflow_id} is running (run {live['id']}, status "
-                f"{live['status']}); stop it with `jobmon workflow stop -w {workflow_id}` first",
-            )
+        await lock_stopped(connection, workflow_id)
         # the record of the clear outlives the workflow
         await connection.execute(Q["record_workflow_action"], workflow_id, None,
                                  now or dt.datetime.now(dt.UTC), "operator", user, "clear", None)
