@@ -38,7 +38,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     base = session.config.stash.get(_BASETEMP, None)
     if base is None:
         return
-    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) \
+            or not any(base.iterdir()):  # (a usage error, say: nothing to look at)
         shutil.rmtree(base, ignore_errors=True)
     else:  # kept for a look at what failed
         print(f"\ntemporary files of this session are kept in {base}")
