@@ -169,7 +169,8 @@ def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
     inputs_path = paths.no_inputs if encoded == b"{}" else inputs_file(paths.folder, encoded)
     _shared_file(inputs_path, encoded)
     if not instance.has_runs:
-        _shared_file(paths.no_inputs, b"{}")  # its JOBMON_RUNS
+        if inputs_path != paths.no_inputs:  # (else just made sure of)
+            _shared_file(paths.no_inputs, b"{}")  # its JOBMON_RUNS
     elif runs is not None:
         _replace(paths.runs, msgspec.json.encode(runs))
     elif not paths.runs.is_file():  # (else written for an earlier instance)
