@@ -30,9 +30,13 @@ class SwarmBuilder:
         answer = await self._requester.call(endpoints.ARRAYS, workflow_id=workflow_id)
         return answer.arrays
 
-    async def _limits(self, workflow_id: int) -> Limits:
+    async def _limits(self, workflow_id: int,
+                      arrays: list[wire.ArrayInfo] | None = None) -> Limits:
+        """The limits as the server has them (``arrays``: already read)."""
         info = await self._requester.call(endpoints.WORKFLOW, workflow_id=workflow_id)
-        return info.max_concurrently_running, _array_limits(await self._arrays(workflow_id))
+        if arrays is None:
+            arrays = await self._arrays(workflow_id)
+        return info.max_concurrently_running, _array_limits(arrays)
 
     async def build_from_workflow(self, workflow_id: int, prepared: Prepared,
                                   limits: Limits | None = None) -> SwarmState:
@@ -41,7 +45,7 @@ class SwarmBuilder:
         ``limits``: as the run's answer gave them; read from the server when None.
         """
         arrays = await self._arrays(workflow_id)
-        limit, array_limits = limits or (await self._limits(workflow_id))
+        limit, array_limits = limits or (await self._limits(workflow_id, arrays))
         with collector_paused():
             return self._state_from_memory(limit, array_limits, arrays, prepared)
 
