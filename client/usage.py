@@ -6,6 +6,7 @@ pure: Jobmon's dictionaries and the YAML of suggested requests.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -39,12 +40,13 @@ async def template_resources(
     params: dict[str, Any] = {} if ci is None else {"ci": ci}
     found: dict[int, wo.ResourceUsage] = {}
     async with open_requester(settings) as requester:
-        paths = [endpoints.WORKFLOW_TEMPLATE_RESOURCES.path_for(workflow_id=int(i))
-                 for i in workflow_ids]
+        reads = [functools.partial(requester.call, endpoints.WORKFLOW_TEMPLATE_RESOURCES,
+                                   params=params, workflow_id=int(i)) for i in workflow_ids]
         if task_id is not None:
-            paths.append(endpoints.TASK_TEMPLATE_RESOURCES.path_for(task_id=int(task_id)))
-        for path in paths:
-            answer = await requester.get(path, wo.TemplateResources, params)
+            reads.append(functools.partial(requester.call, endpoints.TASK_TEMPLATE_RESOURCES,
+                                           params=params, task_id=int(task_id)))
+        for read in reads:
+            answer = await read()
             found.update((usage.task_template_version_id, usage) for usage in answer.templates)
     return [found[key] for key in sorted(found)]
 
