@@ -239,13 +239,16 @@ class Task:
         """Keep the command and name as they are now, before the args can change.
 
         The tasks of one ``create_tasks`` share their task and op args' dicts (as Jobmon's
-        do), so those of its tasks that work their command out when read keep it too.
+        do), so those of its tasks that work their command out when read keep it too. Only
+        those share them (they hold ``_node_names``): a task of ``create_task`` has its own,
+        and does not walk its array (a walk per task would make reading every task's args
+        quadratic in the array's size).
         """
         if self._name is None:
             self._name = self.name
         if self._command is None:
             self._command = self.command
-            if self.array is not None:
+            if self.array is not None and self._node_names:
                 task_args, op_args = self._task_args, self._op_args
                 for task in self.array.tasks:
                     if task._command is None and (task._task_args is task_args

@@ -406,3 +406,26 @@ def test_tool_returns_the_same_template_for_the_same_definition(tool: Tool,
 def test_workflow_limit_must_be_positive(tool: Tool) -> None:
     with pytest.raises(ValueError, match="max_concurrently_running"):
         tool.create_workflow(name="w", max_concurrently_running=0)
+
+
+def test_reading_a_tasks_args_fixes_only_the_commands_that_share_them(tool: Tool) -> None:
+    """A task's args handed out fix its command (as Jobmon's, made once); the tasks of one
+    create_tasks share their op args' dict, so theirs are fixed with it, and nobody else's
+    (a task of create_task has its own dicts: its array is not walked)."""
+    template = tool.get_task_template(template_name="t", command_template="run {n} {out}",
+                                      node_args=["n"], op_args=["out"])
+    workflow = tool.create_workflow(name="w", workflow_args="w")
+    singles = [template.create_task(n=i, out="a") for i in range(3)]
+    batch = template.create_tasks(n=[10, 11], out="a")
+    workflow.add_tasks([*singles, *batch])
+    assert singles[0].array is singles[2].array is not None
+
+    singles[0].op_args["out"] = "changed"
+    assert singles[0].command == "run 0 a"
+    assert [task._command for task in (*singles[1:], *batch)] == [None] * 4
+
+    batch[0].op_args["out"] = "changed"
+    assert [task.command for task in batch] == ["run 10 a", "run 11 a"]
+    assert [task._command for task in singles[1:]] == [None, None]
+    singles[1].op_args["out"] = "b"
+    assert singles[1].command == "run 1 a"
