@@ -142,7 +142,7 @@ def slurm_arrays(env: dict[str, str], quick: bool) -> list[Result]:
 
 def worker_cpu(env: dict[str, str], quick: bool) -> list[Result]:
     """CPU per `jobmon worker` run (the Slurm drain's ceiling on a node), per entry point."""
-    count = 10 if quick else 60
+    count = 9 if quick else 60
     completed = subprocess.run(
         [sys.executable, str(HERE / "worker_workload.py"), str(count),
          f"bench-worker-{time.time_ns()}"],
@@ -152,13 +152,17 @@ def worker_cpu(env: dict[str, str], quick: bool) -> list[Result]:
         raise RuntimeError(f"worker workload failed:\n{completed.stderr[-3000:]}")
     figures = json.loads(completed.stdout.strip().splitlines()[-1])
     name = "jobmon worker CPU per job (instance of `true`)"
-    lean = figures["lean"]
+    installed = figures["installed"]
+    runs = count // len(figures)
     return [
-        Result(name, "job script's entry point", lean * 1000, "ms", "<= 40 ms",
-               None if quick else lean <= 0.040,
-               f"python -m jobmon.distributor.worker; {count // 2} runs, user + system"),
+        Result(name, "job script, jobmon installed", installed * 1000, "ms", "<= 40 ms",
+               None if quick else installed <= 0.040,
+               f"the job script's command line, jobmon installed from a wheel; {runs} runs, "
+               "user + system, the command's shell included"),
+        Result(name, "job script, this tree's venv", figures["lean"] * 1000, "ms", "-", None,
+               "the same with the editable install (its import hook: ~20 ms a start)"),
         Result(name, "`jobmon worker` (CLI)", figures["cli"] * 1000, "ms", "-", None,
-               f"python -m jobmon worker; {count // 2} runs alternating with the above"),
+               f"python -m jobmon worker; {runs} runs, alternating with the above"),
     ]
 
 

@@ -8,102 +8,176 @@ woken by a pidfd on Linux, so no thread is spent per running command.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import hashlib
+import json
 import os
+import posixpath
 import re
 import signal
 import socket
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from jobmon import logs, results, wire
+from jobmon import logs, results
+from jobmon.credentials import without_secrets
 from jobmon.distributor import process_tree
-from jobmon.settings import without_secrets
 
+# What this module imports is paid by every `jobmon worker`, a fresh interpreter per cluster
+# job: no pathlib, dataclasses, typing, msgspec or wire types at run time (~25 ms of a
+# job's CPU); paths are strings, the records plain classes.
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # imported where used: `jobmon worker` blocks and need not load asyncio
     import asyncio
+    from typing import Any, Protocol
+
+    from jobmon import wire
+
+    class Instance(Protocol):
+        """What is read of an instance here: a claimed one (wire.ClaimedInstance), or a
+        worker's (wire.InstanceInfo, or its JSON as attributes)."""
+
+        @property
+        def task_id(self) -> int: ...
+        @property
+        def task_instance_id(self) -> int: ...
+        @property
+        def workflow_id(self) -> int: ...
+        @property
+        def workflow_run_id(self) -> int: ...
+        @property
+        def attempt(self) -> int: ...
+        @property
+        def name(self) -> str: ...
+        @property
+        def command(self) -> str: ...
+        @property
+        def compute_resources(self) -> dict[str, Any]: ...
+        @property
+        def has_upstream(self) -> bool: ...
+        @property
+        def has_runs(self) -> bool: ...
+        @property
+        def context(self) -> Any: ...
+        @property
+        def launch_token(self) -> str: ...
 
 PAYLOAD_LIMIT = 1024 * 1024  # JOBMON_OUTPUT and JOBMON_CONTEXT, in bytes
 STDERR_TAIL = 4096
 NODENAME = socket.gethostname()
 
 
-@dataclass(frozen=True)
 class InstancePaths:
-    stdout: Path
-    stderr: Path
-    output: Path
-    context: Path
-    wrapper: Path  # the wrapper's PID, then the command's exit status
-    folder: Path  # the workflow's folder: the shared JOBMON_INPUTS files (inputs_file)
-    no_inputs: Path  # JOBMON_INPUTS of the workflow's tasks without upstream tasks: {}
-    runs: Path  # the finished runs the workflow takes as input (JOBMON_RUNS); else no_inputs
-    files: Path  # a folder for the files an output names (JOBMON_FILES), made by the task
+    """Where an instance's files are (absolute paths, as strings)."""
+
+    __slots__ = ("folder", "instance_id", "stderr", "stdout")
+
+    def __init__(self, folder: str, instance_id: int, stdout: str | None = None,
+                 stderr: str | None = None) -> None:
+        self.folder = folder  # the workflow's folder: the shared JOBMON_INPUTS files
+        self.instance_id = instance_id
+        self.stdout = stdout or posixpath.join(folder, f"ti{instance_id}.out")
+        self.stderr = stderr or posixpath.join(folder, f"ti{instance_id}.err")
 
     @classmethod
-    def under(cls, log_dir: Path, workflow_id: int, instance_id: int) -> InstancePaths:
-        base = log_dir / f"workflow-{workflow_id}"
-        stem = f"ti{instance_id}"
-        return cls(
-            stdout=base / f"{stem}.out",
-            stderr=base / f"{stem}.err",
-            output=base / f"{stem}.output.json",
-            context=base / f"{stem}.context.json",
-            wrapper=base / f"{stem}.wrapper",
-            folder=base,
-            no_inputs=base / "no-inputs.json",
-            runs=base / "runs.json",
-            files=Path(results.files_folder(str(base), instance_id)),
-        )
+    def under(cls, log_dir: str | os.PathLike[str], workflow_id: int,
+              instance_id: int) -> InstancePaths:
+        return cls(logs.default_folder(os.fspath(log_dir), workflow_id), instance_id)
+
+    def with_streams(self, stdout: str, stderr: str) -> InstancePaths:
+        return InstancePaths(self.folder, self.instance_id, stdout, stderr)
+
+    def _own(self, suffix: str) -> str:
+        return posixpath.join(self.folder, f"ti{self.instance_id}.{suffix}")
+
+    @property
+    def output(self) -> str:
+        return self._own("output.json")
+
+    @property
+    def context(self) -> str:
+        return self._own("context.json")
+
+    @property
+    def wrapper(self) -> str:  # the wrapper's PID, then the command's exit status
+        return self._own("wrapper")
+
+    @property
+    def no_inputs(self) -> str:  # JOBMON_INPUTS of tasks without upstream tasks: {}
+        return posixpath.join(self.folder, "no-inputs.json")
+
+    @property
+    def runs(self) -> str:  # the finished runs the workflow takes as input (JOBMON_RUNS)
+        return posixpath.join(self.folder, "runs.json")
+
+    @property
+    def files(self) -> str:  # a folder for the files an output names (JOBMON_FILES)
+        return results.files_folder(self.folder, self.instance_id)
+
+    def __repr__(self) -> str:
+        return f"InstancePaths({self.folder!r}, {self.instance_id})"
 
 
-def with_logs(paths: InstancePaths, instance: wire.ClaimedInstance | wire.InstanceInfo,
-              job_id: str, log_root: Path) -> InstancePaths:
+def with_logs(paths: InstancePaths, instance: Instance, job_id: str,
+              log_root: str | os.PathLike[str]) -> InstancePaths:
     """``paths`` with stdout and stderr where the log rule (jobmon.logs) puts them."""
-    found = {
-        stream: Path(os.path.abspath(logs.log_path(
-            instance.compute_resources, stream, instance.name, job_id, str(log_root),
-            instance.workflow_id)))
+    stdout, stderr = (
+        os.path.abspath(logs.log_path(instance.compute_resources, stream, instance.name,
+                                      job_id, os.fspath(log_root), instance.workflow_id))
         for stream in logs.STREAMS
-    }
-    return dataclasses.replace(paths, stdout=found["stdout"], stderr=found["stderr"])
+    )
+    return paths.with_streams(stdout, stderr)
 
 
-@dataclass
 class Finished:
     """How a command ended."""
 
-    exit_code: int | None  # None when killed by a signal
-    signal: int | None
-    maxrss_bytes: int | None  # None when unknown
-    wallclock: float
+    __slots__ = ("exit_code", "maxrss_bytes", "signal", "wallclock")
+
+    def __init__(self, exit_code: int | None, signal: int | None, maxrss_bytes: int | None,
+                 wallclock: float) -> None:
+        self.exit_code = exit_code  # None when killed by a signal
+        self.signal = signal
+        self.maxrss_bytes = maxrss_bytes  # None when unknown
+        self.wallclock = wallclock
 
 
-@dataclass
 class Started:
     """A started command, and what its killer (if any) decided to report."""
 
-    instance: wire.ClaimedInstance | wire.InstanceInfo
-    pid: int
-    paths: InstancePaths
-    started: float
-    kill_reason: str | None = None
-    kill_status: str | None = None
-    cores: int = 1  # the cores it counts against the machine's (local plugin)
-    peak_rss: int = 0  # bytes: the largest tree RSS sampled while it ran (0: never sampled)
-    adopted: bool = False  # started by an earlier distributor, watched by this one
+    def __init__(self, instance: Instance, pid: int, paths: InstancePaths,
+                 started: float) -> None:
+        self.instance = instance
+        self.pid = pid
+        self.paths = paths
+        self.started = started
+        self.kill_reason: str | None = None
+        self.kill_status: str | None = None
+        self.cores = 1  # the cores it counts against the machine's (local plugin)
+        self.peak_rss = 0  # bytes: the largest tree RSS sampled while it ran (0: never)
+        self.adopted = False  # started by an earlier distributor, watched by this one
 
 
-@dataclass
 class Running(Started):
     """A command watched from an event loop; ``finished`` resolves when it exits."""
 
-    finished: asyncio.Future[Finished] = field(kw_only=True)
+    def __init__(self, instance: Instance, pid: int, paths: InstancePaths, started: float,
+                 *, finished: asyncio.Future[Finished]) -> None:
+        super().__init__(instance, pid, paths, started)
+        self.finished = finished
+
+
+def encode_json(value: object) -> bytes:
+    """JSON as the files a command reads are written (compact; the same bytes for the same
+    value, so that content-named files are shared)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode()
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode_json(data: bytes) -> Any:
+    """Strict JSON: no NaN or Infinity (the server would refuse them)."""
+    return json.loads(data, parse_constant=_no_constant)
 
 
 SHELL = "/bin/sh"
@@ -132,8 +206,8 @@ def wrapper_for(command: str) -> str:
     return WRAPPER_SUBSHELL if _NEEDS_SUBSHELL.search(command) else WRAPPER
 
 
-def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
-                paths: InstancePaths, inputs_path: Path | None = None) -> dict[str, str]:
+def environment(instance: Instance, paths: InstancePaths,
+                inputs_path: str | None = None) -> dict[str, str]:
     """A command's environment: ours less credentials, and the JOBMON_* task variables."""
     env = without_secrets(os.environ)
     # blank, not absent: a jobmon client inside the command must not pick up a token from
@@ -145,65 +219,70 @@ def environment(instance: wire.ClaimedInstance | wire.InstanceInfo,
         JOBMON_WORKFLOW_ID=str(instance.workflow_id),
         JOBMON_WORKFLOW_RUN_ID=str(instance.workflow_run_id),
         JOBMON_ATTEMPT=str(instance.attempt),
-        JOBMON_OUTPUT=str(paths.output),
-        JOBMON_CONTEXT=str(paths.context),
-        JOBMON_INPUTS=str(inputs_path or paths.no_inputs),
-        JOBMON_RUNS=str(paths.runs if instance.has_runs else paths.no_inputs),
-        JOBMON_FILES=str(paths.files),
+        JOBMON_OUTPUT=paths.output,
+        JOBMON_CONTEXT=paths.context,
+        JOBMON_INPUTS=inputs_path or paths.no_inputs,
+        JOBMON_RUNS=paths.runs if instance.has_runs else paths.no_inputs,
+        JOBMON_FILES=paths.files,
     )
     return env
 
 
-def prepare_files(instance: wire.ClaimedInstance | wire.InstanceInfo,
-                  paths: InstancePaths, inputs: dict[str, Any] | None = None,
-                  runs: dict[str, Any] | None = None) -> Path:
+def prepare_files(instance: Instance, paths: InstancePaths,
+                  inputs: dict[str, Any] | None = None,
+                  runs: dict[str, Any] | None = None) -> str:
     """Create the log folders; leave the task's saved context, its upstream outputs and
     its workflow's input runs (``runs``: when fresh from the server) where it will look.
     Returns the file of its upstream outputs (JOBMON_INPUTS)."""
-    for folder in {paths.stdout.parent, paths.stderr.parent, paths.output.parent}:
-        if not folder.is_dir():
-            folder.mkdir(parents=True, exist_ok=True)
+    for folder in {posixpath.dirname(paths.stdout), posixpath.dirname(paths.stderr),
+                   paths.folder}:
+        if not os.path.isdir(folder):
+            os.makedirs(folder, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
-        paths.output.unlink()
-    encoded = msgspec.json.encode(inputs or {}) if instance.has_upstream else b"{}"
+        os.unlink(paths.output)
+    encoded = encode_json(inputs or {}) if instance.has_upstream else b"{}"
     inputs_path = paths.no_inputs if encoded == b"{}" else inputs_file(paths.folder, encoded)
     _shared_file(inputs_path, encoded)
     if not instance.has_runs:
         if inputs_path != paths.no_inputs:  # (else just made sure of)
             _shared_file(paths.no_inputs, b"{}")  # its JOBMON_RUNS
     elif runs is not None:
-        _replace(paths.runs, msgspec.json.encode(runs))
-    elif not paths.runs.is_file():  # (else written for an earlier instance)
+        _replace(paths.runs, encode_json(runs))
+    elif not os.path.isfile(paths.runs):  # (else written for an earlier instance)
         raise FileNotFoundError(f"the input runs of workflow {instance.workflow_id} (for "
                                 f"JOBMON_RUNS) never reached {paths.runs}")
     if instance.context is not None:
-        paths.context.write_bytes(msgspec.json.encode(instance.context))
+        with open(paths.context, "wb") as file:
+            file.write(encode_json(instance.context))
     else:
         with contextlib.suppress(FileNotFoundError):
-            paths.context.unlink()
+            os.unlink(paths.context)
     return inputs_path
 
 
-def inputs_file(folder: Path, encoded: bytes) -> Path:
+def inputs_file(folder: str, encoded: bytes) -> str:
     """Where the upstream outputs ``encoded`` are, named by their content: the tasks of a
     workflow that see the same outputs (say, each task of an array on the same upstream
     tasks) share one read-only file, as those without upstream tasks share ``{}``."""
-    return folder / f"inputs-{hashlib.sha256(encoded).hexdigest()[:32]}.json"
+    from hashlib import sha256  # (only a task with upstream outputs pays for it)
+
+    return posixpath.join(folder, f"inputs-{sha256(encoded).hexdigest()[:32]}.json")
 
 
-def _shared_file(path: Path, content: bytes) -> None:
+def _shared_file(path: str, content: bytes) -> None:
     """A read-only file of the workflow that several tasks read: creating a file is a good
     part of what a short task costs, so it is written once."""
-    if not path.is_file():
+    if not os.path.isfile(path):
         _replace(path, content)
 
 
-def _replace(path: Path, content: bytes) -> None:
+def _replace(path: str, content: bytes) -> None:
     """A read-only file of the workflow's, written whole under another name first: workers
     on other nodes may race here, and tasks already running keep reading the old one."""
-    partial = path.with_name(f".{path.name}.{NODENAME}.{os.getpid()}")
+    folder, name = posixpath.split(path)
+    partial = posixpath.join(folder, f".{name}.{NODENAME}.{os.getpid()}")
     with contextlib.suppress(FileNotFoundError):
-        partial.unlink()  # left by a process of this PID that died before the replace
+        os.unlink(partial)  # left by a process of this PID that died before the replace
     # read-only as created, so that the user's umask applies: it holds other runs' outputs
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
     with open(descriptor, "wb") as file:
@@ -211,7 +290,7 @@ def _replace(path: Path, content: bytes) -> None:
     os.replace(partial, path)
 
 
-def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePaths,
+def spawn(instance: Instance, paths: InstancePaths,
           launch_token: str = "", inputs: dict[str, Any] | None = None,
           runs: dict[str, Any] | None = None) -> Started:
     """Start the command under /bin/sh in its own session; returns at once."""
@@ -224,12 +303,12 @@ def spawn(instance: wire.ClaimedInstance | wire.InstanceInfo, paths: InstancePat
         environment(instance, paths, inputs_path),
         file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, str(paths.stdout), append, 0o644),
-            (os.POSIX_SPAWN_OPEN, 2, str(paths.stderr), append, 0o644),
+            (os.POSIX_SPAWN_OPEN, 1, paths.stdout, append, 0o644),
+            (os.POSIX_SPAWN_OPEN, 2, paths.stderr, append, 0o644),
         ],
         setsid=True,
     )
-    return Started(instance=instance, pid=pid, paths=paths, started=time.monotonic())
+    return Started(instance, pid, paths, time.monotonic())
 
 
 def start(instance: wire.ClaimedInstance, paths: InstancePaths,
@@ -242,8 +321,7 @@ def start(instance: wire.ClaimedInstance, paths: InstancePaths,
     started = spawn(instance, paths, instance.launch_token, inputs, runs)
     future: asyncio.Future[Finished] = loop.create_future()
     _watch(loop, started.pid, started.started, future)
-    return Running(instance=instance, pid=started.pid, paths=paths, started=started.started,
-                   finished=future)
+    return Running(instance, started.pid, paths, started.started, finished=future)
 
 
 def wait(started: Started) -> Finished:
@@ -256,13 +334,25 @@ def wait(started: Started) -> Finished:
     return _finished(status, usage, started.started)
 
 
-@dataclass(frozen=True)
 class WrapperRecord:
     """What an instance's wrapper wrote: its PID, its parent's, and the command's status."""
 
-    pid: int
-    parent: int  # the distributor that started it
-    exit_code: int | None  # None until the command ended (or if it was killed first)
+    __slots__ = ("exit_code", "parent", "pid")
+
+    def __init__(self, pid: int, parent: int, exit_code: int | None) -> None:
+        self.pid = pid
+        self.parent = parent  # the distributor that started it
+        self.exit_code = exit_code  # None until the command ended (or killed first)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WrapperRecord) and \
+            (self.pid, self.parent, self.exit_code) == (other.pid, other.parent, other.exit_code)
+
+    def __hash__(self) -> int:
+        return hash((self.pid, self.parent, self.exit_code))
+
+    def __repr__(self) -> str:
+        return f"WrapperRecord({self.pid}, {self.parent}, {self.exit_code})"
 
 
 def read_wrapper(paths: InstancePaths, launch_token: str) -> WrapperRecord | None:
@@ -272,7 +362,8 @@ def read_wrapper(paths: InstancePaths, launch_token: str) -> WrapperRecord | Non
     it is not trusted.
     """
     try:
-        lines = paths.wrapper.read_text().split("\n")
+        with open(paths.wrapper, encoding="utf-8", errors="replace") as file:
+            lines = file.read().split("\n")
     except OSError:
         return None
     fields = lines[0].split()
@@ -297,12 +388,8 @@ def recorded_exit(paths: InstancePaths, launch_token: str) -> int | None:
 
 def _finished(status: int, usage: Any, started: float) -> Finished:
     code = os.waitstatus_to_exitcode(status)
-    return Finished(
-        exit_code=code if code >= 0 else None,
-        signal=-code if code < 0 else None,
-        maxrss_bytes=int(usage.ru_maxrss) * 1024,
-        wallclock=time.monotonic() - started,
-    )
+    return Finished(code if code >= 0 else None, -code if code < 0 else None,
+                    int(usage.ru_maxrss) * 1024, time.monotonic() - started)
 
 
 # ------------------------------------------------------------------ adopting orphans
@@ -318,25 +405,28 @@ def is_wrapper_of(pid: int, paths: InstancePaths, launch_token: str) -> bool:
     """Whether ``pid`` is alive and is this launch's wrapper (not a reused PID, nor the
     wrapper of an instance with the same number in another database)."""
     try:
-        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        arguments = process_tree.read_command_line(pid)
     except OSError:
         return False
-    return str(paths.wrapper).encode() in arguments and \
+    return paths.wrapper.encode() in arguments and \
         (not launch_token or launch_token.encode() in arguments)
 
 
-@dataclass(frozen=True)
 class FoundWrapper:
     """A wrapper process on this host, and the instance it runs."""
 
-    pid: int
-    task_instance_id: int
-    paths: InstancePaths
-    launch_token: str
-    record: WrapperRecord | None  # None: its file is not this launch's
+    __slots__ = ("launch_token", "paths", "pid", "record", "task_instance_id")
+
+    def __init__(self, pid: int, task_instance_id: int, paths: InstancePaths,
+                 launch_token: str, record: WrapperRecord | None) -> None:
+        self.pid = pid
+        self.task_instance_id = task_instance_id
+        self.paths = paths
+        self.launch_token = launch_token
+        self.record = record  # None: its file is not this launch's
 
 
-def wrappers_under(log_dir: Path) -> list[FoundWrapper]:
+def wrappers_under(log_dir: str | os.PathLike[str]) -> list[FoundWrapper]:
     """The wrappers running on this host whose files are under ``log_dir`` (a /proc scan)."""
     found = []
     for pid in process_tree.processes():
@@ -348,7 +438,7 @@ def wrappers_under(log_dir: Path) -> list[FoundWrapper]:
         if instance_id is None or workflow_id is None:
             continue
         paths = InstancePaths.under(log_dir, workflow_id, instance_id)
-        if arguments[5] != str(paths.wrapper).encode():
+        if arguments[5] != paths.wrapper.encode():
             continue
         token = arguments[6].decode(errors="replace")
         found.append(FoundWrapper(pid, instance_id, paths, token, read_wrapper(paths, token)))
@@ -385,8 +475,7 @@ def adopt(instance: wire.ClaimedInstance, pid: int, paths: InstancePaths) -> Run
     loop = asyncio.get_running_loop()
     future: asyncio.Future[Finished] = loop.create_future()
     started = time.monotonic()
-    running = Running(instance=instance, pid=pid, paths=paths, started=started,
-                      finished=future)
+    running = Running(instance, pid, paths, started, finished=future)
 
     def ended() -> None:
         if not future.done():
@@ -468,7 +557,7 @@ def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
         os.killpg(pid, sig)
 
 
-def read_tail(path: Path, limit: int = STDERR_TAIL) -> str:
+def read_tail(path: str, limit: int = STDERR_TAIL) -> str:
     try:
         with open(path, "rb") as handle:
             handle.seek(0, os.SEEK_END)
@@ -479,24 +568,33 @@ def read_tail(path: Path, limit: int = STDERR_TAIL) -> str:
         return ""
 
 
-def read_payload(path: Path) -> tuple[Any, str]:
+def read_payload(path: str) -> tuple[Any, str]:
     """A JSON file the task left (output or context), and a problem to report, if any."""
+    name = posixpath.basename(path)
     try:
-        size = path.stat().st_size
+        size = os.stat(path).st_size
     except OSError:
         return None, ""
     if size > PAYLOAD_LIMIT:
-        return None, f"{path.name} is {size} bytes; the limit is {PAYLOAD_LIMIT} (ignored)"
+        return None, f"{name} is {size} bytes; the limit is {PAYLOAD_LIMIT} (ignored)"
     try:
-        return msgspec.json.decode(path.read_bytes()), ""
-    except (OSError, msgspec.DecodeError) as error:
-        return None, f"{path.name} is not valid JSON ({error}); ignored"
+        with open(path, "rb") as file:
+            return decode_json(file.read()), ""
+    except (OSError, ValueError) as error:  # (json's errors, and bad UTF-8, are ValueErrors)
+        return None, f"{name} is not valid JSON ({error}); ignored"
 
 
 def outcome_update(running: Started, finished: Finished) -> wire.InstanceUpdate:
     """The report for a command that ended: D, E, or what its killer decided."""
+    from jobmon import wire
+
+    return wire.InstanceUpdate(**outcome(running, finished))
+
+
+def outcome(running: Started, finished: Finished) -> dict[str, Any]:
+    """The fields of ``outcome_update`` (what a worker sends as JSON, without msgspec)."""
     output, output_problem = read_payload(running.paths.output)
-    output, files_problem = results.checked_files(output, str(running.paths.files))
+    output, files_problem = results.checked_files(output, running.paths.files)
     context, context_problem = read_payload(running.paths.context)
     problems = [p for p in (running.kill_reason, output_problem, files_problem,
                             context_problem) if p]
@@ -510,14 +608,14 @@ def outcome_update(running: Started, finished: Finished) -> wire.InstanceUpdate:
     if exit_code is None and finished.signal is not None:
         exit_code = -finished.signal
         problems.append(f"killed by signal {signal.Signals(finished.signal).name}")
-    return wire.InstanceUpdate(
-        task_instance_id=running.instance.task_instance_id,
-        status=status,
-        exit_code=exit_code,
-        stderr_tail=read_tail(running.paths.stderr) if status != "D" else None,
-        error_message="; ".join(problems) or None,
-        maxrss=finished.maxrss_bytes,
-        wallclock=round(finished.wallclock, 6),
-        output=output if status == "D" else None,
-        context=context,
-    )
+    return {
+        "task_instance_id": running.instance.task_instance_id,
+        "status": status,
+        "exit_code": exit_code,
+        "stderr_tail": read_tail(running.paths.stderr) if status != "D" else None,
+        "error_message": "; ".join(problems) or None,
+        "maxrss": finished.maxrss_bytes,
+        "wallclock": round(finished.wallclock, 6),
+        "output": output if status == "D" else None,
+        "context": context,
+    }

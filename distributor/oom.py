@@ -3,17 +3,24 @@
 The worker reads the counters before and after the command: a command that failed while
 the kernel OOM-killed something in its cgroup failed for lack of memory, and its task
 retries with more (a RESOURCE_ERROR), not with the same request.
+
+Paths are strings (os.path), not pathlib: the worker, one interpreter per cluster job,
+pays for every module it imports.
 """
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
-from pathlib import Path, PurePosixPath
 
-CGROUP_MOUNT = Path("/sys/fs/cgroup")
+CGROUP_MOUNT = "/sys/fs/cgroup"
+_JOB = re.compile(r"job_\d+$")
+_OOM_KILL = re.compile(r"^oom_kill (\d+)$", re.MULTILINE)
 
 
-def memory_cgroup_dirs(proc_cgroup: str, mount: Path = CGROUP_MOUNT) -> list[Path]:
+def memory_cgroup_dirs(proc_cgroup: str, mount: str | os.PathLike[str] = CGROUP_MOUNT
+                       ) -> list[str]:
     """Cgroup directories whose OOM counters cover this process (pure; from /proc/self/cgroup).
 
     The process's own memory cgroup and its parents up to the Slurm job's (``job_N``),
@@ -30,25 +37,29 @@ def memory_cgroup_dirs(proc_cgroup: str, mount: Path = CGROUP_MOUNT) -> list[Pat
         elif parts[0] == "0" and parts[1] == "":
             v2_path = parts[2]
     if v1_path is not None:
-        base, path = mount / "memory", v1_path
+        base, path = posixpath.join(os.fspath(mount), "memory"), v1_path
     elif v2_path is not None:
-        base, path = mount, v2_path
+        base, path = os.fspath(mount), v2_path
     else:
         return []
-    own = PurePosixPath(path)
-    chain = [own, *own.parents]
-    job_level = next((i for i, part in enumerate(chain) if re.match(r"job_\d+$", part.name)), 0)
-    return [base / str(part).lstrip("/") for part in chain[: job_level + 1]]
+    chain = [path]  # the cgroup, then its parents up to the root
+    while chain[-1] not in ("/", ""):
+        chain.append(posixpath.dirname(chain[-1]))
+    job_level = next((i for i, part in enumerate(chain)
+                      if _JOB.match(posixpath.basename(part))), 0)
+    return [posixpath.join(base, part.lstrip("/")).rstrip("/") or "/"
+            for part in chain[: job_level + 1]]
 
 
-def read_oom_kills(directory: Path) -> int | None:
+def read_oom_kills(directory: str | os.PathLike[str]) -> int | None:
     """The cgroup's OOM-kill count (v1 memory.oom_control, v2 memory.events); None if unknown."""
     for name in ("memory.events", "memory.oom_control"):
         try:
-            text = (directory / name).read_text()
+            with open(os.path.join(directory, name), encoding="utf-8") as file:
+                text = file.read()
         except OSError:
             continue
-        match = re.search(r"^oom_kill (\d+)$", text, re.MULTILINE)
+        match = _OOM_KILL.search(text)
         if match:
             return int(match.group(1))
     return None
@@ -57,14 +68,15 @@ def read_oom_kills(directory: Path) -> int | None:
 class OomCounter:
     """OOM kills in this process's cgroups since it was made."""
 
-    def __init__(self, directories: list[Path]) -> None:
+    def __init__(self, directories: list[str] | list[os.PathLike[str]]) -> None:
         self._before = {d: count for d in directories
                         if (count := read_oom_kills(d)) is not None}
 
     @classmethod
     def for_this_process(cls) -> OomCounter:
         try:
-            text = Path("/proc/self/cgroup").read_text()
+            with open("/proc/self/cgroup", encoding="utf-8") as file:
+                text = file.read()
         except OSError:
             text = ""
         return cls(memory_cgroup_dirs(text))

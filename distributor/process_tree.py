@@ -4,21 +4,27 @@ whole tree when it ends, including what it started in a session of its own."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import sys
-from pathlib import Path
 
+# (no pathlib, and ctypes only where prctl is called: `jobmon worker`, one interpreter per
+# cluster job, pays for every module it imports)
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-PROC = Path("/proc")
+PROC = "/proc"
 PR_SET_CHILD_SUBREAPER = 36
 PR_GET_CHILD_SUBREAPER = 37
 
 
+def _read(pid: int, name: str) -> bytes:
+    """/proc/PID/NAME (OSError if the process is gone or may not be read)."""
+    with open(f"{PROC}/{pid}/{name}", "rb") as file:
+        return file.read()
+
+
 def _rss(pid: int) -> int:
     try:
-        return int((PROC / str(pid) / "statm").read_text().split()[1]) * PAGE
+        return int(_read(pid, "statm").split()[1]) * PAGE
     except (OSError, IndexError, ValueError):
         return 0
 
@@ -27,12 +33,12 @@ def children(pid: int) -> list[int]:
     """The direct children of ``pid`` (zombies included)."""
     found: list[int] = []
     try:
-        threads = list((PROC / str(pid) / "task").iterdir())
+        threads = os.listdir(f"{PROC}/{pid}/task")
     except OSError:
         return found
     for thread in threads:
         try:
-            found.extend(int(child) for child in (thread / "children").read_text().split())
+            found.extend(int(child) for child in _read(pid, f"task/{thread}/children").split())
         except (OSError, ValueError):
             continue
     return found
@@ -66,7 +72,7 @@ def _tree(pid: int) -> list[int]:
 def _stat(pid: int) -> list[str] | None:
     """The fields of /proc/PID/stat after the command name (state is the first)."""
     try:
-        return (PROC / str(pid) / "stat").read_text().rpartition(")")[2].split()
+        return _read(pid, "stat").decode(errors="replace").rpartition(")")[2].split()
     except OSError:
         return None
 
@@ -87,9 +93,14 @@ def is_zombie(pid: int) -> bool:
     return fields is not None and fields[0] in ("Z", "X")
 
 
+def read_command_line(pid: int) -> list[bytes]:
+    """A process's arguments (OSError if it is gone or may not be read)."""
+    return _read(pid, "cmdline").split(b"\0")
+
+
 def command_line(pid: int) -> list[bytes]:
     try:
-        return (PROC / str(pid) / "cmdline").read_bytes().split(b"\0")
+        return read_command_line(pid)
     except OSError:
         return []
 
@@ -97,7 +108,7 @@ def command_line(pid: int) -> list[bytes]:
 def environment_number(pid: int, name: str) -> int | None:
     """A number a process has in its environment (inherited at start), if it can be read."""
     try:
-        environment = (PROC / str(pid) / "environ").read_bytes().split(b"\0")
+        environment = _read(pid, "environ").split(b"\0")
     except OSError:
         return None
     prefix = name.encode() + b"="
@@ -115,7 +126,7 @@ def task_instance_of(pid: int) -> int | None:
 
 def processes() -> list[int]:
     """Every process on this host."""
-    return [int(entry.name) for entry in PROC.iterdir() if entry.name.isdigit()]
+    return [int(name) for name in os.listdir(PROC) if name.isdigit()]
 
 
 def kill_tree(pid: int, sig: int = signal.SIGKILL) -> None:
@@ -145,6 +156,8 @@ def reap(pids: list[int]) -> None:
 
 
 def _prctl(option: int, argument: int) -> int:
+    import ctypes
+
     libc = ctypes.CDLL(None, use_errno=True)
     return int(libc.prctl(option, argument, 0, 0, 0))
 
@@ -161,6 +174,8 @@ def become_subreaper() -> bool:
 
 
 def is_subreaper() -> bool:
+    import ctypes
+
     if sys.platform != "linux":
         return False
     flag = ctypes.c_int(0)

@@ -29,9 +29,10 @@ class TransientHTTPError(Exception):
         self.body = body
 
 
-def request_headers() -> dict[str, str]:
-    """One request's headers; its id stays the same through retries, so the server dedups."""
-    return {"X-Request-Id": uuid.uuid4().hex, "Content-Type": "application/json"}
+def request_headers(request_id: str | None = None) -> dict[str, str]:
+    """One request's headers; its id (``request_id``: an earlier attempt's) stays the same
+    through retries, so the server dedups."""
+    return {"X-Request-Id": request_id or uuid.uuid4().hex, "Content-Type": "application/json"}
 
 
 def retry_policy(settings: Settings, transient: tuple[type[BaseException], ...]) -> RetryPolicy:

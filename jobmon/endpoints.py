@@ -12,7 +12,7 @@ import re
 import urllib.parse
 from typing import Any, Generic, TypeVar
 
-from jobmon import wire
+from jobmon import wire, worker_routes
 from jobmon import wire_operator as wo
 from jobmon import wire_pictures as wp
 from jobmon import wire_results as wr
@@ -175,7 +175,7 @@ TASK_USAGE = _endpoint("GET", _TASK + "/resource_usage", None, wo.TaskResourceUs
 FILE_PATHS = _endpoint("GET", _WORKFLOW + "/filepaths", None, wo.FilePaths, wo.FilePathsQuery)
 
 # results and chains
-INPUTS = _endpoint("POST", "/api/v1/task_instances/inputs", wr.InputsRequest,
+INPUTS = _endpoint("POST", worker_routes.INPUTS, wr.InputsRequest,
                    wr.InputsResponse)
 LINK = _endpoint("POST", _WORKFLOW + "/link", wr.LinkRequest, wr.Chain)
 CHAIN = _endpoint("GET", _WORKFLOW + "/chain", None, wr.Chain)
@@ -192,10 +192,9 @@ DISTRIBUTOR = _endpoint("GET", _CLUSTER, None, wire.DistributorStatus)
 LIVE_INSTANCES = _endpoint("GET", _CLUSTER + "/instances", None, wire.LiveInstances,
                            wire.LiveInstancesQuery)
 CLAIM = _endpoint("POST", "/api/v1/distributor/claim", wire.ClaimRequest, wire.ClaimResponse)
-TRANSITIONS = _endpoint("POST", "/api/v1/task_instances/transitions", wire.TransitionsRequest,
+TRANSITIONS = _endpoint("POST", worker_routes.TRANSITIONS, wire.TransitionsRequest,
                         wire.TransitionsResponse)
-INSTANCE_HEARTBEAT = _endpoint("POST", "/api/v1/task_instances/heartbeat",
+INSTANCE_HEARTBEAT = _endpoint("POST", worker_routes.INSTANCE_HEARTBEAT,
                                wire.InstanceHeartbeatRequest, wire.InstanceHeartbeatResponse)
-INSTANCE = _endpoint("GET", "/api/v1/task_instances/{task_instance_id}", None,
-                     wire.InstanceInfo)
+INSTANCE = _endpoint("GET", worker_routes.INSTANCE, None, wire.InstanceInfo)
 

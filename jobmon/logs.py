@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
-from pathlib import PurePosixPath
-from typing import Any
+
+# typing and pathlib are not loaded at run time: every `jobmon worker` (one interpreter per
+# cluster job) names its logs by this rule, and pays for what it imports
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
 STREAMS = ("stdout", "stderr")
 _LETTER = {"stdout": "o", "stderr": "e"}
@@ -57,6 +61,8 @@ def log_path(resources: Mapping[str, Any], stream: str, name: str, job_id: str,
 def is_instance_log(path: str, stream: str, name: str, job_ids: Iterable[str],
                     resources: Mapping[str, Any], workflow_id: int) -> bool:
     """Whether ``path`` is a file this rule names for the instance (the log root aside)."""
+    from pathlib import PurePosixPath
+
     if not path or "\0" in path:
         return False
     given = PurePosixPath(path)

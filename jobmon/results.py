@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import posixpath
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import PurePosixPath
-from typing import Any
 
-from jobmon.wire_results import ChainLink, Parameter, ResultSpec
+# typing, pathlib and the wire types (msgspec) are not loaded at run time: every `jobmon
+# worker` (one interpreter per cluster job) checks its output's files by this rule
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Any
+
+    from jobmon.wire_results import ChainLink, Parameter, ResultSpec
 
 FILES_KEY = "jobmon_files"
 CHAIN_LIMIT = 1000  # links followed at most (a longer chain is cut there)
@@ -81,6 +85,8 @@ def named_files(output: Any) -> list[str]:
 def instance_file(path: str, workflow_id: int, instance_id: int) -> tuple[str, str] | None:
     """(the instance's files folder, the path inside it) if ``path`` is a file of that
     folder, ``.../workflow-{workflow_id}/ti{instance_id}.files/...``; None otherwise."""
+    from pathlib import PurePosixPath
+
     if not path or "\0" in path or posixpath.normpath(path) != path:
         return None
     given = PurePosixPath(path)
@@ -155,6 +161,8 @@ def check_parameters(declared: Sequence[Parameter],
                      given: Mapping[str, Any]) -> list[Parameter]:
     """The declared parameters with their values (given, else the default); ValueError
     naming every problem: an unknown name, a wrong type, a required one not given."""
+    from jobmon.wire_results import Parameter
+
     problems: list[str] = []
     names = {parameter.name for parameter in declared}
     problems += [f"{name!r} is not a declared parameter (declared: "

@@ -12,23 +12,16 @@ from typing import Any
 
 import msgspec
 
+# (kept importable from here: the rule lives in jobmon.credentials, for the worker)
+from jobmon.credentials import CONFIG_FILE_ENV as CONFIG_FILE_ENV
+from jobmon.credentials import SECRET_VARIABLES as SECRET_VARIABLES
+from jobmon.credentials import without_secrets as without_secrets
 from jobmon.errors import ConfigError
 
 # Beside this module (package data). Not importlib.resources: every `jobmon worker`, one per
 # cluster job, would pay for its imports (tempfile, zipfile machinery) on the node.
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 ENV_PREFIX = "JOBMON__"
-CONFIG_FILE_ENV = "JOBMON__CONFIG_FILE"
-# Settings that are credentials, or say where they are: a daemon's admin token must never
-# reach the commands it runs for others, nor a user's token their own commands.
-SECRET_VARIABLES = frozenset({"JOBMON__HTTP__TOKEN", "JOBMON__DB__URL", CONFIG_FILE_ENV})
-
-
-def without_secrets(environ: Mapping[str, str], *, keep_config_file: bool = False
-                    ) -> dict[str, str]:
-    """``environ`` less Jobmon's credentials (the user's own variables stay: PATH, conda...)."""
-    dropped = SECRET_VARIABLES - ({CONFIG_FILE_ENV} if keep_config_file else set())
-    return {name: value for name, value in environ.items() if name not in dropped}
 
 
 class Http(msgspec.Struct, frozen=True, kw_only=True):

@@ -124,7 +124,14 @@ class SyncRequester:
     ) -> T:
         """Send one request, retrying transient failures; the request id stays the same."""
         data = None if body is None else wire.encode(body)
-        headers = {**self._headers, **answers.request_headers()}
+        return self.send(method, path, data, response_type, params=params)
+
+    def send(self, method: str, path: str, data: bytes | None, response_type: type[T], *,
+             params: Mapping[str, Any] | None = None, request_id: str | None = None) -> T:
+        """``request`` with the body already JSON; ``request_id`` is an earlier attempt's
+        (the worker's own client's, jobmon.distributor.worker_http), so that the server
+        applies the request once."""
+        headers = {**self._headers, **answers.request_headers(request_id)}
         query = answers.query_params(params)
         target = self._prefix + path + ("?" + urllib.parse.urlencode(query) if query else "")
         try:

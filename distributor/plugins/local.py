@@ -9,7 +9,6 @@ the swarm retries it with scaled resources.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import os
 import signal
@@ -410,16 +409,16 @@ def _adopted_logs(paths: InstancePaths, pid: int, instance_id: int) -> InstanceP
     say where they are; for one that ended, its files in the default folder (when the
     task named no folder of its own) are found by their job id, the instance id.
     """
-    found: dict[str, Path] = {}
+    found: dict[str, str] = {}
     for stream, descriptor, letter in (("stdout", 1, "o"), ("stderr", 2, "e")):
         with contextlib.suppress(OSError):
             if pid:
-                target = Path(os.readlink(f"/proc/{pid}/fd/{descriptor}"))
-                if target.name.endswith(f".{letter}{instance_id}"):
+                target = os.readlink(f"/proc/{pid}/fd/{descriptor}")
+                if target.endswith(f".{letter}{instance_id}") and os.path.isabs(target):
                     found[stream] = target
                     continue
-        matches = sorted(paths.stdout.parent.glob(f"*.{letter}{instance_id}"))
+        matches = sorted(Path(paths.stdout).parent.glob(f"*.{letter}{instance_id}"))
         if matches:
-            found[stream] = matches[0]
-    return dataclasses.replace(paths, stdout=found.get("stdout", paths.stdout),
-                               stderr=found.get("stderr", paths.stderr))
+            found[stream] = str(matches[0])
+    return paths.with_streams(found.get("stdout", paths.stdout),
+                              found.get("stderr", paths.stderr))

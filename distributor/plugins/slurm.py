@@ -46,6 +46,7 @@ from jobmon.distributor.plugins.slurm_submit import (
     submit_environment,
 )
 from jobmon.distributor.reporter import Reporter
+from jobmon.distributor.worker import WorkerSettings
 from jobmon.errors import JobmonError
 from jobmon.settings import Settings
 from jobmon.status import TaskInstanceStatus
@@ -86,6 +87,10 @@ class SlurmPlugin:
         self._commands = commands or SlurmCommands(
             submit_environment(os.environ, settings.http.service_url), clock=self._clock)
         self._python = python
+        # the workers' settings, on their command line: they read no configuration
+        self._worker_arguments = WorkerSettings(
+            settings.http.service_url, "", settings.http.request_timeout, interval,
+            self._report_seconds, str(log_dir)).arguments()
         self._slurm_dir = log_dir / "slurm"
         self.timing = Timing(completed_grace=2 * interval + 1.0,
                              orphan_grace=self._report_seconds + interval,
@@ -224,7 +229,7 @@ class SlurmPlugin:
         out_dir = self._slurm_dir / f"workflow-{first.workflow_id}"
         script = self._slurm_dir / f"{job_name}.sh"
         text = job_script(self._python, [instance.task_instance_id for instance in chunk],
-                          [instance.credential for instance in chunk])
+                          [instance.credential for instance in chunk], self._worker_arguments)
         await anyio.to_thread.run_sync(_write_script, script, text, out_dir)
         argv = sbatch_argv(count=len(chunk), job_name=job_name,
                            stdout_pattern=out_dir / "%A_%a.out",

@@ -143,11 +143,13 @@ def _bash_array(name: str, values: Sequence[str], per_line: int) -> str:
 
 
 def job_script(python: str, instance_ids: Sequence[int],
-               credentials: Sequence[str] = ()) -> str:
+               credentials: Sequence[str] = (), worker_arguments: Sequence[str] = ()) -> str:
     """A bash script that runs array task N as ``jobmon worker`` for the N-th instance.
 
     With ``credentials`` (one per instance, from the claim), the worker of instance N
-    reports with the N-th: it can report on that instance only.
+    reports with the N-th: it can report on that instance only. ``worker_arguments`` give
+    the worker its settings (``WorkerSettings.arguments``), so that it reads no
+    configuration.
     """
     script = (
         "#!/bin/bash\n"
@@ -166,8 +168,9 @@ def job_script(python: str, instance_ids: Sequence[int],
         script += 'export JOBMON__HTTP__TOKEN=""\n'
     # the worker's own entry point, not `jobmon worker`: the CLI's imports would cost every
     # job more CPU than the worker's whole run
+    options = "".join(f" {shlex.quote(argument)}" for argument in worker_arguments)
     return script + (f'exec {shlex.quote(python)} -m jobmon.distributor.worker '
-                     '--task-instance-id "$id"\n')
+                     f'--task-instance-id "$id"{options}\n')
 
 
 def group_key(instance: wire.ClaimedInstance) -> tuple[int, int, str]:

@@ -76,7 +76,7 @@ def test_a_status_file_left_by_another_database_is_not_trusted(
         # what the other database's instance left: its wrapper's PID, then exit status 0,
         # in the old format (PID only) and in the new one (PID, parent, its own launch id)
         first_line = f"{dead}" if n % 2 else f"{dead} {dead} {uuid.uuid4().hex}"
-        wrapper = InstancePaths.under(logs, workflow_id, instance_id).wrapper
+        wrapper = Path(InstancePaths.under(logs, workflow_id, instance_id).wrapper)
         wrapper.parent.mkdir(parents=True, exist_ok=True)
         wrapper.write_text(f"{first_line}\n0\n")
     distributor = subprocess.Popen(

@@ -86,6 +86,56 @@ async def test_the_worker_runs_a_command_and_reports_each_end(
     assert row["stderr_tail"] == "broken\n"
 
 
+
+# Modules the job script's worker must not load on a run that meets no error: each costs
+# every Slurm job milliseconds of CPU (the figure is `python -m bench --only worker`).
+HEAVY_MODULES = ("msgspec", "http.client", "email", "ssl", "logging", "threading", "asyncio",
+                 "pathlib", "dataclasses", "typing", "tomllib", "uuid", "jobmon.wire",
+                 "jobmon.settings", "jobmon.endpoints", "jobmon.status", "tenacity")
+
+
+async def test_the_job_scripts_worker_runs_on_the_lighter_standard_library(
+    server: ServerThread, pool: asyncpg.Pool
+) -> None:
+    """Run as the Slurm job script runs it (its settings on the command line), a command
+    that reads its inputs and leaves an output."""
+    from jobmon import settings as settings_module
+    from jobmon.distributor.worker import WorkerSettings
+
+    _, _, _, (instance,) = await workflow_with_instances(
+        pool, SystemClock(), 1, ['echo "{\\"n\\": 1}" > "$JOBMON_OUTPUT"; cat "$JOBMON_INPUTS"'])
+    arguments = WorkerSettings.from_settings(settings_module.get()).arguments()
+    result = await anyio.to_thread.run_sync(lambda: subprocess.run(
+        [sys.executable, "-X", "importtime", *LEAN[1:], "--task-instance-id", str(instance),
+         *arguments], capture_output=True, text=True, timeout=60))
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    row = await _instance(pool, instance)
+    assert row["status"] == "D" and list(row["history"]) == ["Q", "I", "R", "D"]
+    async with pool.acquire() as connection:
+        output = await connection.fetchval(
+            "SELECT output FROM task WHERE id = "
+            "(SELECT task_id FROM task_instance WHERE id = $1)", instance)
+    assert output == {"n": 1}
+    listed = [line.split("|")[-1].strip() for line in result.stderr.splitlines()
+              if line.startswith("import time:")]
+    # after the interpreter's site (an editable install's import hook loads pathlib there;
+    # an installed jobmon has no such hook)
+    imported = set(listed[listed.index("site") + 1:])
+    assert "jobmon.distributor.execution" in imported  # the listing is the whole run's
+    loaded = sorted(module for module in imported
+                    if module.split(".")[0] in HEAVY_MODULES or module in HEAVY_MODULES)
+    assert loaded == []
+
+
+async def test_a_worker_without_every_setting_says_which_is_missing() -> None:
+    result = await anyio.to_thread.run_sync(lambda: subprocess.run(
+        [*LEAN, "--task-instance-id", "1", "--service-url", "http://127.0.0.1:9"],
+        capture_output=True, text=True, timeout=60))
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: missing --request-timeout"), result.stderr
+
+
 @contextlib.asynccontextmanager
 async def _worker_running_a_stubborn_command(
     server: ServerThread, pool: asyncpg.Pool, tmp_path: Path

@@ -38,7 +38,7 @@ TOKEN = "5f0c1d2e3b4a49d8a7e6f5c4b3a29180"
 def test_the_wrapper_records_pid_and_status(tmp_path: Path, command: str, status: int,
                                             stdout: str) -> None:
     paths = InstancePaths.under(tmp_path, 1, 2)
-    paths.wrapper.parent.mkdir()
+    os.mkdir(paths.folder)
     with subprocess.Popen(wrapper_arguments(command, paths, TOKEN),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as shell:
         out, _ = shell.communicate(timeout=30)
@@ -53,8 +53,8 @@ def test_the_wrapper_records_pid_and_status(tmp_path: Path, command: str, status
 def test_nothing_recorded_reads_as_unknown(tmp_path: Path) -> None:
     paths = InstancePaths.under(tmp_path, 1, 2)
     assert recorded_exit(paths, TOKEN) is None and started_wrapper(paths, TOKEN) is None
-    paths.wrapper.parent.mkdir()
-    paths.wrapper.write_text(f"123 1 {TOKEN}\n")  # started; killed before recording a status
+    os.mkdir(paths.folder)
+    Path(paths.wrapper).write_text(f"123 1 {TOKEN}\n")  # started; killed before recording a status
     assert started_wrapper(paths, TOKEN) == 123 and recorded_exit(paths, TOKEN) is None
 
 
@@ -65,8 +65,8 @@ def test_nothing_recorded_reads_as_unknown(tmp_path: Path) -> None:
 ])
 def test_a_file_of_another_launch_is_not_trusted(tmp_path: Path, first_line: str) -> None:
     paths = InstancePaths.under(tmp_path, 1, 2)
-    paths.wrapper.parent.mkdir()
-    paths.wrapper.write_text(f"{first_line}\n0\n")
+    os.mkdir(paths.folder)
+    Path(paths.wrapper).write_text(f"{first_line}\n0\n")
     assert read_wrapper(paths, TOKEN) is None
     assert recorded_exit(paths, TOKEN) is None and started_wrapper(paths, TOKEN) is None
     assert read_wrapper(paths, "") is None
@@ -85,7 +85,7 @@ def test_tasks_that_see_the_same_upstream_outputs_share_one_read_only_file(
     all depend on the same tasks read one JOBMON_INPUTS file, written once."""
     level = {"a": None, "b": {"x": 1}}
     first, second, other, root = (
-        prepare_files(_instance(n, upstream), InstancePaths.under(tmp_path, 1, n), inputs)
+        Path(prepare_files(_instance(n, upstream), InstancePaths.under(tmp_path, 1, n), inputs))
         for n, upstream, inputs in ((1, True, level), (2, True, dict(level)),
                                     (3, True, {"a": 2}), (4, False, None)))
     assert first == second != other != root

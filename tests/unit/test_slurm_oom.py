@@ -17,22 +17,22 @@ SLURM_V1 = """9:name=systemd:/
 
 
 def test_slurm_v1_counters_from_the_task_up_to_the_job() -> None:
-    assert memory_cgroup_dirs(SLURM_V1, Path("/cg")) == [
-        Path("/cg/memory/slurm_vm/uid_0/job_2/step_batch/task_0"),
-        Path("/cg/memory/slurm_vm/uid_0/job_2/step_batch"),
-        Path("/cg/memory/slurm_vm/uid_0/job_2"),
+    assert memory_cgroup_dirs(SLURM_V1, "/cg") == [
+        "/cg/memory/slurm_vm/uid_0/job_2/step_batch/task_0",
+        "/cg/memory/slurm_vm/uid_0/job_2/step_batch",
+        "/cg/memory/slurm_vm/uid_0/job_2",
     ]
 
 
 def test_cgroup_v2_and_no_job() -> None:
-    assert memory_cgroup_dirs("0::/user.slice/session-3.scope\n", Path("/cg")) == [
-        Path("/cg/user.slice/session-3.scope")]
+    assert memory_cgroup_dirs("0::/user.slice/session-3.scope\n", "/cg") == [
+        "/cg/user.slice/session-3.scope"]
     assert memory_cgroup_dirs("0::/system.slice/slurmstepd.scope/job_9/step_batch\n",
-                              Path("/cg")) == [
-        Path("/cg/system.slice/slurmstepd.scope/job_9/step_batch"),
-        Path("/cg/system.slice/slurmstepd.scope/job_9"),
+                              "/cg") == [
+        "/cg/system.slice/slurmstepd.scope/job_9/step_batch",
+        "/cg/system.slice/slurmstepd.scope/job_9",
     ]
-    assert memory_cgroup_dirs("", Path("/cg")) == []
+    assert memory_cgroup_dirs("", "/cg") == []
 
 
 def test_counter_sees_new_oom_kills(tmp_path: Path) -> None:
