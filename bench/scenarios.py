@@ -51,17 +51,40 @@ def _median_seconds(env: dict[str, str], quick: bool, *args: str) -> tuple[float
     return runs[len(runs) // 2], f"{spread}file creation {creating:.0f} us"
 
 
+def _floor(env: dict[str, str], name: str, count: int) -> dict[str, float]:
+    """bench/floor_workload.py: the scenario's parts without Jobmon, on the same disk and
+    database (median of REPEATS runs of the figure's first value)."""
+    runs = []
+    for _ in range(REPEATS):
+        folder = tempfile.mkdtemp(prefix=f"floor-{name}-", dir=Path(env["XDG_DATA_HOME"]).parent)
+        try:
+            completed = subprocess.run(
+                [sys.executable, str(HERE / "floor_workload.py"), name, str(count), folder],
+                env=env, capture_output=True, text=True, timeout=300, check=False)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        if completed.returncode != 0:
+            raise RuntimeError(f"floor {name} failed:\n{completed.stderr[-3000:]}")
+        runs.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+    return sorted(runs, key=lambda figures: figures["seconds"])[len(runs) // 2]
+
+
 def levels_of_arrays(env: dict[str, str], quick: bool) -> list[Result]:
     levels, width = (3, 20) if quick else (10, 100)
     seconds, spread = _median_seconds(env, quick, "levels", str(levels), str(width))
     total = levels * width
     rate = total / seconds
+    floor = _floor(env, "spawn", total)["per_second"]
     name = f"{levels} levels x {width}-task arrays of `true`, local"
     return [
         Result(name, "wall time", seconds, "s", "-", None, f"{total} tasks; {spread}"),
         # issue 15's target (the first benchmark issue's was 500)
         Result(name, "tasks per second", rate, "tasks/s", ">= 1,000",
                None if quick else rate >= 1000),
+        Result(name, "floor: the spawns alone", floor, "tasks/s", "-", None,
+               f"jobmon's spawn of {total} `true` (wrapper, three files), two at a time, no "
+               f"server: the most these cores and this disk start; the scenario is "
+               f"{rate / floor:.0%} of it"),
     ]
 
 
@@ -69,12 +92,16 @@ def chain(env: dict[str, str], quick: bool) -> list[Result]:
     """The latency of one hop: each task starts when its upstream ended (issue 15: 10 ms)."""
     length = 10 if quick else 100
     seconds, spread = _median_seconds(env, quick, "chain", str(length))
+    floor = _floor(env, "hop", length)["per_hop_ms"]
     name = f"chain of {length} tasks of `true`, local"
     return [
         Result(name, "run() to D", seconds, "s", "<= 1.2 s",
                None if quick else seconds <= 1.2, spread),
         Result(name, "per hop", seconds / length * 1000, "ms", "<= 10 ms",
                None if quick else seconds / length <= 0.010),
+        Result(name, "floor: a hop's parts alone", floor, "ms", "-", None,
+               "three commits, each woken by NOTIFY on another connection, and jobmon's "
+               "spawn of `true` to its exit, on the same database and disk; no server"),
     ]
 
 
