@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench import slurm_floor
 from bench.harness import Result, cpu_seconds, file_creation_us
 from jobmon import endpoints
 
@@ -153,6 +155,8 @@ def slurm_arrays(env: dict[str, str], quick: bool) -> list[Result]:
     figures = json.loads(completed.stdout.strip().splitlines()[-1])
     detail = (f"node CPUs {cpus[0] if cpus else '?'}; bind {figures['bind']:.1f} s; "
               f"queue and claim batches of {count}")
+    drain = (count / figures["drained"] if drain_all
+             else figures["done_in_window"] / figures["window"])
     return [
         Result(name, "run() to all LAUNCHED", figures["launched"], "s", "<= 5 s",
                None if quick else figures["launched"] <= 5.0, detail),
@@ -164,7 +168,36 @@ def slurm_arrays(env: dict[str, str], quick: bool) -> list[Result]:
                figures["done_in_window"] / figures["window"] >= 25,
                f"{int(figures['done_in_window'])} DONE in the "
                f"{figures['window']:.0f} s after the last launch"),
+        # after the drain, never beside it: the ceiling that drain had on this cluster
+        *slurm_floors(env, 200 if quick else 2_000, None if drain_all else window, drain),
     ]
+
+
+def slurm_floors(env: dict[str, str], count: int, window: float | None,
+                 drain: float) -> list[Result]:
+    """What the same cluster drains with no Jobmon at all: bare arrays of ``count`` jobs
+    of `true`, then of an empty interpreter (each alone on an empty cluster)."""
+    python = shlex.quote(sys.executable)
+    rows = []
+    for what, body in (("`true`", "true"),
+                       ("`python -I -c pass`", f"exec {python} -I -c pass")):
+        name = f"Slurm floor: a bare array of {count:,} {what} jobs, no Jobmon"
+        # the cancelled jobs of the drain (or of the floor before) take a while to go
+        waited = slurm_floor.wait_until_empty(env)
+        if waited is None:
+            rows.append(Result(name, "skipped", float("nan"), "", "-", None,
+                               "the cluster still had jobs 300 s after the last measurement"))
+            continue
+        floor = slurm_floor.bare_array(env, count, body, window)
+        rate = floor.completed / floor.seconds
+        ended = ("when the last ended" if floor.all_done
+                 else "the window, the rest cancelled")
+        ratio = f"the Jobmon drain is {drain / rate:.0%} of it; " if rate else ""
+        rows.append(Result(
+            name, "jobs completed per second", rate, "jobs/s", "-", None,
+            f"{floor.completed} COMPLETED, {floor.failed} failed, in {floor.seconds:.1f} s "
+            f"from the sbatch ({ended}); {ratio}waited {waited:.1f} s for an empty cluster first"))
+    return rows
 
 
 def worker_cpu(env: dict[str, str], quick: bool) -> list[Result]:
