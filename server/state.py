@@ -29,6 +29,8 @@ class ServerState:
     last_request: float = 0.0
     # this app's Prometheus registry (tests run several servers in one process)
     metrics: Metrics = field(default_factory=Metrics)
+    # run id -> workflow id, for the swarm's long-polls (a run never changes workflow)
+    run_workflows: dict[int, int] = field(default_factory=dict)
 
     def report_by(self, seconds: float) -> dt.datetime:
         return self.clock.now() + dt.timedelta(seconds=seconds)

@@ -58,9 +58,10 @@ async def _claim(request: web.Request, body: wire.ClaimRequest) -> wire.ClaimRes
                 for instance in claimed]
         return wire.ClaimResponse(instances=claimed, kill=kill, runs=runs)
 
-    answer = await collect()
-    if answer.instances or answer.kill or body.wait <= 0:
-        return answer
+    if body.wait <= 0:
+        return await collect()
+    # listening before the first claim, so that work queued meanwhile is not missed (one
+    # claim, not a claim, then another once listening: every hop of a chain pays for it)
     with state.notifier.subscribe("jobmon_work", body.cluster_name) as event:
         answer = await collect()
         if answer.instances or answer.kill:

@@ -10,7 +10,7 @@ from jobmon.server.auth import Access
 from jobmon.server.db import wait_for
 from jobmon.server.http import path_id
 from jobmon.server.routes import API
-from jobmon.server.state import state_of, user_of
+from jobmon.server.state import ServerState, state_of, user_of
 from jobmon.server.store import runs
 
 _IN_FLIGHT = frozenset("QIOR")
@@ -71,12 +71,14 @@ async def schedule(request: web.Request, body: wire.ScheduleRequest) -> wire.Sch
 async def changes(request: web.Request, query: wire.ChangesQuery) -> wire.ChangesResponse:
     state = state_of(request)
     run_id = path_id(request, "workflow_run_id")
-    async with state.pool.acquire() as connection:
-        answer, workflow_id = await runs.changes(connection, run_id, query.cursor)
-    if _actionable(answer) or not query.cursor or query.wait <= 0:
+    if not query.cursor or query.wait <= 0:
+        async with state.pool.acquire() as connection:
+            answer, _ = await runs.changes(connection, run_id, query.cursor)
         return answer
+    workflow_id = await _workflow_of(state, run_id)
+    # listening before the first read, so that a change committed meanwhile is not missed
+    # (one read, not a read, then another once listening: a hop's every wake-up pays for it)
     with state.notifier.subscribe("jobmon_task", str(workflow_id)) as event:
-        # read again now that we listen, so a change between the reads is not missed
         async with state.pool.acquire() as connection:
             answer, _ = await runs.changes(connection, run_id, query.cursor)
         if _actionable(answer):
@@ -91,6 +93,21 @@ async def changes(request: web.Request, query: wire.ChangesQuery) -> wire.Change
     async with state.pool.acquire() as connection:
         answer, _ = await runs.changes(connection, run_id, query.cursor)
     return answer
+
+
+async def _workflow_of(state: ServerState, run_id: int) -> int:
+    """The workflow of a run (which never changes: remembered for the run's long-polls)."""
+    found = state.run_workflows.get(run_id)
+    if found is None:
+        async with state.pool.acquire() as connection:
+            found = int((await runs.run_state(connection, run_id))["workflow_id"])
+        if len(state.run_workflows) >= RUN_WORKFLOWS_KEPT:
+            state.run_workflows.clear()
+        state.run_workflows[run_id] = found
+    return found
+
+
+RUN_WORKFLOWS_KEPT = 10_000
 
 
 def _actionable(answer: wire.ChangesResponse) -> bool:
