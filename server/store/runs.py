@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from typing import Any
 
 import asyncpg
@@ -417,36 +416,30 @@ async def has_live_instances(connection: asyncpg.Connection, run_id: int) -> boo
 async def changes(
     connection: asyncpg.Connection, run_id: int, cursor: str
 ) -> tuple[wire.ChangesResponse, int]:
-    """Tasks changed since ``cursor`` (a snapshot); an empty cursor returns only a cursor."""
-    async with connection.transaction(isolation="repeatable_read", readonly=True):
-        state = await run_state(connection, run_id)
-        new_cursor = await connection.fetchval(Q["current_snapshot"])
-        rows: list[Any] = []
-        if cursor:
-            try:
-                rows = await connection.fetch(Q["task_changes"], state["workflow_id"], cursor)
-            except (asyncpg.exceptions.InvalidTextRepresentationError,
-                    asyncpg.exceptions.DataError):
-                raise Invalid(f"cursor {cursor!r} is not a cursor this server gave") from None
-        limits = await connection.fetch(Q["array_limits"], state["workflow_id"])
-    columns: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        columns["task_id"].append(row["id"])
-        columns["status"].append(row["status"])
-        columns["num_attempts"].append(row["num_attempts"])
-        columns["error_status"].append(row["error_status"])
+    """Tasks changed since ``cursor`` (a snapshot); an empty cursor returns only a cursor.
+
+    One statement (a swarm's every wake-up reads this): its snapshot is the new cursor.
+    """
+    try:
+        row = await connection.fetchrow(Q["run_changes"], run_id, cursor)
+    except (asyncpg.exceptions.InvalidTextRepresentationError,
+            asyncpg.exceptions.DataError):
+        raise Invalid(f"cursor {cursor!r} is not a cursor this server gave") from None
+    if row is None:
+        raise NotFound(f"workflow run {run_id}")
     return (
         wire.ChangesResponse(
-            cursor=new_cursor,
-            run_status=state["status"],
-            max_concurrently_running=state["max_concurrently_running"],
-            array_limits={str(row[0]): row[1] for row in limits},
+            cursor=row["cursor"],
+            run_status=row["status"],
+            max_concurrently_running=row["max_concurrently_running"],
+            array_limits={str(array_id): limit for array_id, limit
+                          in zip(row["array_ids"], row["array_limits"], strict=True)},
             tasks=wire.TaskChanges(
-                task_id=columns["task_id"],
-                status=columns["status"],
-                num_attempts=columns["num_attempts"],
-                error_status=columns["error_status"],
+                task_id=row["ids"],
+                status=row["statuses"],
+                num_attempts=row["attempts"],
+                error_status=row["error_statuses"],
             ),
         ),
-        state["workflow_id"],
+        row["workflow_id"],
     )

@@ -234,13 +234,35 @@ SELECT id, 'Q', $3, 'swarm', $10 FROM inserted;
 -- The change cursor: a snapshot; later reads return what it could not see.
 SELECT pg_current_snapshot()::text;
 
--- name: task_changes
--- Tasks of a workflow changed by transactions the cursor snapshot could not see.
-SELECT id, status, num_attempts, error_status
-FROM task
-WHERE workflow_id = $1
-  AND change_xid >= pg_snapshot_xmin($2::text::pg_snapshot)
-  AND NOT pg_visible_in_snapshot(change_xid, $2::text::pg_snapshot);
+-- name: run_changes
+-- A run's status and its workflow's limits, a new change cursor, the tasks of the workflow
+-- changed by transactions the cursor $2 could not see (none without a cursor), as columns,
+-- and the limits of its arrays. One statement, so one snapshot, which the new cursor is:
+-- later reads return what it could not see. (All aggregates of a query level read their
+-- rows in the same order, so the columns line up.)
+SELECT r.status, r.workflow_id, w.max_concurrently_running,
+       pg_current_snapshot()::text AS cursor,
+       changed.ids, changed.statuses, changed.attempts, changed.error_statuses,
+       arrays.ids AS array_ids, arrays.limits AS array_limits
+FROM workflow_run r
+JOIN workflow w ON w.id = r.workflow_id
+CROSS JOIN LATERAL (
+    SELECT coalesce(array_agg(t.id), '{}') AS ids,
+           coalesce(array_agg(t.status), '{}') AS statuses,
+           coalesce(array_agg(t.num_attempts), '{}') AS attempts,
+           coalesce(array_agg(t.error_status), '{}') AS error_statuses
+    FROM task t
+    WHERE $2::text <> '' AND t.workflow_id = r.workflow_id
+      AND t.change_xid >= pg_snapshot_xmin(nullif($2::text, '')::pg_snapshot)
+      AND NOT pg_visible_in_snapshot(t.change_xid, nullif($2::text, '')::pg_snapshot)
+) changed
+CROSS JOIN LATERAL (
+    SELECT coalesce(array_agg(a.id), '{}') AS ids,
+           coalesce(array_agg(a.max_concurrently_running), '{}') AS limits
+    FROM task_array a
+    WHERE a.workflow_id = r.workflow_id
+) arrays
+WHERE r.id = $1;
 
 -- name: status_of_workflow
 -- A workflow's status, as its run's change left it.
