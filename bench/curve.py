@@ -7,13 +7,11 @@ seconds per task against size (log x), written beside the JSON when matplotlib i
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench.harness import Result
+from bench.harness import Result, one_json_line
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,14 +38,10 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 
 
 def measure(env: dict[str, str], tasks: int) -> dict[str, float]:
-    completed = subprocess.run(
+    return one_json_line(
         [sys.executable, str(HERE / "scale_workload.py"), "curve", str(tasks),
          f"curve-{tasks}-{time.time_ns()}"],
-        env=env, capture_output=True, text=True, timeout=3 * 3600, check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"curve at {tasks} tasks failed:\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+        env, f"curve at {tasks} tasks", timeout=3 * 3600)
 
 
 def per_task(point: dict[str, float]) -> dict[str, float]:

@@ -76,6 +76,16 @@ def private_server(extra_env: dict[str, str] | None = None,
             shutil.rmtree(base, ignore_errors=True)
 
 
+def one_json_line(command: list[str], env: dict[str, str], what: str,
+                  timeout: float, cwd: Path | None = None) -> dict[str, float]:
+    """Run a workload in a fresh process; the figures of the JSON line it prints last."""
+    completed = subprocess.run(command, env=env, capture_output=True, text=True,
+                               timeout=timeout, check=False, cwd=cwd)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 def remove_leftovers(leftovers: list[Path]) -> None:
     """Remove the scenarios' directories (a million-task run leaves gigabytes behind).
 

@@ -10,7 +10,6 @@ here (a MySQLdb shim, the SQLite schema's length checks, the worker's PATH) are 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -25,7 +24,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.harness import Result
+from bench.harness import Result, one_json_line
 
 HERE = Path(__file__).resolve().parent
 
@@ -194,15 +193,6 @@ WORKLOADS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def _one_json_line(command: list[str], env: dict[str, str], what: str,
-                   timeout: float, cwd: Path | None = None) -> dict[str, float]:
-    completed = subprocess.run(command, env=env, capture_output=True, text=True,
-                               timeout=timeout, check=False, cwd=cwd)
-    if completed.returncode != 0:
-        raise RuntimeError(f"{what} failed:\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 def ratio(peer_seconds: float, our_seconds: float) -> float:
     """How many times longer the peer took (> 1: ours is faster)."""
     return peer_seconds / our_seconds
@@ -240,10 +230,10 @@ def run_peer(our_env: dict[str, str], quick: bool, repeats: int = 3) -> list[Res
                 theirs: list[float] = []
                 for index in range(1 if quick else repeats):
                     tag = f"{key}-{index}-{time.time_ns()}"
-                    ours.append(_one_json_line(
+                    ours.append(one_json_line(
                         [sys.executable, str(HERE / "workloads.py"), *our_args, tag],
                         our_env, f"our {key}", 600)["seconds"])
-                    theirs.append(_one_json_line(
+                    theirs.append(one_json_line(
                         [str(paths["client"] / "bin" / "python"),
                          str(HERE / "peer_workload.py"), *peer_args, tag],
                         peer_env, f"the peer's {key}", 900, cwd=run_dir)["seconds"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -15,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import slurm_floor
-from bench.harness import Result, cpu_seconds, file_creation_us
+from bench.harness import Result, cpu_seconds, file_creation_us, one_json_line
 from jobmon import endpoints
 
 HERE = Path(__file__).resolve().parent
@@ -23,13 +22,8 @@ HERE = Path(__file__).resolve().parent
 
 def _run_script(env: dict[str, str], *args: str, timeout: float = 900) -> dict[str, float]:
     """Run bench/workloads.py in a fresh interpreter; it prints one JSON line of figures."""
-    completed = subprocess.run(
-        [sys.executable, str(HERE / "workloads.py"), *args],
-        env=env, capture_output=True, text=True, timeout=timeout, check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"workload {args} failed:\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return one_json_line([sys.executable, str(HERE / "workloads.py"), *args], env,
+                         f"workload {args}", timeout)
 
 
 # The short local scenarios take 1-3 s, and a few hundred milliseconds of them depend on
@@ -60,14 +54,11 @@ def _floor(env: dict[str, str], name: str, count: int) -> dict[str, float]:
     for _ in range(REPEATS):
         folder = tempfile.mkdtemp(prefix=f"floor-{name}-", dir=Path(env["XDG_DATA_HOME"]).parent)
         try:
-            completed = subprocess.run(
+            runs.append(one_json_line(
                 [sys.executable, str(HERE / "floor_workload.py"), name, str(count), folder],
-                env=env, capture_output=True, text=True, timeout=300, check=False)
+                env, f"floor {name}", timeout=300))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        if completed.returncode != 0:
-            raise RuntimeError(f"floor {name} failed:\n{completed.stderr[-3000:]}")
-        runs.append(json.loads(completed.stdout.strip().splitlines()[-1]))
     return sorted(runs, key=lambda figures: figures["seconds"])[len(runs) // 2]
 
 
@@ -144,15 +135,10 @@ def slurm_arrays(env: dict[str, str], quick: bool) -> list[Result]:
     drain_all = os.environ.get("JOBMON_BENCH_SLURM_DRAIN") == "1"
     # at least this long, and on until one task is DONE (slurm_workload.py)
     window = 10 if quick else 60
-    completed = subprocess.run(
+    figures = one_json_line(
         [sys.executable, str(HERE / "slurm_workload.py"), str(count),
          f"bench-slurm-{time.time_ns()}", "all" if drain_all else str(window)],
-        env=env, capture_output=True, text=True, timeout=4 * 3600 if drain_all else 1200,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"Slurm workload failed:\n{completed.stderr[-3000:]}")
-    figures = json.loads(completed.stdout.strip().splitlines()[-1])
+        env, "Slurm workload", timeout=4 * 3600 if drain_all else 1200)
     detail = (f"node CPUs {cpus[0] if cpus else '?'}; bind {figures['bind']:.1f} s; "
               f"queue and claim batches of {count}")
     drain = (count / figures["drained"] if drain_all
@@ -161,11 +147,10 @@ def slurm_arrays(env: dict[str, str], quick: bool) -> list[Result]:
         Result(name, "run() to all LAUNCHED", figures["launched"], "s", "<= 5 s",
                None if quick else figures["launched"] <= 5.0, detail),
         Result(name, "run() to D (drained)", figures["drained"], "s", "-", None,
-               f"{count / figures['drained']:.1f} tasks/s") if drain_all else
+               f"{drain:.1f} tasks/s") if drain_all else
         # issue 15's target, at 64 virtual CPUs
-        Result(name, "drain after launch", figures["done_in_window"] / figures["window"],
-               "tasks/s", ">= 25", None if quick or cpus[:1] != ["64"] else
-               figures["done_in_window"] / figures["window"] >= 25,
+        Result(name, "drain after launch", drain, "tasks/s", ">= 25",
+               None if quick or cpus[:1] != ["64"] else drain >= 25,
                f"{int(figures['done_in_window'])} DONE in the "
                f"{figures['window']:.0f} s after the last launch"),
         # after the drain, never beside it: the ceiling that drain had on this cluster
@@ -203,14 +188,9 @@ def slurm_floors(env: dict[str, str], count: int, window: float | None,
 def worker_cpu(env: dict[str, str], quick: bool) -> list[Result]:
     """CPU per `jobmon worker` run (the Slurm drain's ceiling on a node), per entry point."""
     count = 9 if quick else 60
-    completed = subprocess.run(
+    figures = one_json_line(
         [sys.executable, str(HERE / "worker_workload.py"), str(count),
-         f"bench-worker-{time.time_ns()}"],
-        env=env, capture_output=True, text=True, timeout=600, check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"worker workload failed:\n{completed.stderr[-3000:]}")
-    figures = json.loads(completed.stdout.strip().splitlines()[-1])
+         f"bench-worker-{time.time_ns()}"], env, "worker workload", timeout=600)
     name = "jobmon worker CPU per job (instance of `true`)"
     installed = figures["installed"]
     runs = count // len(figures)
@@ -236,13 +216,8 @@ SCENARIOS: dict[str, Callable[[dict[str, str], bool], list[Result]]] = {
 
 
 def _scale_script(env: dict[str, str], *args: str, timeout: float = 1800) -> dict[str, float]:
-    completed = subprocess.run(
-        [sys.executable, str(HERE / "scale_workload.py"), *args],
-        env=env, capture_output=True, text=True, timeout=timeout, check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"workload {args} failed:\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return one_json_line([sys.executable, str(HERE / "scale_workload.py"), *args], env,
+                         f"workload {args}", timeout)
 
 
 def bind_and_build(env: dict[str, str], quick: bool) -> list[Result]:
@@ -371,13 +346,9 @@ def history(env: dict[str, str], quick: bool) -> list[Result]:
     tasks = 5_000 if quick else 100_000
     figures = _scale_script(env, "million", str(tasks), f"history-{time.time_ns()}",
                             timeout=1800)
-    completed = subprocess.run(
+    cost = one_json_line(
         [sys.executable, str(HERE / "history_cost.py"), env["JOBMON__EMBEDDED__DATA_DIR"]],
-        env=env, capture_output=True, text=True, timeout=600, check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"history figures failed:\n{completed.stderr[-3000:]}")
-    cost = json.loads(completed.stdout.strip().splitlines()[-1])
+        env, "history figures", timeout=600)
     name = f"history of {tasks:,} tasks run on a no-op plugin"
     rows = sum(value for key, value in cost.items() if key.endswith("_status_rows"))
     size = sum(value for key, value in cost.items() if key.endswith("_status_bytes"))
