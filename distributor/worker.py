@@ -79,12 +79,16 @@ class WorkerSettings:
         self.log_dir = log_dir
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> WorkerSettings:
-        from jobmon.distributor.plugins import log_dir
+    def from_settings(cls, settings: Settings,
+                      log_dir: str | os.PathLike[str] | None = None) -> WorkerSettings:
+        """The configuration's (``log_dir``: the distributor plugin's, when it has one)."""
+        if log_dir is None:
+            from jobmon.distributor.plugins import log_dir as configured_log_dir
 
+            log_dir = configured_log_dir(settings)
         return cls(settings.http.service_url, settings.http.token,
                    settings.http.request_timeout, settings.heartbeat.task_instance_interval,
-                   settings.heartbeat.instance_deadline, str(log_dir(settings)))
+                   settings.heartbeat.instance_deadline, os.fspath(log_dir))
 
     def arguments(self) -> list[str]:
         """The command-line options that give these settings (not the token: the job

@@ -88,9 +88,7 @@ class SlurmPlugin:
             submit_environment(os.environ, settings.http.service_url), clock=self._clock)
         self._python = python
         # the workers' settings, on their command line: they read no configuration
-        self._worker_arguments = WorkerSettings(
-            settings.http.service_url, "", settings.http.request_timeout, interval,
-            self._report_seconds, str(log_dir)).arguments()
+        self._worker_arguments = WorkerSettings.from_settings(settings, log_dir).arguments()
         self._slurm_dir = log_dir / "slurm"
         self.timing = Timing(completed_grace=2 * interval + 1.0,
                              orphan_grace=self._report_seconds + interval,

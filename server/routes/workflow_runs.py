@@ -73,14 +73,13 @@ async def changes(request: web.Request, query: wire.ChangesQuery) -> wire.Change
     run_id = path_id(request, "workflow_run_id")
     if not query.cursor or query.wait <= 0:
         async with state.pool.acquire() as connection:
-            answer, _ = await runs.changes(connection, run_id, query.cursor)
-        return answer
+            return await runs.changes(connection, run_id, query.cursor)
     workflow_id = await _workflow_of(state, run_id)
     # listening before the first read, so that a change committed meanwhile is not missed
     # (one read, not a read, then another once listening: a hop's every wake-up pays for it)
     with state.notifier.subscribe("jobmon_task", str(workflow_id)) as event:
         async with state.pool.acquire() as connection:
-            answer, _ = await runs.changes(connection, run_id, query.cursor)
+            answer = await runs.changes(connection, run_id, query.cursor)
         if _actionable(answer):
             return answer
         if await wait_for(event, query.wait) and query.gather > 0:
@@ -91,8 +90,7 @@ async def changes(request: web.Request, query: wire.ChangesQuery) -> wire.Change
             if live:
                 await anyio.sleep(query.gather)
     async with state.pool.acquire() as connection:
-        answer, _ = await runs.changes(connection, run_id, query.cursor)
-    return answer
+        return await runs.changes(connection, run_id, query.cursor)
 
 
 async def _workflow_of(state: ServerState, run_id: int) -> int:

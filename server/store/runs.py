@@ -415,7 +415,7 @@ async def has_live_instances(connection: asyncpg.Connection, run_id: int) -> boo
 
 async def changes(
     connection: asyncpg.Connection, run_id: int, cursor: str
-) -> tuple[wire.ChangesResponse, int]:
+) -> wire.ChangesResponse:
     """Tasks changed since ``cursor`` (a snapshot); an empty cursor returns only a cursor.
 
     One statement (a swarm's every wake-up reads this): its snapshot is the new cursor.
@@ -427,19 +427,16 @@ async def changes(
         raise Invalid(f"cursor {cursor!r} is not a cursor this server gave") from None
     if row is None:
         raise NotFound(f"workflow run {run_id}")
-    return (
-        wire.ChangesResponse(
-            cursor=row["cursor"],
-            run_status=row["status"],
-            max_concurrently_running=row["max_concurrently_running"],
-            array_limits={str(array_id): limit for array_id, limit
-                          in zip(row["array_ids"], row["array_limits"], strict=True)},
-            tasks=wire.TaskChanges(
-                task_id=row["ids"],
-                status=row["statuses"],
-                num_attempts=row["attempts"],
-                error_status=row["error_statuses"],
-            ),
+    return wire.ChangesResponse(
+        cursor=row["cursor"],
+        run_status=row["status"],
+        max_concurrently_running=row["max_concurrently_running"],
+        array_limits={str(array_id): limit for array_id, limit
+                      in zip(row["array_ids"], row["array_limits"], strict=True)},
+        tasks=wire.TaskChanges(
+            task_id=row["ids"],
+            status=row["statuses"],
+            num_attempts=row["attempts"],
+            error_status=row["error_statuses"],
         ),
-        row["workflow_id"],
     )

@@ -240,8 +240,7 @@ SELECT pg_current_snapshot()::text;
 -- and the limits of its arrays. One statement, so one snapshot, which the new cursor is:
 -- later reads return what it could not see. (All aggregates of a query level read their
 -- rows in the same order, so the columns line up.)
-SELECT r.status, r.workflow_id, w.max_concurrently_running,
-       pg_current_snapshot()::text AS cursor,
+SELECT r.status, w.max_concurrently_running, pg_current_snapshot()::text AS cursor,
        changed.ids, changed.statuses, changed.attempts, changed.error_statuses,
        arrays.ids AS array_ids, arrays.limits AS array_limits
 FROM workflow_run r
