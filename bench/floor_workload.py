@@ -26,6 +26,9 @@ from pathlib import Path
 
 import asyncpg
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import embedded_dsn
 from jobmon.distributor import execution
 
 
@@ -55,15 +58,10 @@ def spawn_floor(count: int, folder: str) -> dict[str, float]:
     return {"seconds": seconds, "per_second": count / seconds}
 
 
-def embedded_dsn() -> str:
-    data_dir = os.environ["JOBMON__EMBEDDED__DATA_DIR"]
-    port = Path(data_dir, "postmaster.pid").read_text().splitlines()[3].strip()
-    return f"postgresql://postgres@/postgres?host={data_dir}&port={port}"
-
-
 async def hop_floor(count: int, folder: str) -> dict[str, float]:
-    writer = await asyncpg.connect(embedded_dsn())
-    listener = await asyncpg.connect(embedded_dsn())
+    dsn = embedded_dsn(Path(os.environ["JOBMON__EMBEDDED__DATA_DIR"]))
+    writer = await asyncpg.connect(dsn)
+    listener = await asyncpg.connect(dsn)
     woken: asyncio.Queue[str] = asyncio.Queue()
     try:
         await writer.execute("CREATE TEMP TABLE floor_hop (id int PRIMARY KEY, n bigint);"

@@ -76,6 +76,15 @@ def private_server(extra_env: dict[str, str] | None = None,
             shutil.rmtree(base, ignore_errors=True)
 
 
+def embedded_dsn(data_dir: Path) -> str:
+    """The DSN of the embedded PostgreSQL running on ``data_dir`` (its port from its
+    postmaster.pid), for a workload that reads the private server's database directly."""
+    from jobmon.server.embedded import EmbeddedPostgres
+
+    port = int((data_dir / "postmaster.pid").read_text().splitlines()[3].strip())
+    return EmbeddedPostgres(data_dir, port).dsn
+
+
 def one_json_line(command: list[str], env: dict[str, str], what: str,
                   timeout: float, cwd: Path | None = None) -> dict[str, float]:
     """Run a workload in a fresh process; the figures of the JSON line it prints last."""

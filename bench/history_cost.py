@@ -11,9 +11,12 @@ import json
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import embedded_dsn
 
 # The history tables, and the table of each object whose changes they record.
 HISTORY = {
@@ -22,11 +25,6 @@ HISTORY = {
     "workflow_status": "workflow",
     "workflow_run_status": "workflow_run",
 }
-
-
-def embedded_dsn(data_dir: Path) -> str:
-    port = (data_dir / "postmaster.pid").read_text().splitlines()[3].strip()
-    return f"postgresql://postgres@/postgres?host={quote(str(data_dir), safe='/')}&port={port}"
 
 
 async def measure(dsn: str) -> dict[str, float]:
