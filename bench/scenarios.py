@@ -47,11 +47,11 @@ def _median_seconds(env: dict[str, str], quick: bool, *args: str) -> tuple[float
     return runs[len(runs) // 2], f"{spread}file creation {creating:.0f} us"
 
 
-def _floor(env: dict[str, str], name: str, count: int) -> dict[str, float]:
+def _floor(env: dict[str, str], quick: bool, name: str, count: int) -> dict[str, float]:
     """bench/floor_workload.py: the scenario's parts without Jobmon, on the same disk and
-    database (median of REPEATS runs of the figure's first value)."""
+    database (the median of REPEATS runs, as the scenario's own figure; one with --quick)."""
     runs = []
-    for _ in range(REPEATS):
+    for _ in range(1 if quick else REPEATS):
         folder = tempfile.mkdtemp(prefix=f"floor-{name}-", dir=Path(env["XDG_DATA_HOME"]).parent)
         try:
             runs.append(one_json_line(
@@ -67,7 +67,7 @@ def levels_of_arrays(env: dict[str, str], quick: bool) -> list[Result]:
     seconds, spread = _median_seconds(env, quick, "levels", str(levels), str(width))
     total = levels * width
     rate = total / seconds
-    floor = _floor(env, "spawn", total)["per_second"]
+    floor = _floor(env, quick, "spawn", total)["per_second"]
     name = f"{levels} levels x {width}-task arrays of `true`, local"
     return [
         Result(name, "wall time", seconds, "s", "-", None, f"{total} tasks; {spread}"),
@@ -85,7 +85,7 @@ def chain(env: dict[str, str], quick: bool) -> list[Result]:
     """The latency of one hop: each task starts when its upstream ended (issue 15: 10 ms)."""
     length = 10 if quick else 100
     seconds, spread = _median_seconds(env, quick, "chain", str(length))
-    floor = _floor(env, "hop", length)["per_hop_ms"]
+    floor = _floor(env, quick, "hop", length)["per_hop_ms"]
     name = f"chain of {length} tasks of `true`, local"
     return [
         Result(name, "run() to D", seconds, "s", "<= 1.2 s",
